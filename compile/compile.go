@@ -1,0 +1,246 @@
+package compile
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/compile/rule"
+	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// MaxPriority is the largest user priority Traefik accepts (MaxInt64-1000).
+const MaxPriority = math.MaxInt64 - 1000
+
+// Options are the provider options that change the compiled table.
+type Options struct {
+	EntryPoints               []string // entry point names, in serving order
+	AllowCrossNamespace       bool
+	AllowExternalNameServices bool
+	AllowEmptyServices        bool
+	NativeLBByDefault         bool
+	IngressClass              string
+	Upstreams                 *upstream.Registry // endpoints by address; a fresh one if nil
+}
+
+type compiler struct {
+	snap     *model.Snapshot
+	opts     Options
+	services map[string]*model.Service
+	slices   map[string][]*model.EndpointSlice
+	diags    []model.Diagnostic
+	file     string // file of the object being compiled
+}
+
+// Compile builds the routing table of snap. It never fails as a whole: bad
+// objects and routes are left out and reported.
+func Compile(snap *model.Snapshot, opts Options) (*route.Table, []model.Diagnostic) {
+	if opts.Upstreams == nil {
+		opts.Upstreams = upstream.NewRegistry(upstream.Options{})
+	}
+	c := &compiler{snap: snap, opts: opts, services: map[string]*model.Service{}, slices: map[string][]*model.EndpointSlice{}}
+	for _, s := range snap.Services {
+		c.services[s.Meta.Namespace+"/"+s.Meta.Name] = s
+	}
+	for _, s := range snap.EndpointSlices {
+		k := s.Meta.Namespace + "/" + s.ServiceName()
+		c.slices[k] = append(c.slices[k], s)
+	}
+	c.keptObjects()
+	b := route.NewBuilder(opts.EntryPoints)
+	byName := map[string]int{}
+	var routes []*route.Route
+	var entries [][]route.Entry
+	irs := append([]*model.IngressRoute(nil), snap.IngressRoutes...)
+	sort.Slice(irs, func(i, j int) bool { return irKey(irs[i]) < irKey(irs[j]) })
+	for _, ir := range irs {
+		c.file = ir.File
+		for _, cr := range c.ingressRoute(ir) {
+			if i, dup := byName[cr.r.Name]; dup {
+				c.warn(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), cr.r.Source[len(irKey(ir))+1:],
+					"router %s has the same match as %s and replaces it (Traefik keeps only the last)", cr.r.Name, routes[i].Source)
+				routes[i], entries[i] = cr.r, cr.entries
+				continue
+			}
+			byName[cr.r.Name] = len(routes)
+			routes = append(routes, cr.r)
+			entries = append(entries, cr.entries)
+		}
+	}
+	c.file = ""
+	for i, r := range routes {
+		b.Add(r, entries[i])
+	}
+	t := b.Build()
+	c.diags = append(c.diags, Overlaps(t)...)
+	sortDiags(c.diags)
+	return t, c.diags
+}
+
+func irKey(ir *model.IngressRoute) string { return ir.Meta.Namespace + "/" + irName(ir) }
+
+func irName(ir *model.IngressRoute) string {
+	if ir.Meta.Name == "" {
+		return ir.Meta.GenerateName
+	}
+	return ir.Meta.Name
+}
+
+func objName(kind, ns, name string) string { return kind + " " + ns + "/" + name }
+
+func (c *compiler) add(d model.Diagnostic) {
+	d.File = c.file
+	c.diags = append(c.diags, d)
+}
+
+func (c *compiler) warn(obj, field, format string, a ...any) {
+	c.add(model.Warnf(obj, field, format, a...))
+}
+
+func (c *compiler) errorf(obj, field, format string, a ...any) {
+	c.add(model.Errorf(obj, field, format, a...))
+}
+
+// keptObjects reports the CRDs that are decoded and kept but not served yet.
+func (c *compiler) keptObjects() {
+	for _, group := range [][]*model.Object{c.snap.Middlewares, c.snap.TraefikServices, c.snap.TLSOptions, c.snap.TLSStores, c.snap.ServersTransports} {
+		for _, o := range group {
+			c.file = o.File
+			c.warn(objName(o.Kind, o.Meta.Namespace, o.Meta.Name), "", "%s is not yet supported by Sluice; kept, not served", o.Kind)
+		}
+	}
+	c.file = ""
+}
+
+type compiledRoute struct {
+	r       *route.Route
+	entries []route.Entry
+}
+
+// ingressRoute compiles the routes of one IngressRoute (crd.md section 3).
+func (c *compiler) ingressRoute(ir *model.IngressRoute) []compiledRoute {
+	obj := objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name)
+	if !c.classMatches(ir) {
+		return nil
+	}
+	if len(ir.Spec.ParentRefs) > 0 {
+		c.errorf(obj, "spec.parentRefs", "multi-layer routing (parentRefs) is not yet supported by Sluice; IngressRoute skipped")
+		return nil
+	}
+	eps := c.entryPoints(obj, ir.Spec.EntryPoints)
+	if ir.Spec.TLS != nil {
+		c.errorf(obj, "spec.tls", "TLS is not yet supported by Sluice; Traefik serves these routes over HTTPS only, so they are not served")
+	}
+	var out []compiledRoute
+	for i := range ir.Spec.Routes {
+		cr, ok := c.route(ir, obj, i, eps)
+		if ok && ir.Spec.TLS == nil && len(eps) > 0 {
+			out = append(out, cr)
+		}
+	}
+	return out
+}
+
+// classMatches applies providers.kubernetesCRD.ingressClass (crd.md 1).
+func (c *compiler) classMatches(ir *model.IngressRoute) bool {
+	class := ir.Meta.Annotations["kubernetes.io/ingress.class"]
+	if ir.Spec.IngressClassName != nil {
+		class = *ir.Spec.IngressClassName
+	}
+	return class == c.opts.IngressClass || c.opts.IngressClass == "" && class == "traefik"
+}
+
+func (c *compiler) entryPoints(obj string, names []string) []string {
+	if len(names) == 0 {
+		return c.opts.EntryPoints
+	}
+	var out []string
+	for i, n := range names {
+		if !contains(c.opts.EntryPoints, n) {
+			c.warn(obj, fmt.Sprintf("spec.entryPoints[%d]", i), "entry point %q does not exist; ignored", n)
+			continue
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		c.errorf(obj, "spec.entryPoints", "no valid entry point; the routes are disabled")
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string) (compiledRoute, bool) {
+	rt := &ir.Spec.Routes[i]
+	f := fmt.Sprintf("spec.routes[%d]", i)
+	switch {
+	case rt.Kind != "" && rt.Kind != "Rule":
+		c.errorf(obj, f+".kind", "kind %q is not allowed (only Rule); route skipped", rt.Kind)
+		return compiledRoute{}, false
+	case rt.Match == "":
+		c.warn(obj, f+".match", "empty match; route skipped (as Traefik does)")
+		return compiledRoute{}, false
+	case rt.Syntax == "v2":
+		c.errorf(obj, f+".syntax", "rule syntax v2 is not supported by Sluice (deprecated in Traefik v3); route disabled")
+		return compiledRoute{}, false
+	case rt.Priority > MaxPriority:
+		c.errorf(obj, f+".priority", "priority %d exceeds the max user-defined priority %d; route disabled", rt.Priority, int64(MaxPriority))
+		return compiledRoute{}, false
+	}
+	if rt.Syntax != "" && rt.Syntax != "v3" {
+		c.warn(obj, f+".syntax", "syntax %q is not v2, so v3 is used (as Traefik does)", rt.Syntax)
+	}
+	tree, err := rule.Parse(rt.Match)
+	if err != nil {
+		c.errorf(obj, f+".match", "%v; route disabled", err)
+		return compiledRoute{}, false
+	}
+	if len(rt.Middlewares) > 0 {
+		c.errorf(obj, f+".middlewares", "middlewares are not yet supported by Sluice; the route is disabled rather than served without them")
+		return compiledRoute{}, false
+	}
+	if rt.Observability != nil {
+		c.warn(obj, f+".observability", "per-router observability is not yet supported by Sluice; ignored")
+	}
+	if len(rt.Services) == 0 {
+		c.errorf(obj, f+".services", "route has no services; disabled (404), as in Traefik")
+		return compiledRoute{}, false
+	}
+	key := RouterKey(ir.Meta.Namespace, irName(ir), rt.Match)
+	targets, svcName, serr := c.routeTargets(ir, f, key, rt.Services)
+	if serr != nil {
+		c.errorf(obj, serr.field, "%s; route disabled", serr.msg)
+		return compiledRoute{}, false
+	}
+	prio := rt.Priority
+	if prio == 0 {
+		prio = int64(len(rt.Match))
+	}
+	r := &route.Route{
+		Name: key + Provider, Rule: rt.Match, Priority: prio, EntryPoints: eps,
+		Source: irKey(ir) + "#" + f, Service: svcName, Targets: targets,
+	}
+	return compiledRoute{r: r, entries: Entries(tree)}, true
+}
+
+func sortDiags(d []model.Diagnostic) {
+	sort.SliceStable(d, func(i, j int) bool {
+		a, b := d[i], d[j]
+		if a.Object != b.Object {
+			return a.Object < b.Object
+		}
+		if a.Field != b.Field {
+			return a.Field < b.Field
+		}
+		return a.Message < b.Message
+	})
+}

@@ -1,0 +1,145 @@
+package model
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// Meta is the part of ObjectMeta Sluice uses.
+type Meta struct {
+	Name              string            `json:"name,omitempty"`
+	GenerateName      string            `json:"generateName,omitempty"`
+	Namespace         string            `json:"namespace,omitempty"`
+	Labels            map[string]string `json:"labels,omitempty"`
+	Annotations       map[string]string `json:"annotations,omitempty"`
+	ResourceVersion   string            `json:"resourceVersion,omitempty"`
+	Generation        int64             `json:"generation,omitempty"`
+	CreationTimestamp string            `json:"creationTimestamp,omitempty"`
+}
+
+// Origin says where an object came from, for diagnostics.
+type Origin struct {
+	File string `json:"-"` // manifest file, empty for API objects
+}
+
+// IntOrString is a Kubernetes int-or-string.
+type IntOrString struct {
+	IsString bool
+	Int      int64
+	Str      string
+}
+
+// UnmarshalJSON accepts a number or a string.
+func (v *IntOrString) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		v.IsString = true
+		return json.Unmarshal(b, &v.Str)
+	}
+	v.IsString = false
+	return json.Unmarshal(b, &v.Int)
+}
+
+// MarshalJSON writes a number or a string.
+func (v IntOrString) MarshalJSON() ([]byte, error) {
+	if v.IsString {
+		return json.Marshal(v.Str)
+	}
+	return json.Marshal(v.Int)
+}
+
+// String is the value as written.
+func (v IntOrString) String() string {
+	if v.IsString {
+		return v.Str
+	}
+	return strconv.FormatInt(v.Int, 10)
+}
+
+// IsZero reports an unset port (0 or "").
+func (v IntOrString) IsZero() bool { return v.IsString && v.Str == "" || !v.IsString && v.Int == 0 }
+
+// Service is a core/v1 Service.
+type Service struct {
+	Origin
+	Meta Meta        `json:"metadata"`
+	Spec ServiceSpec `json:"spec"`
+}
+
+// ServiceSpec is the part of a Service spec Sluice uses.
+type ServiceSpec struct {
+	Type         string            `json:"type,omitempty"`
+	ClusterIP    string            `json:"clusterIP,omitempty"`
+	ExternalName string            `json:"externalName,omitempty"`
+	Ports        []ServicePort     `json:"ports,omitempty"`
+	Selector     map[string]string `json:"selector,omitempty"`
+}
+
+// ServicePort is one port of a Service.
+type ServicePort struct {
+	Name        string      `json:"name,omitempty"`
+	Protocol    string      `json:"protocol,omitempty"`
+	Port        int32       `json:"port"`
+	TargetPort  IntOrString `json:"targetPort,omitempty"`
+	NodePort    int32       `json:"nodePort,omitempty"`
+	AppProtocol string      `json:"appProtocol,omitempty"`
+}
+
+// EndpointSlice is a discovery/v1 EndpointSlice.
+type EndpointSlice struct {
+	Origin
+	Meta        Meta           `json:"metadata"`
+	AddressType string         `json:"addressType,omitempty"`
+	Endpoints   []Endpoint     `json:"endpoints"`
+	Ports       []EndpointPort `json:"ports,omitempty"`
+}
+
+// ServiceName is the kubernetes.io/service-name label.
+func (s *EndpointSlice) ServiceName() string { return s.Meta.Labels["kubernetes.io/service-name"] }
+
+// Endpoint is one endpoint of a slice.
+type Endpoint struct {
+	Addresses  []string           `json:"addresses"`
+	Conditions EndpointConditions `json:"conditions,omitempty"`
+	Hostname   string             `json:"hostname,omitempty"`
+	NodeName   string             `json:"nodeName,omitempty"`
+	Zone       string             `json:"zone,omitempty"`
+	TargetRef  map[string]any     `json:"targetRef,omitempty"`
+}
+
+// EndpointConditions: nil means the Kubernetes default.
+type EndpointConditions struct {
+	Ready       *bool `json:"ready,omitempty"`
+	Serving     *bool `json:"serving,omitempty"`
+	Terminating *bool `json:"terminating,omitempty"`
+}
+
+// EndpointPort is one port of a slice.
+type EndpointPort struct {
+	Name        *string `json:"name,omitempty"`
+	Port        *int32  `json:"port,omitempty"`
+	Protocol    string  `json:"protocol,omitempty"`
+	AppProtocol *string `json:"appProtocol,omitempty"`
+}
+
+// Object is a CRD Sluice keeps but does not interpret yet (Middleware,
+// TraefikService, TLSOption, TLSStore, ServersTransport): its spec is kept
+// verbatim so later compilers can read it.
+type Object struct {
+	Origin
+	Kind string         `json:"kind"`
+	Meta Meta           `json:"metadata"`
+	Spec map[string]any `json:"spec,omitempty"`
+}
+
+// Snapshot is everything the compiler reads. Slices are in no particular
+// order; the compiler's output does not depend on it.
+type Snapshot struct {
+	IngressRoutes     []*IngressRoute
+	Services          []*Service
+	EndpointSlices    []*EndpointSlice
+	Middlewares       []*Object
+	TraefikServices   []*Object
+	TLSOptions        []*Object
+	TLSStores         []*Object
+	ServersTransports []*Object
+}

@@ -1,0 +1,258 @@
+package compile
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath/route"
+)
+
+// strategies Traefik v3.7 accepts; only wrr is served so far.
+var strategies = map[string]bool{"": true, "wrr": true, "RoundRobin": true, "p2c": false, "hrw": false, "leasttime": false}
+
+// svcErr is a reason a route's service cannot be built: the route is dropped.
+type svcErr struct{ field, msg string }
+
+// routeTargets builds the weighted services of one route. It returns the
+// Traefik service name the router points at.
+func (c *compiler) routeTargets(ir *model.IngressRoute, field, key string, specs []model.LoadBalancerSpec) ([]route.Target, string, *svcErr) {
+	var targets []route.Target
+	for i := range specs {
+		spec := &specs[i]
+		f := fmt.Sprintf("%s.services[%d]", field, i)
+		name := key
+		if len(specs) > 1 {
+			name = Normalize(nsOr(spec.Namespace, ir.Meta.Namespace)+"-"+spec.Name+"-"+spec.Port.String()) + Provider
+		} else {
+			name += Provider
+		}
+		svc, err := c.service(ir, f, name, spec)
+		if err != nil {
+			return nil, "", err
+		}
+		w := 1
+		if spec.Weight != nil {
+			w = *spec.Weight
+		}
+		targets = append(targets, route.Target{Weight: w, Service: svc})
+	}
+	return targets, key + Provider, nil
+}
+
+func nsOr(ns, def string) string {
+	if ns == "" {
+		return def
+	}
+	return ns
+}
+
+// service resolves one Kubernetes Service reference (crd.md section 5).
+func (c *compiler) service(ir *model.IngressRoute, f, name string, spec *model.LoadBalancerSpec) (*route.Service, *svcErr) {
+	obj := objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name)
+	if strings.Contains(spec.Name, "@") {
+		return nil, &svcErr{f + ".name", fmt.Sprintf("service name %q: the character '@' is not allowed", spec.Name)}
+	}
+	switch spec.Kind {
+	case "", "Service":
+	case "TraefikService":
+		return nil, &svcErr{f + ".kind", "TraefikService is not yet supported by Sluice"}
+	default:
+		return nil, &svcErr{f + ".kind", fmt.Sprintf("unknown kind %q (want Service or TraefikService)", spec.Kind)}
+	}
+	ns := nsOr(spec.Namespace, ir.Meta.Namespace)
+	if ns != ir.Meta.Namespace && !c.opts.AllowCrossNamespace {
+		return nil, &svcErr{f + ".namespace", fmt.Sprintf("service %s/%s is in another namespace and allowCrossNamespace is false", ns, spec.Name)}
+	}
+	if e := c.unsupported(obj, f, spec); e != nil {
+		return nil, e
+	}
+	svc := c.services[ns+"/"+spec.Name]
+	if svc == nil {
+		return nil, &svcErr{f + ".name", fmt.Sprintf("kubernetes service not found: %s/%s", ns, spec.Name)}
+	}
+	if spec.Port.IsZero() {
+		return nil, &svcErr{f + ".port", "ingressRoute service port not defined"}
+	}
+	if spec.HealthCheck != nil && svc.Spec.Type != "ExternalName" {
+		return nil, &svcErr{f + ".healthCheck", "healthCheck allowed only for ExternalName service: " + ns + "/" + spec.Name}
+	}
+	servers, err := c.servers(svc, f, spec)
+	if err != nil {
+		return nil, err
+	}
+	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
+	return route.NewService(name, pass, servers), nil
+}
+
+// unsupported reports the service options this version does not serve: a
+// warning where serving without them is safe, an error (route dropped) where
+// it would change what the backend sees in a way users rely on.
+func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svcErr {
+	if ok, known := strategies[spec.Strategy]; !known {
+		return &svcErr{f + ".strategy", fmt.Sprintf("invalid strategy %q (want wrr, p2c, hrw, leasttime or RoundRobin)", spec.Strategy)}
+	} else if !ok {
+		c.warn(obj, f+".strategy", "strategy %q is not yet supported; served with wrr", spec.Strategy)
+	}
+	switch spec.Scheme {
+	case "", "http", "https":
+	case "h2c":
+		return &svcErr{f + ".scheme", "scheme h2c is not yet supported by Sluice"}
+	default:
+		return &svcErr{f + ".scheme", fmt.Sprintf("invalid scheme %q (want http, https or h2c)", spec.Scheme)}
+	}
+	if rf := spec.ResponseForwarding; rf != nil && rf.FlushInterval != "" {
+		if _, err := time.ParseDuration(rf.FlushInterval); err != nil && rf.FlushInterval != "-1" {
+			return &svcErr{f + ".responseForwarding.flushInterval", fmt.Sprintf("invalid duration %q", rf.FlushInterval)}
+		}
+	}
+	if len(spec.Middlewares) > 0 {
+		return &svcErr{f + ".middlewares", "middlewares are not yet supported by Sluice; the route is disabled rather than served without them"}
+	}
+	if spec.NodePortLB {
+		return &svcErr{f + ".nodePortLB", "nodePortLB is not yet supported by Sluice"}
+	}
+	for _, o := range []struct {
+		set   bool
+		field string
+	}{
+		{spec.Sticky != nil, "sticky"}, {spec.ServersTransport != "", "serversTransport"},
+		{spec.HealthCheck != nil, "healthCheck"}, {spec.PassiveHealthCheck != nil, "passiveHealthCheck"},
+	} {
+		if o.set {
+			c.warn(obj, f+"."+o.field, "%s is not yet supported by Sluice; served without it", o.field)
+		}
+	}
+	return nil
+}
+
+// servers lists the servers of a Service reference (crd.md 5.1-5.4).
+func (c *compiler) servers(svc *model.Service, f string, spec *model.LoadBalancerSpec) ([]route.Server, *svcErr) {
+	ref := svc.Meta.Namespace + "/" + svc.Meta.Name
+	var sp *model.ServicePort
+	for i := range svc.Spec.Ports {
+		p := &svc.Spec.Ports[i]
+		if spec.Port.IsString && p.Name == spec.Port.Str || !spec.Port.IsString && int64(p.Port) == spec.Port.Int {
+			sp = p
+			break
+		}
+	}
+	if svc.Spec.Type == "ExternalName" {
+		if !c.opts.AllowExternalNameServices {
+			return nil, &svcErr{f + ".name", "externalName services not allowed: " + ref}
+		}
+		if sp == nil && spec.Port.IsString {
+			return nil, &svcErr{f + ".port", fmt.Sprintf("service port not found: %s port %s", ref, spec.Port)}
+		}
+		port := spec.Port.Int
+		if sp == nil && hasNonZeroPort(svc) {
+			c.warn(objName("Service", svc.Meta.Namespace, svc.Meta.Name), "spec.ports", "port %d doesn't match with ports defined in the ExternalName service", port)
+		}
+		if sp != nil {
+			port = int64(sp.Port)
+		}
+		scheme := schemeFor(spec.Scheme, port, portName(sp))
+		return []route.Server{c.server(scheme, svc.Spec.ExternalName, port)}, nil
+	}
+	if sp == nil {
+		return nil, &svcErr{f + ".port", fmt.Sprintf("service port not found: %s port %s", ref, spec.Port)}
+	}
+	scheme := schemeFor(spec.Scheme, int64(sp.Port), sp.Name)
+	native := c.opts.NativeLBByDefault
+	if spec.NativeLB != nil {
+		native = *spec.NativeLB
+	}
+	if native {
+		ip := svc.Spec.ClusterIP
+		if ip == "" || ip == "None" {
+			return nil, &svcErr{f + ".nativeLB", "no clusterIP found for service: " + ref}
+		}
+		return []route.Server{c.server(scheme, ip, int64(sp.Port))}, nil
+	}
+	servers := c.endpointServers(svc, sp, scheme)
+	if len(servers) == 0 && !c.opts.AllowEmptyServices {
+		return nil, &svcErr{f + ".name", "no servers found for service " + ref}
+	}
+	return servers, nil
+}
+
+func portName(sp *model.ServicePort) string {
+	if sp == nil {
+		return ""
+	}
+	return sp.Name
+}
+
+func hasNonZeroPort(svc *model.Service) bool {
+	for _, p := range svc.Spec.Ports {
+		if p.Port != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// schemeFor: an explicit scheme wins; https for Service port 443 or a port
+// name starting with "https"; else http. h2c is never inferred.
+func schemeFor(explicit string, port int64, name string) string {
+	switch {
+	case explicit != "":
+		return explicit
+	case port == 443 || strings.HasPrefix(name, "https"):
+		return "https"
+	}
+	return "http"
+}
+
+func (c *compiler) server(scheme, host string, port int64) route.Server {
+	addr := net.JoinHostPort(host, strconv.FormatInt(port, 10))
+	return route.Server{URL: scheme + "://" + addr, Endpoint: c.opts.Upstreams.Get(scheme, addr)}
+}
+
+// endpointServers reads the Service's EndpointSlices (crd.md 5.2): slices
+// by creation time then name, the slice port named like the Service port,
+// serving endpoints (terminating ones fenced), each IP once.
+func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, scheme string) []route.Server {
+	slices := append([]*model.EndpointSlice(nil), c.slices[svc.Meta.Namespace+"/"+svc.Meta.Name]...)
+	sort.Slice(slices, func(i, j int) bool {
+		a, b := slices[i].Meta, slices[j].Meta
+		if a.CreationTimestamp != b.CreationTimestamp {
+			return a.CreationTimestamp < b.CreationTimestamp
+		}
+		return a.Name < b.Name
+	})
+	seen := map[string]bool{}
+	var out []route.Server
+	for _, s := range slices {
+		port := int64(0)
+		for _, p := range s.Ports {
+			if p.Name != nil && *p.Name == sp.Name && p.Port != nil {
+				port = int64(*p.Port)
+				break
+			}
+		}
+		if port == 0 {
+			continue
+		}
+		for _, ep := range s.Endpoints {
+			if ep.Conditions.Serving != nil && !*ep.Conditions.Serving {
+				continue
+			}
+			fenced := ep.Conditions.Terminating != nil && *ep.Conditions.Terminating
+			for _, ip := range ep.Addresses {
+				if seen[ip] {
+					continue
+				}
+				seen[ip] = true
+				sv := c.server(scheme, ip, port)
+				sv.Fenced = fenced
+				out = append(out, sv)
+			}
+		}
+	}
+	return out
+}

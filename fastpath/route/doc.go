@@ -1,0 +1,15 @@
+// Package route is the immutable compiled routing table.
+//
+// A Table holds, per entry point, an Index: exact hosts in a map keyed by
+// the lower-cased host, single-label wildcard hosts keyed by the suffix after
+// the first label, and one host-less list; under each, a radix trie over the
+// routing path whose nodes carry candidate lists already sorted in Traefik
+// priority order, with host-less and wildcard candidates merged in. A lookup
+// walks one trie and returns the first candidate whose residual predicates
+// hold: the same answer as a linear scan of every router in priority order.
+//
+// A Table is built once by the compiler (through Builder), published behind
+// one atomic pointer, and never mutated afterwards; any number of goroutines
+// may call Lookup concurrently. Only a Service's server set changes in place,
+// through its own atomic pointer (endpoint churn never rebuilds a table).
+package route

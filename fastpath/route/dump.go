@@ -1,0 +1,44 @@
+package route
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Dump renders the table deterministically (golden tests, `sluice route`).
+func (t *Table) Dump() string {
+	var b strings.Builder
+	for i, ep := range t.EntryPoints {
+		fmt.Fprintf(&b, "entrypoint %s\n", ep)
+		for _, r := range t.Routes {
+			if hasString(r.EntryPoints, ep) {
+				fmt.Fprintf(&b, "  %s\n", strings.ReplaceAll(r.Describe(), "\n", "\n  "))
+			}
+		}
+		ix := t.Indexes[i]
+		exact, wild := ix.HostKeys()
+		fmt.Fprintf(&b, "  index: %d exact hosts %q, %d wildcard suffixes %q, %d host-less candidates\n",
+			len(exact), exact, len(wild), wild, ix.nGeneric)
+	}
+	return b.String()
+}
+
+// Describe renders one route with its services and servers.
+func (r *Route) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "router %s priority=%d source=%s\n  rule: %s\n  service: %s", r.Name, r.Priority, r.Source, r.Rule, r.Service)
+	for _, tg := range r.Targets {
+		if len(r.Targets) > 1 {
+			fmt.Fprintf(&b, "\n    %s weight=%d", tg.Service.Name, tg.Weight)
+		}
+		fmt.Fprintf(&b, " passHostHeader=%t", tg.Service.PassHostHeader)
+		for _, s := range tg.Service.Servers().Servers {
+			fenced := ""
+			if s.Fenced {
+				fenced = " (fenced)"
+			}
+			fmt.Fprintf(&b, "\n      server %s%s", s.URL, fenced)
+		}
+	}
+	return b.String()
+}

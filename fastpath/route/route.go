@@ -1,0 +1,153 @@
+package route
+
+import (
+	"sync/atomic"
+
+	"github.com/sluiceproxy/sluice/fastpath/balance"
+	"github.com/sluiceproxy/sluice/fastpath/match"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// Route is one router. Immutable once its Table is published.
+type Route struct {
+	Name        string   // Traefik router name, e.g. default-web-6b204d94623b3df4370c@kubernetescrd
+	Rule        string   // rule as written
+	Priority    int64    // effective priority
+	EntryPoints []string // entry points it is attached to
+	Source      string   // where it came from, e.g. default/web#routes[0]
+	Service     string   // Traefik service name the router points at
+	Targets     []Target // weighted services (one for a single-service route)
+	Rank        int      // position in priority order (0 first)
+	Entries     []Entry  // the rule as indexed conjunctions
+
+	wrr *balance.WRR
+}
+
+// Target is one weighted service of a route.
+type Target struct {
+	Weight  int
+	Service *Service
+}
+
+// Service is a load balancer over servers. Its server set is swapped
+// atomically when endpoints change; everything else is immutable.
+type Service struct {
+	Name           string
+	PassHostHeader bool
+	servers        atomic.Pointer[ServerSet]
+}
+
+// ServerSet is an immutable list of servers with its balancer.
+type ServerSet struct {
+	Servers []Server
+	wrr     *balance.WRR
+}
+
+// Server is one endpoint of a service.
+type Server struct {
+	URL      string // scheme://host:port, as Traefik names it
+	Endpoint *upstream.Endpoint
+	Fenced   bool // terminating but serving: never picked for new requests
+}
+
+// NewService returns a service with the given servers.
+func NewService(name string, passHost bool, servers []Server) *Service {
+	s := &Service{Name: name, PassHostHeader: passHost}
+	s.SetServers(servers)
+	return s
+}
+
+// SetServers publishes a new server set; requests in flight keep the old one.
+func (s *Service) SetServers(servers []Server) {
+	w := make([]int, len(servers))
+	for i, sv := range servers {
+		if !sv.Fenced {
+			w[i] = 1
+		}
+	}
+	s.servers.Store(&ServerSet{Servers: servers, wrr: balance.New(w)})
+}
+
+// Servers returns the current server set.
+func (s *Service) Servers() *ServerSet { return s.servers.Load() }
+
+// Pick returns the next server, or nil when none is available (503).
+func (s *Service) Pick() *Server {
+	set := s.servers.Load()
+	i := set.wrr.Next()
+	if i < 0 {
+		return nil
+	}
+	return &set.Servers[i]
+}
+
+// Pick chooses a service by weight, then a server in it. It returns nil
+// server when nothing is available (503).
+func (r *Route) Pick() (*Service, *Server) {
+	if len(r.Targets) == 0 {
+		return nil, nil
+	}
+	t := &r.Targets[0]
+	if len(r.Targets) > 1 {
+		i := r.wrr.Next()
+		if i < 0 {
+			return nil, nil
+		}
+		t = &r.Targets[i]
+	}
+	return t.Service, t.Service.Pick()
+}
+
+// Lit is one literal of a conjunction: a matcher, possibly negated.
+type Lit struct {
+	M   *match.Matcher
+	Neg bool
+}
+
+// Expr is a rule tree for rules too large to expand into conjunctions.
+type Expr struct {
+	Op          uint8 // 0 leaf, 1 and, 2 or, 3 not
+	M           *match.Matcher
+	Left, Right *Expr
+}
+
+// Expr operators.
+const (
+	ExprLeaf uint8 = iota
+	ExprAnd
+	ExprOr
+	ExprNot
+)
+
+// Eval evaluates the tree.
+func (e *Expr) Eval(r *match.Request) bool {
+	switch e.Op {
+	case ExprAnd:
+		return e.Left.Eval(r) && e.Right.Eval(r)
+	case ExprOr:
+		return e.Left.Eval(r) || e.Right.Eval(r)
+	case ExprNot:
+		return !e.Left.Eval(r)
+	}
+	return e.M.Match(r)
+}
+
+// Cand is a candidate in a trie node: a route with the predicates that must
+// still hold for it to match.
+type Cand struct {
+	Route *Route
+	Lits  []Lit // conjunction; ignored when Tree is set
+	Tree  *Expr
+}
+
+func (c *Cand) match(r *match.Request) bool {
+	if c.Tree != nil {
+		return c.Tree.Eval(r)
+	}
+	for i := range c.Lits {
+		if c.Lits[i].M.Match(r) == c.Lits[i].Neg {
+			return false
+		}
+	}
+	return true
+}

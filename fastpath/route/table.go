@@ -1,0 +1,235 @@
+package route
+
+import (
+	"bytes"
+	"sort"
+)
+
+// Table is the published routing state: one Index per entry point. It is
+// immutable and safe for concurrent use.
+type Table struct {
+	EntryPoints []string // index i of Indexes serves EntryPoints[i]
+	Indexes     []*Index
+	Routes      []*Route // all routes, in rank order
+}
+
+// Index returns the index of entry point number ep, or nil.
+func (t *Table) Index(ep int) *Index {
+	if ep < 0 || ep >= len(t.Indexes) {
+		return nil
+	}
+	return t.Indexes[ep]
+}
+
+// HostKind says how an entry is indexed by host.
+type HostKind uint8
+
+// Host index kinds.
+const (
+	HostAny   HostKind = iota // not indexable by host: merged into every host
+	HostExact                 // Key is the host, lower-cased, one trailing dot removed
+	HostWild                  // Key is the suffix after "*.", one trailing dot removed
+)
+
+// PathKind says how an entry is indexed by path.
+type PathKind uint8
+
+// Path index kinds.
+const (
+	PathAny    PathKind = iota // attached at the trie root as a prefix ""
+	PathExact                  // routing path == Key
+	PathPrefix                 // routing path starts with Key
+)
+
+// Entry is one conjunction of a route, with its index keys. The Cand's
+// predicates must hold whatever the keys are: keys only select candidates.
+type Entry struct {
+	Cand     Cand
+	HostKind HostKind
+	HostKey  string
+	PathKind PathKind
+	PathKey  string
+}
+
+// Index is the per-entry-point lookup structure.
+type Index struct {
+	exact    map[string]*node
+	wild     map[string]*node
+	generic  *node
+	nGeneric int
+}
+
+// Lookup returns the first route, in priority order, whose rule matches r,
+// or nil (404). It allocates nothing.
+func (ix *Index) Lookup(r *Request) *Route {
+	for _, c := range ix.Candidates(r) {
+		if c.match(r) {
+			return c.Route
+		}
+	}
+	return nil
+}
+
+// Candidates returns the candidate list r's host and path select, in
+// priority order. The slice belongs to the table: do not modify it.
+func (ix *Index) Candidates(r *Request) []*Cand {
+	return ix.trie(r.Host).lookup(r.Path)
+}
+
+func (ix *Index) trie(host []byte) *node {
+	key := host
+	for i := 0; i < 2 && len(key) > 0 && key[len(key)-1] == '.'; i++ {
+		key = key[:len(key)-1]
+	}
+	if n := ix.exact[string(key)]; n != nil {
+		return n
+	}
+	if i := bytes.IndexByte(key, '.'); i >= 0 {
+		if n := ix.wild[string(key[i+1:])]; n != nil {
+			return n
+		}
+	}
+	return ix.generic
+}
+
+// HostKeys returns the exact and wildcard host keys, sorted.
+func (ix *Index) HostKeys() (exact, wild []string) {
+	for k := range ix.exact {
+		exact = append(exact, k)
+	}
+	for k := range ix.wild {
+		wild = append(wild, k)
+	}
+	sort.Strings(exact)
+	sort.Strings(wild)
+	return exact, wild
+}
+
+// Builder assembles a Table. Not safe for concurrent use.
+type Builder struct {
+	eps    []string
+	routes []*Route
+}
+
+// NewBuilder starts a table for the given entry points.
+func NewBuilder(entryPoints []string) *Builder {
+	return &Builder{eps: entryPoints}
+}
+
+// Add adds a route with its entries. Rank is assigned by Build.
+func (b *Builder) Add(r *Route, entries []Entry) {
+	b.routes = append(b.routes, r)
+	for i := range entries {
+		entries[i].Cand.Route = r
+	}
+	r.Entries = entries
+}
+
+// Less is Traefik's order: priority descending, then (Sluice's
+// deterministic tie-break; Traefik's is undefined) router name ascending.
+func Less(a, b *Route) bool {
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.Source < b.Source
+}
+
+// Build sorts the routes, assigns ranks and builds every index.
+func (b *Builder) Build() *Table {
+	sort.SliceStable(b.routes, func(i, j int) bool { return Less(b.routes[i], b.routes[j]) })
+	for i, r := range b.routes {
+		r.Rank = i
+		if len(r.Targets) > 1 {
+			w := make([]int, len(r.Targets))
+			for j, t := range r.Targets {
+				w[j] = t.Weight
+			}
+			r.wrr = newWRR(w)
+		}
+	}
+	t := &Table{EntryPoints: b.eps, Routes: b.routes}
+	for _, ep := range b.eps {
+		var es []*Entry
+		for _, r := range b.routes {
+			if !hasString(r.EntryPoints, ep) {
+				continue
+			}
+			for i := range r.Entries {
+				es = append(es, &r.Entries[i])
+			}
+		}
+		t.Indexes = append(t.Indexes, buildIndex(es))
+	}
+	return t
+}
+
+func hasString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// buildIndex groups entries (in rank order) by host key and builds a trie
+// per host with wildcard and host-less entries merged in.
+func buildIndex(es []*Entry) *Index {
+	exact := map[string][]*Entry{}
+	wild := map[string][]*Entry{}
+	var generic []*Entry
+	for _, e := range es {
+		switch e.HostKind {
+		case HostExact:
+			exact[e.HostKey] = append(exact[e.HostKey], e)
+		case HostWild:
+			wild[e.HostKey] = append(wild[e.HostKey], e)
+		default:
+			generic = append(generic, e)
+		}
+	}
+	ix := &Index{exact: map[string]*node{}, wild: map[string]*node{}, generic: buildTrie(generic), nGeneric: len(generic)}
+	for k, list := range wild {
+		ix.wild[k] = buildTrie(mergeEntries(list, generic))
+	}
+	for k, list := range exact {
+		all := mergeEntries(list, generic)
+		if i := indexByte(k, '.'); i >= 0 {
+			all = mergeEntries(all, wild[k[i+1:]])
+		}
+		ix.exact[k] = buildTrie(all)
+	}
+	return ix
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// mergeEntries merges two lists sorted by route rank.
+func mergeEntries(a, b []*Entry) []*Entry {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]*Entry, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i].Cand.Route.Rank <= b[j].Cand.Route.Rank {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}

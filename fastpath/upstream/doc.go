@@ -1,0 +1,9 @@
+// Package upstream holds long-lived upstream endpoints keyed by address.
+//
+// An Endpoint owns a pool of keep-alive connections (a fasthttp.HostClient)
+// to one scheme://host:port. Endpoints are handed out by a Registry, so a new
+// routing table that points at an address already in use reuses the same
+// Endpoint and its warm connections: pools survive table swaps. The Registry
+// is used by the control plane only (Get, Prune); Endpoint methods are safe
+// for concurrent use on the request path.
+package upstream

@@ -1,0 +1,145 @@
+package upstream
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Options configure the connection pool of new endpoints.
+type Options struct {
+	MaxConns        int           // per endpoint; default 1024
+	DialTimeout     time.Duration // default 30s (Traefik's)
+	IdleConnTimeout time.Duration // default 90s (Traefik's)
+	ReadTimeout     time.Duration // response timeout; 0 = none (Traefik's default)
+	ReadBufferSize  int           // max response header size; default 64 KiB
+}
+
+// Endpoint is one upstream address with its connection pool. It must not be
+// copied. Client is safe for concurrent use.
+type Endpoint struct {
+	Key    string // scheme://host:port
+	Addr   string // host:port
+	Scheme string // http or https
+	Client *fasthttp.HostClient
+	used   bool // registry bookkeeping, guarded by Registry.mu
+}
+
+// Registry hands out endpoints by address. The zero value is not usable;
+// call NewRegistry.
+type Registry struct {
+	mu   sync.Mutex
+	opts Options
+	m    map[string]*Endpoint
+}
+
+// NewRegistry returns an empty registry whose endpoints use opts.
+func NewRegistry(opts Options) *Registry {
+	if opts.MaxConns == 0 {
+		opts.MaxConns = 1024
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 30 * time.Second
+	}
+	if opts.IdleConnTimeout == 0 {
+		opts.IdleConnTimeout = 90 * time.Second
+	}
+	if opts.ReadBufferSize == 0 {
+		opts.ReadBufferSize = 64 << 10
+	}
+	return &Registry{opts: opts, m: map[string]*Endpoint{}}
+}
+
+// Get returns the endpoint for scheme://addr, creating it if needed, and
+// marks it used for the next Prune.
+func (r *Registry) Get(scheme, addr string) *Endpoint {
+	key := scheme + "://" + addr
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.m[key]
+	if e == nil {
+		e = r.newEndpoint(key, scheme, addr)
+		r.m[key] = e
+	}
+	e.used = true
+	return e
+}
+
+func (r *Registry) newEndpoint(key, scheme, addr string) *Endpoint {
+	o := r.opts
+	dialer := &fasthttp.TCPDialer{Concurrency: 0}
+	c := &fasthttp.HostClient{
+		Addr:                          addr,
+		IsTLS:                         scheme == "https",
+		MaxConns:                      o.MaxConns,
+		MaxIdleConnDuration:           o.IdleConnTimeout,
+		ReadTimeout:                   o.ReadTimeout,
+		ReadBufferSize:                o.ReadBufferSize,
+		DisablePathNormalizing:        true, // we forward Traefik's normalised path as is
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultUserAgentHeader:      true,
+		StreamResponseBody:            true,
+		RetryIfErr:                    retryIdempotentOnReusedConn,
+		Dial: func(a string) (net.Conn, error) {
+			return dialer.DialTimeout(a, o.DialTimeout)
+		},
+	}
+	if c.IsTLS {
+		c.TLSConfig = &tls.Config{ServerName: hostOnly(addr), MinVersion: tls.VersionTLS12}
+	}
+	return &Endpoint{Key: key, Addr: addr, Scheme: scheme, Client: c}
+}
+
+// retryIdempotentOnReusedConn retries only where Go's transport would: an
+// idempotent request that failed on a reused keep-alive connection before
+// any response byte arrived.
+func retryIdempotentOnReusedConn(req *fasthttp.Request, attempts int, err error) (bool, bool) {
+	if attempts > 1 {
+		return false, false
+	}
+	return req.Header.IsGet() || req.Header.IsHead() || req.Header.IsOptions(), false
+}
+
+func hostOnly(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return h
+}
+
+// Prune drops endpoints not handed out since the previous Prune and closes
+// their idle connections; in-flight requests on them complete normally.
+func (r *Registry) Prune() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, e := range r.m {
+		if !e.used {
+			e.Client.CloseIdleConnections()
+			delete(r.m, k)
+			continue
+		}
+		e.used = false
+	}
+}
+
+// Len is the number of endpoints held.
+func (r *Registry) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.m)
+}
+
+// IsTimeout reports whether err from Client.Do is a timeout (504) rather
+// than a refused or broken connection (502).
+func IsTimeout(err error) bool {
+	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
