@@ -24,16 +24,22 @@ var (
 	paths    = []string{"/", "/a", "/a/b", "/ab", "/b", "/a/", "/abc/d", "/b/a"}
 	leaves   = []func(r *rand.Rand) string{
 		func(r *rand.Rand) string { return fmt.Sprintf("Host(`%s`)", pick(r, ruleHost)) },
-		func(r *rand.Rand) string { return "HostRegexp(`" + pick(r, []string{`^a\.`, `example$`, `b`, `.*`}) + "`)" },
+		func(r *rand.Rand) string {
+			return "HostRegexp(`" + pick(r, []string{`^a\.`, `example$`, `b`, `.*`}) + "`)"
+		},
 		func(r *rand.Rand) string { return fmt.Sprintf("Path(`%s`)", pick(r, paths)) },
 		func(r *rand.Rand) string { return fmt.Sprintf("PathPrefix(`%s`)", pick(r, paths)) },
-		func(r *rand.Rand) string { return "PathRegexp(`" + pick(r, []string{`^/a`, `b$`, `^/a/b$`, `[0-9]`}) + "`)" },
+		func(r *rand.Rand) string {
+			return "PathRegexp(`" + pick(r, []string{`^/a`, `b$`, `^/a/b$`, `[0-9]`}) + "`)"
+		},
 		func(r *rand.Rand) string { return "Method(`" + pick(r, []string{"GET", "post"}) + "`)" },
 		func(r *rand.Rand) string { return "Header(`X-A`, `" + pick(r, []string{"1", "2"}) + "`)" },
 		func(r *rand.Rand) string { return "HeaderRegexp(`x-a`, `^1`)" },
 		func(r *rand.Rand) string { return "Query(`k`" + pick(r, []string{"", ", `v`", ", `w x`"}) + ")" },
 		func(r *rand.Rand) string { return "QueryRegexp(`k`, `^v`)" },
-		func(r *rand.Rand) string { return "ClientIP(`" + pick(r, []string{"10.0.0.0/8", "::1", "10.1.2.3"}) + "`)" },
+		func(r *rand.Rand) string {
+			return "ClientIP(`" + pick(r, []string{"10.0.0.0/8", "::1", "10.1.2.3"}) + "`)"
+		},
 	}
 )
 

@@ -1,0 +1,222 @@
+package fastpath
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/match"
+	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// Config is the per-entry-point configuration of a Handler.
+type Config struct {
+	EntryPoint string         // name, for logs
+	Index      int            // index of the entry point in route.Table
+	TrustedIPs []netip.Prefix // peers whose X-Forwarded-* headers are kept
+	Insecure   bool           // trust every peer's X-Forwarded-* headers
+	KeepPath   bool           // disable sanitizePath (Traefik's default is to sanitize)
+	ServerName string         // X-Forwarded-Server; the hostname if empty
+	Logger     *slog.Logger   // nil: slog.Default()
+}
+
+// Handler serves one entry point from the table behind Table.
+type Handler struct {
+	table *atomic.Pointer[route.Table]
+	cfg   Config
+	log   *slog.Logger
+	pool  sync.Pool
+}
+
+// NewHandler returns a handler reading the table published in table.
+func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
+	if cfg.ServerName == "" {
+		cfg.ServerName, _ = os.Hostname()
+	}
+	h := &Handler{table: table, cfg: cfg, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.pool.New = func() any { return &state{} }
+	return h
+}
+
+// state is the per-request scratch space, pooled; it lives for one Serve.
+type state struct {
+	req   match.Request
+	host  []byte
+	fwd   []byte // forward path + '?' + query
+	rpath []byte
+	buf   []byte
+}
+
+// Serve is the fasthttp.RequestHandler.
+func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
+	defer h.recover(ctx)
+	st := h.pool.Get().(*state)
+	h.serve(ctx, st)
+	st.req.Reset()
+	st.req.Headers = nil
+	h.pool.Put(st)
+}
+
+func (h *Handler) recover(ctx *fasthttp.RequestCtx) {
+	if p := recover(); p != nil {
+		h.log.Error("panic while handling request", "entryPoint", h.cfg.EntryPoint, "panic", p,
+			"uri", string(ctx.Request.Header.RequestURI()))
+		ctx.Response.Reset()
+		respond(ctx, fasthttp.StatusInternalServerError, bodyInternal)
+	}
+}
+
+func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
+	if !h.prepare(ctx, st) {
+		respond(ctx, fasthttp.StatusBadRequest, bodyBadRequest)
+		return
+	}
+	t := h.table.Load()
+	ix := t.Index(h.cfg.Index)
+	var r *route.Route
+	if ix != nil {
+		r = ix.Lookup(&st.req)
+	}
+	if r == nil {
+		respondNotFound(ctx)
+		return
+	}
+	svc, srv := r.Pick()
+	if srv == nil {
+		respond(ctx, fasthttp.StatusServiceUnavailable, bodyNoServer)
+		return
+	}
+	h.forward(ctx, st, svc, srv)
+}
+
+// prepare computes the request attributes (rules.md 3) and applies the
+// pre-routing steps (section 1: fragment, normalize, sanitize, semicolons,
+// forwarded headers). It returns false for a 400.
+func (h *Handler) prepare(ctx *fasthttp.RequestCtx, st *state) bool {
+	hdr := &ctx.Request.Header
+	uri := hdr.RequestURI()
+	hostHdr := hdr.Host()
+	path, authority, abs := splitTarget(uri)
+	host := hostHdr
+	if abs && len(authority) > 0 {
+		hdr.SetHostBytes(authority) // Go: the absolute-form authority is req.Host
+		host = hdr.Host()
+	}
+	if len(hostHdr) == 0 && !abs && hdr.IsHTTP11() {
+		return false // HTTP/1.1 without Host
+	}
+	if !match.ValidHostHeader(host) {
+		return false
+	}
+	query := []byte(nil)
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
+		path, query = path[:i], path[i+1:]
+	}
+	var ok bool
+	st.fwd, ok = match.AppendForwardPath(st.fwd[:0], path, !h.cfg.KeepPath)
+	if !ok {
+		return false
+	}
+	pathLen := len(st.fwd)
+	if len(query) > 0 || bytes.IndexByte(uri, '?') >= 0 {
+		st.fwd = append(st.fwd, '?')
+		for _, c := range query {
+			if c == ';' {
+				c = '&'
+			}
+			st.fwd = append(st.fwd, c)
+		}
+	}
+	st.rpath = match.AppendRoutingPath(st.rpath[:0], st.fwd[:pathLen])
+	st.host = match.AppendCanonicalHost(st.host[:0], host)
+	st.req.Host, st.req.Path, st.req.Method = st.host, st.rpath, hdr.Method()
+	if pathLen < len(st.fwd) {
+		st.req.RawQuery = st.fwd[pathLen+1:]
+	}
+	st.req.ClientIP = peerIP(ctx)
+	st.req.Headers = hdr
+	h.forwardedHeaders(ctx, st, host)
+	return true
+}
+
+// splitTarget splits an origin-form or absolute-form request target.
+func splitTarget(uri []byte) (path, authority []byte, abs bool) {
+	i := bytes.Index(uri, []byte("://"))
+	if i <= 0 || bytes.IndexByte(uri[:i], '/') >= 0 || uri[0] == '/' {
+		return uri, nil, false
+	}
+	rest := uri[i+3:]
+	end := bytes.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, path = rest[:end], rest[end:]
+	if at := bytes.LastIndexByte(authority, '@'); at >= 0 {
+		authority = authority[at+1:]
+	}
+	return path, authority, true
+}
+
+func peerIP(ctx *fasthttp.RequestCtx) netip.Addr {
+	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+func (h *Handler) trusted(ip netip.Addr) bool {
+	if h.cfg.Insecure {
+		return true
+	}
+	for _, p := range h.cfg.TrustedIPs {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// forward sends the request to srv and relays the response.
+func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Service, srv *route.Server) {
+	req, resp := &ctx.Request, &ctx.Response
+	closeClient := req.Header.ConnectionClose()
+	req.Header.ResetConnectionClose()
+	req.SetRequestURIBytes(st.fwd)
+	req.UseHostHeader = true
+	if !svc.PassHostHeader {
+		req.Header.SetHost(srv.Endpoint.Addr)
+	}
+	err := srv.Endpoint.Client.Do(req, resp)
+	if err != nil {
+		resp.Reset()
+		if upstream.IsTimeout(err) {
+			respond(ctx, fasthttp.StatusGatewayTimeout, bodyGatewayTimeout)
+		} else {
+			respond(ctx, fasthttp.StatusBadGateway, bodyBadGateway)
+		}
+		h.log.Debug("upstream error", "entryPoint", h.cfg.EntryPoint, "server", srv.URL, "error", err)
+	} else {
+		stripResponseHopHeaders(&resp.Header)
+		if len(resp.Header.Peek("Date")) == 0 {
+			st.buf = time.Now().UTC().AppendFormat(st.buf[:0], timeFormat)
+			resp.Header.SetBytesV("Date", st.buf)
+		}
+	}
+	resp.Header.ResetConnectionClose()
+	if closeClient {
+		ctx.SetConnectionClose()
+	}
+}
+
+const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"

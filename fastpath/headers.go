@@ -1,0 +1,148 @@
+package fastpath
+
+import (
+	"bytes"
+
+	"github.com/valyala/fasthttp"
+)
+
+// managed are the headers Traefik deletes from untrusted peers
+// (forwardedheaders), compared case-insensitively with '_' as '-'.
+var managed = []string{
+	"x-forwarded-proto", "x-forwarded-for", "x-forwarded-host", "x-forwarded-port",
+	"x-forwarded-server", "x-forwarded-uri", "x-forwarded-method", "x-forwarded-prefix",
+	"x-forwarded-tls-client-cert", "x-forwarded-tls-client-cert-info", "x-real-ip",
+}
+
+// hopHeaders are removed before forwarding (net/http/httputil).
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+func isManaged(k []byte) bool {
+	for _, m := range managed {
+		if len(k) != len(m) {
+			continue
+		}
+		eq := true
+		for i := 0; i < len(k) && eq; i++ {
+			c := k[i] | 0x20
+			if k[i] == '_' {
+				c = '-'
+			}
+			eq = c == m[i]
+		}
+		if eq {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardedHeaders applies rules.md section 1 step 7 before routing, and the
+// reverse proxy's hop-by-hop removal and X-Forwarded-For append.
+func (h *Handler) forwardedHeaders(ctx *fasthttp.RequestCtx, st *state, host []byte) {
+	hdr := &ctx.Request.Header
+	ip := st.req.ClientIP
+	if !h.trusted(ip) {
+		deleteManaged(hdr, st)
+	}
+	// Headers named in Connection go, then the hop-by-hop set.
+	teTrailers := bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
+	conn := hdr.Peek("Connection")
+	for len(conn) > 0 {
+		var tok []byte
+		if i := bytes.IndexByte(conn, ','); i >= 0 {
+			tok, conn = conn[:i], conn[i+1:]
+		} else {
+			tok, conn = conn, nil
+		}
+		if tok = bytes.TrimSpace(tok); len(tok) > 0 {
+			hdr.DelBytes(tok)
+		}
+	}
+	for _, k := range hopHeaders {
+		hdr.Del(k)
+	}
+	if teTrailers {
+		hdr.Set("Te", "trailers")
+	}
+	// X-Forwarded-For: repeated lines joined, then the peer appended.
+	st.buf = st.buf[:0]
+	for _, v := range hdr.PeekAll("X-Forwarded-For") {
+		st.buf = append(append(st.buf, v...), ", "...)
+	}
+	st.buf = ip.AppendTo(st.buf)
+	hdr.SetBytesV("X-Forwarded-For", st.buf)
+	if len(hdr.Peek("X-Real-Ip")) == 0 {
+		hdr.SetBytesV("X-Real-Ip", ip.AppendTo(st.buf[:0]))
+	}
+	if len(hdr.Peek("X-Forwarded-Proto")) == 0 {
+		hdr.Set("X-Forwarded-Proto", "http")
+	}
+	if len(hdr.Peek("X-Forwarded-Host")) == 0 {
+		hdr.SetBytesV("X-Forwarded-Host", host)
+	}
+	if len(hdr.Peek("X-Forwarded-Port")) == 0 {
+		hdr.SetBytesV("X-Forwarded-Port", hostPort(host))
+	}
+	hdr.Set("X-Forwarded-Server", h.cfg.ServerName)
+}
+
+var port80 = []byte("80")
+
+// hostPort is the port of a Host value, or 80.
+func hostPort(host []byte) []byte {
+	i := bytes.LastIndexByte(host, ':')
+	if i < 0 || bytes.IndexByte(host[i:], ']') >= 0 || i+1 == len(host) {
+		return port80
+	}
+	return host[i+1:]
+}
+
+// deleteManaged removes every managed header, in any spelling. Names are
+// collected first: fasthttp forbids deleting while visiting.
+func deleteManaged(hdr *fasthttp.RequestHeader, st *state) {
+	st.buf = st.buf[:0]
+	n := 0
+	for k := range hdr.All() {
+		if isManaged(k) {
+			st.buf = append(append(st.buf, k...), 0)
+			n++
+		}
+	}
+	for b := st.buf; n > 0; n-- {
+		i := bytes.IndexByte(b, 0)
+		hdr.DelBytes(b[:i])
+		b = b[i+1:]
+	}
+}
+
+// stripResponseHopHeaders removes hop-by-hop headers from an upstream
+// response; fasthttp frames the body itself.
+func stripResponseHopHeaders(h *fasthttp.ResponseHeader) {
+	for _, k := range conn(h) {
+		h.DelBytes(k)
+	}
+	for _, k := range hopHeaders {
+		if k != "Trailer" && k != "Transfer-Encoding" {
+			h.Del(k)
+		}
+	}
+}
+
+// conn returns the tokens of the response's Connection header.
+func conn(h *fasthttp.ResponseHeader) [][]byte {
+	v := h.Peek("Connection")
+	if len(v) == 0 {
+		return nil
+	}
+	var out [][]byte
+	for _, tok := range bytes.Split(v, []byte(",")) {
+		if tok = bytes.TrimSpace(tok); len(tok) > 0 && !bytes.EqualFold(tok, []byte("close")) && !bytes.EqualFold(tok, []byte("keep-alive")) {
+			out = append(out, tok)
+		}
+	}
+	return out
+}
