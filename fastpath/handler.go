@@ -220,3 +220,23 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 }
 
 const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// Resolve runs the pre-routing steps and the lookup on ctx without
+// forwarding (for `sluice route`). It returns the route (nil for 404), the
+// candidates that were considered in order, and 400, 404 or 200.
+func (h *Handler) Resolve(ctx *fasthttp.RequestCtx) (*route.Route, []*route.Cand, int) {
+	st := &state{}
+	if !h.prepare(ctx, st) {
+		return nil, nil, fasthttp.StatusBadRequest
+	}
+	ix := h.table.Load().Index(h.cfg.Index)
+	if ix == nil {
+		return nil, nil, fasthttp.StatusNotFound
+	}
+	cands := ix.Candidates(&st.req)
+	r := ix.Lookup(&st.req)
+	if r == nil {
+		return nil, cands, fasthttp.StatusNotFound
+	}
+	return r, cands, fasthttp.StatusOK
+}

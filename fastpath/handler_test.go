@@ -154,7 +154,7 @@ func TestProxyStreamsLargeBodies(t *testing.T) {
 func TestPanicRecovered(t *testing.T) {
 	var tp atomic.Pointer[route.Table]
 	b := route.NewBuilder([]string{"web"})
-	r := &route.Route{Name: "p", EntryPoints: []string{"web"}} // no targets: Pick returns nil
+	r := &route.Route{Name: "p", EntryPoints: []string{"web"}}                        // no targets: Pick returns nil
 	b.Add(r, []route.Entry{{Cand: route.Cand{Tree: &route.Expr{Op: route.ExprAnd}}}}) // nil operands panic
 	tp.Store(b.Build())
 	h := NewHandler(&tp, Config{})

@@ -101,6 +101,15 @@ func decodeObject(file string, js []byte, snap *model.Snapshot) []model.Diagnost
 }
 
 func strictUnmarshal(js []byte, v any) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(js, &m); err == nil {
+		delete(m, "apiVersion")
+		delete(m, "status")
+		if _, isObject := v.(*model.Object); !isObject {
+			delete(m, "kind")
+		}
+		js, _ = json.Marshal(m)
+	}
 	d := json.NewDecoder(bytes.NewReader(js))
 	d.DisallowUnknownFields()
 	return d.Decode(v)

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// entryPoint is one --entryPoints.<name>.* group.
+type entryPoint struct {
+	Name       string
+	Address    string
+	TrustedIPs []netip.Prefix
+	Insecure   bool
+	KeepPath   bool // http.sanitizePath=false
+}
+
+// config is Sluice's static configuration.
+type config struct {
+	EntryPoints               []*entryPoint
+	ManifestsDir              string
+	AllowCrossNamespace       bool
+	AllowExternalNameServices bool
+	AllowEmptyServices        bool
+	NativeLBByDefault         bool
+	IngressClass              string
+	LogLevel                  string
+	LogFormat                 string
+	Warnings                  []string
+}
+
+// ourKeys are the keys Sluice reads (lower-cased; <ep> is any name).
+var ourKeys = []string{
+	"configfile", "entrypoints.<ep>.address", "entrypoints.<ep>.forwardedheaders.trustedips",
+	"entrypoints.<ep>.forwardedheaders.insecure", "entrypoints.<ep>.http.sanitizepath",
+	"providers.kubernetescrd", "providers.kubernetescrd.allowcrossnamespace",
+	"providers.kubernetescrd.allowexternalnameservices", "providers.kubernetescrd.allowemptyservices",
+	"providers.kubernetescrd.nativelbbydefault", "providers.kubernetescrd.ingressclass",
+	"providers.manifests.directory", "log.level", "log.format",
+}
+
+// traefikPrefixes are Traefik static-configuration roots: unknown keys
+// under them are accepted with a warning.
+var traefikPrefixes = []string{"entrypoints.", "providers.", "api", "ping", "metrics", "accesslog", "log.",
+	"global.", "serverstransport", "tcpserverstransport", "certificatesresolvers", "experimental", "tracing",
+	"core.", "hostresolver", "spiffe", "ocsp", "otlp"}
+
+// parseConfig reads flags (--key=value, --key value, --flag) and, if
+// --configFile is given, a YAML file; flags win. Keys are case-insensitive.
+func parseConfig(args []string) (*config, error) {
+	kv := map[string]string{}
+	var order []string
+	set := func(k, v string) {
+		k = strings.ToLower(k)
+		if _, ok := kv[k]; !ok {
+			order = append(order, k)
+		}
+		kv[k] = v
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "--") && !strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("unexpected argument %q", a)
+		}
+		a = strings.TrimLeft(a, "-")
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			v = "true"
+			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+				v, i = args[i+1], i+1
+			}
+		}
+		set(k, v)
+	}
+	if f := kv["configfile"]; f != "" {
+		fileKV, err := readConfigFile(f)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range fileKV {
+			if _, ok := kv[k]; !ok {
+				set(k, v)
+			}
+		}
+	}
+	sort.Strings(order)
+	return buildConfig(kv, order)
+}
+
+func readConfigFile(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("configFile: %w", err)
+	}
+	var tree map[string]any
+	if err := yaml.Unmarshal(data, &tree); err != nil {
+		return nil, fmt.Errorf("configFile %s: %w", path, err)
+	}
+	out := map[string]string{}
+	flatten("", tree, out)
+	return out, nil
+}
+
+func flatten(prefix string, v any, out map[string]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 && prefix != "" {
+			out[prefix] = "true" // "kubernetesCRD: {}" enables a section
+		}
+		for k, val := range x {
+			key := strings.ToLower(k)
+			if prefix != "" {
+				key = prefix + "." + key
+			}
+			flatten(key, val, out)
+		}
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		out[prefix] = strings.Join(parts, ",")
+	case nil:
+		out[prefix] = "true"
+	default:
+		out[prefix] = fmt.Sprint(x)
+	}
+}
+
+func buildConfig(kv map[string]string, keys []string) (*config, error) {
+	c := &config{LogLevel: "info", LogFormat: "text"}
+	eps := map[string]*entryPoint{}
+	for _, k := range keys {
+		v := kv[k]
+		if err := c.apply(k, v, eps); err != nil {
+			return nil, err
+		}
+	}
+	for _, ep := range eps {
+		if ep.Address == "" {
+			return nil, fmt.Errorf("entryPoints.%s: address is required", ep.Name)
+		}
+		c.EntryPoints = append(c.EntryPoints, ep)
+	}
+	sort.Slice(c.EntryPoints, func(i, j int) bool { return c.EntryPoints[i].Name < c.EntryPoints[j].Name })
+	return c, nil
+}
+
+func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
+	b := func() (bool, error) {
+		x, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("--%s: %q is not a boolean", k, v)
+		}
+		return x, nil
+	}
+	var err error
+	switch {
+	case k == "configfile" || k == "providers.kubernetescrd":
+	case k == "providers.manifests.directory":
+		c.ManifestsDir = v
+	case k == "providers.kubernetescrd.allowcrossnamespace":
+		c.AllowCrossNamespace, err = b()
+	case k == "providers.kubernetescrd.allowexternalnameservices":
+		c.AllowExternalNameServices, err = b()
+	case k == "providers.kubernetescrd.allowemptyservices":
+		c.AllowEmptyServices, err = b()
+	case k == "providers.kubernetescrd.nativelbbydefault":
+		c.NativeLBByDefault, err = b()
+	case k == "providers.kubernetescrd.ingressclass":
+		c.IngressClass = v
+	case k == "log.level":
+		c.LogLevel = strings.ToLower(v)
+	case k == "log.format":
+		c.LogFormat = strings.ToLower(v)
+	case strings.HasPrefix(k, "entrypoints."):
+		return c.applyEntryPoint(k, v, eps)
+	default:
+		return c.unknown(k)
+	}
+	return err
+}
+
+func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error {
+	rest := strings.TrimPrefix(k, "entrypoints.")
+	name, field, _ := strings.Cut(rest, ".")
+	ep := eps[name]
+	if ep == nil {
+		ep = &entryPoint{Name: name}
+		eps[name] = ep
+	}
+	switch field {
+	case "address":
+		ep.Address = v
+	case "forwardedheaders.trustedips":
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				a, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					return fmt.Errorf("--%s: %q is not an IP or CIDR", k, s)
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			ep.TrustedIPs = append(ep.TrustedIPs, p)
+		}
+	case "forwardedheaders.insecure":
+		x, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("--%s: %q is not a boolean", k, v)
+		}
+		ep.Insecure = x
+	case "http.sanitizepath":
+		x, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("--%s: %q is not a boolean", k, v)
+		}
+		ep.KeepPath = !x
+	case "":
+	default:
+		return c.unknown(k)
+	}
+	return nil
+}
+
+// unknown: a near-miss of one of our keys is a typo (error); other keys
+// under Traefik's roots are accepted with a warning.
+func (c *config) unknown(k string) error {
+	generic := k
+	if strings.HasPrefix(k, "entrypoints.") {
+		parts := strings.SplitN(k, ".", 3)
+		if len(parts) == 3 {
+			generic = "entrypoints.<ep>." + parts[2]
+		}
+	}
+	for _, ours := range ourKeys {
+		if d := distance(generic, ours); d > 0 && d <= 2 {
+			return fmt.Errorf("unknown option --%s: did you mean --%s?", k, strings.ReplaceAll(ours, "<ep>", "NAME"))
+		}
+	}
+	if strings.HasPrefix(k, "providers.manifests.") {
+		return fmt.Errorf("unknown option --%s (providers.manifests has only: directory)", k)
+	}
+	for _, p := range traefikPrefixes {
+		if strings.HasPrefix(k, p) {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("Traefik option --%s is not supported by Sluice yet; ignored", k))
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown option --%s", k)
+}
+
+// distance is the Levenshtein distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

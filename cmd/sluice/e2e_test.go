@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the real sluice binary once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, _ := os.MkdirTemp("", "sluice-bin")
+		binPath = filepath.Join(dir, "sluice")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// namedBackend answers with its name, on a fresh loopback port.
+func namedBackend(t *testing.T, ip, name string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp4", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", name, r.URL.RequestURI())
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func manifests(svc string, port int, ip string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: %[1]s, namespace: e2e}
+spec:
+  ports: [{name: http, port: 80}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: %[1]s
+  namespace: e2e
+  labels: {kubernetes.io/service-name: %[1]s}
+ports: [{name: http, port: %[2]d}]
+endpoints:
+- addresses: [%[3]q]
+`, svc, port, ip)
+}
+
+type sluiceProc struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *bytes.Buffer
+	mu   *sync.Mutex
+}
+
+func (p *sluiceProc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+func startSluice(t *testing.T, dir string, extra ...string) *sluiceProc {
+	t.Helper()
+	port := freePort(t)
+	args := append([]string{fmt.Sprintf("--entryPoints.web.address=127.0.0.1:%d", port), "--providers.manifests.directory=" + dir, "--log.level=debug"}, extra...)
+	cmd := exec.Command(binary(t), args...)
+	p := &sluiceProc{cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			p.mu.Lock()
+			p.logs.WriteString(s.Text() + "\n")
+			p.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp4", p.addr); err == nil {
+			c.Close()
+			return p
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("sluice did not start; logs:\n%s", p.log())
+	return nil
+}
+
+func get(t *testing.T, addr, host, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+	req.Host = host
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// eventually polls until the response matches, for at most one second
+// (the hot-reload promise).
+func eventually(t *testing.T, addr, host, path string, wantStatus int, wantBody string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	for {
+		st, body := get(t, addr, host, path)
+		if st == wantStatus && strings.Contains(body, wantBody) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s%s: got %d %q; want %d %q within 1s", host, path, st, body, wantStatus, wantBody)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBinaryServesReloadsAndKeepsLastGood runs the real binary on a
+// manifests directory with real backends on distinct loopback addresses.
+func TestBinaryServesReloadsAndKeepsLastGood(t *testing.T) {
+	dir := t.TempDir()
+	pa := namedBackend(t, "127.0.0.2", "alpha")
+	pb := namedBackend(t, "127.0.0.3", "beta")
+	write(t, filepath.Join(dir, "services.yaml"), manifests("alpha", pa, "127.0.0.2")+"---\n"+manifests("beta", pb, "127.0.0.3"))
+	write(t, filepath.Join(dir, "routes.yaml"), `apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: web, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`a.example`"+`)
+    services: [{name: alpha, port: 80}]
+  - match: Host(`+"`a.example`"+`) && PathPrefix(`+"`/beta`"+`)
+    services: [{name: beta, port: http}]
+`)
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "a.example", "/x", 200, "alpha /x")
+	eventually(t, p.addr, "a.example", "/beta/1", 200, "beta /beta/1")
+	eventually(t, p.addr, "A.EXAMPLE:80", "/a/../beta/", 200, "beta /beta/")
+	eventually(t, p.addr, "b.example", "/", 404, "404 page not found\n")
+
+	// Hot reload: a new route is served within a second.
+	write(t, filepath.Join(dir, "more.yml"), `apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: more, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`b.example`"+`)
+    services: [{name: beta, port: 80}]
+`)
+	eventually(t, p.addr, "b.example", "/new", 200, "beta /new")
+
+	// An invalid edit: broken YAML keeps the file's last good objects, and a
+	// bad rule disables only its route; both are reported.
+	write(t, filepath.Join(dir, "more.yml"), "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: more\n")
+	time.Sleep(600 * time.Millisecond)
+	eventually(t, p.addr, "b.example", "/still", 200, "beta /still")
+	write(t, filepath.Join(dir, "routes.yaml"), `apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: web, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`a.example`"+`) && pathPrefix(`+"`/x`"+`)
+    services: [{name: alpha, port: 80}]
+  - match: Host(`+"`a.example`"+`) && PathPrefix(`+"`/beta`"+`)
+    services: [{name: beta, port: http}]
+`)
+	eventually(t, p.addr, "a.example", "/x", 404, "404")
+	eventually(t, p.addr, "a.example", "/beta", 200, "beta /beta")
+	logs := p.log()
+	for _, want := range []string{"unsupported function: pathPrefix", "spec.routes[0].match", "IngressRoute e2e/web", "file does not parse"} {
+		if !strings.Contains(logs, want) {
+			t.Fatalf("logs lack %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestCheckAndRouteCommands(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("alpha", 8080, "10.9.0.1")+`---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: web, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`a.example`"+`)
+    priority: 50
+    services: [{name: alpha, port: 80}]
+  - match: Host(`+"`a.example`"+`) && Path(`+"`/never`"+`)
+    services: [{name: alpha, port: 80}]
+`)
+	out, err := exec.Command(binary(t), "check", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "can never match") {
+		t.Fatalf("unexpected check output (%v):\n%s", err, out)
+	}
+	write(t, filepath.Join(dir, "bad.yaml"), "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: bad, namespace: e2e}\nspec:\n  routes:\n  - match: Host(`x`) &&\n    services: [{name: alpha, port: 80}]\n")
+	out, err = exec.Command(binary(t), "check", dir).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "IngressRoute e2e/bad#spec.routes[0].match") {
+		t.Fatalf("check must fail naming the field (%v):\n%s", err, out)
+	}
+	out, err = exec.Command(binary(t), "route", "--manifests", dir, "--output", "json", "GET", "http://a.example/x").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"router": "e2e-web-`) || !strings.Contains(string(out), "http://10.9.0.1:8080") {
+		t.Fatalf("unexpected route output (%v):\n%s", err, out)
+	}
+	out, err = exec.Command(binary(t), "route", "--manifests", dir, "GET", "http://z.example/").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "404") {
+		t.Fatalf("unexpected route output for a 404 (%v):\n%s", err, out)
+	}
+}
+
+func TestConfigKeys(t *testing.T) {
+	cfg, err := parseConfig([]string{"--ENTRYPOINTS.web.Address=:80", "--entryPoints.web.forwardedHeaders.trustedIPs=10.0.0.0/8,127.0.0.1",
+		"--providers.kubernetesCRD.allowCrossNamespace", "--api.dashboard=true", "--providers.manifests.directory", "/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.EntryPoints) != 1 || cfg.EntryPoints[0].Address != ":80" || len(cfg.EntryPoints[0].TrustedIPs) != 2 ||
+		!cfg.AllowCrossNamespace || cfg.ManifestsDir != "/x" || len(cfg.Warnings) != 1 {
+		t.Fatalf("unexpected config %+v", cfg)
+	}
+	for _, bad := range []string{"--providers.manifests.directroy=/x", "--providers.kubernetesCRD.allowCrossNamespce=true", "--nonsense=1"} {
+		if _, err := parseConfig([]string{bad}); err == nil {
+			t.Fatalf("parseConfig(%q): expected an error", bad)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "sluice.yaml")
+	write(t, f, "entryPoints:\n  web:\n    address: \":8081\"\nproviders:\n  kubernetesCRD:\n    allowExternalNameServices: true\n")
+	cfg, err = parseConfig([]string{"--configFile=" + f})
+	if err != nil || cfg.EntryPoints[0].Address != ":8081" || !cfg.AllowExternalNameServices {
+		t.Fatalf("unexpected config from file (%v): %+v", err, cfg)
+	}
+}

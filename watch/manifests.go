@@ -1,0 +1,167 @@
+package watch
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sluiceproxy/sluice/compile/model"
+)
+
+// Manifests is a directory of Kubernetes YAML. It is not safe for
+// concurrent use; Watch owns it once started.
+type Manifests struct {
+	Dir      string
+	FS       fs.FS // read instead of Dir when set (embedded examples)
+	lastGood map[string]*model.Snapshot
+	sum      [32]byte
+}
+
+// Load reads every *.yaml / *.yml file. A file whose YAML does not parse
+// keeps its previous good objects (if it had any) and yields an error
+// diagnostic; objects that fail to decode are left out with a diagnostic.
+func (m *Manifests) Load() (*model.Snapshot, []model.Diagnostic, error) {
+	files, err := m.files()
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.lastGood == nil {
+		m.lastGood = map[string]*model.Snapshot{}
+	}
+	snap := &model.Snapshot{}
+	var diags []model.Diagnostic
+	seen := map[string]bool{}
+	h := sha256.New()
+	for _, f := range files {
+		data, err := m.read(f)
+		if err != nil {
+			diags = append(diags, model.Diagnostic{Severity: model.Error, File: f, Message: err.Error()})
+			continue
+		}
+		h.Write([]byte(f))
+		h.Write(data)
+		seen[f] = true
+		part := &model.Snapshot{}
+		d := Decode(f, data, part)
+		diags = append(diags, d...)
+		if fileBroken(d) {
+			if prev := m.lastGood[f]; prev != nil {
+				diags = append(diags, model.Diagnostic{Severity: model.Error, File: f, Message: "file does not parse; its last good objects keep serving"})
+				part = prev
+			}
+		} else {
+			m.lastGood[f] = part
+		}
+		merge(snap, part)
+	}
+	for f := range m.lastGood {
+		if !seen[f] {
+			delete(m.lastGood, f)
+		}
+	}
+	copy(m.sum[:], h.Sum(nil))
+	return snap, diags, nil
+}
+
+// fileBroken: a document-level YAML error (no object named).
+func fileBroken(d []model.Diagnostic) bool {
+	for _, x := range d {
+		if x.Severity == model.Error && x.Object == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func merge(dst, src *model.Snapshot) {
+	dst.IngressRoutes = append(dst.IngressRoutes, src.IngressRoutes...)
+	dst.Services = append(dst.Services, src.Services...)
+	dst.EndpointSlices = append(dst.EndpointSlices, src.EndpointSlices...)
+	dst.Middlewares = append(dst.Middlewares, src.Middlewares...)
+	dst.TraefikServices = append(dst.TraefikServices, src.TraefikServices...)
+	dst.TLSOptions = append(dst.TLSOptions, src.TLSOptions...)
+	dst.TLSStores = append(dst.TLSStores, src.TLSStores...)
+	dst.ServersTransports = append(dst.ServersTransports, src.ServersTransports...)
+}
+
+func (m *Manifests) fsys() fs.FS {
+	if m.FS != nil {
+		return m.FS
+	}
+	return os.DirFS(m.Dir)
+}
+
+func (m *Manifests) files() ([]string, error) {
+	var out []string
+	err := fs.WalkDir(m.fsys(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func (m *Manifests) read(name string) ([]byte, error) { return fs.ReadFile(m.fsys(), name) }
+
+// Path returns the display path of a file of the directory.
+func (m *Manifests) Path(f string) string { return filepath.Join(m.Dir, f) }
+
+// Watch polls the directory every interval and calls onChange with a new
+// snapshot whenever the files' contents change, until ctx is done. The
+// first snapshot is delivered at once.
+func (m *Manifests) Watch(ctx context.Context, interval time.Duration, onChange func(*model.Snapshot, []model.Diagnostic, error)) {
+	snap, diags, err := m.Load()
+	onChange(snap, diags, err)
+	last, lastStat := m.sum, m.statSum()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st := m.statSum()
+		if st == lastStat && st != ([32]byte{}) {
+			continue
+		}
+		lastStat = st
+		snap, diags, err := m.Load()
+		if err == nil && m.sum == last {
+			continue
+		}
+		last = m.sum
+		onChange(snap, diags, err)
+	}
+}
+
+// statSum fingerprints names, sizes and modification times, so an unchanged
+// directory costs a walk, not a read of every file. Zero if unavailable.
+func (m *Manifests) statSum() [32]byte {
+	files, err := m.files()
+	if err != nil {
+		return [32]byte{}
+	}
+	h := sha256.New()
+	for _, f := range files {
+		fi, err := fs.Stat(m.fsys(), f)
+		if err != nil {
+			return [32]byte{}
+		}
+		fmt.Fprintf(h, "%s %d %d\n", f, fi.Size(), fi.ModTime().UnixNano())
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
