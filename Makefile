@@ -1,0 +1,38 @@
+# Sluice. `make demo` runs the embedded examples; `make test` is what CI runs.
+GO ?= go
+export GOFLAGS := -buildvcs=false
+
+.PHONY: build demo test unit race fuzz deps-check bench profile
+
+build:
+	$(GO) build -o bin/sluice ./cmd/sluice
+
+demo:
+	$(GO) run ./cmd/sluice demo
+
+# Everything CI checks: vet, import direction, unit + golden + differential
+# + end-to-end (the real binary) tests, the race detector, a short fuzz pass.
+test: deps-check unit race fuzz
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+race:
+	$(GO) test -count=1 -race ./compile/... ./fastpath/... ./watch/...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePrintParse$$' -fuzztime 20s ./compile/rule
+	$(GO) test -run '^$$' -fuzz '^FuzzLookupMatchesLinearScan$$' -fuzztime 20s ./compile
+
+# fastpath must never import the control plane.
+deps-check:
+	@bad=$$($(GO) list -deps ./fastpath/... | grep -E '^k8s\.io/|/sluice/compile($$|/)|/sluice/watch($$|/)' || true); \
+	if [ -n "$$bad" ]; then echo "fastpath imports the control plane: $$bad"; exit 1; fi; echo "deps-check: ok"
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./compile ./fastpath
+
+profile:
+	$(GO) test -run '^$$' -bench 'Lookup|Compile' -cpuprofile profiles/$$(date +%F)-lookup-compile-$$(git rev-parse --short HEAD).cpu.pprof ./compile
+	$(GO) test -run '^$$' -bench ProxiedRequest -cpuprofile profiles/$$(date +%F)-proxied-request-$$(git rev-parse --short HEAD).cpu.pprof ./fastpath

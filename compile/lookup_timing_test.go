@@ -1,0 +1,165 @@
+package compile_test
+
+import (
+	"fmt"
+	"math/rand"
+	"net/netip"
+	"runtime"
+	"sort"
+	"testing"
+
+	"github.com/sluiceproxy/sluice/compile"
+	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/compile/rule"
+	"github.com/sluiceproxy/sluice/fastpath/match"
+	"github.com/sluiceproxy/sluice/fastpath/route"
+)
+
+// mixedRule returns rule i over nHosts hosts with mixed shapes: Host,
+// Host+PathPrefix, Host+Path+Method, Host+Header, and a few regexps.
+func mixedRule(i, nHosts int) string {
+	h := fmt.Sprintf("h%d.example.com", i%nHosts)
+	switch i % 10 {
+	case 0:
+		return fmt.Sprintf("Host(`%s`)", h)
+	case 1, 2, 3:
+		return fmt.Sprintf("Host(`%s`) && PathPrefix(`/p%d`)", h, i)
+	case 4, 5:
+		return fmt.Sprintf("Host(`%s`) && Path(`/p%d/item`) && Method(`GET`)", h, i)
+	case 6, 7:
+		return fmt.Sprintf("Host(`%s`) && PathPrefix(`/h%d`) && Header(`X-Tenant`, `t%d`)", h, i, i%7)
+	case 8:
+		return fmt.Sprintf("Host(`%s`) && PathRegexp(`^/r%d/[0-9]+$`)", h, i)
+	}
+	return fmt.Sprintf("(Host(`%s`) || Host(`alt%d.example.com`)) && PathPrefix(`/o%d`)", h, i, i)
+}
+
+type benchTable struct {
+	ix     *route.Index
+	naive  []*route.Route
+	trees  map[*route.Route]*rule.Node
+	reqs   []*match.Request
+	hitMid *match.Request
+}
+
+func buildBench(b *testing.B, n, nHosts int) *benchTable {
+	bt := &benchTable{trees: map[*route.Route]*rule.Node{}}
+	bl := route.NewBuilder([]string{"web"})
+	for i := 0; i < n; i++ {
+		src := mixedRule(i, nHosts)
+		tree, err := rule.Parse(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := &route.Route{Name: fmt.Sprintf("r%06d", i), Rule: src, Priority: int64(len(src)), EntryPoints: []string{"web"}}
+		bl.Add(r, compile.Entries(tree))
+		bt.naive = append(bt.naive, r)
+		bt.trees[r] = tree
+	}
+	bt.ix = bl.Build().Index(0)
+	sort.Slice(bt.naive, func(i, j int) bool { return route.Less(bt.naive[i], bt.naive[j]) })
+	rnd := rand.New(rand.NewSource(1))
+	hdr := headers{"X-Tenant": [][]byte{[]byte("t3")}}
+	for k := 0; k < 1024; k++ {
+		i := rnd.Intn(n)
+		bt.reqs = append(bt.reqs, &match.Request{
+			Host: []byte(fmt.Sprintf("h%d.example.com", i%nHosts)), Path: []byte(fmt.Sprintf("/p%d/item", i)),
+			Method: []byte("GET"), ClientIP: netip.MustParseAddr("10.0.0.1"), Headers: hdr,
+		})
+	}
+	mid := n / 2
+	bt.hitMid = &match.Request{Host: []byte(fmt.Sprintf("h%d.example.com", mid%nHosts)), Path: []byte(fmt.Sprintf("/p%d/x", mid-mid%10+1)),
+		Method: []byte("GET"), Headers: hdr}
+	return bt
+}
+
+// BenchmarkLookup: the indexed table against the naive linear matcher,
+// at 1k/10k/100k routes over 10 and 1,000 hosts, hits spread over all.
+func BenchmarkLookup(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		for _, hosts := range []int{10, 1000} {
+			bt := buildBench(b, n, hosts)
+			b.Run(fmt.Sprintf("table/routes=%d/hosts=%d", n, hosts), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					bt.ix.Lookup(bt.reqs[i&1023])
+				}
+			})
+			if n > 10000 {
+				continue // the naive scan at 100k is minutes of benchmark time
+			}
+			b.Run(fmt.Sprintf("naive/routes=%d/hosts=%d", n, hosts), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					req := bt.reqs[i&1023]
+					for _, r := range bt.naive {
+						if eval(bt.trees[r], req) {
+							break
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestLookupZeroAlloc proves the lookup allocates nothing at 10k routes.
+func TestLookupZeroAlloc(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	bt := buildBench(&testing.B{}, 10000, 1000)
+	i := 0
+	if n := testing.AllocsPerRun(1000, func() { bt.ix.Lookup(bt.reqs[i&1023]); i++ }); n != 0 {
+		t.Fatalf("unexpected allocations per lookup; got %v; want 0", n)
+	}
+}
+
+func irSnapshot(n int) *model.Snapshot {
+	snap := &model.Snapshot{}
+	snap.Services = append(snap.Services, &model.Service{Meta: model.Meta{Name: "app", Namespace: "bench"},
+		Spec: model.ServiceSpec{Ports: []model.ServicePort{{Name: "http", Port: 80}}}})
+	name, port := "http", int32(8080)
+	snap.EndpointSlices = append(snap.EndpointSlices, &model.EndpointSlice{
+		Meta:      model.Meta{Name: "app", Namespace: "bench", Labels: map[string]string{"kubernetes.io/service-name": "app"}},
+		Endpoints: []model.Endpoint{{Addresses: []string{"10.0.0.1"}}, {Addresses: []string{"10.0.0.2"}}},
+		Ports:     []model.EndpointPort{{Name: &name, Port: &port}},
+	})
+	for i := 0; i < n; i++ {
+		snap.IngressRoutes = append(snap.IngressRoutes, &model.IngressRoute{
+			Meta: model.Meta{Name: fmt.Sprintf("ir%d", i), Namespace: "bench"},
+			Spec: model.IngressRouteSpec{Routes: []model.Route{{Match: mixedRule(i, 1000),
+				Services: []model.LoadBalancerSpec{{Name: "app", Port: model.IntOrString{Int: 80}}}}}},
+		})
+	}
+	return snap
+}
+
+// BenchmarkCompile: compile time of N IngressRoutes (one route each).
+func BenchmarkCompile(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		snap := irSnapshot(n)
+		b.Run(fmt.Sprintf("irs=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var t *route.Table
+			for i := 0; i < b.N; i++ {
+				t, _ = compile.Compile(snap, compile.Options{EntryPoints: []string{"web"}})
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(tableBytes(snap))/(1<<20), "table-MiB")
+			_ = t
+		})
+	}
+}
+
+// tableBytes is the live heap a compiled table holds.
+func tableBytes(snap *model.Snapshot) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	t, _ := compile.Compile(snap, compile.Options{EntryPoints: []string{"web"}})
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(t)
+	return after.HeapAlloc - before.HeapAlloc
+}
