@@ -216,13 +216,22 @@ func indexByte(s string, c byte) int {
 
 // mergeEntries merges two lists sorted by route rank.
 func mergeEntries(a, b []*Entry) []*Entry {
+	return mergeByRank(a, b, func(e *Entry) int { return e.Cand.Route.Rank })
+}
+
+// mergeByRank merges two lists already sorted by rank; a wins ties. It
+// returns one input unchanged (shared, not copied) when the other is empty.
+func mergeByRank[T any](a, b []T, rank func(T) int) []T {
 	if len(b) == 0 {
 		return a
 	}
-	out := make([]*Entry, 0, len(a)+len(b))
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]T, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		if a[i].Cand.Route.Rank <= b[j].Cand.Route.Rank {
+		if rank(a[i]) <= rank(b[j]) {
 			out = append(out, a[i])
 			i++
 		} else {

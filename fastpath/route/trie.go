@@ -83,25 +83,7 @@ func (n *node) finalize(inherited []*Cand) {
 }
 
 func mergeCands(a, b []*Cand) []*Cand {
-	if len(b) == 0 {
-		return a
-	}
-	if len(a) == 0 {
-		return b
-	}
-	out := make([]*Cand, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if a[i].Route.Rank <= b[j].Route.Rank {
-			out = append(out, a[i])
-			i++
-		} else {
-			out = append(out, b[j])
-			j++
-		}
-	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
+	return mergeByRank(a, b, func(c *Cand) int { return c.Route.Rank })
 }
 
 func indexOf(b []byte, c byte) int {
