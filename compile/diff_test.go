@@ -30,7 +30,7 @@ var (
 		func(r *rand.Rand) string { return fmt.Sprintf("Path(`%s`)", pick(r, paths)) },
 		func(r *rand.Rand) string { return fmt.Sprintf("PathPrefix(`%s`)", pick(r, paths)) },
 		func(r *rand.Rand) string {
-			return "PathRegexp(`" + pick(r, []string{`^/a`, `b$`, `^/a/b$`, `[0-9]`}) + "`)"
+			return "PathRegexp(`" + pick(r, []string{`^/a`, `b$`, `^/a/b$`, `[0-9]`, `^/a/[a-z]+$`, `^/ab?`, `^/b(/|$)`}) + "`)"
 		},
 		func(r *rand.Rand) string { return "Method(`" + pick(r, []string{"GET", "post"}) + "`)" },
 		func(r *rand.Rand) string { return "Header(`X-A`, `" + pick(r, []string{"1", "2"}) + "`)" },

@@ -156,7 +156,8 @@ func (l *lowerer) tree(n *rule.Node) *route.Expr {
 }
 
 // indexed picks the index keys of one conjunction: the first positive Host
-// literal, and the positive Path literal or else the longest PathPrefix.
+// literal, and the positive Path literal or else the longest PathPrefix
+// or anchored PathRegexp literal prefix.
 // The literals all stay as residual predicates, so keys only narrow.
 func indexed(lits []route.Lit) route.Entry {
 	e := route.Entry{Cand: route.Cand{Lits: lits}}
@@ -175,12 +176,23 @@ func indexed(lits []route.Lit) route.Entry {
 				e.PathKind, e.PathKey = route.PathExact, m.A
 			}
 		case match.PathPrefix:
-			if e.PathKind == route.PathAny || e.PathKind == route.PathPrefix && len(m.A) > len(e.PathKey) {
-				e.PathKind, e.PathKey = route.PathPrefix, m.A
+			e.PathKind, e.PathKey = longerPrefix(e.PathKind, e.PathKey, m.A)
+		case match.PathRegexp:
+			if p := m.Re.AnchoredPrefix(); p != "" {
+				e.PathKind, e.PathKey = longerPrefix(e.PathKind, e.PathKey, p)
 			}
 		}
 	}
 	return e
+}
+
+// longerPrefix keeps an exact path key, else the longer of two prefixes:
+// every prefix of a conjunction must hold, so the longest narrows most.
+func longerPrefix(k route.PathKind, key, p string) (route.PathKind, string) {
+	if k == route.PathAny || k == route.PathPrefix && len(p) > len(key) {
+		return route.PathPrefix, p
+	}
+	return k, key
 }
 
 // hostKey maps a lower-cased Host value to its index key. Values the index

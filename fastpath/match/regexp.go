@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"regexp/syntax"
+	"unicode/utf8"
 )
 
 type reKind uint8
@@ -19,9 +20,10 @@ const (
 // Regexp is an RE2 search (unanchored, like Traefik's MatchString) that
 // answers with a literal comparison when the expression is one.
 type Regexp struct {
-	kind reKind
-	lit  []byte
-	re   *regexp.Regexp
+	kind   reKind
+	lit    []byte
+	prefix string
+	re     *regexp.Regexp
 }
 
 // CompileRegexp compiles expr; see regexp.Compile for the syntax.
@@ -32,7 +34,44 @@ func CompileRegexp(expr string) (*Regexp, error) {
 	}
 	r := &Regexp{re: re}
 	r.kind, r.lit = reduce(expr)
+	r.prefix = anchoredPrefix(expr)
 	return r, nil
+}
+
+// AnchoredPrefix returns the literal every matching input starts with
+// ("" when the expression is not anchored at the beginning of the text by
+// a case-sensitive literal). It lets an index key narrow, never decide.
+func (r *Regexp) AnchoredPrefix() string { return r.prefix }
+
+func anchoredPrefix(expr string) string {
+	t, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil || t.Op != syntax.OpConcat || len(t.Sub) < 2 || t.Sub[0].Op != syntax.OpBeginText {
+		return ""
+	}
+	var lit []byte
+	for _, s := range t.Sub[1:] {
+		if s.Op != syntax.OpLiteral || s.Flags&syntax.FoldCase != 0 {
+			break
+		}
+		for _, c := range s.Rune {
+			if c == utf8.RuneError {
+				return string(lit)
+			}
+			lit = utf8.AppendRune(lit, c)
+		}
+	}
+	return string(lit)
+}
+
+// plainRunes rejects U+FFFD: the regexp engine matches it against any
+// invalid UTF-8 byte, which a byte comparison would not.
+func plainRunes(rs []rune) bool {
+	for _, c := range rs {
+		if c == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
 
 // reduce recognises lit, ^lit, lit$, ^lit$ and a redundant trailing .* in
@@ -61,7 +100,7 @@ func reduce(expr string) (reKind, []byte) {
 	}
 	var lit []byte
 	for _, s := range subs {
-		if s.Op != syntax.OpLiteral || s.Flags&syntax.FoldCase != 0 {
+		if s.Op != syntax.OpLiteral || s.Flags&syntax.FoldCase != 0 || !plainRunes(s.Rune) {
 			return reGeneric, nil
 		}
 		lit = append(lit, string(s.Rune)...)

@@ -138,16 +138,56 @@ type Cand struct {
 	Route *Route
 	Lits  []Lit // conjunction; ignored when Tree is set
 	Tree  *Expr
+
+	// check is Lits without the literals the entry's index keys already
+	// prove for a request that reaches this candidate (set by Builder.Add).
+	// The Host literal is only proven when the request host does not end
+	// in "..", so such requests check all of Lits.
+	check []Lit
 }
 
-func (c *Cand) match(r *match.Request) bool {
+func (c *Cand) match(r *match.Request, full bool) bool {
 	if c.Tree != nil {
 		return c.Tree.Eval(r)
 	}
-	for i := range c.Lits {
-		if c.Lits[i].M.Match(r) == c.Lits[i].Neg {
+	lits := c.check
+	if full {
+		lits = c.Lits
+	}
+	for i := range lits {
+		if lits[i].M.Match(r) == lits[i].Neg {
 			return false
 		}
 	}
 	return true
+}
+
+// setCheck derives e.Cand.check: it drops the Host literal the exact host
+// key came from (Host(`k`) holds for hosts k and k.; Host(`k.`) also for
+// k..) and the Path/PathPrefix literals the path key implies.
+func (e *Entry) setCheck() {
+	c := &e.Cand
+	c.check = make([]Lit, 0, len(c.Lits))
+	hostDone := false
+	for _, l := range c.Lits {
+		if !l.Neg && !hostDone && e.HostKind == HostExact && l.M.Kind == match.Host && (l.M.A == e.HostKey || l.M.A == e.HostKey+".") {
+			hostDone = true
+			continue
+		}
+		if !l.Neg && e.pathImplies(l.M) {
+			continue
+		}
+		c.check = append(c.check, l)
+	}
+}
+
+// pathImplies reports whether reaching the entry's trie node proves m.
+func (e *Entry) pathImplies(m *match.Matcher) bool {
+	switch {
+	case m.Kind == match.Path:
+		return e.PathKind == PathExact && m.A == e.PathKey
+	case m.Kind == match.PathPrefix:
+		return e.PathKind != PathAny && len(m.A) <= len(e.PathKey) && e.PathKey[:len(m.A)] == m.A
+	}
+	return false
 }

@@ -62,8 +62,9 @@ type Index struct {
 // Lookup returns the first route, in priority order, whose rule matches r,
 // or nil (404). It allocates nothing.
 func (ix *Index) Lookup(r *Request) *Route {
+	full := len(r.Host) >= 2 && r.Host[len(r.Host)-1] == '.' && r.Host[len(r.Host)-2] == '.'
 	for _, c := range ix.Candidates(r) {
-		if c.match(r) {
+		if c.match(r, full) {
 			return c.Route
 		}
 	}
@@ -121,6 +122,7 @@ func (b *Builder) Add(r *Route, entries []Entry) {
 	b.routes = append(b.routes, r)
 	for i := range entries {
 		entries[i].Cand.Route = r
+		entries[i].setCheck()
 	}
 	r.Entries = entries
 }
