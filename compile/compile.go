@@ -17,6 +17,7 @@ const MaxPriority = math.MaxInt64 - 1000
 // Options are the provider options that change the compiled table.
 type Options struct {
 	EntryPoints               []string // entry point names, in serving order
+	DefaultEntryPoints        []string // asDefault ones; routes without entryPoints attach to these, or to all if none
 	AllowCrossNamespace       bool
 	AllowExternalNameServices bool
 	AllowEmptyServices        bool
@@ -153,6 +154,9 @@ func (c *compiler) classMatches(ir *model.IngressRoute) bool {
 }
 
 func (c *compiler) entryPoints(obj string, names []string) []string {
+	if len(names) == 0 && len(c.opts.DefaultEntryPoints) > 0 {
+		return c.opts.DefaultEntryPoints
+	}
 	if len(names) == 0 {
 		return c.opts.EntryPoints
 	}

@@ -3,6 +3,8 @@
 package fastpath
 
 import (
+	"bufio"
+	"bytes"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -19,11 +21,18 @@ import (
 // in-memory listener.
 func inmemProxy(tb testing.TB) (*Handler, func()) {
 	ln := fasthttputil.NewInmemoryListener()
-	be := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("hello") }}
+	big := bytes.Repeat([]byte("x"), 2*upstream.DefaultBufferLimit)
+	be := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/api/big" {
+			ctx.SetBody(big) // over the buffer limit: streamed
+			return
+		}
+		ctx.SetBodyString("hello")
+	}}
 	go be.Serve(ln)
 	ep := &upstream.Endpoint{Key: "http://backend:80", Addr: "backend:80", Scheme: "http", Client: &fasthttp.HostClient{
 		Addr: "backend:80", Dial: func(string) (net.Conn, error) { return ln.Dial() },
-		DisablePathNormalizing: true, NoDefaultUserAgentHeader: true,
+		DisablePathNormalizing: true, NoDefaultUserAgentHeader: true, Transport: &upstream.Transport{},
 	}}
 	svc := route.NewService("svc", true, []route.Server{{URL: "http://backend:80", Endpoint: ep}})
 	b := route.NewBuilder([]string{"web"})
@@ -39,50 +48,82 @@ func inmemProxy(tb testing.TB) (*Handler, func()) {
 	return NewHandler(&tp, Config{EntryPoint: "web", ServerName: "sluice"}), func() { ln.Close() }
 }
 
+// inmemRequest returns a request template and a ctx to serve copies of it
+// in: serve copies the template into ctx and runs h on it.
+func inmemRequest(h *Handler, uri, host string, hdr ...string) (serve func() *fasthttp.RequestCtx) {
+	var req fasthttp.Request
+	req.SetRequestURI(uri)
+	req.Header.SetHost(host)
+	req.Header.SetMethod("GET")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	ctx := &fasthttp.RequestCtx{}
+	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555}, nil)
+	return func() *fasthttp.RequestCtx {
+		req.CopyTo(&ctx.Request)
+		ctx.Response.Reset()
+		h.Serve(ctx)
+		return ctx
+	}
+}
+
+// zeroAllocs warms f up, then fails t if a run of f allocates.
+func zeroAllocs(t *testing.T, what string, runs int, f func()) {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		f()
+	}
+	if n := testing.AllocsPerRun(runs, f); n != 0 {
+		t.Fatalf("unexpected allocations per %s; got %v; want 0", what, n)
+	}
+}
+
 // TestProxyZeroAlloc: a whole proxied request through the handler (prepare,
 // lookup, balance, header rewrite, forward, relay) allocates nothing.
 func TestProxyZeroAlloc(t *testing.T) {
 	h, stop := inmemProxy(t)
 	defer stop()
-	var req fasthttp.Request
-	req.SetRequestURI("/api/users?id=1")
-	req.Header.SetHost("a.example")
-	req.Header.Set("X-Forwarded-For", "10.0.0.1")
-	req.Header.SetMethod("GET")
-	var ctx fasthttp.RequestCtx
-	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555}, nil)
-	run := func() {
-		req.CopyTo(&ctx.Request)
-		ctx.Response.Reset()
-		h.Serve(&ctx)
+	serve := inmemRequest(h, "/api/users?id=1", "a.example", "X-Forwarded-For", "10.0.0.1")
+	zeroAllocs(t, "proxied request", 1000, func() {
+		ctx := serve()
 		if ctx.Response.StatusCode() != 200 || string(ctx.Response.Body()) != "hello" {
 			t.Fatalf("unexpected response %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
 		}
-	}
-	for i := 0; i < 100; i++ {
-		run()
-	}
-	if n := testing.AllocsPerRun(1000, run); n != 0 {
-		t.Fatalf("unexpected allocations per proxied request; got %v; want 0", n)
-	}
+	})
 }
+
+// TestProxyStreamedZeroAlloc: a response body over the buffer limit is
+// streamed from the upstream connection to the client without allocating.
+func TestProxyStreamedZeroAlloc(t *testing.T) {
+	h, stop := inmemProxy(t)
+	defer stop()
+	serve := inmemRequest(h, "/api/big", "a.example")
+	var sink countWriter
+	bw := bufio.NewWriter(&sink)
+	zeroAllocs(t, "streamed response", 200, func() {
+		ctx := serve()
+		sink = 0
+		if !ctx.Response.IsBodyStream() {
+			t.Fatal("a body over the buffer limit was not streamed")
+		}
+		if err := ctx.Response.Write(bw); err != nil { // as the server relays it
+			t.Fatal(err)
+		}
+		bw.Flush()
+		if sink < 2*upstream.DefaultBufferLimit {
+			t.Fatalf("relayed %d bytes; want the %d-byte body and its header", sink, 2*upstream.DefaultBufferLimit)
+		}
+	})
+}
+
+type countWriter int
+
+func (w *countWriter) Write(p []byte) (int, error) { *w += countWriter(len(p)); return len(p), nil }
 
 func TestNotFoundZeroAlloc(t *testing.T) {
 	h, stop := inmemProxy(t)
 	defer stop()
-	var req fasthttp.Request
-	req.SetRequestURI("/nothing")
-	req.Header.SetHost("b.example")
-	req.Header.SetMethod("GET")
-	var ctx fasthttp.RequestCtx
-	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555}, nil)
-	run := func() {
-		req.CopyTo(&ctx.Request)
-		ctx.Response.Reset()
-		h.Serve(&ctx)
-	}
-	run()
-	if n := testing.AllocsPerRun(1000, run); n != 0 {
-		t.Fatalf("unexpected allocations per 404; got %v; want 0", n)
-	}
+	serve := inmemRequest(h, "/nothing", "b.example")
+	zeroAllocs(t, "404", 1000, func() { serve() })
 }

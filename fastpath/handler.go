@@ -24,8 +24,10 @@ type Config struct {
 	TrustedIPs []netip.Prefix // peers whose X-Forwarded-* headers are kept
 	Insecure   bool           // trust every peer's X-Forwarded-* headers
 	KeepPath   bool           // disable sanitizePath (Traefik's default is to sanitize)
-	ServerName string         // X-Forwarded-Server; the hostname if empty
-	Logger     *slog.Logger   // nil: slog.Default()
+	// EncodeQuerySemicolons turns ';' in the query into %3B instead of '&'.
+	EncodeQuerySemicolons bool
+	ServerName            string       // X-Forwarded-Server; the hostname if empty
+	Logger                *slog.Logger // nil: slog.Default()
 }
 
 // Handler serves one entry point from the table behind Table.
@@ -132,10 +134,14 @@ func (h *Handler) prepare(ctx *fasthttp.RequestCtx, st *state) bool {
 	if len(query) > 0 || bytes.IndexByte(uri, '?') >= 0 {
 		st.fwd = append(st.fwd, '?')
 		for _, c := range query {
-			if c == ';' {
-				c = '&'
+			switch {
+			case c != ';':
+				st.fwd = append(st.fwd, c)
+			case h.cfg.EncodeQuerySemicolons:
+				st.fwd = append(st.fwd, "%3B"...)
+			default:
+				st.fwd = append(st.fwd, '&')
 			}
-			st.fwd = append(st.fwd, c)
 		}
 	}
 	st.rpath = match.AppendRoutingPath(st.rpath[:0], st.fwd[:pathLen])

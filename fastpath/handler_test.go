@@ -49,6 +49,11 @@ func lit(k match.Kind, a string) route.Lit { return route.Lit{M: &match.Matcher{
 // proxy starts a Handler on loopback over a hand-built table.
 func proxy(t testing.TB, routes map[string][]route.Server, passHost map[string]bool) (string, *atomic.Pointer[route.Table]) {
 	t.Helper()
+	return proxyWith(t, routes, passHost, Config{EntryPoint: "web", ServerName: "sluice-test"})
+}
+
+func proxyWith(t testing.TB, routes map[string][]route.Server, passHost map[string]bool, cfg Config) (string, *atomic.Pointer[route.Table]) {
+	t.Helper()
 	b := route.NewBuilder([]string{"web"})
 	for host, servers := range routes {
 		pass, set := passHost[host]
@@ -58,7 +63,7 @@ func proxy(t testing.TB, routes map[string][]route.Server, passHost map[string]b
 	}
 	var tp atomic.Pointer[route.Table]
 	tp.Store(b.Build())
-	h := NewHandler(&tp, Config{EntryPoint: "web", ServerName: "sluice-test"})
+	h := NewHandler(&tp, cfg)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +127,23 @@ func TestProxySemantics(t *testing.T) {
 	f("GET / HTTP/1.1\r\nHost: a example\r\n\r\n", 400, "")
 }
 
+// TestQuerySemicolons: ';' in the query is forwarded as '&' by default and
+// as %3B with http.encodeQuerySemicolons (rules.md section 1 step 6).
+func TestQuerySemicolons(t *testing.T) {
+	reg := upstream.NewRegistry(upstream.Options{})
+	be := backend(t)
+	routes := map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}
+	for _, tc := range []struct {
+		encode bool
+		want   string
+	}{{false, "uri=/q?a=1&b=2 "}, {true, "uri=/q?a=1%3Bb=2 "}} {
+		addr, _ := proxyWith(t, routes, nil, Config{EntryPoint: "web", EncodeQuerySemicolons: tc.encode})
+		if st, body, _ := raw(t, addr, "GET /q?a=1;b=2 HTTP/1.1\r\nHost: a.example\r\n\r\n"); st != 200 || !strings.Contains(body, tc.want) {
+			t.Fatalf("encodeQuerySemicolons=%v; got %d %q; want %q", tc.encode, st, body, tc.want)
+		}
+	}
+}
+
 func TestProxyNoInventedHeaders(t *testing.T) {
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
@@ -147,6 +169,62 @@ func TestProxyStreamsLargeBodies(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("X-Got") != "5242880" || len(got) != 1<<20 {
 		t.Fatalf("unexpected large-body response: %d got=%s len=%d", resp.StatusCode, resp.Header.Get("X-Got"), len(got))
+	}
+}
+
+// TestProxyRelaysEventsAsSent: an event stream reaches the client event by
+// event; the proxy holds back neither the header nor the first event until
+// the upstream body ends.
+func TestProxyRelaysEventsAsSent(t *testing.T) {
+	next := make(chan struct{})
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: one\n\n")
+		w.(http.Flusher).Flush()
+		<-next
+		io.WriteString(w, "data: two\n\n")
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	be := ln.Addr().String()
+	reg := upstream.NewRegistry(upstream.Options{})
+	addr, _ := proxy(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
+	req, _ := http.NewRequest("GET", "http://"+addr+"/events", nil)
+	req.Host = "a.example"
+	type result struct {
+		line string
+		br   *bufio.Reader
+		err  error
+	}
+	first := make(chan result, 1)
+	go func() { // the header and the first event, or an error
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			first <- result{err: err}
+			return
+		}
+		br := bufio.NewReader(resp.Body)
+		line, err := br.ReadString('\n')
+		first <- result{line, br, err}
+	}()
+	var r result
+	select {
+	case r = <-first:
+	case <-time.After(5 * time.Second):
+		close(next)
+		t.Fatal("the first event was held back until the upstream body ended")
+	}
+	close(next)
+	if r.err != nil || r.line != "data: one\n" {
+		t.Fatalf("first event line; got %q, %v; want \"data: one\\n\"", r.line, r.err)
+	}
+	rest, _ := io.ReadAll(r.br)
+	if string(rest) != "\ndata: two\n\n" {
+		t.Fatalf("rest of the stream; got %q", rest)
 	}
 }
 

@@ -50,17 +50,8 @@ func (h *Handler) forwardedHeaders(ctx *fasthttp.RequestCtx, st *state, host []b
 	}
 	// Headers named in Connection go, then the hop-by-hop set.
 	teTrailers := bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
-	conn := hdr.Peek("Connection")
-	for len(conn) > 0 {
-		var tok []byte
-		if i := bytes.IndexByte(conn, ','); i >= 0 {
-			tok, conn = conn[:i], conn[i+1:]
-		} else {
-			tok, conn = conn, nil
-		}
-		if tok = bytes.TrimSpace(tok); len(tok) > 0 {
-			hdr.DelBytes(tok)
-		}
+	for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
+		hdr.DelBytes(tok)
 	}
 	for _, k := range hopHeaders {
 		hdr.Del(k)
@@ -122,8 +113,10 @@ func deleteManaged(hdr *fasthttp.RequestHeader, st *state) {
 // stripResponseHopHeaders removes hop-by-hop headers from an upstream
 // response; fasthttp frames the body itself.
 func stripResponseHopHeaders(h *fasthttp.ResponseHeader) {
-	for _, k := range conn(h) {
-		h.DelBytes(k)
+	for tok, rest := nextToken(h.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
+		if !bytes.EqualFold(tok, strClose) && !bytes.EqualFold(tok, strKeepAlive) {
+			h.DelBytes(tok)
+		}
 	}
 	for _, k := range hopHeaders {
 		if k != "Trailer" && k != "Transfer-Encoding" {
@@ -132,17 +125,20 @@ func stripResponseHopHeaders(h *fasthttp.ResponseHeader) {
 	}
 }
 
-// conn returns the tokens of the response's Connection header.
-func conn(h *fasthttp.ResponseHeader) [][]byte {
-	v := h.Peek("Connection")
-	if len(v) == 0 {
-		return nil
-	}
-	var out [][]byte
-	for _, tok := range bytes.Split(v, []byte(",")) {
-		if tok = bytes.TrimSpace(tok); len(tok) > 0 && !bytes.EqualFold(tok, []byte("close")) && !bytes.EqualFold(tok, []byte("keep-alive")) {
-			out = append(out, tok)
+var strClose, strKeepAlive = []byte("close"), []byte("keep-alive")
+
+// nextToken returns the first non-empty token of a comma-separated header
+// value and the rest, or nil when there is none. It allocates nothing.
+func nextToken(v []byte) (tok, rest []byte) {
+	for len(v) > 0 {
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			tok, v = v[:i], v[i+1:]
+		} else {
+			tok, v = v, nil
+		}
+		if tok = bytes.TrimSpace(tok); len(tok) > 0 {
+			return tok, v
 		}
 	}
-	return out
+	return nil, nil
 }

@@ -18,6 +18,8 @@ type entryPoint struct {
 	TrustedIPs []netip.Prefix
 	Insecure   bool
 	KeepPath   bool // http.sanitizePath=false
+	AsDefault  bool // routers without entryPoints attach here (and to other asDefault ones only)
+	EncodeSemi bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
 }
 
 // config is Sluice's static configuration.
@@ -38,6 +40,7 @@ type config struct {
 var ourKeys = []string{
 	"configfile", "entrypoints.<ep>.address", "entrypoints.<ep>.forwardedheaders.trustedips",
 	"entrypoints.<ep>.forwardedheaders.insecure", "entrypoints.<ep>.http.sanitizepath",
+	"entrypoints.<ep>.asdefault", "entrypoints.<ep>.http.encodequerysemicolons",
 	"providers.kubernetescrd", "providers.kubernetescrd.allowcrossnamespace",
 	"providers.kubernetescrd.allowexternalnameservices", "providers.kubernetescrd.allowemptyservices",
 	"providers.kubernetescrd.nativelbbydefault", "providers.kubernetescrd.ingressclass",
@@ -213,21 +216,29 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 			ep.TrustedIPs = append(ep.TrustedIPs, p)
 		}
 	case "forwardedheaders.insecure":
-		x, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("--%s: %q is not a boolean", k, v)
-		}
-		ep.Insecure = x
+		return parseBool(k, v, &ep.Insecure)
 	case "http.sanitizepath":
-		x, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("--%s: %q is not a boolean", k, v)
-		}
-		ep.KeepPath = !x
+		var sanitize bool
+		err := parseBool(k, v, &sanitize)
+		ep.KeepPath = !sanitize
+		return err
+	case "asdefault":
+		return parseBool(k, v, &ep.AsDefault)
+	case "http.encodequerysemicolons":
+		return parseBool(k, v, &ep.EncodeSemi)
 	case "":
 	default:
 		return c.unknown(k)
 	}
+	return nil
+}
+
+func parseBool(k, v string, dst *bool) error {
+	x, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("--%s: %q is not a boolean", k, v)
+	}
+	*dst = x
 	return nil
 }
 

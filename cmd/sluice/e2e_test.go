@@ -280,9 +280,13 @@ func TestConfigKeys(t *testing.T) {
 		}
 	}
 	f := filepath.Join(t.TempDir(), "sluice.yaml")
-	write(t, f, "entryPoints:\n  web:\n    address: \":8081\"\nproviders:\n  kubernetesCRD:\n    allowExternalNameServices: true\n")
+	write(t, f, "entryPoints:\n  web:\n    address: \":8081\"\n    asDefault: true\n    http:\n      encodeQuerySemicolons: true\n"+
+		"providers:\n  kubernetesCRD:\n    allowExternalNameServices: true\n")
 	cfg, err = parseConfig([]string{"--configFile=" + f})
-	if err != nil || cfg.EntryPoints[0].Address != ":8081" || !cfg.AllowExternalNameServices {
+	if err != nil || cfg.EntryPoints[0].Address != ":8081" || !cfg.AllowExternalNameServices || !cfg.EntryPoints[0].AsDefault || !cfg.EntryPoints[0].EncodeSemi {
 		t.Fatalf("unexpected config from file (%v): %+v", err, cfg)
+	}
+	if o := compileOptions(cfg, nil); len(o.DefaultEntryPoints) != 1 || o.DefaultEntryPoints[0] != "web" {
+		t.Fatalf("asDefault did not reach the compiler: %+v", o)
 	}
 }

@@ -82,6 +82,9 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 	}
 	for _, ep := range cfg.EntryPoints {
 		o.EntryPoints = append(o.EntryPoints, ep.Name)
+		if ep.AsDefault {
+			o.DefaultEntryPoints = append(o.DefaultEntryPoints, ep.Name)
+		}
 	}
 	return o
 }
@@ -150,7 +153,8 @@ func listen(cfg *config, table *atomic.Pointer[route.Table], log *slog.Logger) (
 	var servers []*fasthttp.Server
 	for i, ep := range cfg.EntryPoints {
 		h := fastpath.NewHandler(table, fastpath.Config{
-			EntryPoint: ep.Name, Index: i, TrustedIPs: ep.TrustedIPs, Insecure: ep.Insecure, KeepPath: ep.KeepPath, Logger: log,
+			EntryPoint: ep.Name, Index: i, TrustedIPs: ep.TrustedIPs, Insecure: ep.Insecure, KeepPath: ep.KeepPath,
+			EncodeQuerySemicolons: ep.EncodeSemi, Logger: log,
 		})
 		ln, err := net.Listen("tcp", ep.Address)
 		if err != nil {

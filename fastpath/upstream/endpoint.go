@@ -82,7 +82,7 @@ func (r *Registry) newEndpoint(key, scheme, addr string) *Endpoint {
 		DisablePathNormalizing:        true, // we forward Traefik's normalised path as is
 		DisableHeaderNamesNormalizing: false,
 		NoDefaultUserAgentHeader:      true,
-		StreamResponseBody:            false, // fasthttp 1.74 allocates 4 objects per streamed response; see PERF.md
+		Transport:                     &Transport{}, // streams large bodies; fasthttp's own streaming allocates
 		RetryIfErr:                    retryIdempotentOnReusedConn,
 		Dial: func(a string) (net.Conn, error) {
 			return dialer.DialTimeout(a, o.DialTimeout)

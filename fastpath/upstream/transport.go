@@ -1,0 +1,280 @@
+package upstream
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// DefaultBufferLimit is the largest response body (by Content-Length) read
+// whole before it is relayed; larger, chunked and read-until-close bodies
+// are streamed. A buffered body is one write to the client.
+const DefaultBufferLimit = 64 << 10
+
+// Transport is a fasthttp RoundTripper over the HostClient's own connection
+// pool that streams large response bodies without allocating: fasthttp
+// 1.74's StreamResponseBody allocates four objects per response. A
+// streamed body holds its upstream connection until the server has relayed
+// it and closes the stream; a body that was not read to its end closes the
+// connection instead of returning it to the pool.
+type Transport struct {
+	BufferLimit int // 0 means DefaultBufferLimit
+}
+
+// conn is what HostClient.AcquireConn returns (fasthttp's unexported
+// *clientConn), named by its one method we need.
+type conn interface{ Conn() net.Conn }
+
+// RoundTrip implements fasthttp.RoundTripper.
+func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
+	cc, err := hc.AcquireConn(0, req.ConnectionClose())
+	if err != nil {
+		return false, err
+	}
+	limit := t.BufferLimit
+	if limit == 0 {
+		limit = DefaultBufferLimit
+	}
+	// Method expressions carry fasthttp's unexported connection type into
+	// the generic code without allocating a closure.
+	return roundTrip(hc, cc, (*fasthttp.HostClient).ReleaseConn, (*fasthttp.HostClient).CloseConn, limit, req, resp)
+}
+
+func roundTrip[C conn](hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), limit int, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
+	c := cc.Conn()
+	bw := hc.AcquireWriter(c)
+	err := req.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	hc.ReleaseWriter(bw)
+	if err != nil {
+		closeConn(hc, cc)
+		return true, err
+	}
+	if hc.ReadTimeout > 0 {
+		_ = c.SetReadDeadline(time.Now().Add(hc.ReadTimeout))
+	}
+	if req.Header.IsHead() {
+		resp.SkipBody = true // keep the upstream's Content-Length, expect no body
+	}
+	br := hc.AcquireReader(c)
+	if err := readHeader(resp, br); err != nil {
+		hc.ReleaseReader(br)
+		closeConn(hc, cc)
+		return true, err
+	}
+	mustClose := req.ConnectionClose() || resp.ConnectionClose()
+	cl := resp.Header.ContentLength()
+	if resp.SkipBody || noBody(resp.StatusCode()) || cl >= 0 && cl <= limit {
+		if !resp.SkipBody && !noBody(resp.StatusCode()) {
+			err = resp.ReadBody(br, 0)
+		}
+		hc.ReleaseReader(br)
+		if err != nil || mustClose {
+			closeConn(hc, cc)
+		} else {
+			release(hc, cc)
+		}
+		return false, err
+	}
+	if hc.ReadTimeout > 0 {
+		_ = c.SetReadDeadline(time.Time{}) // the timeout is for the response header
+	}
+	s := getStream[C]()
+	s.hc, s.cc, s.br, s.release, s.close = hc, cc, br, release, closeConn
+	s.mustClose = mustClose || cl == -2
+	size := cl
+	switch cl {
+	case -1:
+		s.mode = modeChunked
+	case -2:
+		s.mode, size = modeUntilClose, -1 // relayed chunked
+	default:
+		s.mode, s.left = modeFixed, int64(cl)
+	}
+	resp.SetBodyStream(s, size)
+	return false, nil
+}
+
+// readHeader reads the response header, skipping interim 1xx responses
+// other than 101 (which ends the HTTP exchange).
+func readHeader(resp *fasthttp.Response, br *bufio.Reader) error {
+	for {
+		if err := resp.Header.Read(br); err != nil {
+			return err
+		}
+		if s := resp.StatusCode(); s >= 200 || s == fasthttp.StatusSwitchingProtocols {
+			return nil
+		}
+	}
+}
+
+// noBody reports the statuses whose responses never carry a body.
+func noBody(status int) bool {
+	return status < 200 || status == fasthttp.StatusNoContent || status == fasthttp.StatusNotModified
+}
+
+type streamMode uint8
+
+const (
+	modeFixed streamMode = iota
+	modeChunked
+	modeUntilClose
+)
+
+var (
+	errChunkSize = errors.New("upstream: malformed chunk size line")
+	errChunkEnd  = errors.New("upstream: malformed chunk terminator")
+)
+
+// stream is a response body read from an upstream connection. It is
+// pooled; fasthttp calls Close once, after relaying the body or on error.
+type stream[C conn] struct {
+	hc             *fasthttp.HostClient
+	cc             C
+	br             *bufio.Reader
+	release, close func(*fasthttp.HostClient, C)
+	mode           streamMode
+	left           int64 // bytes left in the body (fixed) or chunk (chunked)
+	done           bool  // the body ended cleanly
+	mustClose      bool  // the connection cannot be reused
+	err            error
+}
+
+var streamPool sync.Pool
+
+func getStream[C conn]() *stream[C] {
+	if s, ok := streamPool.Get().(*stream[C]); ok {
+		return s
+	}
+	return new(stream[C])
+}
+
+// Read implements io.Reader.
+func (s *stream[C]) Read(p []byte) (int, error) {
+	if s.done {
+		return 0, io.EOF
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.mode == modeChunked && s.left == 0 {
+		if s.err = s.nextChunk(); s.err != nil {
+			return 0, s.err
+		}
+		if s.done {
+			return 0, io.EOF
+		}
+	}
+	if s.mode != modeUntilClose && int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.br.Read(p)
+	s.left -= int64(n)
+	if err == io.EOF && s.mode == modeUntilClose {
+		s.done = true
+		return n, io.EOF
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		s.err = err
+		return n, err
+	}
+	if s.left == 0 && s.mode == modeFixed {
+		s.done = true
+		return n, io.EOF
+	}
+	if s.left == 0 && s.mode == modeChunked {
+		if s.err = s.chunkEnd(); s.err != nil {
+			return n, s.err
+		}
+	}
+	return n, nil
+}
+
+// nextChunk reads a chunk-size line; at the last chunk it reads (and
+// drops) the trailer section and marks the body done.
+func (s *stream[C]) nextChunk() error {
+	line, err := s.br.ReadSlice('\n')
+	if err != nil {
+		return err
+	}
+	size, ok := parseChunkSize(line)
+	if !ok {
+		return errChunkSize
+	}
+	if size > 0 {
+		s.left = size
+		return nil
+	}
+	for {
+		line, err := s.br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if len(line) <= 2 && (len(line) == 1 || line[0] == '\r') {
+			s.done = true
+			return nil
+		}
+	}
+}
+
+func (s *stream[C]) chunkEnd() error {
+	line, err := s.br.ReadSlice('\n')
+	if err != nil {
+		return err
+	}
+	if string(line) != "\r\n" && string(line) != "\n" {
+		return errChunkEnd
+	}
+	return nil
+}
+
+// parseChunkSize parses "hex[;ext]\r\n" as Go's net/http does.
+func parseChunkSize(line []byte) (int64, bool) {
+	var n int64
+	digits := 0
+	for _, c := range line {
+		var d byte
+		switch {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			d = c - 'A' + 10
+		case c == ';' || c == '\r' || c == '\n' || c == ' ' || c == '\t':
+			return n, digits > 0
+		default:
+			return 0, false
+		}
+		if digits == 15 {
+			return 0, false // over 2^60: refuse rather than overflow
+		}
+		n = n<<4 | int64(d)
+		digits++
+	}
+	return 0, false
+}
+
+// Close returns the connection to the pool when the body was read to its
+// end, closes it otherwise, and recycles the stream.
+func (s *stream[C]) Close() error {
+	s.hc.ReleaseReader(s.br)
+	if s.done && !s.mustClose {
+		s.release(s.hc, s.cc)
+	} else {
+		s.close(s.hc, s.cc)
+	}
+	*s = stream[C]{}
+	streamPool.Put(s)
+	return nil
+}

@@ -1,0 +1,226 @@
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// rawBackend answers each request on loopback with the raw bytes script
+// returns for its path, and counts the connections it accepted.
+func rawBackend(t *testing.T, script func(path string) string) (string, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					out := script(req.URL.Path)
+					if _, err := io.WriteString(c, out); err != nil || strings.Contains(out, "Connection: close") {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), &conns
+}
+
+func client(addr string) *fasthttp.HostClient {
+	// One attempt: a retry on a fresh connection would hide a reused one
+	// that was left mid-body.
+	return &fasthttp.HostClient{Addr: addr, Transport: &Transport{BufferLimit: 1024}, NoDefaultUserAgentHeader: true, MaxIdemponentCallAttempts: 1}
+}
+
+// do sends method path and reads the whole body, streamed or not.
+func do(hc *fasthttp.HostClient, method, path string) (int, string, bool, error) {
+	var req fasthttp.Request
+	var resp fasthttp.Response
+	req.Header.SetMethod(method)
+	req.SetRequestURI("http://" + hc.Addr + path)
+	if err := hc.Do(&req, &resp); err != nil {
+		return 0, "", false, err
+	}
+	streamed := resp.IsBodyStream()
+	var body []byte
+	var err error
+	if streamed {
+		body, err = io.ReadAll(resp.BodyStream())
+		resp.CloseBodyStream()
+	} else {
+		body = resp.Body()
+	}
+	return resp.StatusCode(), string(body), streamed, err
+}
+
+func TestTransportFraming(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", 1<<12) // 64 KiB, over the 1 KiB limit
+	for _, tc := range []struct {
+		name, method, resp string
+		status             int
+		body               string
+		streamed, reused   bool
+		wantErr            bool
+	}{
+		{name: "small fixed body is buffered", resp: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+			status: 200, body: "hello", reused: true},
+		{name: "large fixed body is streamed", resp: "HTTP/1.1 200 OK\r\nContent-Length: 65536\r\n\r\n" + big,
+			status: 200, body: big, streamed: true, reused: true},
+		{name: "chunked with extension and trailer", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+			"5;ext=1\r\nhello\r\nA\r\n, world!!!\r\n0\r\nX-Trailer: 1\r\n\r\n",
+			status: 200, body: "hello, world!!!", streamed: true, reused: true},
+		{name: "until close", resp: "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it",
+			status: 200, body: "all of it", streamed: true},
+		{name: "HEAD keeps no body", method: "HEAD", resp: "HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n",
+			status: 200, reused: true},
+		{name: "304 has no body", resp: "HTTP/1.1 304 Not Modified\r\nContent-Length: 70000\r\n\r\n",
+			status: 304, reused: true},
+		{name: "interim 100 is skipped", resp: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+			status: 201, body: "ok", reused: true},
+		{name: "truncated chunked body fails", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n10\r\nshort",
+			status: 200, body: "short", streamed: true, wantErr: true},
+		{name: "malformed chunk size fails", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+			status: 200, streamed: true, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, conns := rawBackend(t, func(string) string { return tc.resp })
+			hc := client(addr)
+			method := tc.method
+			if method == "" {
+				method = "GET"
+			}
+			for i := 0; i < 2; i++ {
+				status, body, streamed, err := do(hc, method, "/")
+				if (err != nil) != tc.wantErr || status != tc.status || body != tc.body || streamed != tc.streamed {
+					t.Fatalf("request %d: got status %d, %d body bytes, streamed %v, err %v; want %d, %d bytes, streamed %v, err %v",
+						i, status, len(body), streamed, err, tc.status, len(tc.body), tc.streamed, tc.wantErr)
+				}
+			}
+			want := int32(2)
+			if tc.reused {
+				want = 1
+			}
+			if got := conns.Load(); got != want {
+				t.Fatalf("upstream connections for 2 requests; got %d; want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestTransportAbandonedStreamClosesConn: a body not read to its end must
+// not leave its rest to be read as the next response.
+func TestTransportAbandonedStreamClosesConn(t *testing.T) {
+	big := strings.Repeat("x", 1<<16)
+	addr, conns := rawBackend(t, func(p string) string {
+		if p == "/big" {
+			return "HTTP/1.1 200 OK\r\nContent-Length: 65536\r\n\r\n" + big
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	})
+	hc := client(addr)
+	var req fasthttp.Request
+	var resp fasthttp.Response
+	req.SetRequestURI("http://" + addr + "/big")
+	if err := hc.Do(&req, &resp); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if _, err := io.ReadFull(resp.BodyStream(), buf); err != nil {
+		t.Fatal(err)
+	}
+	resp.CloseBodyStream()
+	if _, body, _, err := do(hc, "GET", "/small"); err != nil || body != "ok" {
+		t.Fatalf("request after an abandoned stream: got %q, %v; want \"ok\"", body, err)
+	}
+	if got := conns.Load(); got != 2 {
+		t.Fatalf("upstream connections; got %d; want 2 (the abandoned one closed)", got)
+	}
+}
+
+func TestParseChunkSize(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		n    int64
+		ok   bool
+	}{
+		{"0\r\n", 0, true}, {"1a\r\n", 26, true}, {"FF;name=v\r\n", 255, true}, {"10 \r\n", 16, true},
+		{"\r\n", 0, false}, {"g\r\n", 0, false}, {"-1\r\n", 0, false}, {"1000000000000000\r\n", 0, false},
+		{"fffffffffffffff\r\n", 1<<60 - 1, true}, {"5", 0, false},
+	} {
+		n, ok := parseChunkSize([]byte(tc.line))
+		if n != tc.n || ok != tc.ok {
+			t.Errorf("parseChunkSize(%q) = %d, %v; want %d, %v", tc.line, n, ok, tc.n, tc.ok)
+		}
+	}
+}
+
+// TestTransportSlowChunksArriveAsSent: each chunk is readable before the
+// next is written, so an event stream is not held back.
+func TestTransportSlowChunksArriveAsSent(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	next := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nevent1\r\n")
+		<-next
+		io.WriteString(c, "6\r\nevent2\r\n0\r\n\r\n")
+	}()
+	hc := client(ln.Addr().String())
+	var req fasthttp.Request
+	var resp fasthttp.Response
+	req.SetRequestURI("http://" + hc.Addr + "/")
+	if err := hc.Do(&req, &resp); err != nil {
+		t.Fatal(err)
+	}
+	defer resp.CloseBodyStream()
+	buf := make([]byte, 64)
+	done := make(chan string, 1)
+	go func() { n, _ := resp.BodyStream().Read(buf); done <- string(buf[:n]) }()
+	select {
+	case got := <-done:
+		if got != "event1" {
+			t.Fatalf("first read; got %q; want \"event1\"", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first chunk was held back until the body ended")
+	}
+	close(next)
+	rest, err := io.ReadAll(resp.BodyStream())
+	if err != nil || !bytes.Equal(rest, []byte("event2")) {
+		t.Fatalf("rest; got %q, %v; want \"event2\"", rest, err)
+	}
+}
