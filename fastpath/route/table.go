@@ -53,9 +53,9 @@ type Entry struct {
 
 // Index is the per-entry-point lookup structure.
 type Index struct {
-	exact    map[string]*node
-	wild     map[string]*node
-	generic  *node
+	exact    map[string]*trie
+	wild     map[string]*trie
+	generic  *trie
 	nGeneric int
 }
 
@@ -63,21 +63,30 @@ type Index struct {
 // or nil (404). It allocates nothing.
 func (ix *Index) Lookup(r *Request) *Route {
 	full := len(r.Host) >= 2 && r.Host[len(r.Host)-1] == '.' && r.Host[len(r.Host)-2] == '.'
-	for _, c := range ix.Candidates(r) {
-		if c.match(r, full) {
-			return c.Route
+	slots := ix.slots(r)
+	for i := range slots {
+		s := &slots[i]
+		if s.trivial && !full || s.cand.match(r, full) {
+			return s.route
 		}
 	}
 	return nil
 }
 
-// Candidates returns the candidate list r's host and path select, in
-// priority order. The slice belongs to the table: do not modify it.
+func (ix *Index) slots(r *Request) []slot { return ix.trie(r.Host).lookup(r.Path) }
+
+// Candidates returns the candidates r's host and path select, in priority
+// order (for explanations and analysis; it allocates).
 func (ix *Index) Candidates(r *Request) []*Cand {
-	return ix.trie(r.Host).lookup(r.Path)
+	slots := ix.slots(r)
+	out := make([]*Cand, len(slots))
+	for i := range slots {
+		out[i] = slots[i].cand
+	}
+	return out
 }
 
-func (ix *Index) trie(host []byte) *node {
+func (ix *Index) trie(host []byte) *trie {
 	key := host
 	for i := 0; i < 2 && len(key) > 0 && key[len(key)-1] == '.'; i++ {
 		key = key[:len(key)-1]
@@ -193,7 +202,7 @@ func buildIndex(es []*Entry) *Index {
 			generic = append(generic, e)
 		}
 	}
-	ix := &Index{exact: map[string]*node{}, wild: map[string]*node{}, generic: buildTrie(generic), nGeneric: len(generic)}
+	ix := &Index{exact: map[string]*trie{}, wild: map[string]*trie{}, generic: buildTrie(generic), nGeneric: len(generic)}
 	for k, list := range wild {
 		ix.wild[k] = buildTrie(mergeEntries(list, generic))
 	}

@@ -1,43 +1,115 @@
 package route
 
-// node is a radix trie node over routing paths. prefix holds the candidates
-// for a path that has this node's full key as a strict or equal prefix;
-// exact those for a path equal to the key. Both are sorted by rank.
-type node struct {
-	label    string
-	indices  []byte // first byte of each child's label
-	children []*node
-	prefix   []*Cand
-	exact    []*Cand
+// trie is a radix trie over routing paths, flattened for lookup: nodes in
+// breadth-first order with each node's children contiguous, and every
+// candidate list a range of one shared array, so a lookup touches a few
+// neighbouring cache lines instead of chasing pointers.
+type trie struct {
+	nodes []fnode
+	cands []slot
+}
 
-	ownPrefix, ownExact []*Cand // build only
+// slot is a candidate as the lookup sees it: the route, and whether the
+// candidate has nothing left to check (then the Cand is not touched).
+type slot struct {
+	route   *Route
+	cand    *Cand
+	trivial bool
+}
+
+// fnode is a flattened node. prefix[0]:prefix[1] in cands holds the
+// candidates for a path that has this node's full key as a strict prefix;
+// exact[0]:exact[1] those for a path equal to the key. Both are sorted by
+// rank.
+type fnode struct {
+	label   string
+	indices string // first byte of each child's label
+	first   int32  // nodes index of the first child
+	prefix  [2]int32
+	exact   [2]int32
 }
 
 // lookup walks the trie iteratively (httprouter's walk loop).
-func (n *node) lookup(path []byte) []*Cand {
+func (t *trie) lookup(path []byte) []slot {
+	n := &t.nodes[0]
 walk:
 	for {
 		if len(path) == 0 {
-			return n.exact
+			return t.cands[n.exact[0]:n.exact[1]]
 		}
 		c := path[0]
-		for i, x := range n.indices {
-			if x != c {
+		for i := 0; i < len(n.indices); i++ {
+			if n.indices[i] != c {
 				continue
 			}
-			child := n.children[i]
+			child := &t.nodes[int(n.first)+i]
 			if len(path) < len(child.label) || string(path[:len(child.label)]) != child.label {
-				return n.prefix
+				break
 			}
 			path = path[len(child.label):]
 			n = child
 			continue walk
 		}
-		return n.prefix
+		return t.cands[n.prefix[0]:n.prefix[1]]
 	}
 }
 
-func buildTrie(es []*Entry) *node {
+// node is the build-time trie node.
+type node struct {
+	label    string
+	indices  []byte
+	children []*node
+	prefix   []*Cand
+	exact    []*Cand
+
+	ownPrefix, ownExact []*Cand
+}
+
+// flatten lays the finalized trie out breadth-first.
+func flatten(root *node) *trie {
+	t := &trie{}
+	queue := []*node{root}
+	t.nodes = append(t.nodes, fnode{})
+	for i := 0; i < len(queue); i++ {
+		n := queue[i]
+		f := fnode{label: n.label, indices: string(n.indices), first: int32(len(queue))}
+		f.prefix = t.addCands(n.prefix)
+		f.exact = t.addCands(n.exact)
+		t.nodes[i] = f
+		for _, c := range n.children {
+			queue = append(queue, c)
+			t.nodes = append(t.nodes, fnode{})
+		}
+	}
+	return t
+}
+
+// addCands appends a list to the arena, sharing the previous range when it
+// is the same list (a child inheriting its parent's prefix list unchanged).
+func (t *trie) addCands(list []*Cand) [2]int32 {
+	end := int32(len(t.cands))
+	if n := int32(len(list)); n <= end && sameCands(t.cands[end-n:], list) {
+		return [2]int32{end - n, end}
+	}
+	for _, c := range list {
+		t.cands = append(t.cands, slot{route: c.Route, cand: c, trivial: c.Tree == nil && len(c.check) == 0})
+	}
+	return [2]int32{end, int32(len(t.cands))}
+}
+
+func sameCands(a []slot, b []*Cand) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].cand != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func buildTrie(es []*Entry) *trie {
 	root := &node{}
 	for _, e := range es {
 		n := root.insert(e.PathKey)
@@ -48,7 +120,7 @@ func buildTrie(es []*Entry) *node {
 		}
 	}
 	root.finalize(nil)
-	return root
+	return flatten(root)
 }
 
 func (n *node) insert(key string) *node {
