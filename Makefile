@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test unit race fuzz deps-check bench profile
+.PHONY: build demo test unit race fuzz deps-check bench bench-compare profile
 
 build:
 	$(GO) build -o bin/sluice ./cmd/sluice
@@ -33,6 +33,13 @@ deps-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./compile ./fastpath
 
+# Sluice, HAProxy and nginx side by side on loopback (about 30 minutes for
+# every scenario; name scenarios to run fewer: make bench-compare S="r1 h10k-mid").
+bench-compare:
+	bench/compare.sh $(S)
+
+# Profiles under load (bench/profile.sh) and of the micro-benchmarks.
 profile:
+	bench/profile.sh
 	$(GO) test -run '^$$' -bench 'Lookup|Compile' -cpuprofile profiles/$$(date +%F)-lookup-compile-$$(git rev-parse --short HEAD).cpu.pprof ./compile
 	$(GO) test -run '^$$' -bench ProxiedRequest -cpuprofile profiles/$$(date +%F)-proxied-request-$$(git rev-parse --short HEAD).cpu.pprof ./fastpath

@@ -1,5 +1,15 @@
-// Package bench will hold the side-by-side benchmark harness (Sluice,
-// HAProxy, nginx on loopback; issue 3). It is never imported by the
-// product. The micro-benchmarks live beside the code they measure, in
+// Package bench is the side-by-side benchmark harness: Sluice, HAProxy and
+// nginx on loopback, each pinned to one core, driven by wrk and by a
+// fixed-rate load generator (make bench-compare), and Sluice's profiles
+// under load (make profile). It is never imported by the product.
+//
+//	compare.sh        the harness: scenarios, interleaved rounds, /proc CPU accounting
+//	table.sh          medians, min-max and ratios as markdown (PERF.md)
+//	profile.sh        CPU, allocation and heap profiles into profiles/
+//	cmd/backend       the upstream: fixed bodies of 100 B, 16 KiB or 1 MiB
+//	cmd/genroutes     equivalent N-route configs for the three proxies
+//	cmd/loadgen       fixed-rate load without coordinated omission
+//
+// The micro-benchmarks live beside the code they measure, in
 // *_timing_test.go files (see PERF.md).
 package bench

@@ -33,6 +33,7 @@ type config struct {
 	IngressClass              string
 	LogLevel                  string
 	LogFormat                 string
+	PprofAddress              string // debug.pprofAddress: net/http/pprof on this address (off if empty)
 	Warnings                  []string
 }
 
@@ -44,7 +45,7 @@ var ourKeys = []string{
 	"providers.kubernetescrd", "providers.kubernetescrd.allowcrossnamespace",
 	"providers.kubernetescrd.allowexternalnameservices", "providers.kubernetescrd.allowemptyservices",
 	"providers.kubernetescrd.nativelbbydefault", "providers.kubernetescrd.ingressclass",
-	"providers.manifests.directory", "log.level", "log.format",
+	"providers.manifests.directory", "log.level", "log.format", "debug.pprofaddress",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -181,6 +182,8 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		c.LogLevel = strings.ToLower(v)
 	case k == "log.format":
 		c.LogFormat = strings.ToLower(v)
+	case k == "debug.pprofaddress":
+		c.PprofAddress = v
 	case strings.HasPrefix(k, "entrypoints."):
 		return c.applyEntryPoint(k, v, eps)
 	default:

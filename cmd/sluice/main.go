@@ -104,6 +104,11 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 		}
 		m = &watch.Manifests{Dir: cfg.ManifestsDir}
 	}
+	if cfg.PprofAddress != "" {
+		if err := servePprof(cfg.PprofAddress, log); err != nil {
+			return err
+		}
+	}
 	reg := upstream.NewRegistry(upstream.Options{})
 	var table atomic.Pointer[route.Table]
 	table.Store(route.NewBuilder(nil).Build())

@@ -1,0 +1,205 @@
+// Command genroutes writes equivalent N-route configurations for Sluice
+// (a manifests directory), HAProxy and nginx, all forwarding to the two
+// benchmark backends on 127.0.0.1:9001/9002, plus what the harness needs to
+// hit them: the middle route's Host and path, and a wrk script that spreads
+// requests over every route.
+//
+//	genroutes -kind hosts|prefix -n N -out DIR
+//
+// hosts:  route i is Host(`rNNNNNN.bench.local`) && PathPrefix(`/`).
+// prefix: route i is Host(`bench.local`) && PathPrefix(`/pNNNNNN`).
+//
+// HAProxy picks the backend with one map lookup (map for hosts, map_beg
+// for prefixes); nginx with a hostnames map (hosts) or one location per
+// prefix (a static location tree). Both are the flat configurations those
+// proxies' users would write; a list of N ACLs would be linear.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	kind := flag.String("kind", "hosts", "hosts or prefix")
+	n := flag.Int("n", 1, "number of routes")
+	out := flag.String("out", "", "output directory")
+	flag.Parse()
+	if *out == "" || *n < 1 || *kind != "hosts" && *kind != "prefix" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	g := gen{kind: *kind, n: *n, dir: *out}
+	for _, d := range []string{"sluice", "nginx/tmp"} {
+		must(os.MkdirAll(filepath.Join(*out, d), 0o755))
+	}
+	g.write("sluice/routes.yaml", g.sluice)
+	g.write("haproxy.cfg", g.haproxy)
+	g.write("haproxy.map", g.haproxyMap)
+	g.write("nginx/nginx.conf", g.nginx)
+	g.write("spread.lua", g.spread)
+	host, path := g.route(g.n / 2)
+	g.write("hit", func(w *bufio.Writer) { fmt.Fprintf(w, "%s %s\n", host, path) })
+}
+
+type gen struct {
+	kind string
+	n    int
+	dir  string
+}
+
+// route returns the Host and a path that route i (and only it) matches.
+func (g gen) route(i int) (host, path string) {
+	if g.kind == "hosts" {
+		return fmt.Sprintf("r%06d.bench.local", i), "/"
+	}
+	return "bench.local", fmt.Sprintf("/p%06d/x", i)
+}
+
+func (g gen) rule(i int) string {
+	if g.kind == "hosts" {
+		h, _ := g.route(i)
+		return fmt.Sprintf("Host(`%s`) && PathPrefix(`/`)", h)
+	}
+	return fmt.Sprintf("Host(`bench.local`) && PathPrefix(`/p%06d`)", i)
+}
+
+func (g gen) write(name string, f func(*bufio.Writer)) {
+	file, err := os.Create(filepath.Join(g.dir, name))
+	must(err)
+	w := bufio.NewWriterSize(file, 1<<20)
+	f(w)
+	must(w.Flush())
+	must(file.Close())
+}
+
+// sluice writes one Service, its EndpointSlice and N IngressRoutes, as
+// JSON documents (valid YAML, and the quickest to decode).
+func (g gen) sluice(w *bufio.Writer) {
+	fmt.Fprint(w, `{"apiVersion":"v1","kind":"Service","metadata":{"name":"bench","namespace":"bench"},`+
+		`"spec":{"ports":[{"name":"http","port":80}]}}`+"\n---\n")
+	fmt.Fprint(w, `{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bench-1","namespace":"bench",`+
+		`"labels":{"kubernetes.io/service-name":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":9001}],`+
+		`"endpoints":[{"addresses":["127.0.0.1"]}]}`+"\n---\n")
+	fmt.Fprint(w, `{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bench-2","namespace":"bench",`+
+		`"labels":{"kubernetes.io/service-name":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":9002}],`+
+		`"endpoints":[{"addresses":["127.0.0.1"]}]}`+"\n")
+	for i := 0; i < g.n; i++ {
+		fmt.Fprintf(w, "---\n"+`{"apiVersion":"traefik.io/v1alpha1","kind":"IngressRoute","metadata":{"name":"r%06d","namespace":"bench"},`+
+			`"spec":{"entryPoints":["web"],"routes":[{"match":%q,"services":[{"name":"bench","port":80}]}]}}`+"\n", i, g.rule(i))
+	}
+}
+
+func (g gen) haproxy(w *bufio.Writer) {
+	fmt.Fprint(w, `global
+    nbthread 1
+    maxconn 8192
+defaults
+    mode http
+    timeout connect 5s
+    timeout client  30s
+    timeout server  30s
+    timeout http-keep-alive 30s
+    option http-keep-alive
+    option forwardfor
+    http-reuse safe
+frontend fe_bench
+    bind 127.0.0.1:8081
+`)
+	m, err := filepath.Abs(filepath.Join(g.dir, "haproxy.map"))
+	must(err)
+	if g.kind == "hosts" {
+		fmt.Fprintf(w, "    use_backend %%[req.hdr(host),lower,map(%s,be_none)]\n", m)
+	} else {
+		fmt.Fprint(w, "    use_backend be_none unless { req.hdr(host),lower -m str bench.local }\n")
+		fmt.Fprintf(w, "    use_backend %%[path,map_beg(%s,be_none)]\n", m)
+	}
+	fmt.Fprint(w, `backend be_none
+    http-request return status 404 content-type text/plain string "404 page not found\n"
+backend be_bench
+    balance roundrobin
+    server s1 127.0.0.1:9001
+    server s2 127.0.0.1:9002
+`)
+}
+
+// haproxyMap maps every route's key to the one backend: the lookup is what
+// is measured, as Sluice's routes all point at one service too.
+func (g gen) haproxyMap(w *bufio.Writer) {
+	for i := 0; i < g.n; i++ {
+		if g.kind == "hosts" {
+			h, _ := g.route(i)
+			fmt.Fprintf(w, "%s be_bench\n", h)
+		} else {
+			fmt.Fprintf(w, "/p%06d be_bench\n", i)
+		}
+	}
+}
+
+func (g gen) nginx(w *bufio.Writer) {
+	fmt.Fprint(w, `worker_processes 1;
+pid nginx.pid;
+error_log nginx-error.log error;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    keepalive_timeout 30s;
+    keepalive_requests 1000000;
+    client_max_body_size 8m;
+    map_hash_max_size 262144;
+    map_hash_bucket_size 64;
+    client_body_temp_path tmp/body;
+    proxy_temp_path       tmp/proxy;
+    fastcgi_temp_path     tmp/fastcgi;
+    uwsgi_temp_path       tmp/uwsgi;
+    scgi_temp_path        tmp/scgi;
+    upstream bench {
+        server 127.0.0.1:9001;
+        server 127.0.0.1:9002;
+        keepalive 256;
+        keepalive_requests 1000000;
+    }
+`)
+	proxy := `proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection ""; ` +
+		`proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`
+	if g.kind == "hosts" {
+		fmt.Fprint(w, "    map $host $routed {\n        hostnames;\n        default 0;\n")
+		for i := 0; i < g.n; i++ {
+			h, _ := g.route(i)
+			fmt.Fprintf(w, "        %s 1;\n", h)
+		}
+		fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n        location / {\n"+
+			"            if ($routed = 0) { return 404 \"404 page not found\\n\"; }\n            %s\n        }\n    }\n}\n", proxy)
+		return
+	}
+	fmt.Fprint(w, "    server {\n        listen 127.0.0.1:8082 default_server;\n        return 404 \"404 page not found\\n\";\n    }\n")
+	fmt.Fprint(w, "    server {\n        listen 127.0.0.1:8082;\n        server_name bench.local;\n")
+	fmt.Fprint(w, "        location / { return 404 \"404 page not found\\n\"; }\n")
+	for i := 0; i < g.n; i++ {
+		fmt.Fprintf(w, "        location /p%06d { %s }\n", i, proxy)
+	}
+	fmt.Fprint(w, "    }\n}\n")
+}
+
+// spread is a wrk script sending each request to the next route in turn.
+func (g gen) spread(w *bufio.Writer) {
+	host, path := g.route(0)
+	if g.kind == "hosts" {
+		fmt.Fprintf(w, "local n, i = %d, 0\nrequest = function()\n  i = (i + 7919) %% n\n"+
+			"  return wrk.format(nil, \"/\", {[\"Host\"] = string.format(\"r%%06d.bench.local\", i)})\nend\n", g.n)
+		return
+	}
+	_ = path
+	fmt.Fprintf(w, "local n, i = %d, 0\nrequest = function()\n  i = (i + 7919) %% n\n"+
+		"  return wrk.format(nil, string.format(\"/p%%06d/x\", i), {[\"Host\"] = %q})\nend\n", g.n, host)
+}
+
+func must(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}

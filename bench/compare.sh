@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# compare.sh — Sluice, HAProxy and nginx side by side on loopback (make bench-compare).
+#
+# Topology: wrk and the two fasthttp backends (bench/cmd/backend, :9001 :9002) on core 0;
+# the proxy under test on core 1 (Sluice GOMAXPROCS=1, HAProxy nbthread 1, nginx 1 worker).
+# All three proxies serve the same routes (bench/cmd/genroutes); only the one measured gets
+# load. Runs are interleaved (sluice haproxy nginx, sluice haproxy nginx, ...), ROUNDS of
+# each; a run during which processes not started here used more than OTHER_MAX % of a core
+# is redone (up to TRIES). Per run: req/s, p50/p99/p99.9 latency (wrk), the proxy's CPU µs
+# per request (utime+stime from /proc, children included), each core's busy share; per
+# route set: peak RSS (VmHWM) and time to the first routed 200 after start.
+#
+# Usage: bench/compare.sh [SCENARIO...]     (default: all; see SCENARIOS below)
+# Environment: ROUNDS (3) DURATION (5s) WARMUP (2s) WORK (/tmp/sluice-bench) RATE (25000)
+#              QUIET_PCT (10) QUIET_MAX (60) OTHER_MAX (10) TRIES (3)
+# Installs wrk, haproxy and nginx-light with apt-get when missing. Uses 127.0.0.1 ports
+# 8081-8083 and 9001-9003; stops what it starts, by PID. Results: $WORK/results.tsv and
+# $WORK/table.md (medians, min-max, ratios to Sluice).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+WARMUP=${WARMUP:-2s}
+WORK=${WORK:-/tmp/sluice-bench}
+RATE=${RATE:-25000}
+QUIET_PCT=${QUIET_PCT:-10}
+QUIET_MAX=${QUIET_MAX:-60}
+OTHER_MAX=${OTHER_MAX:-10}
+TRIES=${TRIES:-3}
+PROXIES=(sluice haproxy nginx)
+
+# scenario: name routeset conns path method body(bytes) extra
+SCENARIOS=(
+  "r1            hosts:1       50   /                 GET  0       -"
+  "r1-c1         hosts:1       1    /                 GET  0       -"
+  "r1-c1000      hosts:1       1000 /                 GET  0       -"
+  "r1-close      hosts:1       50   /                 GET  0       close"
+  "r1-resp16k    hosts:1       50   /?size=16384      GET  0       -"
+  "r1-resp1m     hosts:1       50   /?size=1048576    GET  0       -"
+  "r1-req1k      hosts:1       50   /                 POST 1024    -"
+  "r1-req1m      hosts:1       50   /                 POST 1048576 -"
+  "r1-rate       hosts:1       50   /                 GET  0       rate"
+  "h1k-mid       hosts:1000    50   /                 GET  0       -"
+  "h1k-spread    hosts:1000    50   /                 GET  0       spread"
+  "h10k-mid      hosts:10000   50   /                 GET  0       -"
+  "h10k-spread   hosts:10000   50   /                 GET  0       spread"
+  "h10k-changes  hosts:10000   50   /                 GET  0       changes"
+  "h100k-mid     hosts:100000  50   /                 GET  0       -"
+  "h100k-spread  hosts:100000  50   /                 GET  0       spread"
+  "p10k-mid      prefix:10000  50   -                 GET  0       -"
+)
+
+PATH=$PATH:/usr/sbin:/usr/local/go/bin
+missing=()
+for t in wrk haproxy nginx; do command -v "$t" >/dev/null || missing+=("$t"); done
+if ((${#missing[@]})); then
+  echo "installing wrk haproxy nginx-light" >&2
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk haproxy nginx-light >/dev/null
+fi
+for t in wrk haproxy nginx curl taskset ss go; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
+(($(nproc) >= 2)) || { echo "needs at least 2 cores" >&2; exit 1; }
+for port in 8081 8082 8083 9001 9002 9003; do
+  if ss -Htln "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
+done
+
+mkdir -p "$WORK/bin"
+RES=$WORK/results.tsv SETS=$WORK/routesets.tsv
+: > "$RES"; : > "$SETS"; : > "$WORK/results-disturbed.tsv"
+CLK_TCK=$(getconf CLK_TCK)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+
+echo "building sluice and the bench tools" >&2
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes ./bench/cmd/loadgen)
+COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+start() { # NAME CORE CMD... ; sets PID_NAME
+  local name=$1 core=$2; shift 2
+  taskset -c "$core" "$@" > "$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+  printf -v "PID_$name" '%s' $!
+}
+stop() { # NAME
+  local v="PID_$1" p; p=${!v:-}
+  [[ -n $p ]] || return 0
+  kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+  printf -v "PID_$1" '%s' ""
+}
+tree() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null || true; }
+ticks() { local p t=0 v; for p in $(tree "$1"); do
+  v=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0); t=$((t + v)); done; echo "$t"; }
+hwm_kb() { local p t=0 v; for p in $(tree "$1"); do
+  v=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0); t=$((t + ${v:-0})); done; echo "$t"; }
+corestat() { awk '/^cpu[01] / {printf "%s %d %d %d ", $1, $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9, $2+$3+$4+$9}' /proc/stat; }
+child_ticks() { awk '{sub(/^.*\) /, ""); print $14 + $15}' "/proc/$$/stat"; }
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
+  else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
+port_of() { case $1 in haproxy) echo 8081 ;; nginx) echo 8082 ;; sluice) echo 8083 ;; esac; }
+
+quiet_gate() {
+  local i a b busy=0
+  for ((i = 0; i < QUIET_MAX; i++)); do
+    a=$(corestat); sleep 1; b=$(corestat)
+    busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+      print int(((y[2] - x[2]) + (y[6] - x[6])) * 100 / ((y[3] - x[3]) + (y[7] - x[7]) + 1)) }')
+    ((busy <= QUIET_PCT)) && return 0
+  done
+  echo "  machine still ${busy}% busy after ${QUIET_MAX}s; measuring anyway (see other%)" >&2
+}
+
+# ready NAME PORT HOST PATH : seconds until a request is routed (200), polled every 50 ms
+ready() {
+  local name=$1 port=$2 host=$3 path=$4 t0 i code
+  t0=$(date +%s.%N)
+  for ((i = 0; i < 3000; i++)); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -m 2 -H "Host: $host" "http://127.0.0.1:$port$path" 2>/dev/null || true)
+    if [[ $code == 200 ]]; then awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; return 0; fi
+    sleep 0.05
+  done
+  echo "$name on :$port never routed Host $host $path; log:" >&2; tail -20 "$WORK/$name.log" >&2; exit 1
+}
+
+# start_set KIND N : write the route set, start each proxy alone and time it to its first 200
+start_set() {
+  local kind=$1 n=$2 dir=$WORK/routes-$1-$2 host path p t
+  [[ -f $dir/hit ]] || "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir"
+  read -r host path < "$dir/hit"
+  HIT_HOST=$host HIT_PATH=$path SETDIR=$dir
+  start haproxy 1 haproxy -db -f "$dir/haproxy.cfg"
+  t=$(ready haproxy 8081 "$host" "$path"); echo -e "$kind:$n\thaproxy\tready_s\t$t" >> "$SETS"
+  start nginx 1 nginx -p "$dir/nginx/" -c nginx.conf -g 'daemon off;'
+  t=$(ready nginx 8082 "$host" "$path"); echo -e "$kind:$n\tnginx\tready_s\t$t" >> "$SETS"
+  start sluice 1 env GOMAXPROCS=1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
+    --providers.manifests.directory="$dir/sluice" --log.level=warn
+  t=$(ready sluice 8083 "$host" "$path"); echo -e "$kind:$n\tsluice\tready_s\t$t" >> "$SETS"
+  for p in "${PROXIES[@]}"; do
+    local v="PID_$p"; echo -e "$kind:$n\t$p\trss_start_kb\t$(hwm_kb "${!v}")" >> "$SETS"
+  done
+}
+stop_set() {
+  local p v
+  for p in "${PROXIES[@]}"; do
+    v="PID_$p"; echo -e "$CUR_SET\t$p\trss_peak_kb\t$(hwm_kb "${!v}")" >> "$SETS"
+    stop "$p"
+  done
+}
+
+# script NAME METHOD BODY EXTRA : a wrk Lua script for the scenario (always reports p99.9)
+script() {
+  local f=$WORK/$1.lua
+  : > "$f"
+  if [[ $2 == POST ]]; then
+    echo "wrk.method = \"POST\"; wrk.body = string.rep(\"b\", $3)" >> "$f"
+  fi
+  [[ $4 == spread ]] && cat "$SETDIR/spread.lua" >> "$f"
+  [[ $4 == changes ]] && cat >> "$f" <<'L'
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 200 or string.sub(body, 1, 11) ~= "backend 900" then bad = bad + 1 end
+end
+L
+  cat >> "$f" <<'L'
+done = function(summary, latency, requests)
+  io.write(string.format("p999_us %d\n", latency:percentile(99.9)))
+  if bad then io.write(string.format("misrouted %d\n", bad)) end
+end
+L
+  echo "$f"
+}
+
+# changes: 100 route edits in the manifests directory and 20 endpoint flips while wrk runs
+changes() {
+  local dir=$1 i f=$1/sluice/zz-changes.yaml
+  sleep 0.5
+  for ((i = 0; i < 100; i++)); do
+    if ((i % 2 == 0)); then
+      printf '{"apiVersion":"traefik.io/v1alpha1","kind":"IngressRoute","metadata":{"name":"change%d","namespace":"bench"},"spec":{"routes":[{"match":"Host(`change%d.bench.local`)","services":[{"name":"bench","port":80}]}]}}\n' "$i" "$i" > "$f.tmp"
+      mv "$f.tmp" "$f"
+    else
+      rm -f "$f"
+    fi
+    if ((i % 5 == 0)); then # the second backend's slice flips between :9002 and :9003
+      local port=9002; ((i % 10 == 0)) && port=9003
+      printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bench-2","namespace":"bench","labels":{"kubernetes.io/service-name":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":%d}],"endpoints":[{"addresses":["127.0.0.1"]}]}\n' "$port" > "$dir/sluice/zz-slice.tmp"
+      mv "$dir/sluice/zz-slice.tmp" "$dir/sluice/zz-slice.yaml"
+    fi
+    sleep 0.03
+  done
+  rm -f "$f" "$dir/sluice/zz-slice.yaml"
+}
+
+# measure ROUND SCENARIO PROXY CONNS PATH LUA EXTRA : one run, redone when disturbed
+measure() {
+  local try
+  for ((try = 1; try <= TRIES; try++)); do
+    measure_once "$@"
+    ((LAST_OTHER <= OTHER_MAX)) && return 0
+    tail -1 "$RES" >> "$WORK/results-disturbed.tsv"; sed -i '$d' "$RES"
+    if ((try == TRIES)); then tail -1 "$WORK/results-disturbed.tsv" >> "$RES"; echo "  kept a disturbed run" >&2; fi
+  done
+}
+
+measure_once() {
+  local round=$1 sc=$2 proxy=$3 conns=$4 path=$5 lua=$6 extra=$7
+  local port v pid out=$WORK/out-$2-$3-$1.txt t0 t1 b0 b1 w0 w1 c0 c1 hdr=()
+  port=$(port_of "$proxy"); v="PID_$proxy"; pid=${!v}
+  [[ $extra == close ]] && hdr=(-H "Connection: close")
+  quiet_gate
+  t0=$(ticks "$pid"); b0=$(($(ticks "$PID_backend1") + $(ticks "$PID_backend2"))); c0=$(corestat); w0=$(child_ticks)
+  local cpid=""
+  if [[ $extra == changes && $proxy == sluice ]]; then changes "$SETDIR" & cpid=$!; fi
+  if [[ $extra == rate ]]; then
+    taskset -c 0 "$WORK/bin/loadgen" -url "http://127.0.0.1:$port$path" -host "$HIT_HOST" -rate "$RATE" -c "$conns" \
+      -d "$DURATION" > "$out"
+  else
+    timeout 120 taskset -c 0 wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$lua" -H "Host: $HIT_HOST" "${hdr[@]}" \
+      "http://127.0.0.1:$port$path" > "$out" 2>&1
+  fi
+  [[ -n $cpid ]] && wait "$cpid"
+  w1=$(child_ticks); t1=$(ticks "$pid"); b1=$(($(ticks "$PID_backend1") + $(ticks "$PID_backend2"))); c1=$(corestat)
+  local reqs rps p50 p99 p999 errs
+  if [[ $extra == rate ]]; then
+    read -r reqs ok errs rps p50 _ p99 p999 _ < "$out"
+  else
+    reqs=$(awk '/requests in/ {print $1}' "$out"); rps=$(awk '/^Requests\/sec/ {print $2}' "$out")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")"); p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+    p999=$(awk '/^p999_us/ {printf "%.3f", $2 / 1000}' "$out")
+    errs=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {n += $4 + $6 + $8 + $10} /^misrouted/ {n += $2} END {print n + 0}' "$out")
+  fi
+  read -r _ b0c0 t0c0 p0c0 _ b0c1 t0c1 p0c1 <<< "$c0"
+  read -r _ b1c0 t1c0 p1c0 _ b1c1 t1c1 p1c1 <<< "$c1"
+  local busy=$(((p1c0 - p0c0) + (p1c1 - p0c1))) ours=$(((t1 - t0) + (b1 - b0) + (w1 - w0)))
+  LAST_OTHER=$(((busy - ours) * 100 / (t1c0 - t0c0 + 1))); ((LAST_OTHER < 0)) && LAST_OTHER=0
+  awk -v r="$round" -v sc="$sc" -v n="$proxy" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v p999="${p999:-0}" \
+    -v reqs="$reqs" -v pt=$((t1 - t0)) -v bt=$((b1 - b0)) -v wt=$((w1 - w0)) -v hz="$CLK_TCK" -v errs="$errs" \
+    -v c0=$(((b1c0 - b0c0) * 100 / (t1c0 - t0c0 + 1))) -v c1=$(((b1c1 - b0c1) * 100 / (t1c1 - t0c1 + 1))) \
+    -v other="$LAST_OTHER" 'BEGIN { if (reqs < 1) reqs = 1
+      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%.2f\t%.2f\t%d\t%d\t%d\t%.2f\t%d\n", sc, r, n, rps, p50, p99, p999,
+        reqs, pt * 1e6 / hz / reqs, bt * 1e6 / hz / reqs, c0, c1, errs, wt * 1e6 / hz / reqs, other }' >> "$RES"
+  tail -1 "$RES" >&2
+}
+
+# ---- backends on core 0 (a third, :9003, for the endpoint flips)
+start backend1 0 "$WORK/bin/backend" -addr 127.0.0.1:9001
+start backend2 0 "$WORK/bin/backend" -addr 127.0.0.1:9002
+start backend3 0 "$WORK/bin/backend" -addr 127.0.0.1:9003
+sleep 0.5
+
+want=("$@")
+CUR_SET=""
+for line in "${SCENARIOS[@]}"; do
+  read -r sc set conns path method body extra <<< "$line"
+  if ((${#want[@]})) && [[ " ${want[*]} " != *" $sc "* ]]; then continue; fi
+  if [[ $set != "$CUR_SET" ]]; then
+    [[ -n $CUR_SET ]] && stop_set
+    echo "== route set $set" >&2
+    start_set "${set%%:*}" "${set##*:}"
+    CUR_SET=$set
+  fi
+  [[ $path == - ]] && path=$HIT_PATH
+  lua=$(script "$sc" "$method" "$body" "$extra")
+  echo "== $sc" >&2
+  for p in "${PROXIES[@]}"; do # warm-up, not recorded
+    timeout 60 taskset -c 0 wrk -t1 -c"$conns" -d"$WARMUP" -s "$lua" -H "Host: $HIT_HOST" \
+      "http://127.0.0.1:$(port_of "$p")$path" > /dev/null 2>&1 || true
+  done
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for p in "${PROXIES[@]}"; do
+      [[ $extra == changes && $p != sluice ]] && continue
+      measure "$r" "$sc" "$p" "$conns" "$path" "$lua" "$extra"
+    done
+  done
+done
+[[ -n $CUR_SET ]] && stop_set
+
+"$HERE/table.sh" "$RES" "$SETS" "$COMMIT" "$ROUNDS" "$DURATION" | tee "$WORK/table.md"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# profile.sh — CPU, allocation and heap profiles of Sluice under load (make profile).
+#
+# For each route set (1 route; 10k distinct hosts), starts the two bench backends on core 0
+# and Sluice (GOMAXPROCS=1, --debug.pprofAddress) on core 1, drives it with wrk from core 0
+# for PROFILE_SECONDS+4 s, and saves into profiles/:
+#   DATE-SCENARIO-COMMIT.cpu.pprof     CPU over PROFILE_SECONDS under load
+#   DATE-SCENARIO-COMMIT.allocs.pprof  allocations since start (the hot path should add none)
+#   DATE-SCENARIO-COMMIT.heap.pprof    live heap after the load
+# Read one with: go tool pprof -top profiles/FILE (the profiles carry their symbols)
+# Environment: PROFILE_SECONDS (10) WORK (/tmp/sluice-profile). Loopback only; stops what it starts.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SECS=${PROFILE_SECONDS:-10}
+WORK=${WORK:-/tmp/sluice-profile}
+PATH=$PATH:/usr/sbin:/usr/local/go/bin
+command -v wrk >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+for port in 8083 6060 9001 9002; do
+  if ss -Htln "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
+done
+mkdir -p "$WORK/bin" "$ROOT/profiles"
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes)
+COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD) DATE=$(date -u +%F)
+PIDS=()
+cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
+trap cleanup EXIT INT TERM
+
+for set in "r1 hosts 1" "h10k hosts 10000"; do
+  read -r name kind n <<< "$set"
+  dir=$WORK/routes-$kind-$n
+  [[ -f $dir/hit ]] || "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir"
+  read -r host path < "$dir/hit"
+  taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
+  taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9002 > /dev/null 2>&1 & PIDS+=($!)
+  GOMAXPROCS=1 taskset -c 1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
+    --providers.manifests.directory="$dir/sluice" --log.level=warn --debug.pprofAddress=127.0.0.1:6060 \
+    > "$WORK/sluice-$name.log" 2>&1 & PIDS+=($!)
+  for ((i = 0; i < 600; i++)); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" "http://127.0.0.1:8083$path" || true) == 200 ]] && break
+    sleep 0.05
+  done
+  out=$ROOT/profiles/$DATE-$name-$COMMIT
+  taskset -c 0 wrk -t1 -c50 -d$((SECS + 4))s -H "Host: $host" "http://127.0.0.1:8083$path" > "$out.wrk.txt" &
+  wpid=$!
+  sleep 2
+  curl -s -o "$out.cpu.pprof" "http://127.0.0.1:6060/debug/pprof/profile?seconds=$SECS"
+  wait "$wpid"
+  curl -s -o "$out.allocs.pprof" "http://127.0.0.1:6060/debug/pprof/allocs"
+  curl -s -o "$out.heap.pprof" "http://127.0.0.1:6060/debug/pprof/heap?gc=1"
+  echo "$name: $(grep Requests/sec "$out.wrk.txt"); profiles $out.{cpu,allocs,heap}.pprof" >&2
+  cleanup
+done
