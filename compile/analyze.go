@@ -1,38 +1,119 @@
 package compile
 
 import (
+	"sort"
+
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 )
 
-// maxPairsPerPriority bounds the overlap check within one priority value.
-const maxPairsPerPriority = 20000
+// maxPairs bounds the pairs the overlap check examines in one table; past
+// it, one warning says the report is incomplete.
+const maxPairs = 200000
 
 // Overlaps reports pairs of routes with the same priority on a shared entry
 // point that may match the same request: Traefik's order between them is
-// undefined, Sluice's is by router name.
+// undefined, Sluice's is by router name. Only routes whose host keys can
+// meet are paired, so distinct-host tables cost linear time.
 func Overlaps(t *route.Table) []model.Diagnostic {
 	var out []model.Diagnostic
+	budget := maxPairs
 	for i := 0; i < len(t.Routes); {
 		j := i
 		for j < len(t.Routes) && t.Routes[j].Priority == t.Routes[i].Priority {
 			j++
 		}
-		pairs := 0
-		for a := i; a < j && pairs < maxPairsPerPriority; a++ {
-			for b := a + 1; b < j && pairs < maxPairsPerPriority; b++ {
-				pairs++
-				ra, rb := t.Routes[a], t.Routes[b]
-				if sharesEntryPoint(ra, rb) && mayOverlap(ra, rb) {
-					out = append(out, model.Warnf("", "", "routers %s (%s) and %s (%s) have the same priority %d and may match the same requests: Sluice tries %s first (router name order); Traefik's order is undefined",
-						ra.Name, ra.Source, rb.Name, rb.Source, ra.Priority, ra.Name))
-				}
+		for _, p := range hostPairs(t.Routes[i:j]) {
+			if budget--; budget < 0 {
+				return append(out, model.Warnf("", "", "overlap analysis stopped after %d route pairs; more equal-priority overlaps may exist", maxPairs))
+			}
+			ra, rb := t.Routes[i+p[0]], t.Routes[i+p[1]]
+			if sharesEntryPoint(ra, rb) && mayOverlap(ra, rb) {
+				out = append(out, model.Warnf("", "", "routers %s (%s) and %s (%s) have the same priority %d and may match the same requests: Sluice tries %s first (router name order); Traefik's order is undefined",
+					ra.Name, ra.Source, rb.Name, rb.Source, ra.Priority, ra.Name))
 			}
 		}
 		i = j
 	}
 	return out
+}
+
+// hostPairs returns, in order, the index pairs (a < b) of routes whose
+// entries' host keys can match a common host: equal keys, an exact host
+// under a wildcard suffix, or anything with a host-less entry.
+func hostPairs(rs []*route.Route) [][2]int {
+	exact, wild := map[string][]int{}, map[string][]int{}
+	var anyHost []int
+	add := func(m map[string][]int, k string, r int) {
+		if l := m[k]; len(l) == 0 || l[len(l)-1] != r {
+			m[k] = append(l, r)
+		}
+	}
+	for r, rt := range rs {
+		for _, e := range rt.Entries {
+			switch e.HostKind {
+			case route.HostExact:
+				add(exact, e.HostKey, r)
+			case route.HostWild:
+				add(wild, e.HostKey, r)
+			default:
+				if len(anyHost) == 0 || anyHost[len(anyHost)-1] != r {
+					anyHost = append(anyHost, r)
+				}
+			}
+		}
+	}
+	seen := map[[2]int]bool{}
+	pair := func(a, b int) {
+		if a > b {
+			a, b = b, a
+		}
+		if a != b {
+			seen[[2]int{a, b}] = true
+		}
+	}
+	cross := func(x, y []int) {
+		for _, a := range x {
+			for _, b := range y {
+				pair(a, b)
+			}
+		}
+	}
+	for h, l := range exact {
+		cross(l, l)
+		if i := indexByteStr(h, '.'); i >= 0 {
+			cross(l, wild[h[i+1:]])
+		}
+	}
+	for _, l := range wild {
+		cross(l, l)
+	}
+	cross(anyHost, anyHost)
+	cross(anyHost, allIndexes(len(rs)))
+	out := make([][2]int, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] || out[i][0] == out[j][0] && out[i][1] < out[j][1] })
+	return out
+}
+
+func allIndexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func indexByteStr(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 func sharesEntryPoint(a, b *route.Route) bool {

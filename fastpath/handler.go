@@ -26,6 +26,9 @@ type Config struct {
 	KeepPath   bool           // disable sanitizePath (Traefik's default is to sanitize)
 	// EncodeQuerySemicolons turns ';' in the query into %3B instead of '&'.
 	EncodeQuerySemicolons bool
+	// MaxHeaderBytes is the request header limit and each connection's read
+	// buffer; 0 means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 	ServerName            string       // X-Forwarded-Server; the hostname if empty
 	Logger                *slog.Logger // nil: slog.Default()
 }

@@ -20,6 +20,7 @@ type entryPoint struct {
 	KeepPath   bool // http.sanitizePath=false
 	AsDefault  bool // routers without entryPoints attach here (and to other asDefault ones only)
 	EncodeSemi bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
+	MaxHeader  int  // http.maxHeaderBytes (Sluice's): request header limit and read buffer per connection
 }
 
 // config is Sluice's static configuration.
@@ -41,7 +42,7 @@ type config struct {
 var ourKeys = []string{
 	"configfile", "entrypoints.<ep>.address", "entrypoints.<ep>.forwardedheaders.trustedips",
 	"entrypoints.<ep>.forwardedheaders.insecure", "entrypoints.<ep>.http.sanitizepath",
-	"entrypoints.<ep>.asdefault", "entrypoints.<ep>.http.encodequerysemicolons",
+	"entrypoints.<ep>.asdefault", "entrypoints.<ep>.http.encodequerysemicolons", "entrypoints.<ep>.http.maxheaderbytes",
 	"providers.kubernetescrd", "providers.kubernetescrd.allowcrossnamespace",
 	"providers.kubernetescrd.allowexternalnameservices", "providers.kubernetescrd.allowemptyservices",
 	"providers.kubernetescrd.nativelbbydefault", "providers.kubernetescrd.ingressclass",
@@ -229,6 +230,12 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		return parseBool(k, v, &ep.AsDefault)
 	case "http.encodequerysemicolons":
 		return parseBool(k, v, &ep.EncodeSemi)
+	case "http.maxheaderbytes":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 4096 || n > 16<<20 {
+			return fmt.Errorf("--%s: %q is not a byte count between 4096 and 16777216", k, v)
+		}
+		ep.MaxHeader = n
 	case "":
 	default:
 		return c.unknown(k)

@@ -159,7 +159,7 @@ func listen(cfg *config, table *atomic.Pointer[route.Table], log *slog.Logger) (
 	for i, ep := range cfg.EntryPoints {
 		h := fastpath.NewHandler(table, fastpath.Config{
 			EntryPoint: ep.Name, Index: i, TrustedIPs: ep.TrustedIPs, Insecure: ep.Insecure, KeepPath: ep.KeepPath,
-			EncodeQuerySemicolons: ep.EncodeSemi, Logger: log,
+			EncodeQuerySemicolons: ep.EncodeSemi, MaxHeaderBytes: ep.MaxHeader, Logger: log,
 		})
 		ln, err := net.Listen("tcp", ep.Address)
 		if err != nil {

@@ -16,7 +16,7 @@ type Options struct {
 	DialTimeout     time.Duration // default 30s (Traefik's)
 	IdleConnTimeout time.Duration // default 90s (Traefik's)
 	ReadTimeout     time.Duration // response timeout; 0 = none (Traefik's default)
-	ReadBufferSize  int           // max response header size; default 64 KiB
+	ReadBufferSize  int           // max response header size and per-connection read buffer; default 32 KiB
 }
 
 // Endpoint is one upstream address with its connection pool. It must not be
@@ -49,7 +49,7 @@ func NewRegistry(opts Options) *Registry {
 		opts.IdleConnTimeout = 90 * time.Second
 	}
 	if opts.ReadBufferSize == 0 {
-		opts.ReadBufferSize = 64 << 10
+		opts.ReadBufferSize = 32 << 10
 	}
 	return &Registry{opts: opts, m: map[string]*Endpoint{}}
 }

@@ -200,6 +200,40 @@ func (s *stream[C]) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// copyBufSize is the relay buffer of a fixed-length streamed body: 16x
+// fasthttp's 4 KiB copy buffer, so a 1 MiB body is 16 reads and 16 writes.
+const copyBufSize = 64 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// SupportsBodyWriteTo tells fasthttp to relay a fixed-length body through
+// WriteTo. Chunked bodies keep fasthttp's read loop: each upstream read is
+// flushed to the client as one chunk at once (event streams), and its
+// WriteTo path for chunked bodies allocates.
+func (s *stream[C]) SupportsBodyWriteTo() bool { return s.mode == modeFixed }
+
+// WriteTo copies the rest of the body to w with a large pooled buffer.
+func (s *stream[C]) WriteTo(w io.Writer) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	var n int64
+	for {
+		m, err := s.Read(*bp)
+		if m > 0 {
+			if _, werr := w.Write((*bp)[:m]); werr != nil {
+				return n, werr
+			}
+			n += int64(m)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 // nextChunk reads a chunk-size line; at the last chunk it reads (and
 // drops) the trailer section and marks the body done.
 func (s *stream[C]) nextChunk() error {
