@@ -2,6 +2,7 @@ package compile
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/match"
@@ -82,7 +83,7 @@ func hostPairs(rs []*route.Route) [][2]int {
 	}
 	for h, l := range exact {
 		cross(l, l)
-		if i := indexByteStr(h, '.'); i >= 0 {
+		if i := strings.IndexByte(h, '.'); i >= 0 {
 			cross(l, wild[h[i+1:]])
 		}
 	}
@@ -105,15 +106,6 @@ func allIndexes(n int) []int {
 		out[i] = i
 	}
 	return out
-}
-
-func indexByteStr(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 func sharesEntryPoint(a, b *route.Route) bool {

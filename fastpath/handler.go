@@ -29,8 +29,8 @@ type Config struct {
 	// MaxHeaderBytes is the request header limit and each connection's read
 	// buffer; 0 means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
-	ServerName            string       // X-Forwarded-Server; the hostname if empty
-	Logger                *slog.Logger // nil: slog.Default()
+	ServerName     string       // X-Forwarded-Server; the hostname if empty
+	Logger         *slog.Logger // nil: slog.Default()
 }
 
 // Handler serves one entry point from the table behind Table.
