@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # compare.sh — Sluice, HAProxy and nginx side by side on loopback (make bench-compare).
 #
-# Topology: wrk and the two fasthttp backends (bench/cmd/backend, :9001 :9002) on core 0;
+# Topology: wrk and the two fasthttp backends (bench/cmd/backend, 127.0.0.1:9001 and 127.0.0.2:9002:
+# distinct IPs, since Traefik and Sluice keep one server per endpoint IP) on core 0;
 # the proxy under test on core 1 (Sluice GOMAXPROCS=1, HAProxy nbthread 1, nginx 1 worker).
 # All three proxies serve the same routes (bench/cmd/genroutes); only the one measured gets
 # load. Runs are interleaved (sluice haproxy nginx, sluice haproxy nginx, ...), ROUNDS of
@@ -187,8 +188,8 @@ changes() {
       rm -f "$f"
     fi
     if ((i % 5 == 0)); then # the second backend's slice flips between :9002 and :9003
-      local port=9002; ((i % 10 == 0)) && port=9003
-      printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bench-2","namespace":"bench","labels":{"kubernetes.io/service-name":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":%d}],"endpoints":[{"addresses":["127.0.0.1"]}]}\n' "$port" > "$dir/sluice/zz-slice.tmp"
+      local port=9002 ip=127.0.0.2; ((i % 10 == 0)) && port=9003 ip=127.0.0.3
+      printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bench-2","namespace":"bench","labels":{"kubernetes.io/service-name":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":%d}],"endpoints":[{"addresses":["%s"]}]}\n' "$port" "$ip" > "$dir/sluice/zz-slice.tmp"
       mv "$dir/sluice/zz-slice.tmp" "$dir/sluice/zz-slice.yaml"
     fi
     sleep 0.03
@@ -249,8 +250,8 @@ measure_once() {
 
 # ---- backends on core 0 (a third, :9003, for the endpoint flips)
 start backend1 0 "$WORK/bin/backend" -addr 127.0.0.1:9001
-start backend2 0 "$WORK/bin/backend" -addr 127.0.0.1:9002
-start backend3 0 "$WORK/bin/backend" -addr 127.0.0.1:9003
+start backend2 0 "$WORK/bin/backend" -addr 127.0.0.2:9002
+start backend3 0 "$WORK/bin/backend" -addr 127.0.0.3:9003
 sleep 0.5
 
 want=("$@")

@@ -32,7 +32,7 @@ for set in "r1 hosts 1" "h10k hosts 10000"; do
   [[ -f $dir/hit ]] || "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir"
   read -r host path < "$dir/hit"
   taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
-  taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9002 > /dev/null 2>&1 & PIDS+=($!)
+  taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.2:9002 > /dev/null 2>&1 & PIDS+=($!)
   GOMAXPROCS=1 taskset -c 1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
     --providers.manifests.directory="$dir/sluice" --log.level=warn --debug.pprofAddress=127.0.0.1:6060 \
     > "$WORK/sluice-$name.log" 2>&1 & PIDS+=($!)

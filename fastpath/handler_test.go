@@ -125,6 +125,8 @@ func TestProxySemantics(t *testing.T) {
 	f("GET /a%zz HTTP/1.1\r\nHost: a.example\r\n\r\n", 400, "")
 	f("GET / HTTP/1.1\r\n\r\n", 400, "")
 	f("GET / HTTP/1.1\r\nHost: a example\r\n\r\n", 400, "")
+	// Headers over the limit (32 KiB by default) are refused, not truncated.
+	f("GET / HTTP/1.1\r\nHost: a.example\r\nX-Big: "+strings.Repeat("b", 40<<10)+"\r\n\r\n", 431, "")
 }
 
 // TestQuerySemicolons: ';' in the query is forwarded as '&' by default and

@@ -1,6 +1,7 @@
 // Command genroutes writes equivalent N-route configurations for Sluice
 // (a manifests directory), HAProxy and nginx, all forwarding to the two
-// benchmark backends on 127.0.0.1:9001/9002, plus what the harness needs to
+// benchmark backends on 127.0.0.1:9001 and 127.0.0.2:9002 (distinct IPs:
+// Traefik, and so Sluice, keeps one server per endpoint IP), plus what the harness needs to
 // hit them: the middle route's Host and path, and a wrk script that spreads
 // requests over every route.
 //
@@ -87,7 +88,7 @@ func (g gen) sluice(w *bufio.Writer) {
 		`"endpoints":[{"addresses":["127.0.0.1"]}]}`+"\n---\n")
 	fmt.Fprint(w, `{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bench-2","namespace":"bench",`+
 		`"labels":{"kubernetes.io/service-name":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":9002}],`+
-		`"endpoints":[{"addresses":["127.0.0.1"]}]}`+"\n")
+		`"endpoints":[{"addresses":["127.0.0.2"]}]}`+"\n")
 	for i := 0; i < g.n; i++ {
 		fmt.Fprintf(w, "---\n"+`{"apiVersion":"traefik.io/v1alpha1","kind":"IngressRoute","metadata":{"name":"r%06d","namespace":"bench"},`+
 			`"spec":{"entryPoints":["web"],"routes":[{"match":%q,"services":[{"name":"bench","port":80}]}]}}`+"\n", i, g.rule(i))
@@ -123,7 +124,7 @@ frontend fe_bench
 backend be_bench
     balance roundrobin
     server s1 127.0.0.1:9001
-    server s2 127.0.0.1:9002
+    server s2 127.0.0.2:9002
 `)
 }
 
@@ -159,7 +160,7 @@ http {
     scgi_temp_path        tmp/scgi;
     upstream bench {
         server 127.0.0.1:9001;
-        server 127.0.0.1:9002;
+        server 127.0.0.2:9002;
         keepalive 256;
         keepalive_requests 1000000;
     }
