@@ -69,7 +69,8 @@ func roundTrip[C conn](hc *fasthttp.HostClient, cc C, release, closeConn func(*f
 		closeConn(hc, cc)
 		return true, err
 	}
-	mustClose := req.ConnectionClose() || resp.ConnectionClose()
+	// After a 101 the connection speaks another protocol: never pool it.
+	mustClose := req.ConnectionClose() || resp.ConnectionClose() || resp.StatusCode() == fasthttp.StatusSwitchingProtocols
 	cl := resp.Header.ContentLength()
 	if resp.SkipBody || noBody(resp.StatusCode()) || cl >= 0 && cl <= limit {
 		if !resp.SkipBody && !noBody(resp.StatusCode()) {

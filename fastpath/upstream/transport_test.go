@@ -102,6 +102,8 @@ func TestTransportFraming(t *testing.T) {
 			status: 304, reused: true},
 		{name: "interim 100 is skipped", resp: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
 			status: 201, body: "ok", reused: true},
+		{name: "a 101 connection is never pooled", resp: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n",
+			status: 101},
 		{name: "truncated chunked body fails", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n10\r\nshort",
 			status: 200, body: "short", streamed: true, wantErr: true},
 		{name: "malformed chunk size fails", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
