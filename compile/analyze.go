@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -110,7 +111,7 @@ func allIndexes(n int) []int {
 
 func sharesEntryPoint(a, b *route.Route) bool {
 	for _, x := range a.EntryPoints {
-		if contains(b.EntryPoints, x) {
+		if slices.Contains(b.EntryPoints, x) {
 			return true
 		}
 	}
@@ -209,7 +210,7 @@ func Shadowed(t *route.Table) []model.Diagnostic {
 func shadowedBy(t *route.Table, b *route.Route) *route.Route {
 	var by *route.Route
 	for _, ep := range b.EntryPoints {
-		ix := t.Index(indexOfString(t.EntryPoints, ep))
+		ix := t.Index(slices.Index(t.EntryPoints, ep))
 		for i := range b.Entries {
 			eb := &b.Entries[i]
 			if eb.Cand.Tree != nil {
@@ -278,13 +279,4 @@ func sameMatcher(a, b *match.Matcher) bool {
 		return false
 	}
 	return (a.Re == nil) == (b.Re == nil) && (a.Re == nil || a.Re.String() == b.Re.String())
-}
-
-func indexOfString(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }

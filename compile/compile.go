@@ -3,6 +3,7 @@ package compile
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/sluiceproxy/sluice/compile/model"
@@ -162,7 +163,7 @@ func (c *compiler) entryPoints(obj string, names []string) []string {
 	}
 	var out []string
 	for i, n := range names {
-		if !contains(c.opts.EntryPoints, n) {
+		if !slices.Contains(c.opts.EntryPoints, n) {
 			c.warn(obj, fmt.Sprintf("spec.entryPoints[%d]", i), "entry point %q does not exist; ignored", n)
 			continue
 		}
@@ -172,15 +173,6 @@ func (c *compiler) entryPoints(obj string, names []string) []string {
 		c.errorf(obj, "spec.entryPoints", "no valid entry point; the routes are disabled")
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string) (compiledRoute, bool) {

@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -11,7 +12,7 @@ func (t *Table) Dump() string {
 	for i, ep := range t.EntryPoints {
 		fmt.Fprintf(&b, "entrypoint %s\n", ep)
 		for _, r := range t.Routes {
-			if hasString(r.EntryPoints, ep) {
+			if slices.Contains(r.EntryPoints, ep) {
 				fmt.Fprintf(&b, "  %s\n", strings.ReplaceAll(r.Describe(), "\n", "\n  "))
 			}
 		}

@@ -2,7 +2,9 @@ package route
 
 import (
 	"bytes"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Table is the published routing state: one Index per entry point. It is
@@ -165,7 +167,7 @@ func (b *Builder) Build() *Table {
 	for _, ep := range b.eps {
 		var es []*Entry
 		for _, r := range b.routes {
-			if !hasString(r.EntryPoints, ep) {
+			if !slices.Contains(r.EntryPoints, ep) {
 				continue
 			}
 			for i := range r.Entries {
@@ -175,15 +177,6 @@ func (b *Builder) Build() *Table {
 		t.Indexes = append(t.Indexes, buildIndex(es))
 	}
 	return t
-}
-
-func hasString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // buildIndex groups entries (in rank order) by host key and builds a trie
@@ -208,21 +201,12 @@ func buildIndex(es []*Entry) *Index {
 	}
 	for k, list := range exact {
 		all := mergeEntries(list, generic)
-		if i := indexByte(k, '.'); i >= 0 {
+		if i := strings.IndexByte(k, '.'); i >= 0 {
 			all = mergeEntries(all, wild[k[i+1:]])
 		}
 		ix.exact[k] = buildTrie(all)
 	}
 	return ix
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // mergeEntries merges two lists sorted by route rank.
