@@ -33,16 +33,34 @@ type compiler struct {
 	services map[string]*model.Service
 	slices   map[string][]*model.EndpointSlice
 	diags    []model.Diagnostic
-	file     string // file of the object being compiled
+	file     string                // file of the object being compiled
+	refs     map[string]bool       // ns/name of every Service a route references
+	bindings map[string][]*binding // ns/name -> route services built from its EndpointSlices
+	bound    *binding              // set by endpointServers for the service being built
+}
+
+// Result is a compiled table with its diagnostics and the handle that
+// applies later EndpointSlice changes to it in place.
+type Result struct {
+	Table     *route.Table
+	Diags     []model.Diagnostic
+	Endpoints *Endpoints
 }
 
 // Compile builds the routing table of snap. It never fails as a whole: bad
 // objects and routes are left out and reported.
 func Compile(snap *model.Snapshot, opts Options) (*route.Table, []model.Diagnostic) {
+	r := Build(snap, opts)
+	return r.Table, r.Diags
+}
+
+// Build is Compile keeping the endpoint bindings (see Endpoints.Update).
+func Build(snap *model.Snapshot, opts Options) *Result {
 	if opts.Upstreams == nil {
 		opts.Upstreams = upstream.NewRegistry(upstream.Options{})
 	}
-	c := &compiler{snap: snap, opts: opts, services: map[string]*model.Service{}, slices: map[string][]*model.EndpointSlice{}}
+	c := &compiler{snap: snap, opts: opts, services: map[string]*model.Service{}, slices: map[string][]*model.EndpointSlice{},
+		refs: map[string]bool{}, bindings: map[string][]*binding{}}
 	for _, s := range snap.Services {
 		c.services[s.Meta.Namespace+"/"+s.Meta.Name] = s
 	}
@@ -78,7 +96,7 @@ func Compile(snap *model.Snapshot, opts Options) (*route.Table, []model.Diagnost
 	t := b.Build()
 	c.diags = append(c.diags, Overlaps(t)...)
 	sortDiags(c.diags)
-	return t, c.diags
+	return &Result{Table: t, Diags: c.diags, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
 }
 
 func irKey(ir *model.IngressRoute) string { return ir.Meta.Namespace + "/" + irName(ir) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
 // strategies Traefik v3.7 accepts; only wrr is served so far.
@@ -81,12 +82,20 @@ func (c *compiler) service(ir *model.IngressRoute, f, name string, spec *model.L
 	if spec.HealthCheck != nil && svc.Spec.Type != "ExternalName" {
 		return nil, &svcErr{f + ".healthCheck", "healthCheck allowed only for ExternalName service: " + ns + "/" + spec.Name}
 	}
+	c.refs[ns+"/"+spec.Name] = true
+	c.bound = nil
 	servers, err := c.servers(svc, f, spec)
 	if err != nil {
 		return nil, err
 	}
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
-	return route.NewService(name, pass, servers), nil
+	rs := route.NewService(name, pass, servers)
+	if b := c.bound; b != nil {
+		b.svc, b.empty = rs, len(servers) == 0
+		k := ns + "/" + spec.Name
+		c.bindings[k] = append(c.bindings[k], b)
+	}
+	return rs, nil
 }
 
 // unsupported reports the service options this version does not serve: a
@@ -209,15 +218,26 @@ func schemeFor(explicit string, port int64, name string) string {
 }
 
 func (c *compiler) server(scheme, host string, port int64) route.Server {
-	addr := net.JoinHostPort(host, strconv.FormatInt(port, 10))
-	return route.Server{URL: scheme + "://" + addr, Endpoint: c.opts.Upstreams.Get(scheme, addr)}
+	return newServer(c.opts.Upstreams, scheme, host, port)
 }
 
-// endpointServers reads the Service's EndpointSlices (crd.md 5.2): slices
-// by creation time then name, the slice port named like the Service port,
-// serving endpoints (terminating ones fenced), each IP once.
+func newServer(reg *upstream.Registry, scheme, host string, port int64) route.Server {
+	addr := net.JoinHostPort(host, strconv.FormatInt(port, 10))
+	return route.Server{URL: scheme + "://" + addr, Endpoint: reg.Get(scheme, addr)}
+}
+
+// endpointServers reads the Service's EndpointSlices (crd.md 5.2) and
+// binds the result, so later EndpointSlice changes update it in place.
 func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, scheme string) []route.Server {
-	slices := append([]*model.EndpointSlice(nil), c.slices[svc.Meta.Namespace+"/"+svc.Meta.Name]...)
+	key := svc.Meta.Namespace + "/" + svc.Meta.Name
+	c.bound = &binding{port: *sp, scheme: scheme}
+	return serversOf(c.slices[key], sp, scheme, c.opts.Upstreams)
+}
+
+// serversOf: slices by creation time then name, the slice port named like
+// the Service port, serving endpoints (terminating ones fenced), each IP once.
+func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme string, reg *upstream.Registry) []route.Server {
+	slices = append([]*model.EndpointSlice(nil), slices...)
 	sort.Slice(slices, func(i, j int) bool {
 		a, b := slices[i].Meta, slices[j].Meta
 		if a.CreationTimestamp != b.CreationTimestamp {
@@ -248,7 +268,7 @@ func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, sc
 					continue
 				}
 				seen[ip] = true
-				sv := c.server(scheme, ip, port)
+				sv := newServer(reg, scheme, ip, port)
 				sv.Fenced = fenced
 				out = append(out, sv)
 			}

@@ -30,6 +30,7 @@ type Config struct {
 	// buffer; 0 means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
 	ServerName     string       // X-Forwarded-Server; the hostname if empty
+	Health         *Health      // when set, /ping and /ready are answered here before routing
 	Logger         *slog.Logger // nil: slog.Default()
 }
 
@@ -83,6 +84,9 @@ func (h *Handler) recover(ctx *fasthttp.RequestCtx) {
 }
 
 func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
+	if h.cfg.Health != nil && h.cfg.Health.serveHealth(ctx) {
+		return
+	}
 	if !h.prepare(ctx, st) {
 		respond(ctx, fasthttp.StatusBadRequest, bodyBadRequest)
 		return

@@ -71,6 +71,24 @@ func decodeObject(file string, js []byte, snap *model.Snapshot) []model.Diagnost
 		}
 		return diags
 	}
+	obj, diags := DecodeObject(js, model.Origin{File: file})
+	if obj != nil {
+		Add(snap, obj)
+	}
+	return diags
+}
+
+// DecodeObject decodes one Kubernetes object given as JSON into its model
+// type (*model.IngressRoute, *model.Service, *model.EndpointSlice or, for
+// the other traefik.io kinds, *model.Object). It returns nil for kinds
+// Sluice does not read, and nil with an error diagnostic for an object that
+// cannot be decoded. Unknown fields are a warning: the API server prunes
+// them, so they never change what is served.
+func DecodeObject(js []byte, origin model.Origin) (any, []model.Diagnostic) {
+	var h header
+	if err := json.Unmarshal(js, &h); err != nil {
+		return nil, []model.Diagnostic{{Severity: model.Error, File: origin.File, Message: "not a Kubernetes object: " + err.Error()}}
+	}
 	if h.Meta.Namespace == "" {
 		h.Meta.Namespace = "default"
 	}
@@ -79,25 +97,25 @@ func decodeObject(file string, js []byte, snap *model.Snapshot) []model.Diagnost
 	if i := strings.IndexByte(group, '/'); i >= 0 {
 		group = group[:i]
 	}
-	target, ok := newObject(group, h.Kind, file)
-	if !ok {
-		return nil // a kind Sluice does not read: ignored
+	target := newObject(group, h.Kind, origin)
+	if target == nil {
+		return nil, nil // a kind Sluice does not read: ignored
 	}
 	var diags []model.Diagnostic
-	if err := strictUnmarshal(js, target.ptr); err != nil {
+	if err := strictUnmarshal(js, target); err != nil {
 		if !strings.Contains(err.Error(), "unknown field") {
-			return []model.Diagnostic{{Severity: model.Error, File: file, Object: obj, Field: fieldOf(err),
+			return nil, []model.Diagnostic{{Severity: model.Error, File: origin.File, Object: obj, Field: fieldOf(err),
 				Message: "cannot decode: " + err.Error() + "; object ignored"}}
 		}
-		diags = append(diags, model.Diagnostic{Severity: model.Warning, File: file, Object: obj,
+		diags = append(diags, model.Diagnostic{Severity: model.Warning, File: origin.File, Object: obj,
 			Message: err.Error() + " (ignored, as the API server prunes unknown fields)"})
-		_ = json.Unmarshal(js, target.ptr)
+		_ = json.Unmarshal(js, target)
 	}
 	if h.Meta.Name == "" && h.Meta.GenerateName == "" {
-		return append(diags, model.Diagnostic{Severity: model.Error, File: file, Object: obj, Field: "metadata.name", Message: "name is required; object ignored"})
+		return nil, append(diags, model.Diagnostic{Severity: model.Error, File: origin.File, Object: obj, Field: "metadata.name", Message: "name is required; object ignored"})
 	}
-	target.add(snap, h.Meta.Namespace)
-	return diags
+	setNamespace(target, h.Meta.Namespace)
+	return target, diags
 }
 
 func strictUnmarshal(js []byte, v any) error {
@@ -105,6 +123,14 @@ func strictUnmarshal(js []byte, v any) error {
 	if err := json.Unmarshal(js, &m); err == nil {
 		delete(m, "apiVersion")
 		delete(m, "status")
+		if raw, ok := m["metadata"]; ok {
+			// Metadata is the API server's: only what Sluice reads is kept,
+			// the rest (uid, managedFields, ...) is no user error.
+			var meta model.Meta
+			if json.Unmarshal(raw, &meta) == nil {
+				m["metadata"], _ = json.Marshal(meta)
+			}
+		}
 		if _, isObject := v.(*model.Object); !isObject {
 			delete(m, "kind")
 		}

@@ -2,46 +2,58 @@ package watch
 
 import "github.com/sluiceproxy/sluice/compile/model"
 
-type decodeTarget struct {
-	ptr any
-	add func(snap *model.Snapshot, ns string)
-}
-
 // newObject returns where to decode an object of the given API group and
-// kind, or false for kinds Sluice does not read.
-func newObject(group, kind, file string) (decodeTarget, bool) {
-	origin := model.Origin{File: file}
+// kind, or nil for kinds Sluice does not read.
+func newObject(group, kind string, origin model.Origin) any {
 	switch {
 	case group == "traefik.io" && kind == "IngressRoute":
-		o := &model.IngressRoute{Origin: origin}
-		return decodeTarget{o, func(s *model.Snapshot, ns string) {
-			o.Meta.Namespace = ns
-			s.IngressRoutes = append(s.IngressRoutes, o)
-		}}, true
+		return &model.IngressRoute{Origin: origin}
 	case group == "v1" && kind == "Service":
-		o := &model.Service{Origin: origin}
-		return decodeTarget{o, func(s *model.Snapshot, ns string) {
-			o.Meta.Namespace = ns
-			s.Services = append(s.Services, o)
-		}}, true
+		return &model.Service{Origin: origin}
 	case group == "discovery.k8s.io" && kind == "EndpointSlice":
-		o := &model.EndpointSlice{Origin: origin}
-		return decodeTarget{o, func(s *model.Snapshot, ns string) {
-			o.Meta.Namespace = ns
-			s.EndpointSlices = append(s.EndpointSlices, o)
-		}}, true
+		return &model.EndpointSlice{Origin: origin}
 	case group == "traefik.io" && keptKinds[kind]:
-		o := &model.Object{Origin: origin}
-		return decodeTarget{o, func(s *model.Snapshot, ns string) {
-			o.Meta.Namespace = ns
-			list := map[string]*[]*model.Object{
-				"Middleware": &s.Middlewares, "TraefikService": &s.TraefikServices, "TLSOption": &s.TLSOptions,
-				"TLSStore": &s.TLSStores, "ServersTransport": &s.ServersTransports,
-			}[kind]
-			*list = append(*list, o)
-		}}, true
+		return &model.Object{Origin: origin}
 	}
-	return decodeTarget{}, false
+	return nil
+}
+
+// setNamespace sets the namespace of a decoded object.
+func setNamespace(obj any, ns string) {
+	switch o := obj.(type) {
+	case *model.IngressRoute:
+		o.Meta.Namespace = ns
+	case *model.Service:
+		o.Meta.Namespace = ns
+	case *model.EndpointSlice:
+		o.Meta.Namespace = ns
+	case *model.Object:
+		o.Meta.Namespace = ns
+	}
+}
+
+// Add appends a decoded object to the snapshot's list of its kind.
+func Add(s *model.Snapshot, obj any) {
+	switch o := obj.(type) {
+	case *model.IngressRoute:
+		s.IngressRoutes = append(s.IngressRoutes, o)
+	case *model.Service:
+		s.Services = append(s.Services, o)
+	case *model.EndpointSlice:
+		s.EndpointSlices = append(s.EndpointSlices, o)
+	case *model.Secret:
+		s.Secrets = append(s.Secrets, o)
+	case *model.Node:
+		s.Nodes = append(s.Nodes, o)
+	case *model.Object:
+		list := map[string]*[]*model.Object{
+			"Middleware": &s.Middlewares, "TraefikService": &s.TraefikServices, "TLSOption": &s.TLSOptions,
+			"TLSStore": &s.TLSStores, "ServersTransport": &s.ServersTransports,
+		}[o.Kind]
+		if list != nil {
+			*list = append(*list, o)
+		}
+	}
 }
 
 // keptKinds are the traefik.io kinds decoded and kept but not served yet.

@@ -7,8 +7,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sluiceproxy/sluice/watch/kube"
 )
 
 // entryPoint is one --entryPoints.<name>.* group.
@@ -21,6 +25,11 @@ type entryPoint struct {
 	AsDefault  bool // routers without entryPoints attach here (and to other asDefault ones only)
 	EncodeSemi bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
 	MaxHeader  int  // http.maxHeaderBytes (Sluice's): request header limit and read buffer per connection
+	TLS        bool // http.tls: not served until TLS is supported
+	// transport.lifeCycle: keep accepting this long after SIGTERM, then
+	// give in-flight requests GraceTimeOut to finish (Traefik: 0s, 10s).
+	AcceptGrace  time.Duration
+	GraceTimeOut time.Duration
 }
 
 // config is Sluice's static configuration.
@@ -35,6 +44,11 @@ type config struct {
 	LogLevel                  string
 	LogFormat                 string
 	PprofAddress              string // debug.pprofAddress: net/http/pprof on this address (off if empty)
+	Kube                      bool   // providers.kubernetesCRD is enabled
+	KubeOpts                  kube.Options
+	Ping                      bool   // ping: /ping and /ready on PingEntryPoint
+	PingEntryPoint            string // ping.entryPoint (default traefik, created on :8080 if missing)
+	PingTerminatingStatus     int    // ping.terminatingStatusCode (default 503)
 	Warnings                  []string
 }
 
@@ -47,6 +61,11 @@ var ourKeys = []string{
 	"providers.kubernetescrd.allowexternalnameservices", "providers.kubernetescrd.allowemptyservices",
 	"providers.kubernetescrd.nativelbbydefault", "providers.kubernetescrd.ingressclass",
 	"providers.manifests.directory", "log.level", "log.format", "debug.pprofaddress",
+	"providers.kubernetescrd.namespaces", "providers.kubernetescrd.labelselector", "providers.kubernetescrd.throttleduration",
+	"providers.kubernetescrd.endpoint", "providers.kubernetescrd.token", "providers.kubernetescrd.certauthfilepath",
+	"providers.kubernetescrd.disableclusterscoperesources", "kubeconfig", "ping", "ping.entrypoint", "ping.terminatingstatuscode",
+	"entrypoints.<ep>.transport.lifecycle.requestacceptgracetimeout", "entrypoints.<ep>.transport.lifecycle.gracetimeout",
+	"entrypoints.<ep>.http.tls",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -138,13 +157,17 @@ func flatten(prefix string, v any, out map[string]string) {
 }
 
 func buildConfig(kv map[string]string, keys []string) (*config, error) {
-	c := &config{LogLevel: "info", LogFormat: "text"}
+	c := &config{LogLevel: "info", LogFormat: "text", PingEntryPoint: "traefik"}
 	eps := map[string]*entryPoint{}
 	for _, k := range keys {
 		v := kv[k]
 		if err := c.apply(k, v, eps); err != nil {
 			return nil, err
 		}
+	}
+	if c.Ping && eps[strings.ToLower(c.PingEntryPoint)] == nil {
+		// Traefik creates its "traefik" entry point on :8080 when ping needs it.
+		eps[strings.ToLower(c.PingEntryPoint)] = &entryPoint{Name: c.PingEntryPoint, Address: ":8080", GraceTimeOut: 10 * time.Second}
 	}
 	for _, ep := range eps {
 		if ep.Address == "" {
@@ -166,19 +189,25 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 	}
 	var err error
 	switch {
-	case k == "configfile" || k == "providers.kubernetescrd":
+	case k == "configfile":
+	case k == "providers.kubernetescrd":
+		c.Kube, err = b()
+	case strings.HasPrefix(k, "providers.kubernetescrd."):
+		return c.applyKube(k, v)
+	case k == "kubeconfig":
+		c.KubeOpts.Kubeconfig = v
+	case k == "ping":
+		c.Ping, err = b()
+	case k == "ping.entrypoint":
+		c.Ping, c.PingEntryPoint = true, strings.ToLower(v)
+	case k == "ping.terminatingstatuscode":
+		c.Ping = true
+		c.PingTerminatingStatus, err = strconv.Atoi(v)
+		if err != nil || c.PingTerminatingStatus < 100 || c.PingTerminatingStatus > 599 {
+			return fmt.Errorf("--%s: %q is not an HTTP status code", k, v)
+		}
 	case k == "providers.manifests.directory":
 		c.ManifestsDir = v
-	case k == "providers.kubernetescrd.allowcrossnamespace":
-		c.AllowCrossNamespace, err = b()
-	case k == "providers.kubernetescrd.allowexternalnameservices":
-		c.AllowExternalNameServices, err = b()
-	case k == "providers.kubernetescrd.allowemptyservices":
-		c.AllowEmptyServices, err = b()
-	case k == "providers.kubernetescrd.nativelbbydefault":
-		c.NativeLBByDefault, err = b()
-	case k == "providers.kubernetescrd.ingressclass":
-		c.IngressClass = v
 	case k == "log.level":
 		c.LogLevel = strings.ToLower(v)
 	case k == "log.format":
@@ -198,12 +227,16 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 	name, field, _ := strings.Cut(rest, ".")
 	ep := eps[name]
 	if ep == nil {
-		ep = &entryPoint{Name: name}
+		ep = &entryPoint{Name: name, GraceTimeOut: 10 * time.Second}
 		eps[name] = ep
 	}
 	switch field {
 	case "address":
-		ep.Address = v
+		addr, proto, _ := strings.Cut(v, "/")
+		if proto != "" && proto != "tcp" {
+			return fmt.Errorf("--%s: %q: only TCP entry points are supported", k, v)
+		}
+		ep.Address = addr
 	case "forwardedheaders.trustedips":
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s == "" {
@@ -230,6 +263,12 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		return parseBool(k, v, &ep.AsDefault)
 	case "http.encodequerysemicolons":
 		return parseBool(k, v, &ep.EncodeSemi)
+	case "http.tls":
+		return parseBool(k, v, &ep.TLS)
+	case "transport.lifecycle.requestacceptgracetimeout":
+		return parseDuration(k, v, &ep.AcceptGrace)
+	case "transport.lifecycle.gracetimeout":
+		return parseDuration(k, v, &ep.GraceTimeOut)
 	case "http.maxheaderbytes":
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 4096 || n > 16<<20 {
@@ -240,6 +279,64 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 	default:
 		return c.unknown(k)
 	}
+	return nil
+}
+
+// applyKube sets one providers.kubernetesCRD option; any of them enables
+// the provider, as in Traefik.
+func (c *config) applyKube(k, v string) error {
+	c.Kube = true
+	o := &c.KubeOpts
+	switch strings.TrimPrefix(k, "providers.kubernetescrd.") {
+	case "allowcrossnamespace":
+		return parseBool(k, v, &c.AllowCrossNamespace)
+	case "allowexternalnameservices":
+		return parseBool(k, v, &c.AllowExternalNameServices)
+	case "allowemptyservices":
+		return parseBool(k, v, &c.AllowEmptyServices)
+	case "nativelbbydefault":
+		return parseBool(k, v, &c.NativeLBByDefault)
+	case "ingressclass":
+		c.IngressClass = v
+	case "namespaces":
+		o.Namespaces = nil
+		for _, ns := range strings.Split(v, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				o.Namespaces = append(o.Namespaces, ns)
+			}
+		}
+	case "labelselector":
+		if _, err := labels.Parse(v); err != nil {
+			return fmt.Errorf("--%s: invalid label selector %q: %v", k, v, err)
+		}
+		o.LabelSelector = v
+	case "throttleduration":
+		return parseDuration(k, v, &o.ThrottleDuration)
+	case "endpoint":
+		o.Endpoint = v
+	case "token":
+		o.Token = v
+	case "certauthfilepath":
+		o.CertAuthFilePath = v
+	case "disableclusterscoperesources":
+		return parseBool(k, v, &o.DisableClusterScopeResources)
+	default:
+		return c.unknown(k)
+	}
+	return nil
+}
+
+// parseDuration reads Go syntax or, as Traefik does, bare seconds.
+func parseDuration(k, v string, dst *time.Duration) error {
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		*dst = time.Duration(n * float64(time.Second))
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("--%s: %q is not a duration", k, v)
+	}
+	*dst = d
 	return nil
 }
 

@@ -42,13 +42,19 @@ func binary(t *testing.T) string {
 // namedBackend answers with its name, on a fresh loopback port.
 func namedBackend(t *testing.T, ip, name string) int {
 	t.Helper()
+	return namedBackendFunc(t, ip, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", name, r.URL.RequestURI())
+	})
+}
+
+// namedBackendFunc serves h on a fresh port of ip.
+func namedBackendFunc(t *testing.T, ip string, h http.HandlerFunc) int {
+	t.Helper()
 	ln, err := net.Listen("tcp4", ip+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%s %s", name, r.URL.RequestURI())
-	})}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().(*net.TCPAddr).Port
@@ -98,9 +104,17 @@ func (p *sluiceProc) log() string {
 func startSluice(t *testing.T, dir string, extra ...string) *sluiceProc {
 	t.Helper()
 	port := freePort(t)
-	args := append([]string{fmt.Sprintf("--entryPoints.web.address=127.0.0.1:%d", port), "--providers.manifests.directory=" + dir, "--log.level=debug"}, extra...)
+	args := append([]string{"--providers.manifests.directory=" + dir}, extra...)
+	return runSluice(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second, args...)
+}
+
+// runSluice runs the binary with entry point web on addr and waits until
+// it accepts connections there.
+func runSluice(t *testing.T, addr string, wait time.Duration, extra ...string) *sluiceProc {
+	t.Helper()
+	args := append([]string{"--entryPoints.web.address=" + addr, "--log.level=debug"}, extra...)
 	cmd := exec.Command(binary(t), args...)
-	p := &sluiceProc{cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	p := &sluiceProc{cmd: cmd, addr: addr, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -123,7 +137,7 @@ func startSluice(t *testing.T, dir string, extra ...string) *sluiceProc {
 			cmd.Process.Kill()
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		if c, err := net.Dial("tcp4", p.addr); err == nil {
 			c.Close()
@@ -152,14 +166,19 @@ func get(t *testing.T, addr, host, path string) (int, string) {
 // (the hot-reload promise).
 func eventually(t *testing.T, addr, host, path string, wantStatus int, wantBody string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Second)
+	eventuallyWithin(t, time.Second, addr, host, path, wantStatus, wantBody)
+}
+
+func eventuallyWithin(t *testing.T, d time.Duration, addr, host, path string, wantStatus int, wantBody string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		st, body := get(t, addr, host, path)
 		if st == wantStatus && strings.Contains(body, wantBody) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("GET %s%s: got %d %q; want %d %q within 1s", host, path, st, body, wantStatus, wantBody)
+			t.Fatalf("GET %s%s: got %d %q; want %d %q within %v", host, path, st, body, wantStatus, wantBody, d)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}

@@ -142,4 +142,27 @@ type Snapshot struct {
 	TLSOptions        []*Object
 	TLSStores         []*Object
 	ServersTransports []*Object
+	Secrets           []*Secret // from the Kubernetes provider only
+	Nodes             []*Node   // from the Kubernetes provider only
+}
+
+// Secret is a core/v1 Secret (TLS certificates, auth middlewares).
+type Secret struct {
+	Origin
+	Meta Meta              `json:"metadata"`
+	Type string            `json:"type,omitempty"`
+	Data map[string][]byte `json:"data,omitempty"`
+}
+
+// Node is a core/v1 Node, read for nodePortLB.
+type Node struct {
+	Meta          Meta          `json:"metadata"`
+	Addresses     []NodeAddress `json:"addresses,omitempty"`
+	Unschedulable bool          `json:"unschedulable,omitempty"`
+}
+
+// NodeAddress is one address of a Node (InternalIP, ExternalIP, ...).
+type NodeAddress struct {
+	Type    string `json:"type"`
+	Address string `json:"address"`
 }

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestChartDefaultArgs: the Traefik Helm chart's default arguments
+// (ecosystem.md 1.11) start Sluice: what Sluice serves is set, the rest is
+// accepted with a warning, and the TLS entry point is marked.
+func TestChartDefaultArgs(t *testing.T) {
+	args := []string{
+		"--entryPoints.metrics.address=:9100/tcp", "--entryPoints.traefik.address=:8080/tcp",
+		"--entryPoints.web.address=:8000/tcp", "--entryPoints.websecure.address=:8443/tcp",
+		"--api.dashboard=true", "--ping=true", "--metrics.prometheus=true", "--metrics.prometheus.entrypoint=metrics",
+		"--providers.kubernetescrd", "--providers.kubernetescrd.allowEmptyServices=true",
+		"--providers.kubernetesingress", "--providers.kubernetesingress.allowEmptyServices=true",
+		"--providers.kubernetesingress.ingressendpoint.publishedservice=traefik/rel-traefik",
+		"--entryPoints.websecure.http.tls=true", "--log.level=INFO",
+	}
+	cfg, err := parseConfig(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Kube || !cfg.AllowEmptyServices || !cfg.Ping || cfg.PingEntryPoint != "traefik" {
+		t.Errorf("kube=%t allowEmpty=%t ping=%t pingEP=%q", cfg.Kube, cfg.AllowEmptyServices, cfg.Ping, cfg.PingEntryPoint)
+	}
+	addrs := map[string]string{}
+	for _, ep := range cfg.EntryPoints {
+		addrs[ep.Name] = ep.Address
+		if ep.GraceTimeOut != 10*time.Second {
+			t.Errorf("%s graceTimeOut %v, want Traefik's 10s", ep.Name, ep.GraceTimeOut)
+		}
+		if ep.TLS != (ep.Name == "websecure") {
+			t.Errorf("%s tls=%t", ep.Name, ep.TLS)
+		}
+	}
+	want := map[string]string{"metrics": ":9100", "traefik": ":8080", "web": ":8000", "websecure": ":8443"}
+	for n, a := range want {
+		if addrs[n] != a {
+			t.Errorf("entry point %s address %q, want %q", n, addrs[n], a)
+		}
+	}
+	warned := strings.Join(cfg.Warnings, "\n")
+	for _, w := range []string{"api.dashboard", "metrics.prometheus", "providers.kubernetesingress"} {
+		if !strings.Contains(warned, w) {
+			t.Errorf("no warning for %s in:\n%s", w, warned)
+		}
+	}
+	// Routers without entryPoints attach to every entry point but traefik.
+	o := compileOptions(cfg, nil)
+	if strings.Join(o.DefaultEntryPoints, ",") != "metrics,web,websecure" {
+		t.Errorf("default entry points %v", o.DefaultEntryPoints)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ arg, want string }{
+		{"--entryPoints.dns.address=:53/udp", "only TCP"},
+		{"--providers.kubernetesCRD.labelSelector=a in (", "invalid label selector"},
+		{"--providers.kubernetesCRD.throttleDuration=abc", "not a duration"},
+		{"--entryPoints.web.transport.lifeCycle.graceTimeOut=x", "not a duration"},
+		{"--ping.terminatingStatusCode=42", "not an HTTP status"},
+	} {
+		_, err := parseConfig([]string{"--entryPoints.web.address=:80", tc.arg})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", tc.arg, err, tc.want)
+		}
+	}
+	cfg, err := parseConfig([]string{"--entryPoints.web.address=:80", "--entryPoints.web.transport.lifeCycle.requestAcceptGraceTimeout=5",
+		"--providers.kubernetesCRD.namespaces=a, b", "--providers.kubernetesCRD.throttleDuration=2s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.EntryPoints[0].AcceptGrace != 5*time.Second || strings.Join(cfg.KubeOpts.Namespaces, ",") != "a,b" || cfg.KubeOpts.ThrottleDuration != 2*time.Second {
+		t.Errorf("parsed %+v %+v", cfg.EntryPoints[0], cfg.KubeOpts)
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/sluiceproxy/sluice/fastpath"
+)
+
+// listen starts the entry points that want says so and that are not
+// started yet.
+func (e *entryPoints) listen(want func(*entryPoint) bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.p
+	for i, ep := range p.cfg.EntryPoints {
+		if !want(ep) || e.servers[ep] != nil {
+			continue
+		}
+		if ep.TLS {
+			p.log.Error("TLS is not yet supported by Sluice; this entry point is not served rather than served without TLS", "entryPoint", ep.Name)
+			continue
+		}
+		fc := fastpath.Config{
+			EntryPoint: ep.Name, Index: i, TrustedIPs: ep.TrustedIPs, Insecure: ep.Insecure, KeepPath: ep.KeepPath,
+			EncodeQuerySemicolons: ep.EncodeSemi, MaxHeaderBytes: ep.MaxHeader, Logger: p.log,
+		}
+		if p.pings(ep) {
+			fc.Health = &p.health
+		}
+		ln, err := net.Listen("tcp", ep.Address)
+		if err != nil {
+			return fmt.Errorf("entry point %s: %w", ep.Name, err)
+		}
+		s := fastpath.NewServer(fastpath.NewHandler(&p.table, fc))
+		e.servers[ep] = s
+		p.log.Info("entry point listening", "entryPoint", ep.Name, "address", ln.Addr().String())
+		go func() {
+			if err := s.Serve(ln); err != nil {
+				p.log.Error("entry point stopped", "entryPoint", ep.Name, "error", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// shutdown stops every entry point as Traefik does: keep accepting for
+// requestAcceptGraceTimeout, then close the listener and give in-flight
+// requests graceTimeOut, then close what is left. now skips the waits.
+func (e *entryPoints) shutdown(now bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var wg sync.WaitGroup
+	for ep, s := range e.servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			grace := ep.GraceTimeOut
+			if !now && ep.AcceptGrace > 0 {
+				e.p.log.Info("entry point still accepting during requestAcceptGraceTimeout", "entryPoint", ep.Name, "for", ep.AcceptGrace)
+				time.Sleep(ep.AcceptGrace)
+			}
+			if now {
+				grace = 0
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
+			defer cancel()
+			if err := s.ShutdownWithContext(ctx); err != nil {
+				e.p.log.Warn("graceTimeOut reached; closing the remaining connections", "entryPoint", ep.Name, "error", err)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/compile"
+	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath"
+	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+	"github.com/sluiceproxy/sluice/watch"
+	"github.com/sluiceproxy/sluice/watch/kube"
+)
+
+// proxy is the running state shared by the provider and the entry points.
+type proxy struct {
+	cfg       *config
+	log       *slog.Logger
+	reg       *upstream.Registry
+	table     atomic.Pointer[route.Table]
+	endpoints *compile.Endpoints // of the published table
+	health    fastpath.Health
+	reported  map[string]bool // diagnostics already logged
+	events    *kube.Events
+	ready     chan struct{}
+	readyOnce sync.Once
+}
+
+// serve runs the entry points until SIGINT/SIGTERM, then shuts down
+// gracefully. m overrides the manifests source (demo).
+func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if len(cfg.EntryPoints) == 0 {
+		return fmt.Errorf("no entry point: set --entryPoints.NAME.address=[host]:port")
+	}
+	if m == nil && cfg.ManifestsDir != "" {
+		m = &watch.Manifests{Dir: cfg.ManifestsDir}
+	}
+	if m != nil && cfg.Kube {
+		return fmt.Errorf("two providers: use either --providers.manifests.directory or --providers.kubernetesCRD")
+	}
+	if m == nil && !cfg.Kube {
+		return fmt.Errorf("no provider: set --providers.kubernetesCRD or --providers.manifests.directory=DIR")
+	}
+	if cfg.PprofAddress != "" {
+		if err := servePprof(cfg.PprofAddress, log); err != nil {
+			return err
+		}
+	}
+	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{}), reported: map[string]bool{}, ready: make(chan struct{})}
+	p.health.TerminatingStatus = cfg.PingTerminatingStatus
+	p.table.Store(route.NewBuilder(nil).Build())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	eps := newEntryPoints(p)
+	// The ping entry point answers /ping at once (liveness) and /ready when
+	// the first table is in; the others listen only once it is.
+	if err := eps.listen(func(ep *entryPoint) bool { return p.pings(ep) }); err != nil {
+		return err
+	}
+	provErr := make(chan error, 1)
+	go func() { provErr <- p.runProvider(ctx, m) }()
+	select {
+	case <-p.ready:
+	case err := <-provErr:
+		eps.shutdown(true)
+		return err
+	case <-ctx.Done():
+		eps.shutdown(true)
+		return nil
+	}
+	if err := eps.listen(func(ep *entryPoint) bool { return !p.pings(ep) }); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-provErr:
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+	}
+	log.Info("shutting down: /ping and /ready now answer the terminating status")
+	p.health.SetTerminating()
+	eps.shutdown(false)
+	log.Info("stopped")
+	return nil
+}
+
+func (p *proxy) pings(ep *entryPoint) bool { return p.cfg.Ping && ep.Name == p.cfg.PingEntryPoint }
+
+func (p *proxy) runProvider(ctx context.Context, m *watch.Manifests) error {
+	if m != nil {
+		m.Watch(ctx, 250*time.Millisecond, func(snap *model.Snapshot, diags []model.Diagnostic, err error) {
+			if err != nil {
+				p.log.Error("cannot read manifests; the last good table keeps serving", "error", err)
+				return
+			}
+			p.publish(snap, diags)
+		})
+		return nil
+	}
+	rc, err := kube.RESTConfig(p.cfg.KubeOpts)
+	if err != nil {
+		return err
+	}
+	opts := p.cfg.KubeOpts
+	opts.Logger = p.log
+	prov := kube.New(rc, opts)
+	p.events = prov.NewEvents(ctx)
+	p.log.Info("watching Kubernetes", "apiServer", rc.Host, "namespaces", opts.Namespaces, "labelSelector", opts.LabelSelector)
+	return prov.Run(ctx, func(u kube.Update) {
+		if u.EndpointsOnly && p.endpoints != nil && p.endpoints.Update(u.Snapshot, u.Services) {
+			p.log.Debug("endpoints updated in place", "services", u.Services)
+			return
+		}
+		p.publish(u.Snapshot, u.Diags)
+	})
+}
+
+// publish compiles a snapshot and swaps the table in.
+func (p *proxy) publish(snap *model.Snapshot, diags []model.Diagnostic) {
+	start := time.Now()
+	res := compile.Build(snap, compileOptions(p.cfg, p.reg))
+	all := append(diags, res.Diags...)
+	p.report(all)
+	p.table.Store(res.Table)
+	p.endpoints = res.Endpoints
+	p.reg.Prune()
+	p.log.Info("routing table published", "routers", len(res.Table.Routes), "diagnostics", len(all), "compile", time.Since(start).Round(time.Microsecond))
+	p.readyOnce.Do(func() {
+		p.health.SetReady()
+		close(p.ready)
+	})
+}
+
+// report logs (and posts as Events) the diagnostics not reported before;
+// those that persist across rebuilds are not repeated.
+func (p *proxy) report(diags []model.Diagnostic) {
+	now := make(map[string]bool, len(diags))
+	var fresh []model.Diagnostic
+	for _, d := range diags {
+		k := fmt.Sprint(d.Severity, d.File, d.Object, d.Field, d.Message)
+		now[k] = true
+		if p.reported[k] {
+			continue
+		}
+		fresh = append(fresh, d)
+		lvl := slog.LevelWarn
+		if d.Severity == model.Error {
+			lvl = slog.LevelError
+		}
+		p.log.Log(context.Background(), lvl, d.Message, "file", d.File, "object", d.Object, "field", d.Field)
+	}
+	p.reported = now
+	p.events.Post(fresh)
+}
+
+// entryPoints are the fasthttp servers, one per entry point.
+type entryPoints struct {
+	p       *proxy
+	mu      sync.Mutex
+	servers map[*entryPoint]*fasthttp.Server
+}
+
+func newEntryPoints(p *proxy) *entryPoints {
+	return &entryPoints{p: p, servers: map[*entryPoint]*fasthttp.Server{}}
+}
