@@ -24,6 +24,7 @@ type Options struct {
 	AllowEmptyServices        bool
 	NativeLBByDefault         bool
 	IngressClass              string
+	Namespaces                []string           // watched namespaces (all if empty); services elsewhere are errors
 	Upstreams                 *upstream.Registry // endpoints by address; a fresh one if nil
 }
 

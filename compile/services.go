@@ -3,6 +3,7 @@ package compile
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,6 +69,9 @@ func (c *compiler) service(ir *model.IngressRoute, f, name string, spec *model.L
 	ns := nsOr(spec.Namespace, ir.Meta.Namespace)
 	if ns != ir.Meta.Namespace && !c.opts.AllowCrossNamespace {
 		return nil, &svcErr{f + ".namespace", fmt.Sprintf("service %s/%s is in another namespace and allowCrossNamespace is false", ns, spec.Name)}
+	}
+	if len(c.opts.Namespaces) > 0 && !slices.Contains(c.opts.Namespaces, ns) {
+		return nil, &svcErr{f + ".namespace", fmt.Sprintf("namespace %q is not within the watched namespaces", ns)}
 	}
 	if e := c.unsupported(obj, f, spec); e != nil {
 		return nil, e

@@ -68,6 +68,9 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 		AllowEmptyServices: cfg.AllowEmptyServices, NativeLBByDefault: cfg.NativeLBByDefault,
 		IngressClass: cfg.IngressClass, Upstreams: reg,
 	}
+	if cfg.Kube {
+		o.Namespaces = cfg.KubeOpts.Namespaces
+	}
 	var rest []string
 	for _, ep := range cfg.EntryPoints {
 		o.EntryPoints = append(o.EntryPoints, ep.Name)

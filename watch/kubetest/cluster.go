@@ -184,6 +184,7 @@ current-context: local
 	if err != nil {
 		return err
 	}
+	cfg.QPS, cfg.Burst = 2000, 4000 // tests and benchmarks create objects by the thousand
 	c.Config = cfg
 	return nil
 }
