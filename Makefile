@@ -21,7 +21,7 @@ test: deps-check unit race fuzz test-k8s
 K8S_CACHE ?= $(HOME)/.cache/apiserver-up
 export SLUICE_K8S_CACHE := $(K8S_CACHE)
 test-k8s: k8s-deps
-	SLUICE_K8S=1 $(GO) test -count=1 -timeout 15m -run 'K8s' ./cmd/... ./watch/...
+	SLUICE_K8S=1 SLUICE_RACE=1 $(GO) test -count=1 -timeout 15m -run 'K8s' ./cmd/... ./watch/...
 
 k8s-deps:
 	@command -v ip >/dev/null || \

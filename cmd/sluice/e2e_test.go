@@ -28,7 +28,11 @@ func binary(t *testing.T) string {
 	buildOnce.Do(func() {
 		dir, _ := os.MkdirTemp("", "sluice-bin")
 		binPath = filepath.Join(dir, "sluice")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		args := []string{"build", "-o", binPath}
+		if os.Getenv("SLUICE_RACE") == "1" { // make test-k8s: the binary under test is race-checked
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("%v: %s", err, out)
 		}
@@ -135,6 +139,9 @@ func runSluice(t *testing.T, addr string, wait time.Duration, extra ...string) *
 		case <-done:
 		case <-time.After(5 * time.Second):
 			cmd.Process.Kill()
+		}
+		if strings.Contains(p.log(), "WARNING: DATA RACE") {
+			t.Errorf("the race detector reported on the binary:\n%s", p.log())
 		}
 	})
 	deadline := time.Now().Add(wait)
