@@ -38,6 +38,7 @@ type compiler struct {
 	refs     map[string]bool       // ns/name of every Service a route references
 	bindings map[string][]*binding // ns/name -> route services built from its EndpointSlices
 	bound    *binding              // set by endpointServers for the service being built
+	deps     []dep                 // Services read while compiling the current IngressRoute
 }
 
 // Result is a compiled table with its diagnostics and the handle that
@@ -48,18 +49,42 @@ type Result struct {
 	Endpoints *Endpoints
 }
 
+// Compiler compiles successive snapshots with the same options. Not safe
+// for concurrent use.
+type Compiler struct {
+	opts  Options
+	cache map[*model.IngressRoute]*irResult
+}
+
+// NewCompiler returns a compiler for opts.
+func NewCompiler(opts Options) *Compiler {
+	if opts.Upstreams == nil {
+		opts.Upstreams = upstream.NewRegistry(upstream.Options{})
+	}
+	return &Compiler{opts: opts}
+}
+
 // Compile builds the routing table of snap. It never fails as a whole: bad
 // objects and routes are left out and reported.
 func Compile(snap *model.Snapshot, opts Options) (*route.Table, []model.Diagnostic) {
 	r := Build(snap, opts)
-	return r.Table, r.Diags
+	diags := append(r.Diags, Overlaps(r.Table)...)
+	sortDiags(diags)
+	return r.Table, diags
 }
 
-// Build is Compile keeping the endpoint bindings (see Endpoints.Update).
+// Build is Compile keeping the endpoint bindings (see Endpoints.Update),
+// without the overlap analysis: a server publishes the table first and
+// runs Overlaps on it afterwards, as it only yields warnings.
 func Build(snap *model.Snapshot, opts Options) *Result {
-	if opts.Upstreams == nil {
-		opts.Upstreams = upstream.NewRegistry(upstream.Options{})
-	}
+	return NewCompiler(opts).Build(snap)
+}
+
+// Build compiles snap. IngressRoutes seen by the previous Build of this
+// Compiler, with the same object and the same Services and EndpointSlices
+// behind their services, are not compiled again: their routes are reused.
+func (cc *Compiler) Build(snap *model.Snapshot) *Result {
+	opts := cc.opts
 	c := &compiler{snap: snap, opts: opts, services: map[string]*model.Service{}, slices: map[string][]*model.EndpointSlice{},
 		refs: map[string]bool{}, bindings: map[string][]*binding{}}
 	for _, s := range snap.Services {
@@ -74,28 +99,41 @@ func Build(snap *model.Snapshot, opts Options) *Result {
 	byName := map[string]int{}
 	var routes []*route.Route
 	var entries [][]route.Entry
-	irs := append([]*model.IngressRoute(nil), snap.IngressRoutes...)
-	sort.Slice(irs, func(i, j int) bool { return irKey(irs[i]) < irKey(irs[j]) })
-	for _, ir := range irs {
+	type keyed struct {
+		key string
+		ir  *model.IngressRoute
+	}
+	irs := make([]keyed, len(snap.IngressRoutes))
+	for i, ir := range snap.IngressRoutes {
+		irs[i] = keyed{irKey(ir), ir}
+	}
+	sort.Slice(irs, func(i, j int) bool { return irs[i].key < irs[j].key })
+	next := make(map[*model.IngressRoute]*irResult, len(irs))
+	for _, k := range irs {
+		ir := k.ir
+		res := cc.ingressRoute(c, ir)
+		next[ir] = res
 		c.file = ir.File
-		for _, cr := range c.ingressRoute(ir) {
-			if i, dup := byName[cr.r.Name]; dup {
-				c.warn(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), cr.r.Source[len(irKey(ir))+1:],
-					"router %s has the same match as %s and replaces it (Traefik keeps only the last)", cr.r.Name, routes[i].Source)
-				routes[i], entries[i] = cr.r, cr.entries
+		for _, cr := range res.routes {
+			r, es := cr.copy()
+			if i, dup := byName[r.Name]; dup {
+				c.warn(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), r.Source[len(irKey(ir))+1:],
+					"router %s has the same match as %s and replaces it (Traefik keeps only the last)", r.Name, routes[i].Source)
+				routes[i], entries[i] = r, es
 				continue
 			}
-			byName[cr.r.Name] = len(routes)
-			routes = append(routes, cr.r)
-			entries = append(entries, cr.entries)
+			byName[r.Name] = len(routes)
+			routes = append(routes, r)
+			entries = append(entries, es)
 		}
 	}
+	cc.cache = next
 	c.file = ""
 	for i, r := range routes {
 		b.Add(r, entries[i])
 	}
 	t := b.Build()
-	c.diags = append(c.diags, Overlaps(t)...)
+	keepEndpoints(t, opts.Upstreams)
 	sortDiags(c.diags)
 	return &Result{Table: t, Diags: c.diags, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
 }

@@ -163,3 +163,23 @@ func tableBytes(snap *model.Snapshot) uint64 {
 	runtime.KeepAlive(t)
 	return after.HeapAlloc - before.HeapAlloc
 }
+
+// BenchmarkRecompileOneChanged is the Kubernetes provider's case: one
+// IngressRoute of n changed since the previous Build of the same Compiler.
+func BenchmarkRecompileOneChanged(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		snap := irSnapshot(n)
+		b.Run(fmt.Sprintf("irs=%d", n), func(b *testing.B) {
+			cc := compile.NewCompiler(compile.Options{EntryPoints: []string{"web"}})
+			cc.Build(snap)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := i % n
+				ir := *snap.IngressRoutes[k]
+				snap.IngressRoutes[k] = &ir // a new object, as an update brings
+				cc.Build(snap)
+			}
+		})
+	}
+}

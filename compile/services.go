@@ -76,6 +76,7 @@ func (c *compiler) service(ir *model.IngressRoute, f, name string, spec *model.L
 	if e := c.unsupported(obj, f, spec); e != nil {
 		return nil, e
 	}
+	c.note(ns + "/" + spec.Name)
 	svc := c.services[ns+"/"+spec.Name]
 	if svc == nil {
 		return nil, &svcErr{f + ".name", fmt.Sprintf("kubernetes service not found: %s/%s", ns, spec.Name)}

@@ -28,6 +28,7 @@ type proxy struct {
 	log       *slog.Logger
 	reg       *upstream.Registry
 	table     atomic.Pointer[route.Table]
+	compiler  *compile.Compiler  // reuses unchanged IngressRoutes' routes between tables
 	endpoints *compile.Endpoints // of the published table
 	health    fastpath.Health
 	reported  map[string]bool // diagnostics already logged
@@ -61,6 +62,7 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	}
 	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{}), reported: map[string]bool{}, ready: make(chan struct{})}
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
+	p.compiler = compile.NewCompiler(compileOptions(cfg, p.reg))
 	p.table.Store(route.NewBuilder(nil).Build())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -133,17 +135,18 @@ func (p *proxy) runProvider(ctx context.Context, m *watch.Manifests) error {
 // publish compiles a snapshot and swaps the table in.
 func (p *proxy) publish(snap *model.Snapshot, diags []model.Diagnostic) {
 	start := time.Now()
-	res := compile.Build(snap, compileOptions(p.cfg, p.reg))
-	all := append(diags, res.Diags...)
-	p.report(all)
+	res := p.compiler.Build(snap)
 	p.table.Store(res.Table)
+	took := time.Since(start)
 	p.endpoints = res.Endpoints
 	p.reg.Prune()
-	p.log.Info("routing table published", "routers", len(res.Table.Routes), "diagnostics", len(all), "compile", time.Since(start).Round(time.Microsecond))
 	p.readyOnce.Do(func() {
 		p.health.SetReady()
 		close(p.ready)
 	})
+	all := append(append(diags, res.Diags...), compile.Overlaps(res.Table)...)
+	p.report(all)
+	p.log.Info("routing table published", "routers", len(res.Table.Routes), "diagnostics", len(all), "compile", took.Round(time.Microsecond))
 }
 
 // report logs (and posts as Events) the diagnostics not reported before;

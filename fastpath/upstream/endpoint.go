@@ -112,6 +112,20 @@ func hostOnly(addr string) string {
 	return h
 }
 
+// Keep marks an endpoint handed out earlier as still in use for the next
+// Prune (a route reused from a previous table holds it).
+func (r *Registry) Keep(e *Endpoint) {
+	if e == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur := r.m[e.Key]; cur == nil {
+		r.m[e.Key] = e
+	}
+	e.used = true
+}
+
 // Prune drops endpoints not handed out since the previous Prune and closes
 // their idle connections; in-flight requests on them complete normally.
 func (r *Registry) Prune() {

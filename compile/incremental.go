@@ -1,0 +1,113 @@
+package compile
+
+import (
+	"slices"
+
+	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// irResult is what compiling one IngressRoute produced, and what it read.
+type irResult struct {
+	routes   []compiledRoute
+	diags    []model.Diagnostic
+	refs     []string
+	bindings map[string][]*binding
+	deps     []dep
+}
+
+// dep is a Service an IngressRoute's routes were built from, as seen then.
+// Objects from the providers are never mutated, so pointer equality says
+// "unchanged".
+type dep struct {
+	key    string
+	svc    *model.Service
+	slices []*model.EndpointSlice
+}
+
+// note records the Service key's current objects as a dependency.
+func (c *compiler) note(key string) {
+	c.deps = append(c.deps, dep{key: key, svc: c.services[key], slices: c.slices[key]})
+}
+
+func (d dep) current(c *compiler) bool {
+	if c.services[d.key] != d.svc {
+		return false
+	}
+	now := c.slices[d.key]
+	if len(now) != len(d.slices) {
+		return false
+	}
+	for _, s := range d.slices {
+		if !slices.Contains(now, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// ingressRoute returns the routes of ir: the previous Build's when ir and
+// every Service it read are unchanged, else freshly compiled. Either way
+// the diagnostics, references and endpoint bindings join c's.
+func (cc *Compiler) ingressRoute(c *compiler, ir *model.IngressRoute) *irResult {
+	res := cc.cache[ir]
+	if res == nil || !res.current(c) {
+		res = compileOne(c, ir)
+	}
+	c.diags = append(c.diags, res.diags...)
+	for _, k := range res.refs {
+		c.refs[k] = true
+	}
+	for k, bs := range res.bindings {
+		c.bindings[k] = append(c.bindings[k], bs...)
+	}
+	return res
+}
+
+func (r *irResult) current(c *compiler) bool {
+	for _, d := range r.deps {
+		if !d.current(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// compileOne compiles ir alone, capturing what it adds to c.
+func compileOne(c *compiler, ir *model.IngressRoute) *irResult {
+	outer := struct {
+		diags    []model.Diagnostic
+		refs     map[string]bool
+		bindings map[string][]*binding
+	}{c.diags, c.refs, c.bindings}
+	c.diags, c.refs, c.bindings, c.deps = nil, map[string]bool{}, map[string][]*binding{}, nil
+	c.file = ir.File
+	res := &irResult{routes: c.ingressRoute(ir)}
+	res.diags, res.bindings, res.deps = c.diags, c.bindings, c.deps
+	for k := range c.refs {
+		res.refs = append(res.refs, k)
+	}
+	c.diags, c.refs, c.bindings, c.deps = outer.diags, outer.refs, outer.bindings, nil
+	return res
+}
+
+// copy returns the route and entries to add to a new table: Builder.Add
+// and Build write into them, and the previous table still serves the
+// originals.
+func (cr compiledRoute) copy() (*route.Route, []route.Entry) {
+	r := *cr.r
+	return &r, append([]route.Entry(nil), cr.entries...)
+}
+
+// keepEndpoints marks every endpoint the table uses as in use, so the
+// registry's next Prune keeps the pools of reused routes' servers.
+func keepEndpoints(t *route.Table, reg *upstream.Registry) {
+	for _, r := range t.Routes {
+		for _, tg := range r.Targets {
+			for _, s := range tg.Service.Servers().Servers {
+				reg.Keep(s.Endpoint)
+			}
+		}
+	}
+}
