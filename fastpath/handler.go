@@ -62,6 +62,8 @@ type state struct {
 	fwd   []byte // forward path + '?' + query
 	rpath []byte
 	buf   []byte
+	// upgrade is the Upgrade protocol of a Connection: Upgrade request.
+	upgrade []byte
 }
 
 // Serve is the fasthttp.RequestHandler.
@@ -104,6 +106,10 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 	svc, srv := r.Pick()
 	if srv == nil {
 		respond(ctx, fasthttp.StatusServiceUnavailable, bodyNoServer)
+		return
+	}
+	if len(st.upgrade) > 0 {
+		h.upgrade(ctx, st, svc, srv)
 		return
 	}
 	h.forward(ctx, st, svc, srv)
@@ -213,12 +219,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 	err := srv.Endpoint.Client.Do(req, resp)
 	if err != nil {
 		resp.Reset()
-		if upstream.IsTimeout(err) {
-			respond(ctx, fasthttp.StatusGatewayTimeout, bodyGatewayTimeout)
-		} else {
-			respond(ctx, fasthttp.StatusBadGateway, bodyBadGateway)
-		}
-		h.log.Debug("upstream error", "entryPoint", h.cfg.EntryPoint, "server", srv.URL, "error", err)
+		h.upstreamError(ctx, srv, err)
 	} else {
 		stripResponseHopHeaders(&resp.Header)
 		if len(resp.Header.Peek("Date")) == 0 {
@@ -233,6 +234,16 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 }
 
 const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// upstreamError answers 504 for a timeout, else 502.
+func (h *Handler) upstreamError(ctx *fasthttp.RequestCtx, srv *route.Server, err error) {
+	if upstream.IsTimeout(err) {
+		respond(ctx, fasthttp.StatusGatewayTimeout, bodyGatewayTimeout)
+	} else {
+		respond(ctx, fasthttp.StatusBadGateway, bodyBadGateway)
+	}
+	h.log.Debug("upstream error", "entryPoint", h.cfg.EntryPoint, "server", srv.URL, "error", err)
+}
 
 // Resolve runs the pre-routing steps and the lookup on ctx without
 // forwarding (for `sluice route`). It returns the route (nil for 404), the

@@ -48,6 +48,12 @@ func (h *Handler) forwardedHeaders(ctx *fasthttp.RequestCtx, st *state, host []b
 	if !h.trusted(ip) {
 		deleteManaged(hdr, st)
 	}
+	// An upgrade (WebSocket) survives the hop-by-hop removal, as in Go's
+	// reverse proxy; the protocol is kept in st.upgrade.
+	st.upgrade = st.upgrade[:0]
+	if hasToken(hdr.Peek("Connection"), "upgrade") {
+		st.upgrade = append(st.upgrade, hdr.Peek("Upgrade")...)
+	}
 	// Headers named in Connection go, then the hop-by-hop set.
 	teTrailers := bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
 	for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
@@ -69,8 +75,16 @@ func (h *Handler) forwardedHeaders(ctx *fasthttp.RequestCtx, st *state, host []b
 	if len(hdr.Peek("X-Real-Ip")) == 0 {
 		hdr.SetBytesV("X-Real-Ip", ip.AppendTo(st.buf[:0]))
 	}
+	if len(st.upgrade) > 0 {
+		hdr.Set("Connection", "Upgrade")
+		hdr.SetBytesV("Upgrade", st.upgrade)
+	}
 	if len(hdr.Peek("X-Forwarded-Proto")) == 0 {
-		hdr.Set("X-Forwarded-Proto", "http")
+		if hasToken(st.upgrade, "websocket") {
+			hdr.Set("X-Forwarded-Proto", "ws") // Traefik's scheme for WebSocket requests
+		} else {
+			hdr.Set("X-Forwarded-Proto", "http")
+		}
 	}
 	if len(hdr.Peek("X-Forwarded-Host")) == 0 {
 		hdr.SetBytesV("X-Forwarded-Host", host)
@@ -141,4 +155,15 @@ func nextToken(v []byte) (tok, rest []byte) {
 		}
 	}
 	return nil, nil
+}
+
+// hasToken reports whether a comma-separated header value holds tok
+// (ASCII case-insensitive).
+func hasToken(v []byte, tok string) bool {
+	for t, rest := nextToken(v); t != nil; t, rest = nextToken(rest) {
+		if len(t) == len(tok) && bytes.EqualFold(t, []byte(tok)) {
+			return true
+		}
+	}
+	return false
 }

@@ -126,6 +126,22 @@ func (r *Registry) Keep(e *Endpoint) {
 	e.used = true
 }
 
+// DialRaw opens a connection of its own to the endpoint, outside the pool,
+// TLS included for https: for protocol upgrades (WebSocket), whose
+// connections never return to a pool.
+func (e *Endpoint) DialRaw() (net.Conn, error) {
+	c, err := e.Client.Dial(e.Addr)
+	if err != nil || e.Client.TLSConfig == nil {
+		return c, err
+	}
+	tc := tls.Client(c, e.Client.TLSConfig.Clone())
+	if err := tc.Handshake(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
 // Prune drops endpoints not handed out since the previous Prune and closes
 // their idle connections; in-flight requests on them complete normally.
 func (r *Registry) Prune() {
