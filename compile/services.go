@@ -95,6 +95,7 @@ func (c *compiler) service(ir *model.IngressRoute, f, name string, spec *model.L
 	}
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
 	rs := route.NewService(name, pass, servers)
+	rs.Sticky = c.sticky(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), f, name, spec.Sticky)
 	if b := c.bound; b != nil {
 		b.svc, b.empty = rs, len(servers) == 0
 		k := ns + "/" + spec.Name
@@ -134,7 +135,7 @@ func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svc
 		set   bool
 		field string
 	}{
-		{spec.Sticky != nil, "sticky"}, {spec.ServersTransport != "", "serversTransport"},
+		{spec.ServersTransport != "", "serversTransport"},
 		{spec.HealthCheck != nil, "healthCheck"}, {spec.PassiveHealthCheck != nil, "passiveHealthCheck"},
 	} {
 		if o.set {
@@ -278,6 +279,27 @@ func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme stri
 				out = append(out, sv)
 			}
 		}
+	}
+	return out
+}
+
+// sticky builds a service's sticky cookie (crd.md 7.3); nil without
+// sticky.cookie, as in Traefik.
+func (c *compiler) sticky(obj, f, service string, s *model.Sticky) *route.Sticky {
+	if s == nil || s.Cookie == nil {
+		return nil
+	}
+	ck := s.Cookie
+	out := &route.Sticky{Name: route.StickyCookieName(ck.Name, service), Path: "/", Domain: ck.Domain,
+		Secure: ck.Secure, HTTPOnly: ck.HTTPOnly, MaxAge: ck.MaxAge}
+	if ck.Path != nil {
+		out.Path = *ck.Path
+	}
+	switch ss := strings.ToLower(ck.SameSite); ss {
+	case "", "none", "lax", "strict":
+		out.SameSite = ss
+	default:
+		c.warn(obj, f+".sticky.cookie.sameSite", "unknown sameSite %q (want none, lax or strict); not set", ck.SameSite)
 	}
 	return out
 }

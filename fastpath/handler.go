@@ -104,15 +104,55 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 		return
 	}
 	svc, srv := r.Pick()
+	var sticky *route.Sticky
+	if svc != nil && svc.Sticky != nil {
+		var fresh bool
+		srv, fresh = svc.PickSticky(ctx.Request.Header.Cookie(svc.Sticky.Name))
+		if fresh && srv != nil {
+			sticky = svc.Sticky
+		}
+	}
 	if srv == nil {
 		respond(ctx, fasthttp.StatusServiceUnavailable, bodyNoServer)
 		return
 	}
 	if len(st.upgrade) > 0 {
 		h.upgrade(ctx, st, svc, srv)
-		return
+	} else {
+		h.forward(ctx, st, svc, srv)
 	}
-	h.forward(ctx, st, svc, srv)
+	if sticky != nil {
+		setStickyCookie(&ctx.Response, sticky, srv.CookieValue())
+	}
+}
+
+// setStickyCookie adds the cookie that routes the client's next requests
+// to the same server (Traefik writes it on every response that a valid
+// cookie did not route).
+func setStickyCookie(resp *fasthttp.Response, s *route.Sticky, value string) {
+	c := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(c)
+	c.SetKey(s.Name)
+	c.SetValue(value)
+	c.SetPath(s.Path)
+	c.SetDomain(s.Domain)
+	c.SetSecure(s.Secure)
+	c.SetHTTPOnly(s.HTTPOnly)
+	switch {
+	case s.MaxAge > 0:
+		c.SetMaxAge(s.MaxAge)
+	case s.MaxAge < 0:
+		c.SetExpire(fasthttp.CookieExpireDelete)
+	}
+	switch s.SameSite {
+	case "none":
+		c.SetSameSite(fasthttp.CookieSameSiteNoneMode)
+	case "lax":
+		c.SetSameSite(fasthttp.CookieSameSiteLaxMode)
+	case "strict":
+		c.SetSameSite(fasthttp.CookieSameSiteStrictMode)
+	}
+	resp.Header.SetCookie(c)
 }
 
 // prepare computes the request attributes (rules.md 3) and applies the

@@ -33,6 +33,10 @@ func (r *Route) Describe() string {
 			fmt.Fprintf(&b, "\n    %s weight=%d", tg.Service.Name, tg.Weight)
 		}
 		fmt.Fprintf(&b, " passHostHeader=%t", tg.Service.PassHostHeader)
+		if st := tg.Service.Sticky; st != nil {
+			fmt.Fprintf(&b, " sticky=%s(path=%s domain=%s secure=%t httpOnly=%t sameSite=%s maxAge=%d)",
+				st.Name, st.Path, st.Domain, st.Secure, st.HTTPOnly, st.SameSite, st.MaxAge)
+		}
 		for _, s := range tg.Service.Servers().Servers {
 			fenced := ""
 			if s.Fenced {

@@ -34,6 +34,7 @@ type Target struct {
 type Service struct {
 	Name           string
 	PassHostHeader bool
+	Sticky         *Sticky // nil: not sticky
 	servers        atomic.Pointer[ServerSet]
 }
 
@@ -48,6 +49,8 @@ type Server struct {
 	URL      string // scheme://host:port, as Traefik names it
 	Endpoint *upstream.Endpoint
 	Fenced   bool // terminating but serving: never picked for new requests
+	cookie   string // sticky cookie value naming this server (set by SetServers)
+	legacy   string // its FNV-64 form, still accepted
 }
 
 // NewService returns a service with the given servers.
@@ -60,10 +63,12 @@ func NewService(name string, passHost bool, servers []Server) *Service {
 // SetServers publishes a new server set; requests in flight keep the old one.
 func (s *Service) SetServers(servers []Server) {
 	w := make([]int, len(servers))
-	for i, sv := range servers {
+	for i := range servers {
+		sv := &servers[i]
 		if !sv.Fenced {
 			w[i] = 1
 		}
+		sv.cookie, sv.legacy = stickyValue(sv.URL), legacyValue(sv.URL)
 	}
 	s.servers.Store(&ServerSet{Servers: servers, wrr: balance.New(w)})
 }

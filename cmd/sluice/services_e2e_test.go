@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBinaryStickyAndWebSocket: through the real binary, a sticky cookie
+// pins a client to one of two servers (the seed's sticky.cookie fields
+// reach Set-Cookie), and a WebSocket connection keeps working across a
+// table reload.
+func TestBinaryStickyAndWebSocket(t *testing.T) {
+	pa := namedBackend(t, "127.0.0.2", "alpha")
+	sameBackend(t, fmt.Sprintf("127.0.0.3:%d", pa), "beta") // one slice port for both IPs
+	wsPort := echoUpgradeBackend(t, "127.0.0.4")
+	dir := t.TempDir()
+	slice := func(name string, port int, ips ...string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: %[1]s, namespace: e2e}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: %[1]s, namespace: e2e, labels: {kubernetes.io/service-name: %[1]s}}
+ports: [{name: http, port: %[2]d}]
+endpoints: [{addresses: [%[3]s]}]
+`, name, port, strings.Join(ips, ", "))
+	}
+	write(t, filepath.Join(dir, "svc.yaml"), slice("ab", pa, "127.0.0.2", "127.0.0.3")+"---\n"+slice("ws", wsPort, "127.0.0.4"))
+	routes := `apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - match: Host(` + "`s.example`" + `)
+    services: [{name: ab, port: 80, sticky: {cookie: {name: pin, httpOnly: true, secure: true, sameSite: strict, maxAge: 120}}}]
+  - match: Host(` + "`ws.example`" + `)
+    services: [{name: ws, port: 80}]
+`
+	write(t, filepath.Join(dir, "routes.yaml"), routes)
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "s.example", "/", 200, " /")
+
+	req, _ := http.NewRequest("GET", "http://"+p.addr+"/", nil)
+	req.Host = "s.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sc := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{"pin=", "max-age=120", "HttpOnly", "secure", "SameSite=Strict", "path=/"} {
+		if !strings.Contains(sc, want) {
+			t.Errorf("Set-Cookie %q lacks %q", sc, want)
+		}
+	}
+	cookie := strings.SplitN(sc, ";", 2)[0]
+	seen := map[string]int{}
+	for i := 0; i < 10; i++ {
+		_, body := getCookie(t, p.addr, "s.example", "")
+		seen[body]++
+		_, pinned := getCookie(t, p.addr, "s.example", cookie)
+		seen["pinned "+pinned]++
+	}
+	if seen["alpha /"] == 0 || seen["beta /"] == 0 || len(seen) != 3 {
+		t.Errorf("without the cookie both servers should serve, with it one: %v", seen)
+	}
+
+	c, err := net.Dial("tcp4", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /chat HTTP/1.1\r\nHost: ws.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	br := bufio.NewReader(c)
+	wsResp, err := http.ReadResponse(br, nil)
+	if err != nil || wsResp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", wsResp, err)
+	}
+	io.WriteString(c, "one\n")
+	if line, _ := br.ReadString('\n'); line != "echo: one\n" {
+		t.Fatalf("before reload: %q", line)
+	}
+	// A reload that keeps the route: the connection goes on.
+	write(t, filepath.Join(dir, "more.yaml"), `apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: more, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`more.example`"+`)
+    services: [{name: ab, port: 80}]
+`)
+	eventually(t, p.addr, "more.example", "/", 200, " /")
+	io.WriteString(c, "two\n")
+	if line, _ := br.ReadString('\n'); line != "echo: two\n" {
+		t.Fatalf("after reload: %q", line)
+	}
+}
+
+func getCookie(t *testing.T, addr, host, cookie string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	req.Host = host
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// sameBackend serves name on an exact address.
+func sameBackend(t *testing.T, addr, name string) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", name, r.URL.RequestURI())
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+// echoUpgradeBackend switches to a line echo protocol on any upgrade.
+func echoUpgradeBackend(t *testing.T, ip string) int {
+	t.Helper()
+	return namedBackendFunc(t, ip, func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n", r.Header.Get("Upgrade"))
+		brw.Flush()
+		for {
+			line, err := brw.ReadString('\n')
+			if err != nil {
+				return
+			}
+			brw.WriteString("echo: " + line)
+			brw.Flush()
+		}
+	})
+}

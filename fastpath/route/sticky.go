@@ -1,0 +1,86 @@
+package route
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash/fnv"
+	"strconv"
+)
+
+// Sticky is a service's sticky-cookie configuration (crd.md 7.3).
+type Sticky struct {
+	Name     string // sanitized; Traefik's generated name when none was given
+	Path     string // default "/"
+	Domain   string
+	Secure   bool
+	HTTPOnly bool
+	SameSite string // "", "none", "lax" or "strict"
+	MaxAge   int    // seconds; 0: a session cookie; < 0: expire it
+}
+
+// StickyCookieName is Traefik's cookie name: the given one with bytes
+// outside the RFC 2616 token set turned into '_', or, if empty, "_" and
+// the first 5 hex digits of SHA-1("_TRAEFIK_BACKEND_" + service name).
+func StickyCookieName(name, service string) string {
+	if name == "" {
+		sum := sha1.Sum([]byte("_TRAEFIK_BACKEND_" + service))
+		return "_" + hex.EncodeToString(sum[:])[:5]
+	}
+	b := []byte(name)
+	for i, c := range b {
+		if !isTokenByte(c) {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func isTokenByte(c byte) bool {
+	if c <= ' ' || c >= 0x7f {
+		return false
+	}
+	return bytes.IndexByte([]byte(`()<>@,;:\"/[]?={}`), c) < 0
+}
+
+// stickyValue is the cookie value naming a server: the first 16 hex
+// digits of SHA-256 of its URL.
+func stickyValue(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// legacyValue is the FNV-64a hex form Traefik accepted before.
+func legacyValue(url string) string {
+	h := fnv.New64a()
+	h.Write([]byte(url))
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// PickSticky returns the server a sticky cookie value names, if it is in
+// the set and not fenced; else the next server by the balancer, with
+// fresh true: the response must carry a new cookie (Value of that
+// server). Raw URLs and FNV-64 hex values are accepted as Traefik does.
+func (s *Service) PickSticky(value []byte) (srv *Server, fresh bool) {
+	set := s.servers.Load()
+	if len(value) > 0 {
+		for i := range set.Servers {
+			sv := &set.Servers[i]
+			if sv.Fenced {
+				continue
+			}
+			if string(value) == sv.cookie || string(value) == sv.URL || string(value) == sv.legacy {
+				return sv, false
+			}
+		}
+	}
+	i := set.wrr.Next()
+	if i < 0 {
+		return nil, true
+	}
+	return &set.Servers[i], true
+}
+
+// CookieValue is the sticky cookie value that names this server.
+func (sv *Server) CookieValue() string { return sv.cookie }

@@ -1,0 +1,38 @@
+package route
+
+import "testing"
+
+// TestStickyNamesAndValues are crd.md 7.3's examples of Traefik's output.
+func TestStickyNamesAndValues(t *testing.T) {
+	if got := StickyCookieName("", "default-whoami-80@kubernetescrd"); got != "_9fb22" {
+		t.Errorf("generated name %q, want _9fb22", got)
+	}
+	if got := StickyCookieName("a b;c\"d", "x"); got != "a_b_c_d" {
+		t.Errorf("sanitized %q", got)
+	}
+	if got := stickyValue("http://10.10.0.1:80"); got != "30a57488489b105c" {
+		t.Errorf("value %q, want 30a57488489b105c", got)
+	}
+}
+
+func TestPickSticky(t *testing.T) {
+	s := NewService("s", true, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}, {URL: "http://c:1", Fenced: true}})
+	set := s.Servers().Servers
+	for _, tc := range []struct {
+		value string
+		want  string
+		fresh bool
+	}{
+		{set[1].CookieValue(), "http://b:1", false},
+		{"http://a:1", "http://a:1", false},              // legacy raw URL
+		{legacyValue("http://b:1"), "http://b:1", false}, // legacy FNV-64
+		{set[2].CookieValue(), "", true},                 // fenced: rebalanced
+		{"gone", "", true},
+		{"", "", true},
+	} {
+		sv, fresh := s.PickSticky([]byte(tc.value))
+		if fresh != tc.fresh || tc.want != "" && sv.URL != tc.want || sv.Fenced {
+			t.Errorf("value %q: got %s fresh=%t", tc.value, sv.URL, fresh)
+		}
+	}
+}
