@@ -48,7 +48,7 @@ type ServerSet struct {
 type Server struct {
 	URL      string // scheme://host:port, as Traefik names it
 	Endpoint *upstream.Endpoint
-	Fenced   bool // terminating but serving: never picked for new requests
+	Fenced   bool   // terminating but serving: never picked for new requests
 	cookie   string // sticky cookie value naming this server (set by SetServers)
 	legacy   string // its FNV-64 form, still accepted
 }
