@@ -29,16 +29,17 @@ type Options struct {
 }
 
 type compiler struct {
-	snap     *model.Snapshot
-	opts     Options
-	services map[string]*model.Service
-	slices   map[string][]*model.EndpointSlice
-	diags    []model.Diagnostic
-	file     string                // file of the object being compiled
-	refs     map[string]bool       // ns/name of every Service a route references
-	bindings map[string][]*binding // ns/name -> route services built from its EndpointSlices
-	bound    *binding              // set by endpointServers for the service being built
-	deps     []dep                 // Services read while compiling the current IngressRoute
+	snap            *model.Snapshot
+	opts            Options
+	services        map[string]*model.Service
+	traefikServices map[string]*model.Object
+	slices          map[string][]*model.EndpointSlice
+	diags           []model.Diagnostic
+	file            string                // file of the object being compiled
+	refs            map[string]bool       // ns/name of every Service a route references
+	bindings        map[string][]*binding // ns/name -> route services built from its EndpointSlices
+	bound           *binding              // set by endpointServers for the service being built
+	deps            []dep                 // Services read while compiling the current IngressRoute
 }
 
 // Result is a compiled table with its diagnostics and the handle that
@@ -89,6 +90,10 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 		refs: map[string]bool{}, bindings: map[string][]*binding{}}
 	for _, s := range snap.Services {
 		c.services[s.Meta.Namespace+"/"+s.Meta.Name] = s
+	}
+	c.traefikServices = map[string]*model.Object{}
+	for _, o := range snap.TraefikServices {
+		c.traefikServices[o.Meta.Namespace+"/"+o.Meta.Name] = o
 	}
 	for _, s := range snap.EndpointSlices {
 		k := s.Meta.Namespace + "/" + s.ServiceName()
@@ -164,7 +169,7 @@ func (c *compiler) errorf(obj, field, format string, a ...any) {
 
 // keptObjects reports the CRDs that are decoded and kept but not served yet.
 func (c *compiler) keptObjects() {
-	for _, group := range [][]*model.Object{c.snap.Middlewares, c.snap.TraefikServices, c.snap.TLSOptions, c.snap.TLSStores, c.snap.ServersTransports} {
+	for _, group := range [][]*model.Object{c.snap.Middlewares, c.snap.TLSOptions, c.snap.TLSStores, c.snap.ServersTransports} {
 		for _, o := range group {
 			c.file = o.File
 			c.warn(objName(o.Kind, o.Meta.Namespace, o.Meta.Name), "", "%s is not yet supported by Sluice; kept, not served", o.Kind)

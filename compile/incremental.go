@@ -2,6 +2,7 @@ package compile
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/route"
@@ -24,6 +25,7 @@ type dep struct {
 	key    string
 	svc    *model.Service
 	slices []*model.EndpointSlice
+	ts     *model.Object // for a TraefikService key ("ts:" prefix)
 }
 
 // note records the Service key's current objects as a dependency.
@@ -31,7 +33,15 @@ func (c *compiler) note(key string) {
 	c.deps = append(c.deps, dep{key: key, svc: c.services[key], slices: c.slices[key]})
 }
 
+// noteTS records a TraefikService key's current object as a dependency.
+func (c *compiler) noteTS(key string) {
+	c.deps = append(c.deps, dep{key: "ts:" + key, ts: c.traefikServices[key]})
+}
+
 func (d dep) current(c *compiler) bool {
+	if k, ok := strings.CutPrefix(d.key, "ts:"); ok {
+		return c.traefikServices[k] == d.ts
+	}
 	if c.services[d.key] != d.svc {
 		return false
 	}
@@ -104,10 +114,18 @@ func (cr compiledRoute) copy() (*route.Route, []route.Entry) {
 // registry's next Prune keeps the pools of reused routes' servers.
 func keepEndpoints(t *route.Table, reg *upstream.Registry) {
 	for _, r := range t.Routes {
-		for _, tg := range r.Targets {
-			for _, s := range tg.Service.Servers().Servers {
-				reg.Keep(s.Endpoint)
-			}
+		keepTargets(r.Targets, reg)
+	}
+}
+
+func keepTargets(targets []route.Target, reg *upstream.Registry) {
+	for _, tg := range targets {
+		if tg.Group != nil {
+			keepTargets(tg.Group.Targets, reg)
+			continue
+		}
+		for _, s := range tg.Service.Servers().Servers {
+			reg.Keep(s.Endpoint)
 		}
 	}
 }

@@ -87,6 +87,15 @@ func TestIncrementalEqualsFresh(t *testing.T) {
 				s4.EndpointSlices[0] = es
 				check("grown endpointslice", &s4)
 			}
+			if len(snap.TraefikServices) > 0 {
+				s6 := s2
+				s6.TraefikServices = append([]*model.Object(nil), s2.TraefikServices...)
+				ts := clone(t, s6.TraefikServices[0])
+				ts.Spec = map[string]any{} // now invalid: its routes must go
+				s6.TraefikServices[0] = ts
+				check("back to the base", &s2)
+				check("emptied traefikservice", &s6)
+			}
 			if len(snap.Services) > 0 {
 				s5 := s2
 				s5.Services = s2.Services[1:]

@@ -23,6 +23,7 @@ type svcErr struct{ field, msg string }
 // routeTargets builds the weighted services of one route. It returns the
 // Traefik service name the router points at.
 func (c *compiler) routeTargets(ir *model.IngressRoute, field, key string, specs []model.LoadBalancerSpec) ([]route.Target, string, *svcErr) {
+	parent := owner{obj: objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), ns: ir.Meta.Namespace}
 	var targets []route.Target
 	for i := range specs {
 		spec := &specs[i]
@@ -33,17 +34,33 @@ func (c *compiler) routeTargets(ir *model.IngressRoute, field, key string, specs
 		} else {
 			name += Provider
 		}
-		svc, err := c.service(ir, f, name, spec)
+		tg, err := c.target(parent, f, name, spec, nil)
 		if err != nil {
 			return nil, "", err
 		}
-		w := 1
-		if spec.Weight != nil {
-			w = *spec.Weight
-		}
-		targets = append(targets, route.Target{Weight: w, Service: svc})
+		targets = append(targets, tg)
 	}
 	return targets, key + Provider, nil
+}
+
+// owner is the object whose services list is being resolved: an
+// IngressRoute, or a TraefikService (children default to its namespace).
+type owner struct{ obj, ns string }
+
+// target resolves one services entry: a Kubernetes Service, or a
+// TraefikService (visiting: the TraefikServices above it, for cycles).
+func (c *compiler) target(parent owner, f, name string, spec *model.LoadBalancerSpec, visiting []string) (route.Target, *svcErr) {
+	w := 1
+	if spec.Weight != nil {
+		w = *spec.Weight
+	}
+	ns := nsOr(spec.Namespace, parent.ns)
+	if spec.Kind == "TraefikService" {
+		g, err := c.traefikService(parent, f, spec, visiting)
+		return route.Target{Weight: w, Group: g, Name: Normalize(ns + "-" + spec.Name)}, err
+	}
+	svc, err := c.service(parent, f, name, spec)
+	return route.Target{Weight: w, Service: svc, Name: Normalize(ns + "-" + spec.Name + "-" + spec.Port.String())}, err
 }
 
 func nsOr(ns, def string) string {
@@ -54,24 +71,16 @@ func nsOr(ns, def string) string {
 }
 
 // service resolves one Kubernetes Service reference (crd.md section 5).
-func (c *compiler) service(ir *model.IngressRoute, f, name string, spec *model.LoadBalancerSpec) (*route.Service, *svcErr) {
-	obj := objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name)
-	if strings.Contains(spec.Name, "@") {
-		return nil, &svcErr{f + ".name", fmt.Sprintf("service name %q: the character '@' is not allowed", spec.Name)}
-	}
+func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalancerSpec) (*route.Service, *svcErr) {
+	obj := parent.obj
 	switch spec.Kind {
 	case "", "Service":
-	case "TraefikService":
-		return nil, &svcErr{f + ".kind", "TraefikService is not yet supported by Sluice"}
 	default:
 		return nil, &svcErr{f + ".kind", fmt.Sprintf("unknown kind %q (want Service or TraefikService)", spec.Kind)}
 	}
-	ns := nsOr(spec.Namespace, ir.Meta.Namespace)
-	if ns != ir.Meta.Namespace && !c.opts.AllowCrossNamespace {
-		return nil, &svcErr{f + ".namespace", fmt.Sprintf("service %s/%s is in another namespace and allowCrossNamespace is false", ns, spec.Name)}
-	}
-	if len(c.opts.Namespaces) > 0 && !slices.Contains(c.opts.Namespaces, ns) {
-		return nil, &svcErr{f + ".namespace", fmt.Sprintf("namespace %q is not within the watched namespaces", ns)}
+	ns, e := c.reference(parent, f, spec)
+	if e != nil {
+		return nil, e
 	}
 	if e := c.unsupported(obj, f, spec); e != nil {
 		return nil, e
@@ -95,13 +104,29 @@ func (c *compiler) service(ir *model.IngressRoute, f, name string, spec *model.L
 	}
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
 	rs := route.NewService(name, pass, servers)
-	rs.Sticky = c.sticky(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), f, name, spec.Sticky)
+	rs.Sticky = c.sticky(obj, f, name, spec.Sticky)
 	if b := c.bound; b != nil {
 		b.svc, b.empty = rs, len(servers) == 0
 		k := ns + "/" + spec.Name
 		c.bindings[k] = append(c.bindings[k], b)
 	}
 	return rs, nil
+}
+
+// reference checks a Service or TraefikService reference's name and
+// namespace (crd.md section 4) and returns the namespace.
+func (c *compiler) reference(parent owner, f string, spec *model.LoadBalancerSpec) (string, *svcErr) {
+	if strings.Contains(spec.Name, "@") {
+		return "", &svcErr{f + ".name", fmt.Sprintf("service name %q: the character '@' is not allowed", spec.Name)}
+	}
+	ns := nsOr(spec.Namespace, parent.ns)
+	if ns != parent.ns && !c.opts.AllowCrossNamespace {
+		return "", &svcErr{f + ".namespace", fmt.Sprintf("service %s/%s is in another namespace and allowCrossNamespace is false", ns, spec.Name)}
+	}
+	if len(c.opts.Namespaces) > 0 && !slices.Contains(c.opts.Namespaces, ns) {
+		return "", &svcErr{f + ".namespace", fmt.Sprintf("namespace %q is not within the watched namespaces", ns)}
+	}
+	return ns, nil
 }
 
 // unsupported reports the service options this version does not serve: a

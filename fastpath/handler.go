@@ -64,6 +64,7 @@ type state struct {
 	buf   []byte
 	// upgrade is the Upgrade protocol of a Connection: Upgrade request.
 	upgrade []byte
+	choice  route.Choice
 }
 
 // Serve is the fasthttp.RequestHandler.
@@ -103,15 +104,9 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 		respondNotFound(ctx)
 		return
 	}
-	svc, srv := r.Pick()
-	var sticky *route.Sticky
-	if svc != nil && svc.Sticky != nil {
-		var fresh bool
-		srv, fresh = svc.PickSticky(ctx.Request.Header.Cookie(svc.Sticky.Name))
-		if fresh && srv != nil {
-			sticky = svc.Sticky
-		}
-	}
+	ch := &st.choice
+	r.Choose(&ctx.Request.Header, ch)
+	svc, srv := ch.Service, ch.Server
 	if srv == nil {
 		respond(ctx, fasthttp.StatusServiceUnavailable, bodyNoServer)
 		return
@@ -121,8 +116,8 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 	} else {
 		h.forward(ctx, st, svc, srv)
 	}
-	if sticky != nil {
-		setStickyCookie(&ctx.Response, sticky, srv.CookieValue())
+	for _, c := range ch.Set[:ch.NSet] {
+		setStickyCookie(&ctx.Response, c.Sticky, c.Value)
 	}
 }
 

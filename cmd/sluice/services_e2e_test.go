@@ -49,14 +49,7 @@ spec:
 	p := startSluice(t, dir)
 	eventually(t, p.addr, "s.example", "/", 200, " /")
 
-	req, _ := http.NewRequest("GET", "http://"+p.addr+"/", nil)
-	req.Host = "s.example"
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	sc := resp.Header.Get("Set-Cookie")
+	_, _, sc := request(t, p.addr, "s.example", "")
 	for _, want := range []string{"pin=", "max-age=120", "HttpOnly", "secure", "SameSite=Strict", "path=/"} {
 		if !strings.Contains(sc, want) {
 			t.Errorf("Set-Cookie %q lacks %q", sc, want)
@@ -108,6 +101,14 @@ spec:
 
 func getCookie(t *testing.T, addr, host, cookie string) (int, string) {
 	t.Helper()
+	st, body, _ := request(t, addr, host, cookie)
+	return st, body
+}
+
+// request sends GET / with an optional Cookie header and returns the
+// status, the body and the Set-Cookie header.
+func request(t *testing.T, addr, host, cookie string) (int, string, string) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
 	req.Host = host
 	if cookie != "" {
@@ -119,7 +120,7 @@ func getCookie(t *testing.T, addr, host, cookie string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), resp.Header.Get("Set-Cookie")
 }
 
 // sameBackend serves name on an exact address.
@@ -156,4 +157,54 @@ func echoUpgradeBackend(t *testing.T, ip string) int {
 			brw.Flush()
 		}
 	})
+}
+
+// TestBinaryTraefikService: a weighted TraefikService with its own sticky
+// cookie, through the real binary: both children serve, the cookie pins,
+// and a route to a missing TraefikService is a 404 that leaves the rest.
+func TestBinaryTraefikService(t *testing.T) {
+	pa := namedBackend(t, "127.0.0.2", "alpha")
+	pb := namedBackend(t, "127.0.0.3", "beta")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "svc.yaml"), manifests("alpha", pa, "127.0.0.2")+"---\n"+manifests("beta", pb, "127.0.0.3")+`---
+apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata: {name: split, namespace: e2e}
+spec:
+  weighted:
+    services: [{name: alpha, port: 80, weight: 1}, {name: beta, port: 80, weight: 1}]
+    sticky: {cookie: {name: tsc}}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`ts.example`"+`)
+    services: [{name: split, kind: TraefikService}]
+  - match: Host(`+"`missing.example`"+`)
+    services: [{name: nosuch, kind: TraefikService}]
+`)
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "ts.example", "/", 200, " /")
+	eventually(t, p.addr, "missing.example", "/", 404, "404")
+	_, first, sc := request(t, p.addr, "ts.example", "")
+	cookie := strings.SplitN(sc, ";", 2)[0]
+	if !strings.HasPrefix(cookie, "tsc=") {
+		t.Fatalf("Set-Cookie %q", sc)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 6; i++ {
+		_, body := getCookie(t, p.addr, "ts.example", "")
+		seen[body] = true
+		if _, pinned := getCookie(t, p.addr, "ts.example", cookie); pinned != first {
+			t.Fatalf("pinned request reached %q, want %q", pinned, first)
+		}
+	}
+	if !seen["alpha /"] || !seen["beta /"] {
+		t.Errorf("without the cookie both children should serve: %v", seen)
+	}
+	if !strings.Contains(p.log(), "traefik service not found: e2e/nosuch") {
+		t.Errorf("missing TraefikService not reported:\n%s", p.log())
+	}
 }

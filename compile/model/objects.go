@@ -166,3 +166,17 @@ type NodeAddress struct {
 	Type    string `json:"type"`
 	Address string `json:"address"`
 }
+
+// TraefikServiceSpec is a TraefikService's spec: exactly one kind is set.
+type TraefikServiceSpec struct {
+	Weighted            *WeightedService `json:"weighted,omitempty"`
+	Mirroring           map[string]any   `json:"mirroring,omitempty"`
+	HighestRandomWeight map[string]any   `json:"highestRandomWeight,omitempty"`
+	Failover            map[string]any   `json:"failover,omitempty"`
+}
+
+// WeightedService is a TraefikService's weighted round robin.
+type WeightedService struct {
+	Services []LoadBalancerSpec `json:"services,omitempty"`
+	Sticky   *Sticky            `json:"sticky,omitempty"`
+}

@@ -28,13 +28,30 @@ func (t *Table) Dump() string {
 func (r *Route) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "router %s priority=%d source=%s\n  rule: %s\n  service: %s", r.Name, r.Priority, r.Source, r.Rule, r.Service)
-	for _, tg := range r.Targets {
-		if len(r.Targets) > 1 {
-			fmt.Fprintf(&b, "\n    %s weight=%d", tg.Service.Name, tg.Weight)
+	describeTargets(&b, r.Targets, "    ")
+	return b.String()
+}
+
+func describeTargets(b *strings.Builder, targets []Target, indent string) {
+	for _, tg := range targets {
+		if len(targets) > 1 || tg.Group != nil {
+			name := tg.Name
+			if tg.Service != nil {
+				name = tg.Service.Name
+			}
+			fmt.Fprintf(b, "\n%s%s weight=%d", indent, name, tg.Weight)
 		}
-		fmt.Fprintf(&b, " passHostHeader=%t", tg.Service.PassHostHeader)
+		if g := tg.Group; g != nil {
+			fmt.Fprintf(b, " weighted %s", g.Name)
+			if st := g.Sticky; st != nil {
+				fmt.Fprintf(b, " sticky=%s", st.Name)
+			}
+			describeTargets(b, g.Targets, indent+"  ")
+			continue
+		}
+		fmt.Fprintf(b, " passHostHeader=%t", tg.Service.PassHostHeader)
 		if st := tg.Service.Sticky; st != nil {
-			fmt.Fprintf(&b, " sticky=%s(path=%s domain=%s secure=%t httpOnly=%t sameSite=%s maxAge=%d)",
+			fmt.Fprintf(b, " sticky=%s(path=%s domain=%s secure=%t httpOnly=%t sameSite=%s maxAge=%d)",
 				st.Name, st.Path, st.Domain, st.Secure, st.HTTPOnly, st.SameSite, st.MaxAge)
 		}
 		for _, s := range tg.Service.Servers().Servers {
@@ -42,8 +59,7 @@ func (r *Route) Describe() string {
 			if s.Fenced {
 				fenced = " (fenced)"
 			}
-			fmt.Fprintf(&b, "\n      server %s%s", s.URL, fenced)
+			fmt.Fprintf(b, "\n%s  server %s%s", indent, s.URL, fenced)
 		}
 	}
-	return b.String()
 }

@@ -23,10 +23,13 @@ type Route struct {
 	wrr *balance.WRR
 }
 
-// Target is one weighted service of a route.
+// Target is one weighted child of a route or Group: a Service, or a
+// Group (a weighted TraefikService).
 type Target struct {
 	Weight  int
-	Service *Service
+	Service *Service // nil when Group is set
+	Group   *Group
+	Name    string // the child's name, which a group's sticky value hashes
 }
 
 // Service is a load balancer over servers. Its server set is swapped
@@ -86,21 +89,12 @@ func (s *Service) Pick() *Server {
 	return &set.Servers[i]
 }
 
-// Pick chooses a service by weight, then a server in it. It returns nil
-// server when nothing is available (503).
+// Pick chooses without cookies: a service by weight, then a server in it.
+// It returns a nil server when nothing is available (503).
 func (r *Route) Pick() (*Service, *Server) {
-	if len(r.Targets) == 0 {
-		return nil, nil
-	}
-	t := &r.Targets[0]
-	if len(r.Targets) > 1 {
-		i := r.wrr.Next()
-		if i < 0 {
-			return nil, nil
-		}
-		t = &r.Targets[i]
-	}
-	return t.Service, t.Service.Pick()
+	var ch Choice
+	r.Choose(nil, &ch)
+	return ch.Service, ch.Server
 }
 
 // Lit is one literal of a conjunction: a matcher, possibly negated.
