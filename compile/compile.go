@@ -2,6 +2,7 @@ package compile
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sort"
@@ -26,6 +27,14 @@ type Options struct {
 	IngressClass              string
 	Namespaces                []string           // watched namespaces (all if empty); services elsewhere are errors
 	Upstreams                 *upstream.Registry // endpoints by address; a fresh one if nil
+	Logger                    *slog.Logger       // for health-check transitions; slog.Default() if nil
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
 }
 
 type compiler struct {

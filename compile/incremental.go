@@ -126,6 +126,7 @@ func keepTargets(targets []route.Target, reg *upstream.Registry) {
 		}
 		for _, s := range tg.Service.Servers().Servers {
 			reg.Keep(s.Endpoint)
+			reg.KeepHealth(s.Health)
 		}
 	}
 }

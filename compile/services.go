@@ -161,7 +161,7 @@ func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svc
 		field string
 	}{
 		{spec.ServersTransport != "", "serversTransport"},
-		{spec.HealthCheck != nil, "healthCheck"}, {spec.PassiveHealthCheck != nil, "passiveHealthCheck"},
+		{spec.PassiveHealthCheck != nil, "passiveHealthCheck"},
 	} {
 		if o.set {
 			c.warn(obj, f+"."+o.field, "%s is not yet supported by Sluice; served without it", o.field)
@@ -196,7 +196,15 @@ func (c *compiler) servers(svc *model.Service, f string, spec *model.LoadBalance
 			port = int64(sp.Port)
 		}
 		scheme := schemeFor(spec.Scheme, port, portName(sp))
-		return []route.Server{c.server(scheme, svc.Spec.ExternalName, port)}, nil
+		sv := c.server(scheme, svc.Spec.ExternalName, port)
+		if spec.HealthCheck != nil {
+			hc, err := healthConfig(f+".healthCheck", spec.HealthCheck)
+			if err != nil {
+				return nil, err
+			}
+			sv.Health = c.opts.Upstreams.Health(sv.Endpoint, hc, c.opts.logger())
+		}
+		return []route.Server{sv}, nil
 	}
 	if sp == nil {
 		return nil, &svcErr{f + ".port", fmt.Sprintf("service port not found: %s port %s", ref, spec.Port)}

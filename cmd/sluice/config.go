@@ -44,7 +44,8 @@ type config struct {
 	LogLevel                  string
 	LogFormat                 string
 	PprofAddress              string // debug.pprofAddress: net/http/pprof on this address (off if empty)
-	Kube                      bool   // providers.kubernetesCRD is enabled
+	Kube                      bool   // providers.kubernetesCRD is enabled (the section, or any option of it)
+	KubeSection               bool   // --providers.kubernetesCRD itself was given
 	KubeOpts                  kube.Options
 	Ping                      bool   // ping: /ping and /ready on PingEntryPoint
 	PingEntryPoint            string // ping.entryPoint (default traefik, created on :8080 if missing)
@@ -192,6 +193,7 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 	case k == "configfile":
 	case k == "providers.kubernetescrd":
 		c.Kube, err = b()
+		c.KubeSection = c.Kube
 	case strings.HasPrefix(k, "providers.kubernetescrd."):
 		return c.applyKube(k, v)
 	case k == "kubeconfig":

@@ -49,8 +49,11 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	if m == nil && cfg.ManifestsDir != "" {
 		m = &watch.Manifests{Dir: cfg.ManifestsDir}
 	}
-	if m != nil && cfg.Kube {
+	if m != nil && cfg.KubeSection {
 		return fmt.Errorf("two providers: use either --providers.manifests.directory or --providers.kubernetesCRD")
+	}
+	if m != nil {
+		cfg.Kube = false // providers.kubernetesCRD.* options then only shape the manifests' routes
 	}
 	if m == nil && !cfg.Kube {
 		return fmt.Errorf("no provider: set --providers.kubernetesCRD or --providers.manifests.directory=DIR")
@@ -62,7 +65,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	}
 	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{}), reported: map[string]bool{}, ready: make(chan struct{})}
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
-	p.compiler = compile.NewCompiler(compileOptions(cfg, p.reg))
+	copts := compileOptions(cfg, p.reg)
+	copts.Logger = log
+	p.compiler = compile.NewCompiler(copts)
 	p.table.Store(route.NewBuilder(nil).Build())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

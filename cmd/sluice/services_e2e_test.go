@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -207,4 +208,64 @@ spec:
 	if !strings.Contains(p.log(), "traefik service not found: e2e/nosuch") {
 		t.Errorf("missing TraefikService not reported:\n%s", p.log())
 	}
+}
+
+// TestBinaryHealthCheck: an ExternalName service with an active health
+// check leaves the rotation when its check fails (503) and comes back
+// when it passes; a reload keeps the health state instead of starting the
+// server as up again, as Traefik does.
+func TestBinaryHealthCheck(t *testing.T) {
+	var sick atomic.Bool
+	port := namedBackendFunc(t, "127.0.0.2", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			if sick.Load() {
+				time.Sleep(1500 * time.Millisecond) // past the check's timeout
+			}
+			return
+		}
+		fmt.Fprint(w, "ext "+r.URL.Path)
+	})
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "ext.yaml"), fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: e2e}
+spec: {type: ExternalName, externalName: 127.0.0.2, ports: [{port: %d}]}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`ext.example`"+`)
+    services:
+    - name: ext
+      port: %d
+      healthCheck: {path: /health, interval: 100ms, timeout: 500ms}
+`, port, port))
+	p := startSluice(t, dir, "--providers.kubernetesCRD.allowExternalNameServices=true")
+	eventually(t, p.addr, "ext.example", "/x", 200, "ext /x")
+	sick.Store(true)
+	eventuallyWithin(t, 3*time.Second, p.addr, "ext.example", "/x", 503, "")
+	waitLog(t, p, time.Second, "health check failed; server out of rotation")
+
+	// A reload: a fresh check would count the server up for its first
+	// 500 ms probe; the kept state answers 503 at once.
+	write(t, filepath.Join(dir, "other.yaml"), `apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: other, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`other.example`"+`)
+    services: [{name: ext, port: `+fmt.Sprint(port)+`}]
+`)
+	eventually(t, p.addr, "other.example", "/y", 200, "ext /y")
+	for i := 0; i < 5; i++ {
+		if st, body := get(t, p.addr, "ext.example", "/x"); st != 503 {
+			t.Fatalf("right after a reload the down server served: %d %q", st, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	sick.Store(false)
+	eventuallyWithin(t, 3*time.Second, p.addr, "ext.example", "/x", 200, "ext /x")
+	waitLog(t, p, time.Second, "health check passed; server back in rotation")
 }

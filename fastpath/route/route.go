@@ -45,15 +45,31 @@ type Service struct {
 type ServerSet struct {
 	Servers []Server
 	wrr     *balance.WRR
+	checked bool // some server has a health check
+}
+
+// next returns the balancer's next server that is up, or -1.
+func (set *ServerSet) next() int {
+	i := set.wrr.Next()
+	if !set.checked || i < 0 || !set.Servers[i].Health.Down() {
+		return i
+	}
+	for range set.wrr.Len() {
+		if i = set.wrr.Next(); !set.Servers[i].Health.Down() {
+			return i
+		}
+	}
+	return -1
 }
 
 // Server is one endpoint of a service.
 type Server struct {
 	URL      string // scheme://host:port, as Traefik names it
 	Endpoint *upstream.Endpoint
-	Fenced   bool   // terminating but serving: never picked for new requests
-	cookie   string // sticky cookie value naming this server (set by SetServers)
-	legacy   string // its FNV-64 form, still accepted
+	Fenced   bool             // terminating but serving: never picked for new requests
+	Health   *upstream.Health // active health check; nil: always up
+	cookie   string           // sticky cookie value naming this server (set by SetServers)
+	legacy   string           // its FNV-64 form, still accepted
 }
 
 // NewService returns a service with the given servers.
@@ -66,14 +82,16 @@ func NewService(name string, passHost bool, servers []Server) *Service {
 // SetServers publishes a new server set; requests in flight keep the old one.
 func (s *Service) SetServers(servers []Server) {
 	w := make([]int, len(servers))
+	checked := false
 	for i := range servers {
 		sv := &servers[i]
 		if !sv.Fenced {
 			w[i] = 1
 		}
 		sv.cookie, sv.legacy = stickyValue(sv.URL), legacyValue(sv.URL)
+		checked = checked || sv.Health != nil
 	}
-	s.servers.Store(&ServerSet{Servers: servers, wrr: balance.New(w)})
+	s.servers.Store(&ServerSet{Servers: servers, wrr: balance.New(w), checked: checked})
 }
 
 // Servers returns the current server set.
@@ -82,7 +100,7 @@ func (s *Service) Servers() *ServerSet { return s.servers.Load() }
 // Pick returns the next server, or nil when none is available (503).
 func (s *Service) Pick() *Server {
 	set := s.servers.Load()
-	i := set.wrr.Next()
+	i := set.next()
 	if i < 0 {
 		return nil
 	}

@@ -67,7 +67,7 @@ func (s *Service) PickSticky(value []byte) (srv *Server, fresh bool) {
 	if len(value) > 0 {
 		for i := range set.Servers {
 			sv := &set.Servers[i]
-			if sv.Fenced {
+			if sv.Fenced || sv.Health.Down() {
 				continue
 			}
 			if string(value) == sv.cookie || string(value) == sv.URL || string(value) == sv.legacy {
@@ -75,7 +75,7 @@ func (s *Service) PickSticky(value []byte) (srv *Server, fresh bool) {
 			}
 		}
 	}
-	i := set.wrr.Next()
+	i := set.next()
 	if i < 0 {
 		return nil, true
 	}

@@ -32,9 +32,10 @@ type Endpoint struct {
 // Registry hands out endpoints by address. The zero value is not usable;
 // call NewRegistry.
 type Registry struct {
-	mu   sync.Mutex
-	opts Options
-	m    map[string]*Endpoint
+	mu     sync.Mutex
+	opts   Options
+	m      map[string]*Endpoint
+	health map[string]*Health
 }
 
 // NewRegistry returns an empty registry whose endpoints use opts.
@@ -51,7 +52,7 @@ func NewRegistry(opts Options) *Registry {
 	if opts.ReadBufferSize == 0 {
 		opts.ReadBufferSize = 32 << 10
 	}
-	return &Registry{opts: opts, m: map[string]*Endpoint{}}
+	return &Registry{opts: opts, m: map[string]*Endpoint{}, health: map[string]*Health{}}
 }
 
 // Get returns the endpoint for scheme://addr, creating it if needed, and
@@ -143,7 +144,8 @@ func (e *Endpoint) DialRaw() (net.Conn, error) {
 }
 
 // Prune drops endpoints not handed out since the previous Prune and closes
-// their idle connections; in-flight requests on them complete normally.
+// their idle connections (in-flight requests on them complete normally),
+// and stops the health checks not handed out or kept since.
 func (r *Registry) Prune() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -155,6 +157,24 @@ func (r *Registry) Prune() {
 		}
 		e.used = false
 	}
+	for k, h := range r.health {
+		if !h.used {
+			h.cancel()
+			delete(r.health, k)
+			continue
+		}
+		h.used = false
+	}
+}
+
+// KeepHealth marks a check as still in use for the next Prune.
+func (r *Registry) KeepHealth(h *Health) {
+	if h == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h.used = true
 }
 
 // Len is the number of endpoints held.

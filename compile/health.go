@@ -1,0 +1,64 @@
+package compile
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// healthConfig reads a healthCheck block with Traefik's defaults (crd.md
+// 5.5): mode http, interval 30s, unhealthyInterval = interval, timeout
+// 5s, followRedirects true, any 2xx/3xx unless status is set. A bad
+// duration or mode drops the route.
+func healthConfig(f string, hc *model.ServerHealthCheck) (upstream.HealthConfig, *svcErr) {
+	out := upstream.HealthConfig{
+		Scheme: hc.Scheme, Path: hc.Path, Method: strings.ToUpper(hc.Method), Hostname: hc.Hostname,
+		Port: hc.Port, Status: hc.Status, FollowRedirects: hc.FollowRedirects == nil || *hc.FollowRedirects,
+		Headers: hc.Headers,
+	}
+	switch hc.Mode {
+	case "", "http":
+	case "grpc":
+		return out, &svcErr{f + ".mode", "grpc health checks are not yet supported by Sluice"}
+	default:
+		return out, &svcErr{f + ".mode", fmt.Sprintf("invalid mode %q (want http or grpc)", hc.Mode)}
+	}
+	for _, d := range []struct {
+		field string
+		v     *model.IntOrString
+		def   time.Duration
+		dst   *time.Duration
+	}{
+		{"interval", hc.Interval, 30 * time.Second, &out.Interval},
+		{"unhealthyInterval", hc.UnhealthyInterval, 0, &out.UnhealthyInterval},
+		{"timeout", hc.Timeout, 5 * time.Second, &out.Timeout},
+	} {
+		v, err := duration(d.v, d.def)
+		if err != nil || v < 0 {
+			return out, &svcErr{f + "." + d.field, fmt.Sprintf("invalid duration %q", d.v.String())}
+		}
+		*d.dst = v
+	}
+	if out.UnhealthyInterval == 0 {
+		out.UnhealthyInterval = out.Interval
+	}
+	if out.Interval == 0 {
+		return out, &svcErr{f + ".interval", "interval must be positive"}
+	}
+	return out, nil
+}
+
+// duration reads Traefik's duration: a Go duration string, or a number of
+// seconds.
+func duration(v *model.IntOrString, def time.Duration) (time.Duration, error) {
+	switch {
+	case v == nil:
+		return def, nil
+	case !v.IsString:
+		return time.Duration(v.Int) * time.Second, nil
+	}
+	return time.ParseDuration(v.Str)
+}

@@ -1,0 +1,153 @@
+package upstream
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// HealthConfig is an active health check (Traefik's healthCheck).
+type HealthConfig struct {
+	Scheme            string // default: the endpoint's
+	Path              string
+	Method            string // default GET
+	Hostname          string // Host header; default the endpoint address
+	Port              int    // default the endpoint's
+	Status            int    // expected; 0: any 2xx or 3xx
+	Interval          time.Duration
+	UnhealthyInterval time.Duration // default Interval
+	Timeout           time.Duration
+	FollowRedirects   bool
+	Headers           map[string]string
+}
+
+// key identifies a check of an endpoint: same key, same state.
+func (c HealthConfig) key(e *Endpoint) string {
+	var hs []string
+	for k, v := range c.Headers {
+		hs = append(hs, k+"="+v)
+	}
+	sort.Strings(hs)
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%d|%d|%v|%v|%v|%t|%s", e.Key, c.Scheme, c.Path, c.Method, c.Hostname, c.Port,
+		c.Status, c.Interval, c.UnhealthyInterval, c.Timeout, c.FollowRedirects, strings.Join(hs, ","))
+}
+
+// Health is the state of one endpoint under one check. It lives in the
+// Registry, not in a routing table, so a table swap that keeps the same
+// check keeps the state (Traefik restarts every server as up).
+type Health struct {
+	cfg    HealthConfig
+	e      *Endpoint
+	url    string
+	down   atomic.Bool
+	cancel context.CancelFunc
+	used   bool // guarded by Registry.mu
+	log    *slog.Logger
+}
+
+// Down reports whether the last probe failed. nil is always up.
+func (h *Health) Down() bool { return h != nil && h.down.Load() }
+
+// Health returns the running check of e with cfg, starting it if new.
+func (r *Registry) Health(e *Endpoint, cfg HealthConfig, log *slog.Logger) *Health {
+	k := cfg.key(e)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h := r.health[k]; h != nil {
+		h.used = true
+		return h
+	}
+	if cfg.UnhealthyInterval <= 0 {
+		cfg.UnhealthyInterval = cfg.Interval
+	}
+	h := &Health{cfg: cfg, e: e, used: true, log: log}
+	h.url = h.target()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	r.health[k] = h
+	go h.run(ctx)
+	return h
+}
+
+func (h *Health) target() string {
+	scheme := h.cfg.Scheme
+	if scheme == "" {
+		scheme = h.e.Scheme
+	}
+	addr := h.e.Addr
+	if h.cfg.Port > 0 {
+		host, _, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort(host, strconv.Itoa(h.cfg.Port))
+	}
+	path := h.cfg.Path
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	return scheme + "://" + addr + path
+}
+
+func (h *Health) run(ctx context.Context) {
+	client := &http.Client{Timeout: h.cfg.Timeout, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}, DisableKeepAlives: true,
+	}}
+	if !h.cfg.FollowRedirects {
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	for {
+		err := h.probe(ctx, client)
+		if was := h.down.Swap(err != nil); was != (err != nil) {
+			if err != nil {
+				h.log.Warn("health check failed; server out of rotation", "server", h.e.Key, "check", h.url, "error", err)
+			} else {
+				h.log.Info("health check passed; server back in rotation", "server", h.e.Key, "check", h.url)
+			}
+		}
+		wait := h.cfg.Interval
+		if err != nil {
+			wait = h.cfg.UnhealthyInterval
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (h *Health) probe(ctx context.Context, client *http.Client) error {
+	method := h.cfg.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, h.url, nil)
+	if err != nil {
+		return err
+	}
+	if h.cfg.Hostname != "" {
+		req.Host = h.cfg.Hostname
+	}
+	for k, v := range h.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 400
+	if h.cfg.Status != 0 {
+		ok = resp.StatusCode == h.cfg.Status
+	}
+	if !ok {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
