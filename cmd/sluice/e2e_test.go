@@ -118,6 +118,11 @@ func runSluice(t *testing.T, addr string, wait time.Duration, extra ...string) *
 	t.Helper()
 	args := append([]string{"--entryPoints.web.address=" + addr, "--log.level=debug"}, extra...)
 	cmd := exec.Command(binary(t), args...)
+	for _, e := range os.Environ() { // the tests say which cluster, never the environment
+		if !strings.HasPrefix(e, "KUBECONFIG=") && !strings.HasPrefix(e, "KUBERNETES_SERVICE_") {
+			cmd.Env = append(cmd.Env, e)
+		}
+	}
 	p := &sluiceProc{cmd: cmd, addr: addr, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

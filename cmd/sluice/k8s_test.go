@@ -281,8 +281,9 @@ func TestK8sDeployManifestsValidate(t *testing.T) {
 }
 
 // TestK8sTraefikClusterRoleSuffices runs the binary as a ServiceAccount
-// bound to deploy/rbac.yaml (exactly Traefik's chart ClusterRole): it
-// syncs, serves, and leaves Events off since the role cannot create them.
+// bound to deploy/rbac.yaml (exactly Traefik's chart ClusterRole),
+// connecting with endpoint/token/certAuthFilePath: it syncs, serves, and
+// leaves Events off since the role cannot create them.
 func TestK8sTraefikClusterRoleSuffices(t *testing.T) {
 	kc, c := k8s(t)
 	ctx := context.Background()
@@ -294,14 +295,10 @@ func TestK8sTraefikClusterRoleSuffices(t *testing.T) {
 	must(t, err)
 	tok, err := cs.CoreV1().ServiceAccounts("sluice").CreateToken(ctx, "sluice", &authv1.TokenRequest{}, metav1.CreateOptions{})
 	must(t, err)
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	write(t, kubeconfig, fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: %q, certificate-authority: %q}}]
-users: [{name: sluice, user: {token: %q}}]
-contexts: [{name: c, context: {cluster: c, user: sluice}}]
-current-context: c
-`, kc.APIServer(), kc.Config.TLSClientConfig.CAFile, tok.Status.Token))
+	// Outside a cluster and without a kubeconfig: endpoint, a token file
+	// and the CA file, as Traefik's options give them.
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	write(t, tokenFile, tok.Status.Token+"\n")
 
 	ns := randName("rbac-")
 	h := testHost(t, "gamma")
@@ -309,7 +306,8 @@ current-context: c
 	must(t, c.Apply(ctx, service(ns, "gamma", h.Addr(0)), false))
 	must(t, c.Apply(ctx, ingressRoute(ns, "g", "Host(`g.example`)", "gamma"), false))
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := runSluice(t, addr, 60*time.Second, "--providers.kubernetesCRD", "--kubeconfig="+kubeconfig)
+	p := runSluice(t, addr, 60*time.Second, "--providers.kubernetesCRD", "--providers.kubernetesCRD.endpoint="+kc.APIServer(),
+		"--providers.kubernetesCRD.token="+tokenFile, "--providers.kubernetesCRD.certAuthFilePath="+kc.Config.TLSClientConfig.CAFile)
 	eventually(t, addr, "g.example", "/", 200, "gamma /")
 	waitLog(t, p, time.Second, "Events for diagnostics are off")
 	if strings.Contains(p.log(), "forbidden") {
