@@ -214,9 +214,16 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 func (s *stream[C]) SupportsBodyWriteTo() bool { return s.mode == modeFixed }
 
 // WriteTo copies the rest of the body to w with a large pooled buffer.
+//
+// Whenever the upstream has nothing more buffered (the next read would wait
+// on the network), what was written is flushed to the client: data never
+// waits in Sluice while the upstream pauses, which is at least as prompt as
+// any responseForwarding.flushInterval, without a flush per write while
+// the upstream keeps sending.
 func (s *stream[C]) WriteTo(w io.Writer) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
+	flusher, _ := w.(interface{ Flush() error })
 	var n int64
 	for {
 		m, err := s.Read(*bp)
@@ -225,6 +232,11 @@ func (s *stream[C]) WriteTo(w io.Writer) (int64, error) {
 				return n, werr
 			}
 			n += int64(m)
+			if flusher != nil && err == nil && s.br.Buffered() == 0 {
+				if ferr := flusher.Flush(); ferr != nil {
+					return n, ferr
+				}
+			}
 		}
 		if err == io.EOF {
 			return n, nil
