@@ -120,7 +120,8 @@ func TestProxySemantics(t *testing.T) {
 	f("GET /x HTTP/1.1\r\nHost: a.example\r\nConnection: keep-alive, Foo\r\nFoo: bar\r\nTe: trailers, deflate\r\n\r\n", 200, "foo= te=trailers")
 	f("GET http://a.example/abs HTTP/1.1\r\nHost: other\r\n\r\n", 200, "uri=/abs host=a.example xff=[127.0.0.1] xri=127.0.0.1 xfh=a.example")
 	f("GET / HTTP/1.1\r\nHost: none\r\n\r\n", 503, "no available server")
-	f("GET / HTTP/1.1\r\nHost: fenced\r\n\r\n", 503, "no available server")
+	// Only terminating-but-serving servers left: served rather than 503 (issue 5; Traefik answers 503).
+	f("GET / HTTP/1.1\r\nHost: fenced\r\n\r\n", 200, "host=fenced")
 	f("GET / HTTP/1.1\r\nHost: dead\r\n\r\n", 502, "Bad Gateway")
 	f("GET /a%zz HTTP/1.1\r\nHost: a.example\r\n\r\n", 400, "")
 	f("GET / HTTP/1.1\r\n\r\n", 400, "")

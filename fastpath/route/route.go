@@ -45,17 +45,30 @@ type Service struct {
 type ServerSet struct {
 	Servers []Server
 	wrr     *balance.WRR
-	checked bool // some server has a health check
+	checked bool         // some server has a health check
+	fenced  *balance.WRR // over the terminating-but-serving servers, used when no other is up
 }
 
 // next returns the balancer's next server that is up, or -1.
+// When every other server is gone or down, a terminating-but-serving one
+// is better than a 503 (Traefik answers 503 there; users.md).
 func (set *ServerSet) next() int {
-	i := set.wrr.Next()
+	if i := set.up(set.wrr); i >= 0 {
+		return i
+	}
+	if set.fenced != nil {
+		return set.up(set.fenced)
+	}
+	return -1
+}
+
+func (set *ServerSet) up(b *balance.WRR) int {
+	i := b.Next()
 	if !set.checked || i < 0 || !set.Servers[i].Health.Down() {
 		return i
 	}
-	for range set.wrr.Len() {
-		if i = set.wrr.Next(); !set.Servers[i].Health.Down() {
+	for range b.Len() {
+		if i = b.Next(); !set.Servers[i].Health.Down() {
 			return i
 		}
 	}
@@ -81,17 +94,23 @@ func NewService(name string, passHost bool, servers []Server) *Service {
 
 // SetServers publishes a new server set; requests in flight keep the old one.
 func (s *Service) SetServers(servers []Server) {
-	w := make([]int, len(servers))
-	checked := false
+	w, fw := make([]int, len(servers)), make([]int, len(servers))
+	checked, anyFenced := false, false
 	for i := range servers {
 		sv := &servers[i]
 		if !sv.Fenced {
 			w[i] = 1
+		} else {
+			fw[i], anyFenced = 1, true
 		}
 		sv.cookie, sv.legacy = stickyValue(sv.URL), legacyValue(sv.URL)
 		checked = checked || sv.Health != nil
 	}
-	s.servers.Store(&ServerSet{Servers: servers, wrr: balance.New(w), checked: checked})
+	set := &ServerSet{Servers: servers, wrr: balance.New(w), checked: checked}
+	if anyFenced {
+		set.fenced = balance.New(fw)
+	}
+	s.servers.Store(set)
 }
 
 // Servers returns the current server set.

@@ -36,3 +36,31 @@ func TestPickSticky(t *testing.T) {
 		}
 	}
 }
+
+// TestFencedServersAreALastResort: terminating-but-serving servers take
+// no new requests while another server is up, and take them rather than
+// answer 503 when none is.
+func TestFencedServersAreALastResort(t *testing.T) {
+	s := NewService("s", true, []Server{{URL: "http://a:1"}, {URL: "http://t:1", Fenced: true}})
+	for i := 0; i < 10; i++ {
+		if sv := s.Pick(); sv.URL != "http://a:1" {
+			t.Fatalf("picked %s while a:1 is up", sv.URL)
+		}
+	}
+	s.SetServers([]Server{{URL: "http://t:1", Fenced: true}, {URL: "http://u:1", Fenced: true}})
+	seen := map[string]bool{}
+	for i := 0; i < 4; i++ {
+		sv := s.Pick()
+		if sv == nil {
+			t.Fatal("503 with terminating servers still serving")
+		}
+		seen[sv.URL] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("fenced servers not balanced: %v", seen)
+	}
+	s.SetServers(nil)
+	if s.Pick() != nil {
+		t.Error("a server from nothing")
+	}
+}
