@@ -18,16 +18,17 @@ const MaxPriority = math.MaxInt64 - 1000
 
 // Options are the provider options that change the compiled table.
 type Options struct {
-	EntryPoints               []string // entry point names, in serving order
-	DefaultEntryPoints        []string // asDefault ones; routes without entryPoints attach to these, or to all if none
-	AllowCrossNamespace       bool
-	AllowExternalNameServices bool
-	AllowEmptyServices        bool
-	NativeLBByDefault         bool
-	IngressClass              string
-	Namespaces                []string           // watched namespaces (all if empty); services elsewhere are errors
-	Upstreams                 *upstream.Registry // endpoints by address; a fresh one if nil
-	Logger                    *slog.Logger       // for health-check transitions; slog.Default() if nil
+	EntryPoints                  []string // entry point names, in serving order
+	DefaultEntryPoints           []string // asDefault ones; routes without entryPoints attach to these, or to all if none
+	AllowCrossNamespace          bool
+	AllowExternalNameServices    bool
+	AllowEmptyServices           bool
+	NativeLBByDefault            bool
+	DisableClusterScopeResources bool // no Node lookups: nodePortLB fails
+	IngressClass                 string
+	Namespaces                   []string           // watched namespaces (all if empty); services elsewhere are errors
+	Upstreams                    *upstream.Registry // endpoints by address; a fresh one if nil
+	Logger                       *slog.Logger       // for health-check transitions; slog.Default() if nil
 }
 
 func (o Options) logger() *slog.Logger {

@@ -26,6 +26,7 @@ type dep struct {
 	svc    *model.Service
 	slices []*model.EndpointSlice
 	ts     *model.Object // for a TraefikService key ("ts:" prefix)
+	nodes  []*model.Node // for the "nodes" key
 }
 
 // note records the Service key's current objects as a dependency.
@@ -38,19 +39,43 @@ func (c *compiler) noteTS(key string) {
 	c.deps = append(c.deps, dep{key: "ts:" + key, ts: c.traefikServices[key]})
 }
 
+// noteNodes records the Node set as a dependency (nodePortLB).
+func (c *compiler) noteNodes() {
+	c.deps = append(c.deps, dep{key: "nodes", nodes: c.snap.Nodes})
+}
+
 func (d dep) current(c *compiler) bool {
+	if d.key == "nodes" {
+		return sameSet(d.nodes, c.snap.Nodes)
+	}
 	if k, ok := strings.CutPrefix(d.key, "ts:"); ok {
 		return c.traefikServices[k] == d.ts
 	}
 	if c.services[d.key] != d.svc {
 		return false
 	}
-	now := c.slices[d.key]
-	if len(now) != len(d.slices) {
+	return sameSet(d.slices, c.slices[d.key])
+}
+
+// sameSet: the same objects, in any order.
+func sameSet[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
 		return false
 	}
-	for _, s := range d.slices {
-		if !slices.Contains(now, s) {
+	if len(a) <= 32 {
+		for _, x := range a {
+			if !slices.Contains(b, x) {
+				return false
+			}
+		}
+		return true
+	}
+	in := make(map[T]bool, len(b))
+	for _, x := range b {
+		in[x] = true
+	}
+	for _, x := range a {
+		if !in[x] {
 			return false
 		}
 	}

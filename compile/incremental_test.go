@@ -96,6 +96,12 @@ func TestIncrementalEqualsFresh(t *testing.T) {
 				check("back to the base", &s2)
 				check("emptied traefikservice", &s6)
 			}
+			if len(snap.Nodes) > 1 {
+				s7 := s2
+				s7.Nodes = s2.Nodes[1:]
+				check("back to the base", &s2)
+				check("node removed", &s7)
+			}
 			if len(snap.Services) > 0 {
 				s5 := s2
 				s5.Services = s2.Services[1:]

@@ -153,9 +153,6 @@ func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svc
 	if len(spec.Middlewares) > 0 {
 		return &svcErr{f + ".middlewares", "middlewares are not yet supported by Sluice; the route is disabled rather than served without them"}
 	}
-	if spec.NodePortLB {
-		return &svcErr{f + ".nodePortLB", "nodePortLB is not yet supported by Sluice"}
-	}
 	for _, o := range []struct {
 		set   bool
 		field string
@@ -220,6 +217,9 @@ func (c *compiler) servers(svc *model.Service, f string, spec *model.LoadBalance
 			return nil, &svcErr{f + ".nativeLB", "no clusterIP found for service: " + ref}
 		}
 		return []route.Server{c.server(scheme, ip, int64(sp.Port))}, nil
+	}
+	if spec.NodePortLB && svc.Spec.Type == "NodePort" {
+		return c.nodePortServers(f, ref, sp, scheme)
 	}
 	servers := c.endpointServers(svc, sp, scheme)
 	if len(servers) == 0 && !c.opts.AllowEmptyServices {
@@ -335,4 +335,29 @@ func (c *compiler) sticky(obj, f, service string, s *model.Sticky) *route.Sticky
 		c.warn(obj, f+".sticky.cookie.sameSite", "unknown sameSite %q (want none, lax or strict); not set", ck.SameSite)
 	}
 	return out
+}
+
+// nodePortServers: one server per Node InternalIP at the Service port's
+// nodePort (crd.md 5.4).
+func (c *compiler) nodePortServers(f, ref string, sp *model.ServicePort, scheme string) ([]route.Server, *svcErr) {
+	if c.opts.DisableClusterScopeResources {
+		return nil, &svcErr{f + ".nodePortLB", "nodes lookup is disabled (disableClusterScopeResources)"}
+	}
+	if sp.NodePort == 0 {
+		return nil, &svcErr{f + ".nodePortLB", "service port has no nodePort: " + ref}
+	}
+	c.noteNodes()
+	var out []route.Server
+	for _, n := range c.snap.Nodes {
+		for _, a := range n.Status.Addresses {
+			if a.Type == "InternalIP" {
+				out = append(out, c.server(scheme, a.Address, int64(sp.NodePort)))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, &svcErr{f + ".nodePortLB", "no nodes with an InternalIP found"}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].URL < out[j].URL })
+	return out, nil
 }

@@ -122,7 +122,9 @@ func strictUnmarshal(js []byte, v any) error {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(js, &m); err == nil {
 		delete(m, "apiVersion")
-		delete(m, "status")
+		if _, isNode := v.(*model.Node); !isNode {
+			delete(m, "status") // a Node's addresses are in its status
+		}
 		if raw, ok := m["metadata"]; ok {
 			// Metadata is the API server's: only what Sluice reads is kept,
 			// the rest (uid, managedFields, ...) is no user error.

@@ -10,6 +10,8 @@ func newObject(group, kind string, origin model.Origin) any {
 		return &model.IngressRoute{Origin: origin}
 	case group == "v1" && kind == "Service":
 		return &model.Service{Origin: origin}
+	case group == "v1" && kind == "Node":
+		return &model.Node{}
 	case group == "discovery.k8s.io" && kind == "EndpointSlice":
 		return &model.EndpointSlice{Origin: origin}
 	case group == "traefik.io" && keptKinds[kind]:
@@ -29,6 +31,8 @@ func setNamespace(obj any, ns string) {
 		o.Meta.Namespace = ns
 	case *model.Object:
 		o.Meta.Namespace = ns
+	case *model.Node:
+		o.Meta.Namespace = "" // cluster-scoped
 	}
 }
 

@@ -70,6 +70,7 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 	}
 	if cfg.Kube {
 		o.Namespaces = cfg.KubeOpts.Namespaces
+		o.DisableClusterScopeResources = cfg.KubeOpts.DisableClusterScopeResources
 	}
 	var rest []string
 	for _, ep := range cfg.EntryPoints {

@@ -156,9 +156,19 @@ type Secret struct {
 
 // Node is a core/v1 Node, read for nodePortLB.
 type Node struct {
-	Meta          Meta          `json:"metadata"`
-	Addresses     []NodeAddress `json:"addresses,omitempty"`
-	Unschedulable bool          `json:"unschedulable,omitempty"`
+	Meta   Meta       `json:"metadata"`
+	Spec   NodeSpec   `json:"spec,omitempty"`
+	Status NodeStatus `json:"status,omitempty"`
+}
+
+// NodeSpec is the part of a Node's spec Sluice reads.
+type NodeSpec struct {
+	Unschedulable bool `json:"unschedulable,omitempty"`
+}
+
+// NodeStatus is the part of a Node's status Sluice reads.
+type NodeStatus struct {
+	Addresses []NodeAddress `json:"addresses,omitempty"`
 }
 
 // NodeAddress is one address of a Node (InternalIP, ExternalIP, ...).

@@ -146,9 +146,9 @@ func secret(s *corev1.Secret) *model.Secret {
 }
 
 func node(n *corev1.Node) *model.Node {
-	out := &model.Node{Meta: meta(&n.ObjectMeta), Unschedulable: n.Spec.Unschedulable}
+	out := &model.Node{Meta: meta(&n.ObjectMeta), Spec: model.NodeSpec{Unschedulable: n.Spec.Unschedulable}}
 	for _, a := range n.Status.Addresses {
-		out.Addresses = append(out.Addresses, model.NodeAddress{Type: string(a.Type), Address: a.Address})
+		out.Status.Addresses = append(out.Status.Addresses, model.NodeAddress{Type: string(a.Type), Address: a.Address})
 	}
 	return out
 }
