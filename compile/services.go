@@ -14,8 +14,8 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
-// strategies Traefik v3.7 accepts; only wrr is served so far.
-var strategies = map[string]bool{"": true, "wrr": true, "RoundRobin": true, "p2c": false, "hrw": false, "leasttime": false}
+// strategies Traefik v3.7 accepts, and whether Sluice serves them.
+var strategies = map[string]bool{"": true, "wrr": true, "RoundRobin": true, "p2c": true, "hrw": true, "leasttime": false}
 
 // svcErr is a reason a route's service cannot be built: the route is dropped.
 type svcErr struct{ field, msg string }
@@ -105,6 +105,12 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
 	rs := route.NewService(name, pass, servers)
 	rs.Sticky = c.sticky(obj, f, name, spec.Sticky)
+	switch spec.Strategy {
+	case "p2c":
+		rs.Strategy = route.P2C
+	case "hrw":
+		rs.Strategy = route.HRW
+	}
 	if b := c.bound; b != nil {
 		b.svc, b.empty = rs, len(servers) == 0
 		k := ns + "/" + spec.Name

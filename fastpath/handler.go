@@ -105,16 +105,22 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 		return
 	}
 	ch := &st.choice
-	r.Choose(&ctx.Request.Header, ch)
+	r.Choose(st.req.ClientIP, &ctx.Request.Header, ch)
 	svc, srv := ch.Service, ch.Server
 	if srv == nil {
 		respond(ctx, fasthttp.StatusServiceUnavailable, bodyNoServer)
 		return
 	}
+	if svc.Strategy == route.P2C {
+		srv.Begin()
+	}
 	if len(st.upgrade) > 0 {
 		h.upgrade(ctx, st, svc, srv)
 	} else {
 		h.forward(ctx, st, svc, srv)
+	}
+	if svc.Strategy == route.P2C {
+		srv.End()
 	}
 	for _, c := range ch.Set[:ch.NSet] {
 		setStickyCookie(&ctx.Response, c.Sticky, c.Value)

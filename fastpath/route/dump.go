@@ -50,6 +50,9 @@ func describeTargets(b *strings.Builder, targets []Target, indent string) {
 			continue
 		}
 		fmt.Fprintf(b, " passHostHeader=%t", tg.Service.PassHostHeader)
+		if tg.Service.Strategy != WRR {
+			fmt.Fprintf(b, " strategy=%s", tg.Service.Strategy)
+		}
 		if st := tg.Service.Sticky; st != nil {
 			fmt.Fprintf(b, " sticky=%s(path=%s domain=%s secure=%t httpOnly=%t sameSite=%s maxAge=%d)",
 				st.Name, st.Path, st.Domain, st.Secure, st.HTTPOnly, st.SameSite, st.MaxAge)

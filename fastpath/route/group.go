@@ -1,6 +1,10 @@
 package route
 
-import "github.com/sluiceproxy/sluice/fastpath/balance"
+import (
+	"net/netip"
+
+	"github.com/sluiceproxy/sluice/fastpath/balance"
+)
 
 // Group is a weighted TraefikService: a weighted round robin over
 // children, each a Service or another Group, optionally with its own
@@ -42,6 +46,7 @@ type Choice struct {
 	Server  *Server
 	Set     [MaxStickyLevels]CookieSet
 	NSet    int
+	client  netip.Addr
 }
 
 // CookieSet is one sticky cookie to set.
@@ -60,8 +65,8 @@ func (ch *Choice) set(s *Sticky, v string) {
 // Choose picks for a request: a target of the route by weight, down any
 // groups (honouring their sticky cookies), then a server of the leaf
 // service (honouring its sticky cookie). cookies may be nil.
-func (r *Route) Choose(cookies Cookies, ch *Choice) {
-	*ch = Choice{}
+func (r *Route) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
+	*ch = Choice{client: client}
 	if len(r.Targets) == 0 {
 		return
 	}
@@ -91,7 +96,7 @@ func (t *Target) choose(cookies Cookies, ch *Choice, depth int) {
 	s := t.Service
 	ch.Service = s
 	if s.Sticky == nil || cookies == nil {
-		ch.Server = s.Pick()
+		ch.Server = s.PickFor(ch.client)
 		return
 	}
 	srv, fresh := s.PickSticky(cookies.Cookie(s.Sticky.Name))

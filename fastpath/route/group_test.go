@@ -1,6 +1,9 @@
 package route
 
-import "testing"
+import (
+	"net/netip"
+	"testing"
+)
 
 type cookieJar map[string]string
 
@@ -31,24 +34,24 @@ func TestGroupChoose(t *testing.T) {
 	counts := map[string]int{}
 	var ch Choice
 	for i := 0; i < 400; i++ {
-		r.Choose(nil, &ch)
+		r.Choose(netip.Addr{}, nil, &ch)
 		counts[ch.Server.URL]++
 	}
 	if counts["http://a:1"] != 300 || counts["http://b:1"] != 100 || counts["http://z:1"] != 0 {
 		t.Fatalf("split %v, want 300/100/0", counts)
 	}
-	r.Choose(cookieJar{}, &ch)
+	r.Choose(netip.Addr{}, cookieJar{}, &ch)
 	if ch.NSet != 1 || ch.Set[0].Sticky.Name != "grp" {
 		t.Fatalf("no group cookie set: %+v", ch)
 	}
 	pinned, value := ch.Server.URL, ch.Set[0].Value
 	for i := 0; i < 20; i++ {
-		r.Choose(cookieJar{"grp": value}, &ch)
+		r.Choose(netip.Addr{}, cookieJar{"grp": value}, &ch)
 		if ch.Server.URL != pinned || ch.NSet != 0 {
 			t.Fatalf("with the cookie: %s (set %d), want %s and no new cookie", ch.Server.URL, ch.NSet, pinned)
 		}
 	}
-	r.Choose(cookieJar{"grp": stickyValue("ns-z-80")}, &ch) // names the weight-0 child
+	r.Choose(netip.Addr{}, cookieJar{"grp": stickyValue("ns-z-80")}, &ch) // names the weight-0 child
 	if ch.Server.URL == "http://z:1" || ch.NSet != 1 {
 		t.Fatalf("a cookie naming an excluded child was honoured: %+v", ch)
 	}

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/sluiceproxy/sluice/fastpath/balance"
@@ -37,7 +38,8 @@ type Target struct {
 type Service struct {
 	Name           string
 	PassHostHeader bool
-	Sticky         *Sticky // nil: not sticky
+	Sticky         *Sticky  // nil: not sticky
+	Strategy       Strategy // set before the table is published
 	servers        atomic.Pointer[ServerSet]
 }
 
@@ -83,6 +85,7 @@ type Server struct {
 	Health   *upstream.Health // active health check; nil: always up
 	cookie   string           // sticky cookie value naming this server (set by SetServers)
 	legacy   string           // its FNV-64 form, still accepted
+	load     *atomic.Int64    // requests in flight (p2c), set by SetServers
 }
 
 // NewService returns a service with the given servers.
@@ -104,6 +107,7 @@ func (s *Service) SetServers(servers []Server) {
 			fw[i], anyFenced = 1, true
 		}
 		sv.cookie, sv.legacy = stickyValue(sv.URL), legacyValue(sv.URL)
+		sv.load = new(atomic.Int64)
 		checked = checked || sv.Health != nil
 	}
 	set := &ServerSet{Servers: servers, wrr: balance.New(w), checked: checked}
@@ -117,9 +121,21 @@ func (s *Service) SetServers(servers []Server) {
 func (s *Service) Servers() *ServerSet { return s.servers.Load() }
 
 // Pick returns the next server, or nil when none is available (503).
-func (s *Service) Pick() *Server {
+func (s *Service) Pick() *Server { return s.PickFor(netip.Addr{}) }
+
+// PickFor is Pick for a client (the hrw strategy hashes its IP).
+func (s *Service) PickFor(client netip.Addr) *Server {
 	set := s.servers.Load()
-	i := set.next()
+	i := -1
+	switch s.Strategy {
+	case P2C:
+		i = set.p2c()
+	case HRW:
+		i = set.hrw(client)
+	}
+	if i < 0 {
+		i = set.next() // wrr, or the fenced fallback
+	}
 	if i < 0 {
 		return nil
 	}
@@ -130,7 +146,7 @@ func (s *Service) Pick() *Server {
 // It returns a nil server when nothing is available (503).
 func (r *Route) Pick() (*Service, *Server) {
 	var ch Choice
-	r.Choose(nil, &ch)
+	r.Choose(netip.Addr{}, nil, &ch)
 	return ch.Service, ch.Server
 }
 

@@ -1,0 +1,79 @@
+package route
+
+import (
+	"math"
+	"math/rand/v2"
+	"net/netip"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Strategy is a service's load-balancing strategy (Traefik v3.7 names).
+type Strategy uint8
+
+// Strategies served.
+const (
+	WRR Strategy = iota // weighted round robin (wrr, RoundRobin; the default)
+	P2C                 // power of two choices: the less busy of two random servers
+	HRW                 // highest random weight: rendezvous hashing on the client IP
+)
+
+func (s Strategy) String() string { return [...]string{"wrr", "p2c", "hrw"}[s] }
+
+// Begin and End bracket a request to the server for P2C.
+func (sv *Server) Begin() { sv.load.Add(1) }
+
+// End ends what Begin began.
+func (sv *Server) End() { sv.load.Add(-1) }
+
+// p2c picks two distinct eligible servers at random and returns the one
+// with fewer requests in flight.
+func (set *ServerSet) p2c() int {
+	n := len(set.Servers)
+	a, b := -1, -1
+	for tries := 0; tries < 2*n+2 && b < 0; tries++ {
+		i := rand.IntN(n)
+		if !set.eligible(i) || i == a {
+			continue
+		}
+		if a < 0 {
+			a = i
+		} else {
+			b = i
+		}
+	}
+	if b < 0 {
+		return a
+	}
+	if set.Servers[b].load.Load() < set.Servers[a].load.Load() {
+		return b
+	}
+	return a
+}
+
+// hrw returns the eligible server with the highest weighted rendezvous
+// score for the client IP, so a client keeps its server while the set is
+// unchanged and only the clients of a removed server move.
+func (set *ServerSet) hrw(ip netip.Addr) int {
+	best, bestScore := -1, math.Inf(-1)
+	var key [32]byte
+	ip16 := ip.As16()
+	copy(key[:16], ip16[:])
+	for i := range set.Servers {
+		if !set.eligible(i) {
+			continue
+		}
+		copy(key[16:], set.Servers[i].cookie)                      // 16 hex digits naming the server
+		u := (float64(xxhash.Sum64(key[:])>>11) + 0.5) / (1 << 53) // uniform in (0,1)
+		if score := -1 / math.Log(u); score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	return best
+}
+
+// eligible: not fenced and not down.
+func (set *ServerSet) eligible(i int) bool {
+	sv := &set.Servers[i]
+	return !sv.Fenced && !sv.Health.Down()
+}

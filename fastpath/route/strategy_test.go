@@ -1,0 +1,58 @@
+package route
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestHRWKeepsClientsAndMovesFew(t *testing.T) {
+	servers := []Server{{URL: "http://a:1"}, {URL: "http://b:1"}, {URL: "http://c:1"}}
+	s := NewService("s", true, servers)
+	s.Strategy = HRW
+	before := map[netip.Addr]string{}
+	count := map[string]int{}
+	for i := 0; i < 300; i++ {
+		ip := netip.AddrFrom4([4]byte{10, 0, byte(i / 256), byte(i)})
+		u := s.PickFor(ip).URL
+		if again := s.PickFor(ip).URL; again != u {
+			t.Fatalf("client %v moved from %s to %s with no change", ip, u, again)
+		}
+		before[ip] = u
+		count[u]++
+	}
+	for u, n := range count {
+		if n < 60 {
+			t.Errorf("server %s got %d of 300 clients: %v", u, n, count)
+		}
+	}
+	s.SetServers([]Server{{URL: "http://a:1"}, {URL: "http://b:1"}}) // c leaves
+	for ip, u := range before {
+		if now := s.PickFor(ip).URL; u != "http://c:1" && now != u {
+			t.Fatalf("client %v of %s moved to %s when only c left", ip, u, now)
+		}
+	}
+}
+
+func TestP2CAvoidsTheBusyServer(t *testing.T) {
+	s := NewService("s", true, []Server{{URL: "http://busy:1"}, {URL: "http://b:1"}, {URL: "http://c:1"}})
+	s.Strategy = P2C
+	busy := &s.Servers().Servers[0]
+	for i := 0; i < 10; i++ {
+		busy.Begin()
+	}
+	for i := 0; i < 200; i++ {
+		if sv := s.Pick(); sv == busy {
+			t.Fatal("p2c picked the server with 10 requests in flight over idle ones")
+		}
+	}
+	for i := 0; i < 10; i++ {
+		busy.End()
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 200; i++ {
+		seen[s.Pick().URL] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("idle servers not all used: %v", seen)
+	}
+}
