@@ -5,15 +5,17 @@ import (
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
 // binding ties a compiled route service to the Service port its servers
 // came from, so an EndpointSlice change can rebuild just its server set.
 type binding struct {
-	svc    *route.Service
-	port   model.ServicePort
-	scheme string
-	empty  bool // no servers when compiled
+	svc     *route.Service
+	port    model.ServicePort
+	scheme  string
+	empty   bool                    // no servers when compiled
+	passive *upstream.PassiveConfig // passiveHealthCheck of the service, reapplied to new servers
 }
 
 // Endpoints applies EndpointSlice changes to a compiled table in place: a
@@ -52,6 +54,7 @@ func (e *Endpoints) Update(snap *model.Snapshot, keys []string) bool {
 		}
 		for _, b := range bs {
 			servers := serversOf(byKey[k], &b.port, b.scheme, e.opts.Upstreams)
+			withPassive(servers, b.passive, e.opts)
 			if !e.opts.AllowEmptyServices && (len(servers) == 0) != b.empty {
 				return false
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -61,4 +62,32 @@ func duration(v *model.IntOrString, def time.Duration) (time.Duration, error) {
 		return time.Duration(v.Int) * time.Second, nil
 	}
 	return time.ParseDuration(v.Str)
+}
+
+// passiveConfig reads passiveHealthCheck (Traefik v3.6+): failureWindow
+// default 10s, maxFailedAttempts default 1.
+func passiveConfig(f string, pc *model.PassiveHealthCheck) (upstream.PassiveConfig, *svcErr) {
+	out := upstream.PassiveConfig{MaxFailedAttempts: 1}
+	w, err := duration(pc.FailureWindow, 10*time.Second)
+	if err != nil || w <= 0 {
+		return out, &svcErr{f + ".failureWindow", fmt.Sprintf("invalid duration %q", pc.FailureWindow.String())}
+	}
+	out.FailureWindow = w
+	if pc.MaxFailedAttempts != nil {
+		if *pc.MaxFailedAttempts < 1 {
+			return out, &svcErr{f + ".maxFailedAttempts", "must be at least 1"}
+		}
+		out.MaxFailedAttempts = *pc.MaxFailedAttempts
+	}
+	return out, nil
+}
+
+// withPassive gives each server its passive failure counter.
+func withPassive(servers []route.Server, cfg *upstream.PassiveConfig, o Options) {
+	if cfg == nil {
+		return
+	}
+	for i := range servers {
+		servers[i].Passive = o.Upstreams.Passive(servers[i].Endpoint, *cfg, o.logger())
+	}
 }

@@ -152,6 +152,7 @@ func keepTargets(targets []route.Target, reg *upstream.Registry) {
 		for _, s := range tg.Service.Servers().Servers {
 			reg.Keep(s.Endpoint)
 			reg.KeepHealth(s.Health)
+			reg.KeepPassive(s.Passive)
 		}
 	}
 }

@@ -102,6 +102,15 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 	if err != nil {
 		return nil, err
 	}
+	var passive *upstream.PassiveConfig
+	if spec.PassiveHealthCheck != nil {
+		pc, err := passiveConfig(f+".passiveHealthCheck", spec.PassiveHealthCheck)
+		if err != nil {
+			return nil, err
+		}
+		passive = &pc
+		withPassive(servers, passive, c.opts)
+	}
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
 	rs := route.NewService(name, pass, servers)
 	rs.Sticky = c.sticky(obj, f, name, spec.Sticky)
@@ -112,7 +121,7 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 		rs.Strategy = route.HRW
 	}
 	if b := c.bound; b != nil {
-		b.svc, b.empty = rs, len(servers) == 0
+		b.svc, b.empty, b.passive = rs, len(servers) == 0, passive
 		k := ns + "/" + spec.Name
 		c.bindings[k] = append(c.bindings[k], b)
 	}
@@ -164,7 +173,6 @@ func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svc
 		field string
 	}{
 		{spec.ServersTransport != "", "serversTransport"},
-		{spec.PassiveHealthCheck != nil, "passiveHealthCheck"},
 	} {
 		if o.set {
 			c.warn(obj, f+"."+o.field, "%s is not yet supported by Sluice; served without it", o.field)

@@ -278,6 +278,7 @@ const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 // upstreamError answers 504 for a timeout, else 502.
 func (h *Handler) upstreamError(ctx *fasthttp.RequestCtx, srv *route.Server, err error) {
+	srv.Passive.Fail(time.Now())
 	if upstream.IsTimeout(err) {
 		respond(ctx, fasthttp.StatusGatewayTimeout, bodyGatewayTimeout)
 	} else {

@@ -269,3 +269,46 @@ spec:
 	eventuallyWithin(t, 3*time.Second, p.addr, "ext.example", "/x", 200, "ext /x")
 	waitLog(t, p, time.Second, "health check passed; server back in rotation")
 }
+
+// TestBinaryPassiveHealthCheck: a server that cannot be reached answers
+// 502 once, then leaves the rotation for failureWindow, so the next
+// requests all reach the live server instead of alternating with 502s.
+func TestBinaryPassiveHealthCheck(t *testing.T) {
+	port := namedBackend(t, "127.0.0.2", "live") // nothing listens on 127.0.0.3 at that port
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: pair, namespace: e2e}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: pair, namespace: e2e, labels: {kubernetes.io/service-name: pair}}
+ports: [{name: http, port: %d}]
+endpoints: [{addresses: [127.0.0.2, 127.0.0.3]}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`p.example`"+`)
+    services: [{name: pair, port: 80, passiveHealthCheck: {failureWindow: 30s, maxFailedAttempts: 1}}]
+`, port))
+	p := startSluice(t, dir) // listening means the first table is published
+	failures := 0
+	for i := 0; i < 4; i++ { // the dead server is met within two requests
+		if st, _ := get(t, p.addr, "p.example", "/"); st == 502 {
+			failures++
+		}
+	}
+	if failures != 1 {
+		t.Fatalf("%d 502s in 4 requests; want exactly 1 before the dead server leaves the rotation", failures)
+	}
+	for i := 0; i < 10; i++ {
+		if st, body := get(t, p.addr, "p.example", "/"); st != 200 {
+			t.Fatalf("request %d after the failure: %d %q", i, st, body)
+		}
+	}
+	waitLog(t, p, time.Second, "passive health check: server out of rotation")
+}

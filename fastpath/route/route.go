@@ -3,6 +3,7 @@ package route
 import (
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluiceproxy/sluice/fastpath/balance"
 	"github.com/sluiceproxy/sluice/fastpath/match"
@@ -66,26 +67,34 @@ func (set *ServerSet) next() int {
 
 func (set *ServerSet) up(b *balance.WRR) int {
 	i := b.Next()
-	if !set.checked || i < 0 || !set.Servers[i].Health.Down() {
+	if !set.checked || i < 0 {
+		return i
+	}
+	now := time.Now().UnixNano()
+	if !set.Servers[i].down(now) {
 		return i
 	}
 	for range b.Len() {
-		if i = b.Next(); !set.Servers[i].Health.Down() {
+		if i = b.Next(); !set.Servers[i].down(now) {
 			return i
 		}
 	}
 	return -1
 }
 
+// down: its active check failed, or passive checks took it out until after now.
+func (sv *Server) down(now int64) bool { return sv.Health.Down() || sv.Passive.Down(now) }
+
 // Server is one endpoint of a service.
 type Server struct {
 	URL      string // scheme://host:port, as Traefik names it
 	Endpoint *upstream.Endpoint
-	Fenced   bool             // terminating but serving: never picked for new requests
-	Health   *upstream.Health // active health check; nil: always up
-	cookie   string           // sticky cookie value naming this server (set by SetServers)
-	legacy   string           // its FNV-64 form, still accepted
-	load     *atomic.Int64    // requests in flight (p2c), set by SetServers
+	Fenced   bool              // terminating but serving: never picked for new requests
+	Health   *upstream.Health  // active health check; nil: always up
+	Passive  *upstream.Passive // passive health check; nil: none
+	cookie   string            // sticky cookie value naming this server (set by SetServers)
+	legacy   string            // its FNV-64 form, still accepted
+	load     *atomic.Int64     // requests in flight (p2c), set by SetServers
 }
 
 // NewService returns a service with the given servers.
@@ -108,7 +117,7 @@ func (s *Service) SetServers(servers []Server) {
 		}
 		sv.cookie, sv.legacy = stickyValue(sv.URL), legacyValue(sv.URL)
 		sv.load = new(atomic.Int64)
-		checked = checked || sv.Health != nil
+		checked = checked || sv.Health != nil || sv.Passive != nil
 	}
 	set := &ServerSet{Servers: servers, wrr: balance.New(w), checked: checked}
 	if anyFenced {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"hash/fnv"
 	"strconv"
+	"time"
 )
 
 // Sticky is a service's sticky-cookie configuration (crd.md 7.3).
@@ -67,7 +68,7 @@ func (s *Service) PickSticky(value []byte) (srv *Server, fresh bool) {
 	if len(value) > 0 {
 		for i := range set.Servers {
 			sv := &set.Servers[i]
-			if sv.Fenced || sv.Health.Down() {
+			if sv.Fenced || set.checked && sv.down(time.Now().UnixNano()) {
 				continue
 			}
 			if string(value) == sv.cookie || string(value) == sv.URL || string(value) == sv.legacy {

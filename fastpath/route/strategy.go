@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -75,5 +76,8 @@ func (set *ServerSet) hrw(ip netip.Addr) int {
 // eligible: not fenced and not down.
 func (set *ServerSet) eligible(i int) bool {
 	sv := &set.Servers[i]
-	return !sv.Fenced && !sv.Health.Down()
+	if sv.Fenced {
+		return false
+	}
+	return !set.checked || !sv.down(time.Now().UnixNano())
 }

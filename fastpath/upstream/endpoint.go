@@ -32,10 +32,11 @@ type Endpoint struct {
 // Registry hands out endpoints by address. The zero value is not usable;
 // call NewRegistry.
 type Registry struct {
-	mu     sync.Mutex
-	opts   Options
-	m      map[string]*Endpoint
-	health map[string]*Health
+	mu      sync.Mutex
+	opts    Options
+	m       map[string]*Endpoint
+	health  map[string]*Health
+	passive map[string]*Passive
 }
 
 // NewRegistry returns an empty registry whose endpoints use opts.
@@ -52,7 +53,7 @@ func NewRegistry(opts Options) *Registry {
 	if opts.ReadBufferSize == 0 {
 		opts.ReadBufferSize = 32 << 10
 	}
-	return &Registry{opts: opts, m: map[string]*Endpoint{}, health: map[string]*Health{}}
+	return &Registry{opts: opts, m: map[string]*Endpoint{}, health: map[string]*Health{}, passive: map[string]*Passive{}}
 }
 
 // Get returns the endpoint for scheme://addr, creating it if needed, and
@@ -164,6 +165,13 @@ func (r *Registry) Prune() {
 			continue
 		}
 		h.used = false
+	}
+	for k, p := range r.passive {
+		if !p.used {
+			delete(r.passive, k)
+			continue
+		}
+		p.used = false
 	}
 }
 
