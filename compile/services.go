@@ -154,9 +154,7 @@ func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svc
 		c.warn(obj, f+".strategy", "strategy %q is not yet supported; served with wrr", spec.Strategy)
 	}
 	switch spec.Scheme {
-	case "", "http", "https":
-	case "h2c":
-		return &svcErr{f + ".scheme", "scheme h2c is not yet supported by Sluice"}
+	case "", "http", "https", "h2c":
 	default:
 		return &svcErr{f + ".scheme", fmt.Sprintf("invalid scheme %q (want http, https or h2c)", spec.Scheme)}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http2"
 
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/route"
@@ -40,6 +41,7 @@ type Handler struct {
 	cfg   Config
 	log   *slog.Logger
 	pool  sync.Pool
+	h2    *http2.Server // h2c connections (see serveH2C)
 }
 
 // NewHandler returns a handler reading the table published in table.
@@ -47,7 +49,7 @@ func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
 	if cfg.ServerName == "" {
 		cfg.ServerName, _ = os.Hostname()
 	}
-	h := &Handler{table: table, cfg: cfg, log: cfg.Logger}
+	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, h2: &http2.Server{MaxConcurrentStreams: 250}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -87,6 +89,10 @@ func (h *Handler) recover(ctx *fasthttp.RequestCtx) {
 }
 
 func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
+	if isH2CPreface(ctx) {
+		h.serveH2C(ctx)
+		return
+	}
 	if h.cfg.Health != nil && h.cfg.Health.serveHealth(ctx) {
 		return
 	}
@@ -114,9 +120,12 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 	if svc.Strategy == route.P2C {
 		srv.Begin()
 	}
-	if len(st.upgrade) > 0 {
+	switch {
+	case len(st.upgrade) > 0:
 		h.upgrade(ctx, st, svc, srv)
-	} else {
+	case srv.Endpoint.Scheme == "h2c":
+		h.forwardNetHTTP(ctx, st, svc, srv)
+	default:
 		h.forward(ctx, st, svc, srv)
 	}
 	if svc.Strategy == route.P2C {

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -27,6 +28,8 @@ type Endpoint struct {
 	Scheme string // http or https
 	Client *fasthttp.HostClient
 	used   bool // registry bookkeeping, guarded by Registry.mu
+	rtOnce sync.Once
+	rt     http.RoundTripper // see RoundTripper
 }
 
 // Registry hands out endpoints by address. The zero value is not usable;

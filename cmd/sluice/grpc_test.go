@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+)
+
+// TestBinaryGRPC: a gRPC client through the real binary's plain entry
+// point (h2c) to a gRPC server behind a scheme: h2c service: a unary call,
+// a server-streaming call that sees a change as it happens, and a gRPC
+// error status, which travels in trailers.
+func TestBinaryGRPC(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	go gs.Serve(ln)
+	t.Cleanup(gs.Stop)
+	port := ln.Addr().(*net.TCPAddr).Port
+
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "grpc.yaml"), manifests("grpc", port, "127.0.0.2")+`---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: g, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`grpc.example`"+`)
+    services: [{name: grpc, port: 80, scheme: h2c}]
+`)
+	p := startSluice(t, dir)
+	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority("grpc.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := healthpb.NewHealthClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	res, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: "shop"})
+	if err != nil || res.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("unary Check: %v %v", res, err)
+	}
+	if _, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: "nope"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("error status through the proxy: %v, want NotFound", err)
+	}
+	stream, err := client.Watch(ctx, &healthpb.HealthCheckRequest{Service: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []healthpb.HealthCheckResponse_ServingStatus{healthpb.HealthCheckResponse_SERVING, healthpb.HealthCheckResponse_NOT_SERVING} {
+		if i == 1 {
+			hs.SetServingStatus("shop", healthpb.HealthCheckResponse_NOT_SERVING)
+		}
+		got, err := stream.Recv()
+		if err != nil || got.Status != want {
+			t.Fatalf("stream message %d: %v %v, want %v", i, got, err, want)
+		}
+	}
+}
