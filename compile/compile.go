@@ -43,6 +43,9 @@ type compiler struct {
 	opts            Options
 	services        map[string]*model.Service
 	traefikServices map[string]*model.Object
+	transports      map[string]*model.Object
+	secrets         map[string]*model.Secret
+	transport       *upstream.TransportConfig // of the service being built
 	slices          map[string][]*model.EndpointSlice
 	diags           []model.Diagnostic
 	file            string                // file of the object being compiled
@@ -101,9 +104,15 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	for _, s := range snap.Services {
 		c.services[s.Meta.Namespace+"/"+s.Meta.Name] = s
 	}
-	c.traefikServices = map[string]*model.Object{}
+	c.traefikServices, c.transports, c.secrets = map[string]*model.Object{}, map[string]*model.Object{}, map[string]*model.Secret{}
 	for _, o := range snap.TraefikServices {
 		c.traefikServices[o.Meta.Namespace+"/"+o.Meta.Name] = o
+	}
+	for _, o := range snap.ServersTransports {
+		c.transports[o.Meta.Namespace+"/"+o.Meta.Name] = o
+	}
+	for _, o := range snap.Secrets {
+		c.secrets[o.Meta.Namespace+"/"+o.Meta.Name] = o
 	}
 	for _, s := range snap.EndpointSlices {
 		k := s.Meta.Namespace + "/" + s.ServiceName()
@@ -179,7 +188,7 @@ func (c *compiler) errorf(obj, field, format string, a ...any) {
 
 // keptObjects reports the CRDs that are decoded and kept but not served yet.
 func (c *compiler) keptObjects() {
-	for _, group := range [][]*model.Object{c.snap.Middlewares, c.snap.TLSOptions, c.snap.TLSStores, c.snap.ServersTransports} {
+	for _, group := range [][]*model.Object{c.snap.Middlewares, c.snap.TLSOptions, c.snap.TLSStores} {
 		for _, o := range group {
 			c.file = o.File
 			c.warn(objName(o.Kind, o.Meta.Namespace, o.Meta.Name), "", "%s is not yet supported by Sluice; kept, not served", o.Kind)

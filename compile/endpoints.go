@@ -11,11 +11,12 @@ import (
 // binding ties a compiled route service to the Service port its servers
 // came from, so an EndpointSlice change can rebuild just its server set.
 type binding struct {
-	svc     *route.Service
-	port    model.ServicePort
-	scheme  string
-	empty   bool                    // no servers when compiled
-	passive *upstream.PassiveConfig // passiveHealthCheck of the service, reapplied to new servers
+	svc       *route.Service
+	port      model.ServicePort
+	scheme    string
+	empty     bool                      // no servers when compiled
+	passive   *upstream.PassiveConfig   // passiveHealthCheck of the service, reapplied to new servers
+	transport *upstream.TransportConfig // its serversTransport
 }
 
 // Endpoints applies EndpointSlice changes to a compiled table in place: a
@@ -53,7 +54,7 @@ func (e *Endpoints) Update(snap *model.Snapshot, keys []string) bool {
 			return false
 		}
 		for _, b := range bs {
-			servers := serversOf(byKey[k], &b.port, b.scheme, e.opts.Upstreams)
+			servers := serversOf(byKey[k], &b.port, b.scheme, e.opts.Upstreams, b.transport)
 			withPassive(servers, b.passive, e.opts)
 			if !e.opts.AllowEmptyServices && (len(servers) == 0) != b.empty {
 				return false

@@ -25,7 +25,7 @@ type dep struct {
 	key    string
 	svc    *model.Service
 	slices []*model.EndpointSlice
-	ts     *model.Object // for a TraefikService key ("ts:" prefix)
+	obj    any           // for "ts:", "st:" and "secret:" keys: the object then (nil if absent)
 	nodes  []*model.Node // for the "nodes" key
 }
 
@@ -36,7 +36,25 @@ func (c *compiler) note(key string) {
 
 // noteTS records a TraefikService key's current object as a dependency.
 func (c *compiler) noteTS(key string) {
-	c.deps = append(c.deps, dep{key: "ts:" + key, ts: c.traefikServices[key]})
+	c.deps = append(c.deps, dep{key: "ts:" + key, obj: c.traefikServices[key]})
+}
+
+// noteObj records a ServersTransport ("st:") or Secret ("secret:") read.
+func (c *compiler) noteObj(key string) {
+	c.deps = append(c.deps, dep{key: key, obj: c.lookupObj(key)})
+}
+
+// lookupObj finds a "ts:", "st:" or "secret:" key's object, as an
+// interface holding a typed nil when absent.
+func (c *compiler) lookupObj(key string) any {
+	kind, k, _ := strings.Cut(key, ":")
+	switch kind {
+	case "ts":
+		return c.traefikServices[k]
+	case "st":
+		return c.transports[k]
+	}
+	return c.secrets[k]
 }
 
 // noteNodes records the Node set as a dependency (nodePortLB).
@@ -48,8 +66,8 @@ func (d dep) current(c *compiler) bool {
 	if d.key == "nodes" {
 		return sameSet(d.nodes, c.snap.Nodes)
 	}
-	if k, ok := strings.CutPrefix(d.key, "ts:"); ok {
-		return c.traefikServices[k] == d.ts
+	if strings.Contains(d.key, ":") {
+		return c.lookupObj(d.key) == d.obj
 	}
 	if c.services[d.key] != d.svc {
 		return false

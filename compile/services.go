@@ -98,7 +98,13 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 	}
 	c.refs[ns+"/"+spec.Name] = true
 	c.bound = nil
+	tc, e := c.serversTransport(f, ns, spec.ServersTransport)
+	if e != nil {
+		return nil, e
+	}
+	c.transport = tc
 	servers, err := c.servers(svc, f, spec)
+	c.transport = nil
 	if err != nil {
 		return nil, err
 	}
@@ -165,16 +171,6 @@ func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svc
 	}
 	if len(spec.Middlewares) > 0 {
 		return &svcErr{f + ".middlewares", "middlewares are not yet supported by Sluice; the route is disabled rather than served without them"}
-	}
-	for _, o := range []struct {
-		set   bool
-		field string
-	}{
-		{spec.ServersTransport != "", "serversTransport"},
-	} {
-		if o.set {
-			c.warn(obj, f+"."+o.field, "%s is not yet supported by Sluice; served without it", o.field)
-		}
 	}
 	return nil
 }
@@ -269,12 +265,14 @@ func schemeFor(explicit string, port int64, name string) string {
 }
 
 func (c *compiler) server(scheme, host string, port int64) route.Server {
-	return newServer(c.opts.Upstreams, scheme, host, port)
+	return newServer(c.opts.Upstreams, c.transport, scheme, host, port)
 }
 
-func newServer(reg *upstream.Registry, scheme, host string, port int64) route.Server {
+// newServer's transport was validated when resolved, so GetWith cannot fail.
+func newServer(reg *upstream.Registry, tc *upstream.TransportConfig, scheme, host string, port int64) route.Server {
 	addr := net.JoinHostPort(host, strconv.FormatInt(port, 10))
-	return route.Server{URL: scheme + "://" + addr, Endpoint: reg.Get(scheme, addr)}
+	e, _ := reg.GetWith(scheme, addr, tc)
+	return route.Server{URL: scheme + "://" + addr, Endpoint: e}
 }
 
 // endpointServers reads the Service's EndpointSlices (crd.md 5.2) and
@@ -282,12 +280,13 @@ func newServer(reg *upstream.Registry, scheme, host string, port int64) route.Se
 func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, scheme string) []route.Server {
 	key := svc.Meta.Namespace + "/" + svc.Meta.Name
 	c.bound = &binding{port: *sp, scheme: scheme}
-	return serversOf(c.slices[key], sp, scheme, c.opts.Upstreams)
+	c.bound.transport = c.transport
+	return serversOf(c.slices[key], sp, scheme, c.opts.Upstreams, c.transport)
 }
 
 // serversOf: slices by creation time then name, the slice port named like
 // the Service port, serving endpoints (terminating ones fenced), each IP once.
-func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme string, reg *upstream.Registry) []route.Server {
+func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme string, reg *upstream.Registry, tc *upstream.TransportConfig) []route.Server {
 	slices = append([]*model.EndpointSlice(nil), slices...)
 	sort.Slice(slices, func(i, j int) bool {
 		a, b := slices[i].Meta, slices[j].Meta
@@ -319,7 +318,7 @@ func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme stri
 					continue
 				}
 				seen[ip] = true
-				sv := newServer(reg, scheme, ip, port)
+				sv := newServer(reg, tc, scheme, ip, port)
 				sv.Fenced = fenced
 				out = append(out, sv)
 			}

@@ -263,6 +263,9 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 	req.Header.ResetConnectionClose()
 	req.SetRequestURIBytes(st.fwd)
 	req.UseHostHeader = true
+	if srv.Endpoint.Client.IsTLS {
+		req.URI().SetSchemeBytes(schemeHTTPS) // the HostClient refuses a request whose scheme differs from its own
+	}
 	if !svc.PassHostHeader {
 		req.Header.SetHost(srv.Endpoint.Addr)
 	}
@@ -284,6 +287,8 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 }
 
 const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+var schemeHTTPS = []byte("https")
 
 // upstreamError answers 504 for a timeout, else 502.
 func (h *Handler) upstreamError(ctx *fasthttp.RequestCtx, srv *route.Server, err error) {

@@ -12,6 +12,8 @@ func newObject(group, kind string, origin model.Origin) any {
 		return &model.Service{Origin: origin}
 	case group == "v1" && kind == "Node":
 		return &model.Node{}
+	case group == "v1" && kind == "Secret":
+		return &model.Secret{Origin: origin}
 	case group == "discovery.k8s.io" && kind == "EndpointSlice":
 		return &model.EndpointSlice{Origin: origin}
 	case group == "traefik.io" && keptKinds[kind]:
@@ -26,6 +28,8 @@ func setNamespace(obj any, ns string) {
 	case *model.IngressRoute:
 		o.Meta.Namespace = ns
 	case *model.Service:
+		o.Meta.Namespace = ns
+	case *model.Secret:
 		o.Meta.Namespace = ns
 	case *model.EndpointSlice:
 		o.Meta.Namespace = ns

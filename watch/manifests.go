@@ -88,6 +88,8 @@ func merge(dst, src *model.Snapshot) {
 	dst.TLSOptions = append(dst.TLSOptions, src.TLSOptions...)
 	dst.TLSStores = append(dst.TLSStores, src.TLSStores...)
 	dst.ServersTransports = append(dst.ServersTransports, src.ServersTransports...)
+	dst.Secrets = append(dst.Secrets, src.Secrets...)
+	dst.Nodes = append(dst.Nodes, src.Nodes...)
 }
 
 func (m *Manifests) fsys() fs.FS {

@@ -149,9 +149,19 @@ type Snapshot struct {
 // Secret is a core/v1 Secret (TLS certificates, auth middlewares).
 type Secret struct {
 	Origin
-	Meta Meta              `json:"metadata"`
-	Type string            `json:"type,omitempty"`
-	Data map[string][]byte `json:"data,omitempty"`
+	Meta       Meta              `json:"metadata"`
+	Type       string            `json:"type,omitempty"`
+	Data       map[string][]byte `json:"data,omitempty"`
+	StringData map[string]string `json:"stringData,omitempty"` // manifests only; the API server folds it into data
+}
+
+// Value is the value of key in data, or else in stringData.
+func (s *Secret) Value(key string) ([]byte, bool) {
+	if v, ok := s.Data[key]; ok {
+		return v, true
+	}
+	v, ok := s.StringData[key]
+	return []byte(v), ok
 }
 
 // Node is a core/v1 Node, read for nodePortLB.
@@ -189,4 +199,33 @@ type TraefikServiceSpec struct {
 type WeightedService struct {
 	Services []LoadBalancerSpec `json:"services,omitempty"`
 	Sticky   *Sticky            `json:"sticky,omitempty"`
+}
+
+// ServersTransportSpec is a ServersTransport's spec (the HTTP one).
+type ServersTransportSpec struct {
+	ServerName          string              `json:"serverName,omitempty"`
+	InsecureSkipVerify  bool                `json:"insecureSkipVerify,omitempty"`
+	RootCAs             []RootCA            `json:"rootCAs,omitempty"`
+	RootCAsSecrets      []string            `json:"rootCAsSecrets,omitempty"` // deprecated form
+	CertificatesSecrets []string            `json:"certificatesSecrets,omitempty"`
+	MaxIdleConnsPerHost int                 `json:"maxIdleConnsPerHost,omitempty"`
+	ForwardingTimeouts  *ForwardingTimeouts `json:"forwardingTimeouts,omitempty"`
+	DisableHTTP2        bool                `json:"disableHTTP2,omitempty"`
+	PeerCertURI         string              `json:"peerCertURI,omitempty"`
+	Spiffe              map[string]any      `json:"spiffe,omitempty"`
+}
+
+// RootCA names a Secret or a ConfigMap holding a CA bundle.
+type RootCA struct {
+	Secret    string `json:"secret,omitempty"`
+	ConfigMap string `json:"configMap,omitempty"`
+}
+
+// ForwardingTimeouts are a ServersTransport's timeouts.
+type ForwardingTimeouts struct {
+	DialTimeout           *IntOrString `json:"dialTimeout,omitempty"`
+	ResponseHeaderTimeout *IntOrString `json:"responseHeaderTimeout,omitempty"`
+	IdleConnTimeout       *IntOrString `json:"idleConnTimeout,omitempty"`
+	ReadIdleTimeout       *IntOrString `json:"readIdleTimeout,omitempty"`
+	PingTimeout           *IntOrString `json:"pingTimeout,omitempty"`
 }

@@ -30,6 +30,9 @@ type Endpoint struct {
 	used   bool // registry bookkeeping, guarded by Registry.mu
 	rtOnce sync.Once
 	rt     http.RoundTripper // see RoundTripper
+
+	maxIdle int  // ServersTransport maxIdleConnsPerHost for the net/http transport
+	noHTTP2 bool // ServersTransport disableHTTP2
 }
 
 // Registry hands out endpoints by address. The zero value is not usable;
@@ -62,20 +65,41 @@ func NewRegistry(opts Options) *Registry {
 // Get returns the endpoint for scheme://addr, creating it if needed, and
 // marks it used for the next Prune.
 func (r *Registry) Get(scheme, addr string) *Endpoint {
-	key := scheme + "://" + addr
+	e, _ := r.GetWith(scheme, addr, nil)
+	return e
+}
+
+// GetWith is Get under a ServersTransport (nil: the default transport).
+// Endpoints of one address under different transports are distinct.
+func (r *Registry) GetWith(scheme, addr string, tc *TransportConfig) (*Endpoint, error) {
+	key := scheme + "://" + addr + tc.key()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e := r.m[key]
 	if e == nil {
-		e = r.newEndpoint(key, scheme, addr)
+		var err error
+		if e, err = r.newEndpoint(key, scheme, addr, tc); err != nil {
+			return nil, err
+		}
 		r.m[key] = e
 	}
 	e.used = true
-	return e
+	return e, nil
 }
 
-func (r *Registry) newEndpoint(key, scheme, addr string) *Endpoint {
+func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*Endpoint, error) {
 	o := r.opts
+	if tc != nil {
+		if tc.DialTimeout > 0 {
+			o.DialTimeout = tc.DialTimeout
+		}
+		if tc.ResponseHeaderTimeout > 0 {
+			o.ReadTimeout = tc.ResponseHeaderTimeout
+		}
+		if tc.IdleConnTimeout > 0 {
+			o.IdleConnTimeout = tc.IdleConnTimeout
+		}
+	}
 	dialer := &fasthttp.TCPDialer{Concurrency: 0}
 	c := &fasthttp.HostClient{
 		Addr:                          addr,
@@ -94,9 +118,17 @@ func (r *Registry) newEndpoint(key, scheme, addr string) *Endpoint {
 		},
 	}
 	if c.IsTLS {
-		c.TLSConfig = &tls.Config{ServerName: hostOnly(addr), MinVersion: tls.VersionTLS12}
+		tlsc, err := tc.tlsConfig(hostOnly(addr))
+		if err != nil {
+			return nil, err
+		}
+		c.TLSConfig = tlsc
 	}
-	return &Endpoint{Key: key, Addr: addr, Scheme: scheme, Client: c}
+	e := &Endpoint{Key: key, Addr: addr, Scheme: scheme, Client: c}
+	if tc != nil {
+		e.maxIdle, e.noHTTP2 = tc.MaxIdleConnsPerHost, tc.DisableHTTP2
+	}
+	return e, nil
 }
 
 // retryIdempotentOnReusedConn retries only where Go's transport would: an

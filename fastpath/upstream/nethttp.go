@@ -25,7 +25,11 @@ func (e *Endpoint) RoundTripper() http.RoundTripper {
 					return dial(ctx, network, addr)
 				}}
 		default:
-			t := &http.Transport{DialContext: dial, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64,
+			idle := 64
+			if e.maxIdle > 0 {
+				idle = e.maxIdle
+			}
+			t := &http.Transport{DialContext: dial, ForceAttemptHTTP2: !e.noHTTP2, MaxIdleConnsPerHost: idle,
 				IdleConnTimeout: e.Client.MaxIdleConnDuration}
 			if e.Client.TLSConfig != nil {
 				t.TLSClientConfig = e.Client.TLSConfig.Clone()

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// testPKI is a CA with one server and one client certificate.
+type testPKI struct {
+	caPEM                 []byte
+	server                tls.Certificate
+	clientCert, clientKey []byte
+	pool                  *x509.CertPool
+}
+
+func newPKI(t *testing.T, serverName string) *testPKI {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(cn string, usage x509.ExtKeyUsage, dns []string) ([]byte, []byte) {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn}, DNSNames: dns,
+			ExtKeyUsage: []x509.ExtKeyUsage{usage}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kd, _ := x509.MarshalECPrivateKey(k)
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
+	}
+	p := &testPKI{caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), pool: x509.NewCertPool()}
+	p.pool.AddCert(ca)
+	sc, sk := leaf(serverName, x509.ExtKeyUsageServerAuth, []string{serverName})
+	if p.server, err = tls.X509KeyPair(sc, sk); err != nil {
+		t.Fatal(err)
+	}
+	p.clientCert, p.clientKey = leaf("sluice-client", x509.ExtKeyUsageClientAuth, nil)
+	return p
+}
+
+// TestBinaryServersTransport: an https service reached through a
+// ServersTransport (serverName, rootCAs and a client certificate from
+// Secrets) verifies the server and presents the certificate; without it
+// the unknown CA is a 502; insecureSkipVerify skips verification; a
+// missing ServersTransport disables the route (404).
+func TestBinaryServersTransport(t *testing.T) {
+	pki := newPKI(t, "backend.internal")
+	ln, err := net.Listen("tcp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			client := "none"
+			if len(r.TLS.PeerCertificates) > 0 {
+				client = r.TLS.PeerCertificates[0].Subject.CommonName
+			}
+			fmt.Fprintf(w, "tls sni=%s client=%s", r.TLS.ServerName, client)
+		}),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pki.server}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pki.pool},
+	}
+	go srv.ServeTLS(ln, "", "")
+	t.Cleanup(func() { srv.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: tlsapp, namespace: e2e}
+spec: {ports: [{name: https, port: 443}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: tlsapp, namespace: e2e, labels: {kubernetes.io/service-name: tlsapp}}
+ports: [{name: https, port: %d}]
+endpoints: [{addresses: [127.0.0.2]}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: ca, namespace: e2e}
+data: {ca.crt: %s}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: client, namespace: e2e}
+type: kubernetes.io/tls
+data: {tls.crt: %s, tls.key: %s}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: verified, namespace: e2e}
+spec:
+  serverName: backend.internal
+  rootCAs: [{secret: ca}]
+  certificatesSecrets: [client]
+  forwardingTimeouts: {dialTimeout: 5s, idleConnTimeout: 30}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: insecure, namespace: e2e}
+spec: {insecureSkipVerify: true}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`secure.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: verified}]
+  - match: Host(`+"`plain.example`"+`)
+    services: [{name: tlsapp, port: 443}]
+  - match: Host(`+"`insecure.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: insecure}]
+  - match: Host(`+"`missing.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: nosuch}]
+`, port, b64(pki.caPEM), b64(pki.clientCert), b64(pki.clientKey)))
+	p := startSluice(t, dir)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(p.log())
+		}
+	})
+	eventually(t, p.addr, "secure.example", "/", 200, "tls sni=backend.internal client=sluice-client")
+	eventually(t, p.addr, "plain.example", "/", 502, "Bad Gateway")
+	eventually(t, p.addr, "insecure.example", "/", 200, "tls sni= client=none") // Go sends no SNI for an IP
+	eventually(t, p.addr, "missing.example", "/", 404, "404")
+	waitLog(t, p, time.Second, "serversTransport not found: e2e/nosuch")
+}

@@ -1,0 +1,74 @@
+package upstream
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// TransportConfig is a ServersTransport: how Sluice connects to servers.
+// The zero value is the default transport.
+type TransportConfig struct {
+	Name                  string // for keys and logs: namespace/name
+	ServerName            string // TLS SNI and verification name; default the server host
+	InsecureSkipVerify    bool
+	RootCAs               [][]byte // PEM bundles; none: the system pool
+	Certificates          []tls.Certificate
+	MaxIdleConnsPerHost   int
+	DialTimeout           time.Duration
+	ResponseHeaderTimeout time.Duration
+	IdleConnTimeout       time.Duration
+	DisableHTTP2          bool
+}
+
+// key distinguishes endpoints of one address under different transports.
+func (c *TransportConfig) key() string {
+	if c == nil {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%t|%d|%v|%v|%v|%t", c.Name, c.ServerName, c.InsecureSkipVerify, c.MaxIdleConnsPerHost,
+		c.DialTimeout, c.ResponseHeaderTimeout, c.IdleConnTimeout, c.DisableHTTP2)
+	for _, ca := range c.RootCAs {
+		h.Write(ca)
+	}
+	for _, cert := range c.Certificates {
+		for _, der := range cert.Certificate {
+			h.Write(der)
+		}
+	}
+	return "#" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// tlsConfig builds the client TLS configuration for addr's host.
+func (c *TransportConfig) tlsConfig(host string) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if c == nil {
+		return tc, nil
+	}
+	if c.ServerName != "" {
+		tc.ServerName = c.ServerName
+	}
+	tc.InsecureSkipVerify = c.InsecureSkipVerify
+	tc.Certificates = c.Certificates
+	if len(c.RootCAs) > 0 {
+		pool := x509.NewCertPool()
+		for _, pem := range c.RootCAs {
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("no certificate in a rootCAs bundle")
+			}
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+// Validate reports a configuration no connection could use (a CA bundle
+// without certificates).
+func (c *TransportConfig) Validate() error {
+	_, err := c.tlsConfig("")
+	return err
+}
