@@ -254,12 +254,8 @@ spec:
 `)
 	eventually(t, p.addr, "a.example", "/x", 404, "404")
 	eventually(t, p.addr, "a.example", "/beta", 200, "beta /beta")
-	logs := p.log()
-	for _, want := range []string{"unsupported function: pathPrefix", "spec.routes[0].match", "IngressRoute e2e/web", "file does not parse"} {
-		if !strings.Contains(logs, want) {
-			t.Fatalf("logs lack %q:\n%s", want, logs)
-		}
-	}
+	// Diagnostics are logged just after the table is published.
+	waitLog(t, p, time.Second, "unsupported function: pathPrefix", "spec.routes[0].match", "IngressRoute e2e/web", "file does not parse")
 }
 
 func TestCheckAndRouteCommands(t *testing.T) {

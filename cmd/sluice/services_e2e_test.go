@@ -205,9 +205,7 @@ spec:
 	if !seen["alpha /"] || !seen["beta /"] {
 		t.Errorf("without the cookie both children should serve: %v", seen)
 	}
-	if !strings.Contains(p.log(), "traefik service not found: e2e/nosuch") {
-		t.Errorf("missing TraefikService not reported:\n%s", p.log())
-	}
+	waitLog(t, p, time.Second, "traefik service not found: e2e/nosuch")
 }
 
 // TestBinaryHealthCheck: an ExternalName service with an active health
