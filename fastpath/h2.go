@@ -157,6 +157,7 @@ func (x h2Handler) proxy(w http.ResponseWriter, r *http.Request, path string, sv
 				pr.Out.Host = srv.Endpoint.Addr
 			}
 		},
+		ModifyResponse: grpcTrailersOnly,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			srv.Passive.Fail(time.Now())
 			status := http.StatusBadGateway
@@ -168,6 +169,25 @@ func (x h2Handler) proxy(w http.ResponseWriter, r *http.Request, path string, sv
 		},
 	}
 	rp.ServeHTTP(w, r)
+}
+
+// grpcTrailersOnly: a gRPC "trailers-only" answer (status in the only
+// HEADERS frame) reaches the proxy as headers; relayed as headers, a flush
+// can split them from the end of the stream and the client sees a stream
+// without trailers. The status is moved to trailers, which the reverse
+// proxy announces and sends last.
+func grpcTrailersOnly(resp *http.Response) error {
+	if resp.Header.Get("Grpc-Status") == "" || len(resp.Trailer) > 0 {
+		return nil
+	}
+	resp.Trailer = http.Header{}
+	for _, k := range []string{"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin"} {
+		if v, ok := resp.Header[k]; ok {
+			resp.Trailer[k] = v
+			delete(resp.Header, k)
+		}
+	}
+	return nil
 }
 
 // stickyHTTPCookie is setStickyCookie for net/http responses.

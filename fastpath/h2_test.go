@@ -25,6 +25,11 @@ func h2cBackend(t *testing.T) string {
 		t.Fatal(err)
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/trailers-only" { // a gRPC error: the status in the only HEADERS frame
+			w.Header().Set("Grpc-Status", "5")
+			w.WriteHeader(200)
+			return
+		}
 		w.Header().Set("Trailer", "X-Trailer")
 		fmt.Fprintf(w, "proto=%s path=%s host=%s xfp=%s", r.Proto, r.URL.Path, r.Host, r.Header.Get("X-Forwarded-Proto"))
 		w.Header().Set("X-Trailer", "done")
@@ -69,6 +74,11 @@ func TestH2C(t *testing.T) {
 	resp, body := do(client, "g.example", "/svc/Method")
 	if resp.ProtoMajor != 2 || body != "proto=HTTP/2.0 path=/svc/Method host=g.example xfp=http" || resp.Trailer.Get("X-Trailer") != "done" {
 		t.Fatalf("h2c to h2c: %s %q trailer %v", resp.Proto, body, resp.Trailer)
+	}
+	// Relayed as trailers: as headers, a flush could end the stream
+	// without the status gRPC clients require in trailers.
+	if resp, _ := do(client, "g.example", "/trailers-only"); resp.Trailer.Get("Grpc-Status") != "5" {
+		t.Fatalf("trailers-only gRPC status: header %v trailer %v", resp.Header, resp.Trailer)
 	}
 	if _, body := do(http.DefaultClient, "g.example", "/one"); body != "proto=HTTP/2.0 path=/one host=g.example xfp=http" {
 		t.Fatalf("HTTP/1.1 to h2c: %q", body)
