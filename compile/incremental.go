@@ -163,6 +163,13 @@ func keepEndpoints(t *route.Table, reg *upstream.Registry) {
 
 func keepTargets(targets []route.Target, reg *upstream.Registry) {
 	for _, tg := range targets {
+		if m := tg.Mirroring; m != nil {
+			keepTargets([]route.Target{m.Main}, reg)
+			for _, mr := range m.Mirrors {
+				keepTargets([]route.Target{mr.Target}, reg)
+			}
+			continue
+		}
 		if tg.Group != nil {
 			keepTargets(tg.Group.Targets, reg)
 			continue

@@ -56,8 +56,9 @@ func (c *compiler) target(parent owner, f, name string, spec *model.LoadBalancer
 	}
 	ns := nsOr(spec.Namespace, parent.ns)
 	if spec.Kind == "TraefikService" {
-		g, err := c.traefikService(parent, f, spec, visiting)
-		return route.Target{Weight: w, Group: g, Name: Normalize(ns + "-" + spec.Name)}, err
+		tg, err := c.traefikService(parent, f, spec, visiting)
+		tg.Weight, tg.Name = w, Normalize(ns+"-"+spec.Name)
+		return tg, err
 	}
 	svc, err := c.service(parent, f, name, spec)
 	return route.Target{Weight: w, Service: svc, Name: Normalize(ns + "-" + spec.Name + "-" + spec.Port.String())}, err

@@ -37,11 +37,12 @@ type Config struct {
 
 // Handler serves one entry point from the table behind Table.
 type Handler struct {
-	table *atomic.Pointer[route.Table]
-	cfg   Config
-	log   *slog.Logger
-	pool  sync.Pool
-	h2    *http2.Server // h2c connections (see serveH2C)
+	table   *atomic.Pointer[route.Table]
+	cfg     Config
+	log     *slog.Logger
+	pool    sync.Pool
+	h2      *http2.Server // h2c connections (see serveH2C)
+	mirrors chan struct{} // bounds mirror copies in flight
 }
 
 // NewHandler returns a handler reading the table published in table.
@@ -49,7 +50,8 @@ func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
 	if cfg.ServerName == "" {
 		cfg.ServerName, _ = os.Hostname()
 	}
-	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, h2: &http2.Server{MaxConcurrentStreams: 250}}
+	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, h2: &http2.Server{MaxConcurrentStreams: 250},
+		mirrors: make(chan struct{}, 256)}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -116,6 +118,9 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 	if srv == nil {
 		respond(ctx, fasthttp.StatusServiceUnavailable, bodyNoServer)
 		return
+	}
+	if ch.NMirrors > 0 {
+		h.mirror(ctx, st, ch)
 	}
 	if svc.Strategy == route.P2C {
 		srv.Begin()

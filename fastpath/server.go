@@ -14,6 +14,10 @@ import (
 // point with http.maxHeaderBytes.
 const DefaultMaxHeaderBytes = 32 << 10
 
+// maxBufferedBody is the largest request body read whole before the
+// handler runs; larger ones are streamed to the server (and not mirrored).
+const maxBufferedBody = 64 << 10
+
 // NewServer returns the fasthttp server of one entry point: no invented
 // Server, Content-Type or Date headers, request bodies streamed past 64 KiB,
 // Go's idle timeout.
@@ -31,7 +35,7 @@ func NewServer(h *Handler) *fasthttp.Server {
 		DisableHeaderNamesNormalizing: false,
 		DisablePreParseMultipartForm:  true,
 		StreamRequestBody:             true,
-		MaxRequestBodySize:            64 << 10,
+		MaxRequestBodySize:            maxBufferedBody,
 		ReadBufferSize:                maxHeader,
 		IdleTimeout:                   180 * time.Second,
 		ReadTimeout:                   0,

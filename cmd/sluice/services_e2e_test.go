@@ -310,3 +310,63 @@ spec:
 	}
 	waitLog(t, p, time.Second, "passive health check: server out of rotation")
 }
+
+// TestBinaryMirroring: a mirroring TraefikService sends every request to
+// the main service and exactly percent of them, body included, to the
+// mirror; a slow mirror never slows the answer.
+func TestBinaryMirroring(t *testing.T) {
+	pa := namedBackend(t, "127.0.0.2", "main")
+	var got atomic.Int32
+	bodies := make(chan string, 20)
+	pm := namedBackendFunc(t, "127.0.0.3", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- string(b)
+		got.Add(1)
+		time.Sleep(time.Second) // a slow mirror
+	})
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("main", pa, "127.0.0.2")+"---\n"+manifests("shadow", pm, "127.0.0.3")+`---
+apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata: {name: mirrored, namespace: e2e}
+spec:
+  mirroring:
+    name: main
+    port: 80
+    mirrors: [{name: shadow, port: 80, percent: 50}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`m.example`"+`)
+    services: [{name: mirrored, kind: TraefikService}]
+`)
+	p := startSluice(t, dir)
+	for i := 0; i < 10; i++ {
+		req, _ := http.NewRequest("POST", "http://"+p.addr+"/in", strings.NewReader(fmt.Sprintf("payload-%d", i)))
+		req.Host = "m.example"
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "main /in" || time.Since(start) > 500*time.Millisecond {
+			t.Fatalf("request %d: %d %q after %v", i, resp.StatusCode, body, time.Since(start))
+		}
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for got.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := got.Load(); n != 5 {
+		t.Fatalf("the mirror got %d of 10 requests, want 5 (percent: 50)", n)
+	}
+	if b := <-bodies; !strings.HasPrefix(b, "payload-") {
+		t.Errorf("mirror body %q", b)
+	}
+}

@@ -189,10 +189,25 @@ type NodeAddress struct {
 
 // TraefikServiceSpec is a TraefikService's spec: exactly one kind is set.
 type TraefikServiceSpec struct {
-	Weighted            *WeightedService `json:"weighted,omitempty"`
-	Mirroring           map[string]any   `json:"mirroring,omitempty"`
-	HighestRandomWeight map[string]any   `json:"highestRandomWeight,omitempty"`
-	Failover            map[string]any   `json:"failover,omitempty"`
+	Weighted            *WeightedService  `json:"weighted,omitempty"`
+	Mirroring           *MirroringService `json:"mirroring,omitempty"`
+	HighestRandomWeight map[string]any    `json:"highestRandomWeight,omitempty"`
+	Failover            map[string]any    `json:"failover,omitempty"`
+}
+
+// MirroringService is a TraefikService's mirroring: the main service
+// inline, and its mirrors.
+type MirroringService struct {
+	LoadBalancerSpec
+	Mirrors     []MirrorService `json:"mirrors,omitempty"`
+	MirrorBody  *bool           `json:"mirrorBody,omitempty"`
+	MaxBodySize *int64          `json:"maxBodySize,omitempty"`
+}
+
+// MirrorService is one mirror: a service and the percent of requests.
+type MirrorService struct {
+	LoadBalancerSpec
+	Percent int `json:"percent,omitempty"`
 }
 
 // WeightedService is a TraefikService's weighted round robin.

@@ -34,12 +34,21 @@ func (r *Route) Describe() string {
 
 func describeTargets(b *strings.Builder, targets []Target, indent string) {
 	for _, tg := range targets {
-		if len(targets) > 1 || tg.Group != nil {
+		if len(targets) > 1 || tg.Group != nil || tg.Mirroring != nil {
 			name := tg.Name
 			if tg.Service != nil {
 				name = tg.Service.Name
 			}
 			fmt.Fprintf(b, "\n%s%s weight=%d", indent, name, tg.Weight)
+		}
+		if m := tg.Mirroring; m != nil {
+			fmt.Fprintf(b, " mirroring %s mirrorBody=%t maxBodySize=%d", m.Name, m.MirrorBody, m.MaxBodySize)
+			describeTargets(b, []Target{m.Main}, indent+"  ")
+			for _, mr := range m.Mirrors {
+				fmt.Fprintf(b, "\n%s  mirror percent=%d", indent, mr.Percent)
+				describeTargets(b, []Target{mr.Target}, indent+"    ")
+			}
+			continue
 		}
 		if g := tg.Group; g != nil {
 			fmt.Fprintf(b, " weighted %s", g.Name)

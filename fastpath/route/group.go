@@ -42,11 +42,13 @@ const MaxStickyLevels = 4
 // Choice is the outcome of choosing for one request: the leaf service and
 // its server (nil: 503), and the sticky cookies the response must carry.
 type Choice struct {
-	Service *Service
-	Server  *Server
-	Set     [MaxStickyLevels]CookieSet
-	NSet    int
-	client  netip.Addr
+	Service  *Service
+	Server   *Server
+	Set      [MaxStickyLevels]CookieSet
+	NSet     int
+	Mirrors  [MaxMirrors]MirrorPick // mirror copies to send
+	NMirrors int
+	client   netip.Addr
 }
 
 // CookieSet is one sticky cookie to set.
@@ -82,6 +84,14 @@ func (r *Route) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
 }
 
 func (t *Target) choose(cookies Cookies, ch *Choice, depth int) {
+	if m := t.Mirroring; m != nil {
+		if depth > 16 {
+			return
+		}
+		m.active(ch)
+		m.Main.choose(cookies, ch, depth+1)
+		return
+	}
 	if t.Group != nil {
 		if depth > 16 {
 			return // the compiler rejects cycles; this only bounds a bug

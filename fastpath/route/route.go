@@ -28,10 +28,11 @@ type Route struct {
 // Target is one weighted child of a route or Group: a Service, or a
 // Group (a weighted TraefikService).
 type Target struct {
-	Weight  int
-	Service *Service // nil when Group is set
-	Group   *Group
-	Name    string // the child's name, which a group's sticky value hashes
+	Weight    int
+	Service   *Service // nil when Group or Mirroring is set
+	Group     *Group
+	Mirroring *Mirroring
+	Name      string // the child's name, which a group's sticky value hashes
 }
 
 // Service is a load balancer over servers. Its server set is swapped
