@@ -41,13 +41,17 @@ func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalanc
 		return route.Target{}, &svcErr{where, "TraefikService has no weighted, mirroring, highestRandomWeight or failover"}
 	case ts.Mirroring != nil:
 		return c.mirroring(self, where, name, ts.Mirroring, inner)
-	case ts.Weighted == nil:
-		return route.Target{}, &svcErr{where, "highestRandomWeight and failover TraefikServices are not yet supported by Sluice"}
+	case ts.Weighted == nil && ts.HighestRandomWeight == nil:
+		return route.Target{}, &svcErr{where, "failover TraefikServices are not yet supported by Sluice"}
+	}
+	ws, kind := ts.Weighted, "weighted"
+	if ws == nil {
+		ws, kind = ts.HighestRandomWeight, "highestRandomWeight"
 	}
 	var targets []route.Target
-	for i := range ts.Weighted.Services {
-		child := &ts.Weighted.Services[i]
-		cf := fmt.Sprintf("%s.weighted.services[%d]", where, i)
+	for i := range ws.Services {
+		child := &ws.Services[i]
+		cf := fmt.Sprintf("%s.%s.services[%d]", where, kind, i)
 		childName := Normalize(nsOr(child.Namespace, ns)+"-"+child.Name+"-"+child.Port.String()) + Provider
 		tg, err := c.target(self, cf, childName, child, inner)
 		if err != nil {
@@ -55,7 +59,12 @@ func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalanc
 		}
 		targets = append(targets, tg)
 	}
-	return route.Target{Group: route.NewGroup(name, targets, c.sticky(self.obj, "spec.weighted", name, ts.Weighted.Sticky))}, nil
+	if kind == "highestRandomWeight" {
+		g := route.NewGroup(name, targets, nil)
+		g.HRW = true
+		return route.Target{Group: g}, nil
+	}
+	return route.Target{Group: route.NewGroup(name, targets, c.sticky(self.obj, "spec.weighted", name, ws.Sticky))}, nil
 }
 
 // mirroring builds a mirroring TraefikService (crd.md 6): the main service

@@ -191,7 +191,7 @@ type NodeAddress struct {
 type TraefikServiceSpec struct {
 	Weighted            *WeightedService  `json:"weighted,omitempty"`
 	Mirroring           *MirroringService `json:"mirroring,omitempty"`
-	HighestRandomWeight map[string]any    `json:"highestRandomWeight,omitempty"`
+	HighestRandomWeight *WeightedService  `json:"highestRandomWeight,omitempty"` // services only; no sticky
 	Failover            map[string]any    `json:"failover,omitempty"`
 }
 

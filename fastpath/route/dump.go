@@ -51,7 +51,11 @@ func describeTargets(b *strings.Builder, targets []Target, indent string) {
 			continue
 		}
 		if g := tg.Group; g != nil {
-			fmt.Fprintf(b, " weighted %s", g.Name)
+			kind := "weighted"
+			if g.HRW {
+				kind = "highestRandomWeight"
+			}
+			fmt.Fprintf(b, " %s %s", kind, g.Name)
 			if st := g.Sticky; st != nil {
 				fmt.Fprintf(b, " sticky=%s", st.Name)
 			}

@@ -13,6 +13,7 @@ type Group struct {
 	Name    string
 	Targets []Target
 	Sticky  *Sticky
+	HRW     bool // highestRandomWeight: rendezvous hashing on the client IP, not round robin
 	wrr     *balance.WRR
 	values  []string // sticky value per target
 }
@@ -118,6 +119,9 @@ func (t *Target) choose(cookies Cookies, ch *Choice, depth int) {
 
 // pick returns the index of the child to use, or -1.
 func (g *Group) pick(cookies Cookies, ch *Choice) int {
+	if g.HRW {
+		return g.rendezvous(ch.client)
+	}
 	if g.Sticky != nil && cookies != nil {
 		if v := cookies.Cookie(g.Sticky.Name); len(v) > 0 {
 			for i, val := range g.values {

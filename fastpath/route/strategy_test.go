@@ -56,3 +56,27 @@ func TestP2CAvoidsTheBusyServer(t *testing.T) {
 		t.Errorf("idle servers not all used: %v", seen)
 	}
 }
+
+// TestHRWGroup: a highestRandomWeight TraefikService keeps each client on
+// one child, shares clients by weight, and never uses a weight-0 child.
+func TestHRWGroup(t *testing.T) {
+	a, b, z := leaf("a", "http://a:1"), leaf("b", "http://b:1"), leaf("z", "http://z:1")
+	g := NewGroup("g", []Target{{Weight: 3, Service: a, Name: "ns-a-80"}, {Weight: 1, Service: b, Name: "ns-b-80"}, {Weight: 0, Service: z, Name: "ns-z-80"}}, nil)
+	g.HRW = true
+	r := &Route{Targets: []Target{{Weight: 1, Group: g}}}
+	count := map[string]int{}
+	var ch Choice
+	for i := 0; i < 800; i++ {
+		ip := netip.AddrFrom4([4]byte{172, 16, byte(i / 256), byte(i)})
+		r.Choose(ip, nil, &ch)
+		first := ch.Server.URL
+		r.Choose(ip, nil, &ch)
+		if ch.Server.URL != first {
+			t.Fatalf("client %v moved between children", ip)
+		}
+		count[first]++
+	}
+	if count["http://z:1"] != 0 || count["http://a:1"] < 520 || count["http://a:1"] > 680 {
+		t.Fatalf("shares %v, want about 600/200/0", count)
+	}
+}
