@@ -163,6 +163,10 @@ func keepEndpoints(t *route.Table, reg *upstream.Registry) {
 
 func keepTargets(targets []route.Target, reg *upstream.Registry) {
 	for _, tg := range targets {
+		if f := tg.Failover; f != nil {
+			keepTargets([]route.Target{f.Main, f.Fallback}, reg)
+			continue
+		}
 		if m := tg.Mirroring; m != nil {
 			keepTargets([]route.Target{m.Main}, reg)
 			for _, mr := range m.Mirrors {

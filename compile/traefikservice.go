@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sluiceproxy/sluice/compile/model"
@@ -41,8 +42,8 @@ func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalanc
 		return route.Target{}, &svcErr{where, "TraefikService has no weighted, mirroring, highestRandomWeight or failover"}
 	case ts.Mirroring != nil:
 		return c.mirroring(self, where, name, ts.Mirroring, inner)
-	case ts.Weighted == nil && ts.HighestRandomWeight == nil:
-		return route.Target{}, &svcErr{where, "failover TraefikServices are not yet supported by Sluice"}
+	case ts.Failover != nil:
+		return c.failover(self, where, name, ts.Failover, inner)
 	}
 	ws, kind := ts.Weighted, "weighted"
 	if ws == nil {
@@ -95,4 +96,54 @@ func (c *compiler) mirroring(self owner, where, name string, ms *model.Mirroring
 		maxBody = *ms.MaxBodySize
 	}
 	return route.Target{Mirroring: route.NewMirroring(name, main, mirrors, body, maxBody)}, nil
+}
+
+// failover builds a failover TraefikService (crd.md 6, 7.5). Without
+// errors.status it cannot work: Kubernetes services carry no health status
+// to fail over on, and Traefik disables the router (404); so does Sluice.
+func (c *compiler) failover(self owner, where, name string, fs *model.FailoverService, visiting []string) (route.Target, *svcErr) {
+	where += ".failover"
+	if fs.Service == nil || fs.Fallback == nil {
+		return route.Target{}, &svcErr{where, "failover needs both service and fallback"}
+	}
+	if fs.Errors == nil || len(fs.Errors.Status) == 0 {
+		return route.Target{}, &svcErr{where + ".errors.status", "failover without errors.status cannot fail over: Kubernetes services have no health status (Traefik disables the router)"}
+	}
+	var ranges [][2]int
+	for i, s := range fs.Errors.Status {
+		r, ok := statusRange(s)
+		if !ok {
+			return route.Target{}, &svcErr{fmt.Sprintf("%s.errors.status[%d]", where, i), fmt.Sprintf("invalid status range %q (want like 500-504 or 502)", s)}
+		}
+		ranges = append(ranges, r)
+	}
+	childName := func(s *model.LoadBalancerSpec) string {
+		return Normalize(nsOr(s.Namespace, self.ns)+"-"+s.Name+"-"+s.Port.String()) + Provider
+	}
+	main, err := c.target(self, where+".service", childName(fs.Service), fs.Service, visiting)
+	if err != nil {
+		return route.Target{}, err
+	}
+	fallback, err := c.target(self, where+".fallback", childName(fs.Fallback), fs.Fallback, visiting)
+	if err != nil {
+		return route.Target{}, err
+	}
+	maxBody := int64(-1)
+	if fs.Errors.MaxRequestBodyBytes != nil {
+		maxBody = *fs.Errors.MaxRequestBodyBytes
+	}
+	return route.Target{Failover: &route.Failover{Name: name, Main: main, Fallback: fallback, Status: ranges, MaxBody: maxBody}}, nil
+}
+
+// statusRange reads "500-504" or "502".
+func statusRange(s string) ([2]int, bool) {
+	lo, hi, isRange := strings.Cut(strings.TrimSpace(s), "-")
+	a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	b := a
+	var err2 error
+	if isRange {
+		b, err2 = strconv.Atoi(strings.TrimSpace(hi))
+	}
+	ok := err1 == nil && err2 == nil && a >= 100 && b <= 599 && a <= b
+	return [2]int{a, b}, ok
 }

@@ -122,8 +122,22 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 	if ch.NMirrors > 0 {
 		h.mirror(ctx, st, ch)
 	}
+	if ch.Failover != nil {
+		h.sendFailover(ctx, st, ch)
+	} else {
+		h.send(ctx, st, svc, srv)
+	}
+	for _, c := range ch.Set[:ch.NSet] {
+		setStickyCookie(&ctx.Response, c.Sticky, c.Value)
+	}
+}
+
+// send forwards the request to srv the way the request needs: an upgrade,
+// net/http for h2c servers, else the fasthttp pool.
+func (h *Handler) send(ctx *fasthttp.RequestCtx, st *state, svc *route.Service, srv *route.Server) {
 	if svc.Strategy == route.P2C {
 		srv.Begin()
+		defer srv.End()
 	}
 	switch {
 	case len(st.upgrade) > 0:
@@ -132,12 +146,6 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 		h.forwardNetHTTP(ctx, st, svc, srv)
 	default:
 		h.forward(ctx, st, svc, srv)
-	}
-	if svc.Strategy == route.P2C {
-		srv.End()
-	}
-	for _, c := range ch.Set[:ch.NSet] {
-		setStickyCookie(&ctx.Response, c.Sticky, c.Value)
 	}
 }
 

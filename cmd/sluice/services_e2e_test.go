@@ -370,3 +370,61 @@ spec:
 		t.Errorf("mirror body %q", b)
 	}
 }
+
+// TestBinaryFailover: a failover TraefikService replays a request whose
+// main answer is in errors.status on the fallback, body included; other
+// answers stand; a body over maxRequestBodyBytes is refused (413).
+func TestBinaryFailover(t *testing.T) {
+	echo := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			if name == "main" && r.URL.Path == "/fail" {
+				w.WriteHeader(503)
+			}
+			fmt.Fprintf(w, "%s %s body=%s host=%s", name, r.URL.Path, b, r.Host)
+		}
+	}
+	pm := namedBackendFunc(t, "127.0.0.2", echo("main"))
+	pf := namedBackendFunc(t, "127.0.0.3", echo("fallback"))
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("main", pm, "127.0.0.2")+"---\n"+manifests("fb", pf, "127.0.0.3")+`---
+apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata: {name: fo, namespace: e2e}
+spec:
+  failover:
+    service: {name: main, port: 80}
+    fallback: {name: fb, port: 80, passHostHeader: false}
+    errors: {status: ["500-504"], maxRequestBodyBytes: 64}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`fo.example`"+`)
+    services: [{name: fo, kind: TraefikService}]
+`)
+	p := startSluice(t, dir)
+	post := func(path, body string) (int, string) {
+		req, _ := http.NewRequest("POST", "http://"+p.addr+path, strings.NewReader(body))
+		req.Host = "fo.example"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, body := post("/ok", "x"); st != 200 || body != "main /ok body=x host=fo.example" {
+		t.Fatalf("main answer: %d %q", st, body)
+	}
+	st, body := post("/fail", "payload")
+	if st != 200 || !strings.HasPrefix(body, "fallback /fail body=payload host=127.0.0.3:") {
+		t.Fatalf("failover: %d %q", st, body)
+	}
+	if st, _ := post("/ok", strings.Repeat("y", 65)); st != 413 {
+		t.Fatalf("a body over maxRequestBodyBytes: %d, want 413", st)
+	}
+}

@@ -192,7 +192,7 @@ type TraefikServiceSpec struct {
 	Weighted            *WeightedService  `json:"weighted,omitempty"`
 	Mirroring           *MirroringService `json:"mirroring,omitempty"`
 	HighestRandomWeight *WeightedService  `json:"highestRandomWeight,omitempty"` // services only; no sticky
-	Failover            map[string]any    `json:"failover,omitempty"`
+	Failover            *FailoverService  `json:"failover,omitempty"`
 }
 
 // MirroringService is a TraefikService's mirroring: the main service
@@ -208,6 +208,19 @@ type MirroringService struct {
 type MirrorService struct {
 	LoadBalancerSpec
 	Percent int `json:"percent,omitempty"`
+}
+
+// FailoverService is a TraefikService's failover (v3.7).
+type FailoverService struct {
+	Service  *LoadBalancerSpec `json:"service,omitempty"`
+	Fallback *LoadBalancerSpec `json:"fallback,omitempty"`
+	Errors   *FailoverErrors   `json:"errors,omitempty"`
+}
+
+// FailoverErrors says which main answers are retried on the fallback.
+type FailoverErrors struct {
+	Status              []string `json:"status,omitempty"` // "500-504", "502"
+	MaxRequestBodyBytes *int64   `json:"maxRequestBodyBytes,omitempty"`
 }
 
 // WeightedService is a TraefikService's weighted round robin.

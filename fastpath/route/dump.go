@@ -34,12 +34,20 @@ func (r *Route) Describe() string {
 
 func describeTargets(b *strings.Builder, targets []Target, indent string) {
 	for _, tg := range targets {
-		if len(targets) > 1 || tg.Group != nil || tg.Mirroring != nil {
+		if len(targets) > 1 || tg.Group != nil || tg.Mirroring != nil || tg.Failover != nil {
 			name := tg.Name
 			if tg.Service != nil {
 				name = tg.Service.Name
 			}
 			fmt.Fprintf(b, "\n%s%s weight=%d", indent, name, tg.Weight)
+		}
+		if f := tg.Failover; f != nil {
+			fmt.Fprintf(b, " failover %s status=%v maxRequestBodyBytes=%d", f.Name, f.Status, f.MaxBody)
+			fmt.Fprintf(b, "\n%s  main", indent)
+			describeTargets(b, []Target{f.Main}, indent+"    ")
+			fmt.Fprintf(b, "\n%s  fallback", indent)
+			describeTargets(b, []Target{f.Fallback}, indent+"    ")
+			continue
 		}
 		if m := tg.Mirroring; m != nil {
 			fmt.Fprintf(b, " mirroring %s mirrorBody=%t maxBodySize=%d", m.Name, m.MirrorBody, m.MaxBodySize)

@@ -49,6 +49,7 @@ type Choice struct {
 	NSet     int
 	Mirrors  [MaxMirrors]MirrorPick // mirror copies to send
 	NMirrors int
+	Failover *Failover // set when the choice went through a failover service
 	client   netip.Addr
 }
 
@@ -85,6 +86,14 @@ func (r *Route) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
 }
 
 func (t *Target) choose(cookies Cookies, ch *Choice, depth int) {
+	if f := t.Failover; f != nil {
+		if depth > 16 {
+			return
+		}
+		ch.Failover = f
+		f.Main.choose(cookies, ch, depth+1)
+		return
+	}
 	if m := t.Mirroring; m != nil {
 		if depth > 16 {
 			return

@@ -32,6 +32,7 @@ type Target struct {
 	Service   *Service // nil when Group or Mirroring is set
 	Group     *Group
 	Mirroring *Mirroring
+	Failover  *Failover
 	Name      string // the child's name, which a group's sticky value hashes
 }
 
