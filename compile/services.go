@@ -14,8 +14,8 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
-// strategies Traefik v3.7 accepts, and whether Sluice serves them.
-var strategies = map[string]bool{"": true, "wrr": true, "RoundRobin": true, "p2c": true, "hrw": true, "leasttime": false}
+// strategies Traefik v3.7 accepts (RoundRobin is the deprecated wrr).
+var strategies = map[string]bool{"": true, "wrr": true, "RoundRobin": true, "p2c": true, "hrw": true, "leasttime": true}
 
 // svcErr is a reason a route's service cannot be built: the route is dropped.
 type svcErr struct{ field, msg string }
@@ -126,6 +126,8 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 		rs.Strategy = route.P2C
 	case "hrw":
 		rs.Strategy = route.HRW
+	case "leasttime":
+		rs.Strategy = route.LeastTime
 	}
 	if b := c.bound; b != nil {
 		b.svc, b.empty, b.passive = rs, len(servers) == 0, passive
@@ -155,10 +157,8 @@ func (c *compiler) reference(parent owner, f string, spec *model.LoadBalancerSpe
 // warning where serving without them is safe, an error (route dropped) where
 // it would change what the backend sees in a way users rely on.
 func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svcErr {
-	if ok, known := strategies[spec.Strategy]; !known {
+	if !strategies[spec.Strategy] {
 		return &svcErr{f + ".strategy", fmt.Sprintf("invalid strategy %q (want wrr, p2c, hrw, leasttime or RoundRobin)", spec.Strategy)}
-	} else if !ok {
-		c.warn(obj, f+".strategy", "strategy %q is not yet supported; served with wrr", spec.Strategy)
 	}
 	switch spec.Scheme {
 	case "", "http", "https", "h2c":

@@ -122,7 +122,7 @@ func (x h2Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (x h2Handler) proxy(w http.ResponseWriter, r *http.Request, path string, svc *route.Service, srv *route.Server) {
 	h, trusted := x.h, x.h.trusted(x.peer)
-	if svc.Strategy == route.P2C {
+	if svc.Strategy == route.P2C || svc.Strategy == route.LeastTime {
 		srv.Begin()
 		defer srv.End()
 	}

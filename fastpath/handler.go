@@ -135,9 +135,17 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 // send forwards the request to srv the way the request needs: an upgrade,
 // net/http for h2c servers, else the fasthttp pool.
 func (h *Handler) send(ctx *fasthttp.RequestCtx, st *state, svc *route.Service, srv *route.Server) {
-	if svc.Strategy == route.P2C {
+	switch svc.Strategy {
+	case route.P2C:
 		srv.Begin()
 		defer srv.End()
+	case route.LeastTime:
+		srv.Begin()
+		start := time.Now()
+		defer func() {
+			srv.Observe(time.Since(start))
+			srv.End()
+		}()
 	}
 	switch {
 	case len(st.upgrade) > 0:

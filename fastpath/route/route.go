@@ -96,7 +96,8 @@ type Server struct {
 	Passive  *upstream.Passive // passive health check; nil: none
 	cookie   string            // sticky cookie value naming this server (set by SetServers)
 	legacy   string            // its FNV-64 form, still accepted
-	load     *atomic.Int64     // requests in flight (p2c), set by SetServers
+	load     *atomic.Int64     // requests in flight (p2c, leasttime), set by SetServers
+	rtt      *atomic.Int64     // average response time in ns (leasttime), set by SetServers
 }
 
 // NewService returns a service with the given servers.
@@ -118,7 +119,7 @@ func (s *Service) SetServers(servers []Server) {
 			fw[i], anyFenced = 1, true
 		}
 		sv.cookie, sv.legacy = stickyValue(sv.URL), legacyValue(sv.URL)
-		sv.load = new(atomic.Int64)
+		sv.load, sv.rtt = new(atomic.Int64), new(atomic.Int64)
 		checked = checked || sv.Health != nil || sv.Passive != nil
 	}
 	set := &ServerSet{Servers: servers, wrr: balance.New(w), checked: checked}
@@ -143,6 +144,8 @@ func (s *Service) PickFor(client netip.Addr) *Server {
 		i = set.p2c()
 	case HRW:
 		i = set.hrw(client)
+	case LeastTime:
+		i = set.leastTime()
 	}
 	if i < 0 {
 		i = set.next() // wrr, or the fenced fallback

@@ -14,18 +14,58 @@ type Strategy uint8
 
 // Strategies served.
 const (
-	WRR Strategy = iota // weighted round robin (wrr, RoundRobin; the default)
-	P2C                 // power of two choices: the less busy of two random servers
-	HRW                 // highest random weight: rendezvous hashing on the client IP
+	WRR       Strategy = iota // weighted round robin (wrr, RoundRobin; the default)
+	P2C                       // power of two choices: the less busy of two random servers
+	HRW                       // highest random weight: rendezvous hashing on the client IP
+	LeastTime                 // lowest average response time, scaled by requests in flight
 )
 
-func (s Strategy) String() string { return [...]string{"wrr", "p2c", "hrw"}[s] }
+func (s Strategy) String() string { return [...]string{"wrr", "p2c", "hrw", "leasttime"}[s] }
 
-// Begin and End bracket a request to the server for P2C.
+// Begin and End bracket a request to the server for P2C and LeastTime.
 func (sv *Server) Begin() { sv.load.Add(1) }
 
 // End ends what Begin began.
 func (sv *Server) End() { sv.load.Add(-1) }
+
+// Observe records a response time for LeastTime: an exponentially
+// weighted moving average (1/8 of each new sample).
+func (sv *Server) Observe(d time.Duration) {
+	for {
+		old := sv.rtt.Load()
+		next := int64(d)
+		if old != 0 {
+			next = old + (int64(d)-old)/8
+		}
+		if sv.rtt.CompareAndSwap(old, max(next, 1)) {
+			return
+		}
+	}
+}
+
+// leastTime returns the eligible server with the lowest average response
+// time times (requests in flight + 1); servers not yet measured go first,
+// in balancer order, so every server gets measured.
+func (set *ServerSet) leastTime() int {
+	start := set.wrr.Next()
+	if start < 0 {
+		return -1
+	}
+	n := len(set.Servers)
+	best, bestScore := -1, int64(0)
+	for k := 0; k < n; k++ {
+		i := (start + k) % n
+		if !set.eligible(i) {
+			continue
+		}
+		sv := &set.Servers[i]
+		score := sv.rtt.Load() * (sv.load.Load() + 1)
+		if best < 0 || score < bestScore {
+			best, bestScore = i, score
+		}
+	}
+	return best
+}
 
 // p2c picks two distinct eligible servers at random and returns the one
 // with fewer requests in flight.

@@ -3,6 +3,7 @@ package route
 import (
 	"net/netip"
 	"testing"
+	"time"
 )
 
 func TestHRWKeepsClientsAndMovesFew(t *testing.T) {
@@ -78,5 +79,29 @@ func TestHRWGroup(t *testing.T) {
 	}
 	if count["http://z:1"] != 0 || count["http://a:1"] < 520 || count["http://a:1"] > 680 {
 		t.Fatalf("shares %v, want about 600/200/0", count)
+	}
+}
+
+func TestLeastTime(t *testing.T) {
+	s := NewService("s", true, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}, {URL: "http://c:1"}})
+	s.Strategy = LeastTime
+	set := s.Servers().Servers
+	a, b, c := &set[0], &set[1], &set[2]
+	a.Observe(10 * time.Millisecond)
+	c.Observe(5 * time.Millisecond)
+	if got := s.Pick(); got != b {
+		t.Fatalf("an unmeasured server must be tried first; got %s", got.URL)
+	}
+	b.Observe(time.Millisecond)
+	for i := 0; i < 5; i++ {
+		if got := s.Pick(); got != b {
+			t.Fatalf("fastest idle server not picked: %s", got.URL)
+		}
+	}
+	for i := 0; i < 20; i++ {
+		b.Begin()
+	}
+	if got := s.Pick(); got != c {
+		t.Fatalf("b is fast but has 20 requests in flight; got %s, want c", got.URL)
 	}
 }
