@@ -23,7 +23,7 @@ func healthConfig(f string, hc *model.ServerHealthCheck) (upstream.HealthConfig,
 	switch hc.Mode {
 	case "", "http":
 	case "grpc":
-		return out, &svcErr{f + ".mode", "grpc health checks are not yet supported by Sluice"}
+		out.Mode = "grpc"
 	default:
 		return out, &svcErr{f + ".mode", fmt.Sprintf("invalid mode %q (want http or grpc)", hc.Mode)}
 	}

@@ -19,7 +19,6 @@ func TestHealthConfigDefaults(t *testing.T) {
 		{model.ServerHealthCheck{Interval: &model.IntOrString{Int: 7}, Timeout: str("250ms"), FollowRedirects: &no}, "7s 7s 250ms false", ""},
 		{model.ServerHealthCheck{Interval: str("2s"), UnhealthyInterval: str("500ms")}, "2s 500ms 5s true", ""},
 		{model.ServerHealthCheck{Interval: str("soon")}, "", "invalid duration"},
-		{model.ServerHealthCheck{Mode: "grpc"}, "", "grpc"},
 		{model.ServerHealthCheck{Mode: "tcp"}, "", "invalid mode"},
 	} {
 		hc, err := healthConfig("f", &tc.in)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,4 +74,63 @@ spec:
 			t.Fatalf("stream message %d: %v %v, want %v", i, got, err, want)
 		}
 	}
+}
+
+// TestBinaryGRPCHealthCheck: healthCheck mode grpc asks the server's gRPC
+// health service; NOT_SERVING takes it out of the rotation (503) and
+// SERVING brings it back.
+func TestBinaryGRPCHealthCheck(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	hs := health.NewServer() // the server as a whole ("") starts SERVING
+	healthpb.RegisterHealthServer(gs, hs)
+	go gs.Serve(ln)
+	t.Cleanup(gs.Stop)
+	port := ln.Addr().(*net.TCPAddr).Port
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "g.yaml"), strings.ReplaceAll(strings.ReplaceAll(`apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: e2e}
+spec: {type: ExternalName, externalName: 127.0.0.2, ports: [{port: PORT}]}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: g, namespace: e2e}
+spec:
+  routes:
+  - match: Host(`+"`g.example`"+`)
+    services: [{name: ext, port: PORT, scheme: h2c, healthCheck: {mode: grpc, interval: 100ms, timeout: 1s}}]
+`, "PORT", fmt.Sprint(port)), "\t", ""))
+	p := startSluice(t, dir, "--providers.kubernetesCRD.allowExternalNameServices=true")
+	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority("g.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := healthpb.NewHealthClient(conn)
+	check := func() codes.Code {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
+		return status.Code(err)
+	}
+	waitCode := func(want codes.Code) {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Second)
+		for check() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("calls through the proxy never got %v; logs:\n%s", want, p.log())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitCode(codes.OK)
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	waitCode(codes.Unavailable) // Sluice's 503 becomes Unavailable for gRPC clients
+	waitLog(t, p, time.Second, "health check failed; server out of rotation")
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	waitCode(codes.OK)
 }

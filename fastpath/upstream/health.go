@@ -16,6 +16,7 @@ import (
 
 // HealthConfig is an active health check (Traefik's healthCheck).
 type HealthConfig struct {
+	Mode              string // "http" (default) or "grpc" (the gRPC health checking protocol)
 	Scheme            string // default: the endpoint's
 	Path              string
 	Method            string // default GET
@@ -36,7 +37,7 @@ func (c HealthConfig) key(e *Endpoint) string {
 		hs = append(hs, k+"="+v)
 	}
 	sort.Strings(hs)
-	return fmt.Sprintf("%s|%s|%s|%s|%s|%d|%d|%v|%v|%v|%t|%s", e.Key, c.Scheme, c.Path, c.Method, c.Hostname, c.Port,
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%d|%d|%v|%v|%v|%t|%s", e.Key, c.Mode, c.Scheme, c.Path, c.Method, c.Hostname, c.Port,
 		c.Status, c.Interval, c.UnhealthyInterval, c.Timeout, c.FollowRedirects, strings.Join(hs, ","))
 }
 
@@ -78,9 +79,9 @@ func (r *Registry) Health(e *Endpoint, cfg HealthConfig, log *slog.Logger) *Heal
 }
 
 func (h *Health) target() string {
-	scheme := h.cfg.Scheme
-	if scheme == "" {
-		scheme = h.e.Scheme
+	scheme := h.scheme()
+	if scheme == "h2c" {
+		scheme = "http" // spoken as HTTP/2 with prior knowledge (see run)
 	}
 	addr := h.e.Addr
 	if h.cfg.Port > 0 {
@@ -94,10 +95,20 @@ func (h *Health) target() string {
 	return scheme + "://" + addr + path
 }
 
+func (h *Health) scheme() string {
+	if h.cfg.Scheme != "" {
+		return h.cfg.Scheme
+	}
+	return h.e.Scheme
+}
+
 func (h *Health) run(ctx context.Context) {
 	client := &http.Client{Timeout: h.cfg.Timeout, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}, DisableKeepAlives: true,
 	}}
+	if h.cfg.Mode == "grpc" || h.scheme() == "h2c" {
+		client.Transport = grpcTransport(h.url)
+	}
 	if !h.cfg.FollowRedirects {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
@@ -123,6 +134,9 @@ func (h *Health) run(ctx context.Context) {
 }
 
 func (h *Health) probe(ctx context.Context, client *http.Client) error {
+	if h.cfg.Mode == "grpc" {
+		return h.probeGRPC(ctx, client)
+	}
 	method := h.cfg.Method
 	if method == "" {
 		method = http.MethodGet
