@@ -45,6 +45,7 @@ type compiler struct {
 	traefikServices map[string]*model.Object
 	transports      map[string]*model.Object
 	secrets         map[string]*model.Secret
+	configMaps      map[string]*model.ConfigMap
 	transport       *upstream.TransportConfig // of the service being built
 	slices          map[string][]*model.EndpointSlice
 	diags           []model.Diagnostic
@@ -113,6 +114,10 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	}
 	for _, o := range snap.Secrets {
 		c.secrets[o.Meta.Namespace+"/"+o.Meta.Name] = o
+	}
+	c.configMaps = map[string]*model.ConfigMap{}
+	for _, o := range snap.ConfigMaps {
+		c.configMaps[o.Meta.Namespace+"/"+o.Meta.Name] = o
 	}
 	for _, s := range snap.EndpointSlices {
 		k := s.Meta.Namespace + "/" + s.ServiceName()

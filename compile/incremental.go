@@ -39,7 +39,8 @@ func (c *compiler) noteTS(key string) {
 	c.deps = append(c.deps, dep{key: "ts:" + key, obj: c.traefikServices[key]})
 }
 
-// noteObj records a ServersTransport ("st:") or Secret ("secret:") read.
+// noteObj records a ServersTransport ("st:"), Secret ("secret:") or
+// ConfigMap ("cm:") read.
 func (c *compiler) noteObj(key string) {
 	c.deps = append(c.deps, dep{key: key, obj: c.lookupObj(key)})
 }
@@ -53,6 +54,8 @@ func (c *compiler) lookupObj(key string) any {
 		return c.traefikServices[k]
 	case "st":
 		return c.transports[k]
+	case "cm":
+		return c.configMaps[k]
 	}
 	return c.secrets[k]
 }

@@ -54,10 +54,24 @@ func (c *compiler) serversTransport(f, ns, name string) (*upstream.TransportConf
 func (c *compiler) transportSecrets(f, ns string, st *model.ServersTransportSpec, tc *upstream.TransportConfig) *svcErr {
 	var cas []string
 	for _, r := range st.RootCAs {
-		if r.ConfigMap != "" {
-			return &svcErr{f, "rootCAs from a ConfigMap are not yet supported by Sluice; use a Secret"}
+		if r.ConfigMap == "" {
+			cas = append(cas, r.Secret)
+			continue
 		}
-		cas = append(cas, r.Secret)
+		key := ns + "/" + r.ConfigMap
+		c.noteObj("cm:" + key)
+		cm := c.configMaps[key]
+		if cm == nil {
+			return &svcErr{f, "configmap not found: " + key}
+		}
+		ca, ok := cm.Data["tls.ca"]
+		if !ok {
+			ca, ok = cm.Data["ca.crt"]
+		}
+		if !ok {
+			return &svcErr{f, fmt.Sprintf("configmap %s has no tls.ca or ca.crt", key)}
+		}
+		tc.RootCAs = append(tc.RootCAs, []byte(ca))
 	}
 	for _, name := range append(cas, st.RootCAsSecrets...) {
 		s, e := c.secret(f, ns, name)

@@ -14,6 +14,8 @@ func newObject(group, kind string, origin model.Origin) any {
 		return &model.Node{}
 	case group == "v1" && kind == "Secret":
 		return &model.Secret{Origin: origin}
+	case group == "v1" && kind == "ConfigMap":
+		return &model.ConfigMap{Origin: origin}
 	case group == "discovery.k8s.io" && kind == "EndpointSlice":
 		return &model.EndpointSlice{Origin: origin}
 	case group == "traefik.io" && keptKinds[kind]:
@@ -30,6 +32,8 @@ func setNamespace(obj any, ns string) {
 	case *model.Service:
 		o.Meta.Namespace = ns
 	case *model.Secret:
+		o.Meta.Namespace = ns
+	case *model.ConfigMap:
 		o.Meta.Namespace = ns
 	case *model.EndpointSlice:
 		o.Meta.Namespace = ns
@@ -51,6 +55,8 @@ func Add(s *model.Snapshot, obj any) {
 		s.EndpointSlices = append(s.EndpointSlices, o)
 	case *model.Secret:
 		s.Secrets = append(s.Secrets, o)
+	case *model.ConfigMap:
+		s.ConfigMaps = append(s.ConfigMaps, o)
 	case *model.Node:
 		s.Nodes = append(s.Nodes, o)
 	case *model.Object:

@@ -89,6 +89,7 @@ func merge(dst, src *model.Snapshot) {
 	dst.TLSStores = append(dst.TLSStores, src.TLSStores...)
 	dst.ServersTransports = append(dst.ServersTransports, src.ServersTransports...)
 	dst.Secrets = append(dst.Secrets, src.Secrets...)
+	dst.ConfigMaps = append(dst.ConfigMaps, src.ConfigMaps...)
 	dst.Nodes = append(dst.Nodes, src.Nodes...)
 }
 

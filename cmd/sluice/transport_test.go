@@ -59,7 +59,7 @@ func newPKI(t *testing.T, serverName string) *testPKI {
 
 // TestBinaryServersTransport: an https service reached through a
 // ServersTransport (serverName, rootCAs and a client certificate from
-// Secrets) verifies the server and presents the certificate; without it
+// Secrets, or rootCAs from a ConfigMap) verifies the server and presents the certificate; without it
 // the unknown CA is a 502; insecureSkipVerify skips verification; a
 // missing ServersTransport disables the route (404).
 func TestBinaryServersTransport(t *testing.T) {
@@ -114,6 +114,16 @@ spec:
   certificatesSecrets: [client]
   forwardingTimeouts: {dialTimeout: 5s, idleConnTimeout: 30}
 ---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ca-bundle, namespace: e2e}
+data: {ca.crt: %q}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: viacm, namespace: e2e}
+spec: {serverName: backend.internal, rootCAs: [{configMap: ca-bundle}]}
+---
 apiVersion: traefik.io/v1alpha1
 kind: ServersTransport
 metadata: {name: insecure, namespace: e2e}
@@ -126,13 +136,15 @@ spec:
   routes:
   - match: Host(`+"`secure.example`"+`)
     services: [{name: tlsapp, port: 443, serversTransport: verified}]
+  - match: Host(`+"`cm.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: viacm}]
   - match: Host(`+"`plain.example`"+`)
     services: [{name: tlsapp, port: 443}]
   - match: Host(`+"`insecure.example`"+`)
     services: [{name: tlsapp, port: 443, serversTransport: insecure}]
   - match: Host(`+"`missing.example`"+`)
     services: [{name: tlsapp, port: 443, serversTransport: nosuch}]
-`, port, b64(pki.caPEM), b64(pki.clientCert), b64(pki.clientKey)))
+`, port, b64(pki.caPEM), b64(pki.clientCert), b64(pki.clientKey), pki.caPEM))
 	p := startSluice(t, dir)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -140,6 +152,7 @@ spec:
 		}
 	})
 	eventually(t, p.addr, "secure.example", "/", 200, "tls sni=backend.internal client=sluice-client")
+	eventually(t, p.addr, "cm.example", "/", 200, "tls sni=backend.internal client=none")
 	eventually(t, p.addr, "plain.example", "/", 502, "Bad Gateway")
 	eventually(t, p.addr, "insecure.example", "/", 200, "tls sni= client=none") // Go sends no SNI for an IP
 	eventually(t, p.addr, "missing.example", "/", 404, "404")

@@ -142,8 +142,9 @@ type Snapshot struct {
 	TLSOptions        []*Object
 	TLSStores         []*Object
 	ServersTransports []*Object
-	Secrets           []*Secret // from the Kubernetes provider only
-	Nodes             []*Node   // from the Kubernetes provider only
+	Secrets           []*Secret
+	ConfigMaps        []*ConfigMap
+	Nodes             []*Node
 }
 
 // Secret is a core/v1 Secret (TLS certificates, auth middlewares).
@@ -162,6 +163,13 @@ func (s *Secret) Value(key string) ([]byte, bool) {
 	}
 	v, ok := s.StringData[key]
 	return []byte(v), ok
+}
+
+// ConfigMap is a core/v1 ConfigMap (ServersTransport rootCAs).
+type ConfigMap struct {
+	Origin
+	Meta Meta              `json:"metadata"`
+	Data map[string]string `json:"data,omitempty"`
 }
 
 // Node is a core/v1 Node, read for nodePortLB.

@@ -1,6 +1,7 @@
 // Package kube is the Kubernetes provider: client-go informers on the
 // traefik.io/v1alpha1 CRDs, Services, EndpointSlices, Secrets (never Helm
-// release secrets) and Nodes, turned into model.Snapshot.
+// release secrets), ConfigMaps (ServersTransport root CAs) and Nodes,
+// turned into model.Snapshot.
 //
 // Contract:
 //   - Objects are converted to compile/model types by the informers'

@@ -62,7 +62,7 @@ func (e *Events) Post(diags []model.Diagnostic) {
 		}
 		apiVersion := "traefik.io/v1alpha1"
 		switch kind {
-		case KindService, KindSecret, KindNode:
+		case KindService, KindSecret, KindConfigMap, KindNode:
 			apiVersion = "v1"
 		case KindEndpointSlice:
 			apiVersion = "discovery.k8s.io/v1"

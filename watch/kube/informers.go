@@ -20,6 +20,7 @@ const (
 	KindService       = "Service"
 	KindEndpointSlice = "EndpointSlice"
 	KindSecret        = "Secret"
+	KindConfigMap     = "ConfigMap"
 	KindNode          = "Node"
 )
 
@@ -55,7 +56,8 @@ func (p *Provider) informers(cs kubernetes.Interface, dc dynamic.Interface) ([]i
 		out = append(out,
 			informer{KindService, typed.Core().V1().Services().Informer()},
 			informer{KindEndpointSlice, typed.Discovery().V1().EndpointSlices().Informer()},
-			informer{KindSecret, secrets.Core().V1().Secrets().Informer()})
+			informer{KindSecret, secrets.Core().V1().Secrets().Informer()},
+			informer{KindConfigMap, typed.Core().V1().ConfigMaps().Informer()})
 		for _, c := range crds {
 			gvr := schema.GroupVersionResource{Group: "traefik.io", Version: "v1alpha1", Resource: c.resource}
 			out = append(out, informer{c.kind, crdf.ForResource(gvr).Informer()})

@@ -43,6 +43,8 @@ func transform(kind string) cache.TransformFunc {
 			return newItem(kind, &o.ObjectMeta, endpointSlice(o)), nil
 		case *corev1.Secret:
 			return newItem(kind, &o.ObjectMeta, secret(o)), nil
+		case *corev1.ConfigMap:
+			return newItem(kind, &o.ObjectMeta, &model.ConfigMap{Meta: meta(&o.ObjectMeta), Data: o.Data}), nil
 		case *corev1.Node:
 			return newItem(kind, &o.ObjectMeta, node(o)), nil
 		}
@@ -98,6 +100,8 @@ func metaOf(obj any) *model.Meta {
 	case *model.EndpointSlice:
 		return &o.Meta
 	case *model.Secret:
+		return &o.Meta
+	case *model.ConfigMap:
 		return &o.Meta
 	case *model.Node:
 		return &o.Meta
