@@ -13,7 +13,7 @@ import (
 
 // Options configure the connection pool of new endpoints.
 type Options struct {
-	MaxConns        int           // per endpoint; default 1024
+	MaxConns        int           // per endpoint; default 1024; requests beyond wait up to DialTimeout for one
 	DialTimeout     time.Duration // default 30s (Traefik's)
 	IdleConnTimeout time.Duration // default 90s (Traefik's)
 	ReadTimeout     time.Duration // response timeout; 0 = none (Traefik's default)
@@ -105,6 +105,7 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		Addr:                          addr,
 		IsTLS:                         scheme == "https",
 		MaxConns:                      o.MaxConns,
+		MaxConnWaitTimeout:            o.DialTimeout, // a full pool queues requests rather than failing them
 		MaxIdleConnDuration:           o.IdleConnTimeout,
 		ReadTimeout:                   o.ReadTimeout,
 		ReadBufferSize:                o.ReadBufferSize,

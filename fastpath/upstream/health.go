@@ -49,6 +49,7 @@ type Health struct {
 	e      *Endpoint
 	url    string
 	down   atomic.Bool
+	probes atomic.Uint64 // probes done, for tests and logs
 	cancel context.CancelFunc
 	used   bool // guarded by Registry.mu
 	log    *slog.Logger
@@ -114,7 +115,9 @@ func (h *Health) run(ctx context.Context) {
 	}
 	for {
 		err := h.probe(ctx, client)
-		if was := h.down.Swap(err != nil); was != (err != nil) {
+		was := h.down.Swap(err != nil)
+		h.probes.Add(1)
+		if was != (err != nil) {
 			if err != nil {
 				h.log.Warn("health check failed; server out of rotation", "server", h.e.Key, "check", h.url, "error", err)
 			} else {

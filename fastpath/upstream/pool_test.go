@@ -1,0 +1,51 @@
+package upstream
+
+import (
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// TestPoolBoundedPerEndpoint: an endpoint never opens more than MaxConns
+// connections; requests beyond wait for one instead of failing.
+func TestPoolBoundedPerEndpoint(t *testing.T) {
+	var cur, peak atomic.Int32
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := cur.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(100 * time.Millisecond)
+		cur.Add(-1)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	e := NewRegistry(Options{MaxConns: 2}).Get("http", ln.Addr().String())
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			req.SetRequestURI("http://" + ln.Addr().String() + "/")
+			if err := e.Client.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() != 0 || peak.Load() > 2 {
+		t.Fatalf("%d failed, peak %d concurrent requests; want 0 and at most 2", failed.Load(), peak.Load())
+	}
+}
