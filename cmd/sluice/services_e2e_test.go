@@ -127,13 +127,19 @@ func request(t *testing.T, addr, host, cookie string) (int, string, string) {
 // sameBackend serves name on an exact address.
 func sameBackend(t *testing.T, addr, name string) {
 	t.Helper()
+	sameBackendFunc(t, addr, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", name, r.URL.RequestURI())
+	})
+}
+
+// sameBackendFunc serves h on an exact address.
+func sameBackendFunc(t *testing.T, addr string, h http.HandlerFunc) {
+	t.Helper()
 	ln, err := net.Listen("tcp4", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%s %s", name, r.URL.RequestURI())
-	})}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 }
