@@ -100,34 +100,50 @@ func Build(snap *model.Snapshot, opts Options) *Result {
 // behind their services, are not compiled again: their routes are reused.
 func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	opts := cc.opts
-	c := &compiler{snap: snap, opts: opts, services: map[string]*model.Service{}, slices: map[string][]*model.EndpointSlice{},
-		refs: map[string]bool{}, bindings: map[string][]*binding{}}
-	for _, s := range snap.Services {
-		c.services[s.Meta.Namespace+"/"+s.Meta.Name] = s
+	c := newCompiler(snap, opts)
+	c.keptObjects()
+	b := route.NewBuilder(opts.EntryPoints)
+	routes, entries := cc.routes(c, snap)
+	for i, r := range routes {
+		b.Add(r, entries[i])
 	}
-	c.traefikServices, c.transports, c.secrets = map[string]*model.Object{}, map[string]*model.Object{}, map[string]*model.Secret{}
+	t := b.Build()
+	keepEndpoints(t, opts.Upstreams)
+	sortDiags(c.diags)
+	return &Result{Table: t, Diags: c.diags, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
+}
+
+// newCompiler indexes the snapshot's objects by namespace/name.
+func newCompiler(snap *model.Snapshot, opts Options) *compiler {
+	c := &compiler{snap: snap, opts: opts, services: map[string]*model.Service{}, slices: map[string][]*model.EndpointSlice{},
+		refs: map[string]bool{}, bindings: map[string][]*binding{}, traefikServices: map[string]*model.Object{},
+		transports: map[string]*model.Object{}, secrets: map[string]*model.Secret{}, configMaps: map[string]*model.ConfigMap{}}
+	key := func(m model.Meta) string { return m.Namespace + "/" + m.Name }
+	for _, o := range snap.Services {
+		c.services[key(o.Meta)] = o
+	}
 	for _, o := range snap.TraefikServices {
-		c.traefikServices[o.Meta.Namespace+"/"+o.Meta.Name] = o
+		c.traefikServices[key(o.Meta)] = o
 	}
 	for _, o := range snap.ServersTransports {
-		c.transports[o.Meta.Namespace+"/"+o.Meta.Name] = o
+		c.transports[key(o.Meta)] = o
 	}
 	for _, o := range snap.Secrets {
-		c.secrets[o.Meta.Namespace+"/"+o.Meta.Name] = o
+		c.secrets[key(o.Meta)] = o
 	}
-	c.configMaps = map[string]*model.ConfigMap{}
 	for _, o := range snap.ConfigMaps {
-		c.configMaps[o.Meta.Namespace+"/"+o.Meta.Name] = o
+		c.configMaps[key(o.Meta)] = o
 	}
 	for _, s := range snap.EndpointSlices {
 		k := s.Meta.Namespace + "/" + s.ServiceName()
 		c.slices[k] = append(c.slices[k], s)
 	}
-	c.keptObjects()
-	b := route.NewBuilder(opts.EntryPoints)
-	byName := map[string]int{}
-	var routes []*route.Route
-	var entries [][]route.Entry
+	return c
+}
+
+// routes compiles (or reuses) every IngressRoute's routes in name order;
+// a later router with the same name replaces an earlier one, as in Traefik.
+func (cc *Compiler) routes(c *compiler, snap *model.Snapshot) ([]*route.Route, [][]route.Entry) {
 	type keyed struct {
 		key string
 		ir  *model.IngressRoute
@@ -137,6 +153,9 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 		irs[i] = keyed{irKey(ir), ir}
 	}
 	sort.Slice(irs, func(i, j int) bool { return irs[i].key < irs[j].key })
+	byName := map[string]int{}
+	var routes []*route.Route
+	var entries [][]route.Entry
 	next := make(map[*model.IngressRoute]*irResult, len(irs))
 	for _, k := range irs {
 		ir := k.ir
@@ -146,7 +165,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 		for _, cr := range res.routes {
 			r, es := cr.copy()
 			if i, dup := byName[r.Name]; dup {
-				c.warn(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), r.Source[len(irKey(ir))+1:],
+				c.warn(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), r.Source[len(k.key)+1:],
 					"router %s has the same match as %s and replaces it (Traefik keeps only the last)", r.Name, routes[i].Source)
 				routes[i], entries[i] = r, es
 				continue
@@ -158,13 +177,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	}
 	cc.cache = next
 	c.file = ""
-	for i, r := range routes {
-		b.Add(r, entries[i])
-	}
-	t := b.Build()
-	keepEndpoints(t, opts.Upstreams)
-	sortDiags(c.diags)
-	return &Result{Table: t, Diags: c.diags, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
+	return routes, entries
 }
 
 func irKey(ir *model.IngressRoute) string { return ir.Meta.Namespace + "/" + irName(ir) }

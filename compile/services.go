@@ -17,6 +17,9 @@ import (
 // strategies Traefik v3.7 accepts (RoundRobin is the deprecated wrr).
 var strategies = map[string]bool{"": true, "wrr": true, "RoundRobin": true, "p2c": true, "hrw": true, "leasttime": true}
 
+// strategyOf maps the accepted names to the balancer (wrr by default).
+var strategyOf = map[string]route.Strategy{"p2c": route.P2C, "hrw": route.HRW, "leasttime": route.LeastTime}
+
 // svcErr is a reason a route's service cannot be built: the route is dropped.
 type svcErr struct{ field, msg string }
 
@@ -121,14 +124,7 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
 	rs := route.NewService(name, pass, servers)
 	rs.Sticky = c.sticky(obj, f, name, spec.Sticky)
-	switch spec.Strategy {
-	case "p2c":
-		rs.Strategy = route.P2C
-	case "hrw":
-		rs.Strategy = route.HRW
-	case "leasttime":
-		rs.Strategy = route.LeastTime
-	}
+	rs.Strategy = strategyOf[spec.Strategy]
 	if b := c.bound; b != nil {
 		b.svc, b.empty, b.passive = rs, len(servers) == 0, passive
 		k := ns + "/" + spec.Name

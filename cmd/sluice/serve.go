@@ -43,20 +43,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	if len(cfg.EntryPoints) == 0 {
-		return fmt.Errorf("no entry point: set --entryPoints.NAME.address=[host]:port")
-	}
-	if m == nil && cfg.ManifestsDir != "" {
-		m = &watch.Manifests{Dir: cfg.ManifestsDir}
-	}
-	if m != nil && cfg.KubeSection {
-		return fmt.Errorf("two providers: use either --providers.manifests.directory or --providers.kubernetesCRD")
-	}
-	if m != nil {
-		cfg.Kube = false // providers.kubernetesCRD.* options then only shape the manifests' routes
-	}
-	if m == nil && !cfg.Kube {
-		return fmt.Errorf("no provider: set --providers.kubernetesCRD or --providers.manifests.directory=DIR")
+	m, err := chooseProvider(cfg, m)
+	if err != nil {
+		return err
 	}
 	if cfg.PprofAddress != "" {
 		if err := servePprof(cfg.PprofAddress, log); err != nil {
@@ -104,6 +93,27 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	eps.shutdown(false)
 	log.Info("stopped")
 	return nil
+}
+
+// chooseProvider checks the configuration names one provider and returns
+// the manifests source, or nil for the Kubernetes provider.
+func chooseProvider(cfg *config, m *watch.Manifests) (*watch.Manifests, error) {
+	if len(cfg.EntryPoints) == 0 {
+		return nil, fmt.Errorf("no entry point: set --entryPoints.NAME.address=[host]:port")
+	}
+	if m == nil && cfg.ManifestsDir != "" {
+		m = &watch.Manifests{Dir: cfg.ManifestsDir}
+	}
+	if m != nil && cfg.KubeSection {
+		return nil, fmt.Errorf("two providers: use either --providers.manifests.directory or --providers.kubernetesCRD")
+	}
+	if m != nil {
+		cfg.Kube = false // providers.kubernetesCRD.* options then only shape the manifests' routes
+	}
+	if m == nil && !cfg.Kube {
+		return nil, fmt.Errorf("no provider: set --providers.kubernetesCRD or --providers.manifests.directory=DIR")
+	}
+	return m, nil
 }
 
 func (p *proxy) pings(ep *entryPoint) bool { return p.cfg.Ping && ep.Name == p.cfg.PingEntryPoint }
