@@ -70,26 +70,31 @@ func (set *ServerSet) leastTime() int {
 // p2c picks two distinct eligible servers at random and returns the one
 // with fewer requests in flight.
 func (set *ServerSet) p2c() int {
-	n := len(set.Servers)
-	a, b := -1, -1
-	for tries := 0; tries < 2*n+2 && b < 0; tries++ {
-		i := rand.IntN(n)
-		if !set.eligible(i) || i == a {
-			continue
-		}
-		if a < 0 {
-			a = i
-		} else {
-			b = i
-		}
+	a := set.randomEligible(-1)
+	if a < 0 {
+		return -1
 	}
-	if b < 0 {
-		return a
-	}
-	if set.Servers[b].load.Load() < set.Servers[a].load.Load() {
+	b := set.randomEligible(a)
+	if b >= 0 && set.Servers[b].load.Load() < set.Servers[a].load.Load() {
 		return b
 	}
 	return a
+}
+
+// randomEligible returns an eligible server other than skip, starting
+// from a random one, or -1.
+func (set *ServerSet) randomEligible(skip int) int {
+	n := len(set.Servers)
+	if n == 0 {
+		return -1
+	}
+	start := rand.IntN(n)
+	for k := 0; k < n; k++ {
+		if i := (start + k) % n; i != skip && set.eligible(i) {
+			return i
+		}
+	}
+	return -1
 }
 
 // hrw returns the eligible server with the highest weighted rendezvous

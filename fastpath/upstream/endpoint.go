@@ -112,7 +112,7 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		DisablePathNormalizing:        true, // we forward Traefik's normalised path as is
 		DisableHeaderNamesNormalizing: false,
 		NoDefaultUserAgentHeader:      true,
-		Transport:                     &Transport{}, // streams large bodies; fasthttp's own streaming allocates
+		Transport:                     &Transport{MaxIdle: tc.maxIdle()}, // streams large bodies; fasthttp's own streaming allocates
 		RetryIfErr:                    retryIdempotentOnReusedConn,
 		Dial: func(a string) (net.Conn, error) {
 			return dialer.DialTimeout(a, o.DialTimeout)

@@ -49,3 +49,44 @@ func TestPoolBoundedPerEndpoint(t *testing.T) {
 		t.Fatalf("%d failed, peak %d concurrent requests; want 0 and at most 2", failed.Load(), peak.Load())
 	}
 }
+
+// TestPoolKeepsAtMostMaxIdle: after a burst, no more than
+// maxIdleConnsPerHost connections stay open idle; by default Traefik's 200.
+func TestPoolKeepsAtMostMaxIdle(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	for _, tc := range []struct {
+		cfg  *TransportConfig
+		want int
+	}{{&TransportConfig{MaxIdleConnsPerHost: 1}, 1}, {nil, 4}, {&TransportConfig{MaxIdleConnsPerHost: -1}, 0}} {
+		e, err := NewRegistry(Options{}).GetWith("http", ln.Addr().String(), tc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+				defer fasthttp.ReleaseRequest(req)
+				defer fasthttp.ReleaseResponse(resp)
+				req.SetRequestURI("http://" + ln.Addr().String() + "/")
+				if err := e.Client.Do(req, resp); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := e.Client.ConnsCount(); n != tc.want {
+			t.Errorf("maxIdleConnsPerHost %v: %d connections left open, want %d", tc.cfg, n, tc.want)
+		}
+	}
+}

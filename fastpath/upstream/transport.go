@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -24,6 +25,30 @@ const DefaultBufferLimit = 64 << 10
 // connection instead of returning it to the pool.
 type Transport struct {
 	BufferLimit int // 0 means DefaultBufferLimit
+	// MaxIdle caps the idle connections kept (ServersTransport
+	// maxIdleConnsPerHost): 0 means Traefik's 200, negative keeps none.
+	MaxIdle int
+	busy    atomic.Int64 // requests holding a connection
+}
+
+// DefaultMaxIdle is Traefik's default maxIdleConnsPerHost.
+const DefaultMaxIdle = 200
+
+// finish returns cc to the pool when reuse allows and the pool holds fewer
+// than MaxIdle idle connections, closes it otherwise, and ends the request.
+func finish[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), reuse bool) {
+	limit := t.MaxIdle
+	if limit == 0 {
+		limit = DefaultMaxIdle
+	}
+	// Idle after this release: every open connection but the busy ones
+	// (the decrement orders concurrent finishers).
+	others := t.busy.Add(-1)
+	if reuse && hc.ConnsCount()-int(others) <= limit {
+		release(hc, cc)
+	} else {
+		closeConn(hc, cc)
+	}
 }
 
 // conn is what HostClient.AcquireConn returns (fasthttp's unexported
@@ -36,16 +61,17 @@ func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, re
 	if err != nil {
 		return false, err
 	}
+	t.busy.Add(1)
 	limit := t.BufferLimit
 	if limit == 0 {
 		limit = DefaultBufferLimit
 	}
 	// Method expressions carry fasthttp's unexported connection type into
 	// the generic code without allocating a closure.
-	return roundTrip(hc, cc, (*fasthttp.HostClient).ReleaseConn, (*fasthttp.HostClient).CloseConn, limit, req, resp)
+	return roundTrip(t, hc, cc, (*fasthttp.HostClient).ReleaseConn, (*fasthttp.HostClient).CloseConn, limit, req, resp)
 }
 
-func roundTrip[C conn](hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), limit int, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
+func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), limit int, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
 	c := cc.Conn()
 	bw := hc.AcquireWriter(c)
 	err := req.Write(bw)
@@ -54,7 +80,7 @@ func roundTrip[C conn](hc *fasthttp.HostClient, cc C, release, closeConn func(*f
 	}
 	hc.ReleaseWriter(bw)
 	if err != nil {
-		closeConn(hc, cc)
+		finish(t, hc, cc, release, closeConn, false)
 		return true, err
 	}
 	if hc.ReadTimeout > 0 {
@@ -66,7 +92,7 @@ func roundTrip[C conn](hc *fasthttp.HostClient, cc C, release, closeConn func(*f
 	br := hc.AcquireReader(c)
 	if err := readHeader(resp, br); err != nil {
 		hc.ReleaseReader(br)
-		closeConn(hc, cc)
+		finish(t, hc, cc, release, closeConn, false)
 		return true, err
 	}
 	// After a 101 the connection speaks another protocol: never pool it.
@@ -77,18 +103,14 @@ func roundTrip[C conn](hc *fasthttp.HostClient, cc C, release, closeConn func(*f
 			err = resp.ReadBody(br, 0)
 		}
 		hc.ReleaseReader(br)
-		if err != nil || mustClose {
-			closeConn(hc, cc)
-		} else {
-			release(hc, cc)
-		}
+		finish(t, hc, cc, release, closeConn, err == nil && !mustClose)
 		return false, err
 	}
 	if hc.ReadTimeout > 0 {
 		_ = c.SetReadDeadline(time.Time{}) // the timeout is for the response header
 	}
 	s := getStream[C]()
-	s.hc, s.cc, s.br, s.release, s.close = hc, cc, br, release, closeConn
+	s.t, s.hc, s.cc, s.br, s.release, s.close = t, hc, cc, br, release, closeConn
 	s.mustClose = mustClose || cl == -2
 	size := cl
 	switch cl {
@@ -137,6 +159,7 @@ var (
 // stream is a response body read from an upstream connection. It is
 // pooled; fasthttp calls Close once, after relaying the body or on error.
 type stream[C conn] struct {
+	t              *Transport
 	hc             *fasthttp.HostClient
 	cc             C
 	br             *bufio.Reader
@@ -316,11 +339,7 @@ func parseChunkSize(line []byte) (int64, bool) {
 // end, closes it otherwise, and recycles the stream.
 func (s *stream[C]) Close() error {
 	s.hc.ReleaseReader(s.br)
-	if s.done && !s.mustClose {
-		s.release(s.hc, s.cc)
-	} else {
-		s.close(s.hc, s.cc)
-	}
+	finish(s.t, s.hc, s.cc, s.release, s.close, s.done && !s.mustClose)
 	*s = stream[C]{}
 	streamPool.Put(s)
 	return nil

@@ -72,3 +72,11 @@ func (c *TransportConfig) Validate() error {
 	_, err := c.tlsConfig("")
 	return err
 }
+
+// maxIdle is the idle-connection cap for the HTTP/1.1 pool (0: the default).
+func (c *TransportConfig) maxIdle() int {
+	if c == nil {
+		return 0
+	}
+	return c.MaxIdleConnsPerHost
+}
