@@ -48,15 +48,15 @@ func (h *Handler) forwardedHeaders(ctx *fasthttp.RequestCtx, st *state, host []b
 	if !h.trusted(ip) {
 		deleteManaged(hdr, st)
 	}
-	// An upgrade (WebSocket) survives the hop-by-hop removal, as in Go's
-	// reverse proxy; the protocol is kept in st.upgrade.
+	// Headers named in Connection go, then the hop-by-hop set. An upgrade
+	// (WebSocket) survives, as in Go's reverse proxy: its protocol is kept
+	// in st.upgrade and restored below.
 	st.upgrade = st.upgrade[:0]
-	if hasToken(hdr.Peek("Connection"), "upgrade") {
-		st.upgrade = append(st.upgrade, hdr.Peek("Upgrade")...)
-	}
-	// Headers named in Connection go, then the hop-by-hop set.
 	teTrailers := bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
 	for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
+		if len(st.upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
+			st.upgrade = append(st.upgrade, hdr.Peek("Upgrade")...)
+		}
 		hdr.DelBytes(tok)
 	}
 	for _, k := range hopHeaders {

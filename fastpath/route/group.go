@@ -70,7 +70,8 @@ func (ch *Choice) set(s *Sticky, v string) {
 // groups (honouring their sticky cookies), then a server of the leaf
 // service (honouring its sticky cookie). cookies may be nil.
 func (r *Route) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
-	*ch = Choice{client: client}
+	// Reset what a choice reads; the arrays are valid only up to their counts.
+	ch.Service, ch.Server, ch.NSet, ch.NMirrors, ch.Failover, ch.client = nil, nil, 0, 0, nil, client
 	if len(r.Targets) == 0 {
 		return
 	}

@@ -51,7 +51,8 @@ func TestPoolBoundedPerEndpoint(t *testing.T) {
 }
 
 // TestPoolKeepsAtMostMaxIdle: after a burst, no more than
-// maxIdleConnsPerHost connections stay open idle; by default Traefik's 200.
+// maxIdleConnsPerHost connections stay open idle; none when negative; all
+// (until the idle timeout) when unset.
 func TestPoolKeepsAtMostMaxIdle(t *testing.T) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {

@@ -26,25 +26,22 @@ const DefaultBufferLimit = 64 << 10
 type Transport struct {
 	BufferLimit int // 0 means DefaultBufferLimit
 	// MaxIdle caps the idle connections kept (ServersTransport
-	// maxIdleConnsPerHost): 0 means Traefik's 200, negative keeps none.
+	// maxIdleConnsPerHost); negative keeps none. 0: no cap beyond the idle
+	// timeout, and no accounting on the request path.
 	MaxIdle int
-	busy    atomic.Int64 // requests holding a connection
+	busy    atomic.Int64 // requests holding a connection, counted only with a cap
 }
-
-// DefaultMaxIdle is Traefik's default maxIdleConnsPerHost.
-const DefaultMaxIdle = 200
 
 // finish returns cc to the pool when reuse allows and the pool holds fewer
 // than MaxIdle idle connections, closes it otherwise, and ends the request.
 func finish[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), reuse bool) {
-	limit := t.MaxIdle
-	if limit == 0 {
-		limit = DefaultMaxIdle
+	if t.MaxIdle != 0 {
+		// Idle after this release: every open connection but the busy ones
+		// (the decrement orders concurrent finishers).
+		others := t.busy.Add(-1)
+		reuse = reuse && hc.ConnsCount()-int(others) <= t.MaxIdle
 	}
-	// Idle after this release: every open connection but the busy ones
-	// (the decrement orders concurrent finishers).
-	others := t.busy.Add(-1)
-	if reuse && hc.ConnsCount()-int(others) <= limit {
+	if reuse {
 		release(hc, cc)
 	} else {
 		closeConn(hc, cc)
@@ -61,7 +58,9 @@ func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, re
 	if err != nil {
 		return false, err
 	}
-	t.busy.Add(1)
+	if t.MaxIdle != 0 {
+		t.busy.Add(1)
+	}
 	limit := t.BufferLimit
 	if limit == 0 {
 		limit = DefaultBufferLimit
