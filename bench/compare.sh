@@ -51,6 +51,8 @@ SCENARIOS=(
   "h100k-mid     hosts:100000  50   /                 GET  0       -"
   "h100k-spread  hosts:100000  50   /                 GET  0       spread"
   "p10k-mid      prefix:10000  50   -                 GET  0       -"
+  "mix1k-mid     mix:1000      50   -                 GET  0       tenant"
+  "mix1k-spread  mix:1000      50   -                 GET  0       spread"
 )
 
 PATH=$PATH:/usr/sbin:/usr/local/go/bin
@@ -161,6 +163,7 @@ script() {
     echo "wrk.method = \"POST\"; wrk.body = string.rep(\"b\", $3)" >> "$f"
   fi
   [[ $4 == spread ]] && cat "$SETDIR/spread.lua" >> "$f"
+  [[ $4 == tenant ]] && echo 'wrk.headers["X-Tenant"] = "gold"' >> "$f"
   [[ $4 == changes ]] && cat >> "$f" <<'L'
 local bad = 0
 response = function(status, headers, body)

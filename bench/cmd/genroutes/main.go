@@ -5,10 +5,15 @@
 // hit them: the middle route's Host and path, and a wrk script that spreads
 // requests over every route.
 //
-//	genroutes -kind hosts|prefix -n N -out DIR
+//	genroutes -kind hosts|prefix|mix -n N -out DIR
 //
 // hosts:  route i is Host(`rNNNNNN.bench.local`) && PathPrefix(`/`).
 // prefix: route i is Host(`bench.local`) && PathPrefix(`/pNNNNNN`).
+// mix:    host i has four routes, the shapes real IngressRoutes mix:
+//
+//	Host && PathPrefix(`/api`) && Header(`X-Tenant`, `gold`),
+//	Host && PathPrefix(`/api`), Host && PathRegexp(`^/users/[0-9]+$`),
+//	and Host alone; the hit is /api/orders with X-Tenant: gold.
 //
 // HAProxy picks the backend with one map lookup (map for hosts, map_beg
 // for prefixes); nginx with a hostnames map (hosts) or one location per
@@ -23,6 +28,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 func main() {
@@ -30,7 +36,7 @@ func main() {
 	n := flag.Int("n", 1, "number of routes")
 	out := flag.String("out", "", "output directory")
 	flag.Parse()
-	if *out == "" || *n < 1 || *kind != "hosts" && *kind != "prefix" {
+	if *out == "" || *n < 1 || *kind != "hosts" && *kind != "prefix" && *kind != "mix" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -55,8 +61,11 @@ type gen struct {
 
 // route returns the Host and a path that route i (and only it) matches.
 func (g gen) route(i int) (host, path string) {
-	if g.kind == "hosts" {
+	switch g.kind {
+	case "hosts":
 		return fmt.Sprintf("r%06d.bench.local", i), "/"
+	case "mix":
+		return fmt.Sprintf("r%06d.bench.local", i), "/api/orders"
 	}
 	return "bench.local", fmt.Sprintf("/p%06d/x", i)
 }
@@ -90,9 +99,24 @@ func (g gen) sluice(w *bufio.Writer) {
 		`"labels":{"kubernetes.io/service-name":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":9002}],`+
 		`"endpoints":[{"addresses":["127.0.0.2"]}]}`+"\n")
 	for i := 0; i < g.n; i++ {
+		var routes []string
+		for _, r := range g.rules(i) {
+			routes = append(routes, fmt.Sprintf(`{"match":%q,"services":[{"name":"bench","port":80}]}`, r))
+		}
 		fmt.Fprintf(w, "---\n"+`{"apiVersion":"traefik.io/v1alpha1","kind":"IngressRoute","metadata":{"name":"r%06d","namespace":"bench"},`+
-			`"spec":{"entryPoints":["web"],"routes":[{"match":%q,"services":[{"name":"bench","port":80}]}]}}`+"\n", i, g.rule(i))
+			`"spec":{"entryPoints":["web"],"routes":[%s]}}`+"\n", i, strings.Join(routes, ","))
 	}
+}
+
+// rules are route i's rules: one, or the four of a mix host.
+func (g gen) rules(i int) []string {
+	if g.kind != "mix" {
+		return []string{g.rule(i)}
+	}
+	h, _ := g.route(i)
+	host := fmt.Sprintf("Host(`%s`)", h)
+	return []string{host + " && PathPrefix(`/api`) && Header(`X-Tenant`, `gold`)", host + " && PathPrefix(`/api`)",
+		host + " && PathRegexp(`^/users/[0-9]+$`)", host}
 }
 
 func (g gen) haproxy(w *bufio.Writer) {
@@ -113,9 +137,15 @@ frontend fe_bench
 `)
 	m, err := filepath.Abs(filepath.Join(g.dir, "haproxy.map"))
 	must(err)
-	if g.kind == "hosts" {
+	switch g.kind {
+	case "hosts":
 		fmt.Fprintf(w, "    use_backend %%[req.hdr(host),lower,map(%s,be_none)]\n", m)
-	} else {
+	case "mix": // the host map, then the four shapes in priority order
+		fmt.Fprintf(w, "    acl known req.hdr(host),lower,map(%s) -m found\n", m)
+		fmt.Fprint(w, "    acl api path_beg /api\n    acl gold req.hdr(x-tenant) -m str gold\n    acl users path_reg ^/users/[0-9]+$\n"+
+			"    use_backend be_bench if known api gold\n    use_backend be_bench if known api\n"+
+			"    use_backend be_bench if known users\n    use_backend be_bench if known\n    default_backend be_none\n")
+	default:
 		fmt.Fprint(w, "    use_backend be_none unless { req.hdr(host),lower -m str bench.local }\n")
 		fmt.Fprintf(w, "    use_backend %%[path,map_beg(%s,be_none)]\n", m)
 	}
@@ -132,7 +162,7 @@ backend be_bench
 // is measured, as Sluice's routes all point at one service too.
 func (g gen) haproxyMap(w *bufio.Writer) {
 	for i := 0; i < g.n; i++ {
-		if g.kind == "hosts" {
+		if g.kind != "prefix" {
 			h, _ := g.route(i)
 			fmt.Fprintf(w, "%s be_bench\n", h)
 		} else {
@@ -167,6 +197,10 @@ http {
 `)
 	proxy := `proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection ""; ` +
 		`proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`
+	if g.kind == "mix" {
+		g.nginxMix(w, proxy)
+		return
+	}
 	if g.kind == "hosts" {
 		fmt.Fprint(w, "    map $host $routed {\n        hostnames;\n        default 0;\n")
 		for i := 0; i < g.n; i++ {
@@ -186,8 +220,31 @@ http {
 	fmt.Fprint(w, "    }\n}\n")
 }
 
+// nginxMix: the host map, then a location per shape; the header route
+// and the plain /api route differ only in a variable, as they share a
+// backend.
+func (g gen) nginxMix(w *bufio.Writer, proxy string) {
+	fmt.Fprint(w, "    map $host $routed {\n        hostnames;\n        default 0;\n")
+	for i := 0; i < g.n; i++ {
+		h, _ := g.route(i)
+		fmt.Fprintf(w, "        %s 1;\n", h)
+	}
+	notFound := `if ($routed = 0) { return 404 "404 page not found\n"; }`
+	fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n"+
+		"        location /api { %[1]s set $tenant plain; if ($http_x_tenant = gold) { set $tenant gold; } %[2]s }\n"+
+		"        location ~ ^/users/[0-9]+$ { %[1]s %[2]s }\n"+
+		"        location / { %[1]s %[2]s }\n    }\n}\n", notFound, proxy)
+}
+
 // spread is a wrk script sending each request to the next route in turn.
 func (g gen) spread(w *bufio.Writer) {
+	if g.kind == "mix" {
+		fmt.Fprintf(w, "local n, i, k = %d, 0, 0\nlocal paths = {\"/api/orders\", \"/api/orders\", \"/users/42\", \"/\"}\n"+
+			"request = function()\n  i = (i + 7919) %% n\n  k = k %% 4 + 1\n"+
+			"  local h = {[\"Host\"] = string.format(\"r%%06d.bench.local\", i)}\n  if k == 1 then h[\"X-Tenant\"] = \"gold\" end\n"+
+			"  return wrk.format(nil, paths[k], h)\nend\n", g.n)
+		return
+	}
 	host, path := g.route(0)
 	if g.kind == "hosts" {
 		fmt.Fprintf(w, "local n, i = %d, 0\nrequest = function()\n  i = (i + 7919) %% n\n"+

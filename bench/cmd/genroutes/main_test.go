@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/sluiceproxy/sluice/compile"
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/watch"
@@ -15,7 +17,7 @@ import (
 // route with both backends behind it, so the benchmark measures a routed
 // request and not a 404.
 func TestSluiceRoutesServeTheHit(t *testing.T) {
-	for _, kind := range []string{"hosts", "prefix"} {
+	for _, kind := range []string{"hosts", "prefix", "mix"} {
 		dir := t.TempDir()
 		g := gen{kind: kind, n: 101, dir: dir}
 		if err := os.MkdirAll(filepath.Join(dir, "sluice"), 0o755); err != nil {
@@ -27,13 +29,15 @@ func TestSluiceRoutesServeTheHit(t *testing.T) {
 			t.Fatalf("%s: load: %v %v", kind, err, diags)
 		}
 		tab, cdiags := compile.Compile(snap, compile.Options{EntryPoints: []string{"web"}})
-		if len(cdiags) != 0 || len(tab.Routes) != 101 {
+		if len(cdiags) != 0 || len(tab.Routes) != 101*len(g.rules(0)) {
 			t.Fatalf("%s: %d routes, diagnostics %v", kind, len(tab.Routes), cdiags)
 		}
 		host, path := g.route(50)
-		r := tab.Index(0).Lookup(&match.Request{Host: []byte(host), Path: []byte(path), Method: []byte("GET")})
-		if r == nil || r.Rule != g.rule(50) {
-			t.Fatalf("%s: %s%s routed to %v; want the router of %s", kind, host, path, r, g.rule(50))
+		var hdr fasthttp.RequestHeader
+		hdr.Set("X-Tenant", "gold") // the mix hit's header; ignored by the other kinds' rules
+		r := tab.Index(0).Lookup(&match.Request{Host: []byte(host), Path: []byte(path), Method: []byte("GET"), Headers: &hdr})
+		if want := g.rules(50)[0]; r == nil || r.Rule != want {
+			t.Fatalf("%s: %s%s routed to %v; want the router of %s", kind, host, path, r, want)
 		}
 		if n := len(r.Targets[0].Service.Servers().Servers); n != 2 {
 			t.Fatalf("%s: %d servers behind the hit; want 2 (9001 and 9002)", kind, n)
