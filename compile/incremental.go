@@ -182,9 +182,7 @@ func keepTargets(targets []route.Target, reg *upstream.Registry) {
 			continue
 		}
 		for _, s := range tg.Service.Servers().Servers {
-			reg.Keep(s.Endpoint)
-			reg.KeepHealth(s.Health)
-			reg.KeepPassive(s.Passive)
+			reg.Keep(s.Endpoint, s.Health, s.Passive)
 		}
 	}
 }

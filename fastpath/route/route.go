@@ -3,7 +3,6 @@ package route
 import (
 	"net/netip"
 	"sync/atomic"
-	"time"
 
 	"github.com/sluiceproxy/sluice/fastpath/balance"
 	"github.com/sluiceproxy/sluice/fastpath/match"
@@ -72,7 +71,7 @@ func (set *ServerSet) up(b *balance.WRR) int {
 	if !set.checked || i < 0 {
 		return i
 	}
-	now := time.Now().UnixNano()
+	now := set.clock()
 	if !set.Servers[i].down(now) {
 		return i
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"hash/fnv"
 	"strconv"
-	"time"
 )
 
 // Sticky is a service's sticky-cookie configuration (crd.md 7.3).
@@ -66,9 +65,10 @@ func legacyValue(url string) string {
 func (s *Service) PickSticky(value []byte) (srv *Server, fresh bool) {
 	set := s.servers.Load()
 	if len(value) > 0 {
+		now := set.clock()
 		for i := range set.Servers {
 			sv := &set.Servers[i]
-			if sv.Fenced || set.checked && sv.down(time.Now().UnixNano()) {
+			if !set.eligible(i, now) {
 				continue
 			}
 			if string(value) == sv.cookie || string(value) == sv.URL || string(value) == sv.legacy {

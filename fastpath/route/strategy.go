@@ -47,6 +47,7 @@ func (sv *Server) Observe(d time.Duration) {
 // time times (requests in flight + 1); servers not yet measured go first,
 // in balancer order, so every server gets measured.
 func (set *ServerSet) leastTime() int {
+	now := set.clock()
 	start := set.wrr.Next()
 	if start < 0 {
 		return -1
@@ -55,7 +56,7 @@ func (set *ServerSet) leastTime() int {
 	best, bestScore := -1, int64(0)
 	for k := 0; k < n; k++ {
 		i := (start + k) % n
-		if !set.eligible(i) {
+		if !set.eligible(i, now) {
 			continue
 		}
 		sv := &set.Servers[i]
@@ -70,11 +71,12 @@ func (set *ServerSet) leastTime() int {
 // p2c picks two distinct eligible servers at random and returns the one
 // with fewer requests in flight.
 func (set *ServerSet) p2c() int {
-	a := set.randomEligible(-1)
+	now := set.clock()
+	a := set.randomEligible(-1, now)
 	if a < 0 {
 		return -1
 	}
-	b := set.randomEligible(a)
+	b := set.randomEligible(a, now)
 	if b >= 0 && set.Servers[b].load.Load() < set.Servers[a].load.Load() {
 		return b
 	}
@@ -83,14 +85,14 @@ func (set *ServerSet) p2c() int {
 
 // randomEligible returns an eligible server other than skip, starting
 // from a random one, or -1.
-func (set *ServerSet) randomEligible(skip int) int {
+func (set *ServerSet) randomEligible(skip int, now int64) int {
 	n := len(set.Servers)
 	if n == 0 {
 		return -1
 	}
 	start := rand.IntN(n)
 	for k := 0; k < n; k++ {
-		if i := (start + k) % n; i != skip && set.eligible(i) {
+		if i := (start + k) % n; i != skip && set.eligible(i, now) {
 			return i
 		}
 	}
@@ -102,11 +104,12 @@ func (set *ServerSet) randomEligible(skip int) int {
 // unchanged and only the clients of a removed server move.
 func (set *ServerSet) hrw(ip netip.Addr) int {
 	best, bestScore := -1, math.Inf(-1)
+	now := set.clock()
 	var key [32]byte
 	ip16 := ip.As16()
 	copy(key[:16], ip16[:])
 	for i := range set.Servers {
-		if !set.eligible(i) {
+		if !set.eligible(i, now) {
 			continue
 		}
 		copy(key[16:], set.Servers[i].cookie)                      // 16 hex digits naming the server
@@ -118,13 +121,19 @@ func (set *ServerSet) hrw(ip netip.Addr) int {
 	return best
 }
 
-// eligible: not fenced and not down.
-func (set *ServerSet) eligible(i int) bool {
+// eligible: not fenced and not down at now (see clock).
+func (set *ServerSet) eligible(i int, now int64) bool {
 	sv := &set.Servers[i]
-	if sv.Fenced {
-		return false
+	return !sv.Fenced && (!set.checked || !sv.down(now))
+}
+
+// clock is the time checks are judged at, read once per pick and only
+// for sets with checks.
+func (set *ServerSet) clock() int64 {
+	if !set.checked {
+		return 0
 	}
-	return !set.checked || !sv.down(time.Now().UnixNano())
+	return time.Now().UnixNano()
 }
 
 // rendezvous is a highestRandomWeight TraefikService's choice: the child

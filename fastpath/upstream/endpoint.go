@@ -150,18 +150,24 @@ func hostOnly(addr string) string {
 	return h
 }
 
-// Keep marks an endpoint handed out earlier as still in use for the next
-// Prune (a route reused from a previous table holds it).
-func (r *Registry) Keep(e *Endpoint) {
-	if e == nil {
-		return
-	}
+// Keep marks what a server reused from a previous table holds (its
+// endpoint, and its active and passive checks, each possibly nil) as
+// still in use for the next Prune, under one lock.
+func (r *Registry) Keep(e *Endpoint, h *Health, p *Passive) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if cur := r.m[e.Key]; cur == nil {
-		r.m[e.Key] = e
+	if e != nil {
+		if r.m[e.Key] == nil {
+			r.m[e.Key] = e
+		}
+		e.used = true
 	}
-	e.used = true
+	if h != nil {
+		h.used = true
+	}
+	if p != nil {
+		p.used = true
+	}
 }
 
 // DialRaw opens a connection of its own to the endpoint, outside the pool,
@@ -209,16 +215,6 @@ func (r *Registry) Prune() {
 		}
 		p.used = false
 	}
-}
-
-// KeepHealth marks a check as still in use for the next Prune.
-func (r *Registry) KeepHealth(h *Health) {
-	if h == nil {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	h.used = true
 }
 
 // Len is the number of endpoints held.

@@ -36,18 +36,12 @@ func (h *Health) probeGRPC(ctx context.Context, client *http.Client) error {
 		return err
 	}
 	target := u.Scheme + "://" + u.Host + "/grpc.health.v1.Health/Check" // the check's path does not apply
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(make([]byte, 5)))
+	req, err := h.request(ctx, http.MethodPost, target, bytes.NewReader(make([]byte, 5)))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("Te", "trailers")
-	if h.cfg.Hostname != "" {
-		req.Host = h.cfg.Hostname
-	}
-	for k, v := range h.cfg.Headers {
-		req.Header.Set(k, v)
-	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err

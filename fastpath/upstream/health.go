@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -144,15 +145,9 @@ func (h *Health) probe(ctx context.Context, client *http.Client) error {
 	if method == "" {
 		method = http.MethodGet
 	}
-	req, err := http.NewRequestWithContext(ctx, method, h.url, nil)
+	req, err := h.request(ctx, method, h.url, nil)
 	if err != nil {
 		return err
-	}
-	if h.cfg.Hostname != "" {
-		req.Host = h.cfg.Hostname
-	}
-	for k, v := range h.cfg.Headers {
-		req.Header.Set(k, v)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -167,4 +162,19 @@ func (h *Health) probe(ctx context.Context, client *http.Client) error {
 		return fmt.Errorf("status %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// request is a probe with the check's hostname and headers.
+func (h *Health) request(ctx context.Context, method, url string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if h.cfg.Hostname != "" {
+		req.Host = h.cfg.Hostname
+	}
+	for k, v := range h.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	return req, nil
 }

@@ -47,16 +47,6 @@ func (r *Registry) Passive(e *Endpoint, cfg PassiveConfig, log *slog.Logger) *Pa
 	return p
 }
 
-// KeepPassive marks a counter as still in use for the next Prune.
-func (r *Registry) KeepPassive(p *Passive) {
-	if p == nil {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p.used = true
-}
-
 // Fail counts a failed request (the server could not be reached or did
 // not answer: Sluice's 502 and 504).
 func (p *Passive) Fail(now time.Time) {
