@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,7 +74,13 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func manifests(svc string, port int, ip string) string {
+// manifests is a Service (port http/80) and its EndpointSlice: one
+// endpoint holding the addresses, at port.
+func manifests(svc string, port int, ips ...string) string {
+	quoted := make([]string, len(ips))
+	for i, ip := range ips {
+		quoted[i] = strconv.Quote(ip)
+	}
 	return fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata: {name: %[1]s, namespace: e2e}
@@ -88,8 +95,8 @@ metadata:
   labels: {kubernetes.io/service-name: %[1]s}
 ports: [{name: http, port: %[2]d}]
 endpoints:
-- addresses: [%[3]q]
-`, svc, port, ip)
+- addresses: [%[3]s]
+`, svc, port, strings.Join(quoted, ", "))
 }
 
 type sluiceProc struct {

@@ -20,25 +20,22 @@ func TestBinaryLoadBalancing(t *testing.T) {
 		fmt.Fprintf(w, "slow %s", r.URL.RequestURI())
 	})
 	dir := t.TempDir()
-	slice := func(name, extra string) string {
-		return fmt.Sprintf(`---
+	leaving := fmt.Sprintf(`---
 apiVersion: v1
 kind: Service
-metadata: {name: %[1]s, namespace: e2e}
+metadata: {name: leaving, namespace: e2e}
 spec: {ports: [{name: http, port: 80}]}
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
-metadata: {name: %[1]s, namespace: e2e, labels: {kubernetes.io/service-name: %[1]s}}
-ports: [{name: http, port: %[2]d}]
-endpoints: %[3]s
-`, name, port, extra)
-	}
+metadata: {name: leaving, namespace: e2e, labels: {kubernetes.io/service-name: leaving}}
+ports: [{name: http, port: %d}]
+endpoints: [{addresses: [127.0.0.3], conditions: {ready: false, serving: true, terminating: true}}]
+`, port)
 	route := func(host, svc, opts string) string {
 		return fmt.Sprintf("  - match: Host(`%s`)\n    services: [{name: %s, port: 80%s}]\n", host, svc, opts)
 	}
-	yaml := slice("pair", "[{addresses: [127.0.0.2]}, {addresses: [127.0.0.3]}]") +
-		slice("leaving", "[{addresses: [127.0.0.3], conditions: {ready: false, serving: true, terminating: true}}]") +
+	yaml := manifests("pair", port, "127.0.0.2", "127.0.0.3") + leaving +
 		fmt.Sprintf(`---
 apiVersion: v1
 kind: Service

@@ -22,20 +22,7 @@ func TestBinaryStickyAndWebSocket(t *testing.T) {
 	sameBackend(t, fmt.Sprintf("127.0.0.3:%d", pa), "beta") // one slice port for both IPs
 	wsPort := echoUpgradeBackend(t, "127.0.0.4")
 	dir := t.TempDir()
-	slice := func(name string, port int, ips ...string) string {
-		return fmt.Sprintf(`apiVersion: v1
-kind: Service
-metadata: {name: %[1]s, namespace: e2e}
-spec: {ports: [{name: http, port: 80}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: %[1]s, namespace: e2e, labels: {kubernetes.io/service-name: %[1]s}}
-ports: [{name: http, port: %[2]d}]
-endpoints: [{addresses: [%[3]s]}]
-`, name, port, strings.Join(ips, ", "))
-	}
-	write(t, filepath.Join(dir, "svc.yaml"), slice("ab", pa, "127.0.0.2", "127.0.0.3")+"---\n"+slice("ws", wsPort, "127.0.0.4"))
+	write(t, filepath.Join(dir, "svc.yaml"), manifests("ab", pa, "127.0.0.2", "127.0.0.3")+"---\n"+manifests("ws", wsPort, "127.0.0.4"))
 	routes := `apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: {name: r, namespace: e2e}
@@ -110,7 +97,14 @@ func getCookie(t *testing.T, addr, host, cookie string) (int, string) {
 // status, the body and the Set-Cookie header.
 func request(t *testing.T, addr, host, cookie string) (int, string, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	return send(t, "GET", addr, host, "/", "", cookie)
+}
+
+// send sends one request and returns the status, the body and the
+// Set-Cookie header.
+func send(t *testing.T, method, addr, host, path, body, cookie string) (int, string, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
 	req.Host = host
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
@@ -280,17 +274,7 @@ spec:
 func TestBinaryPassiveHealthCheck(t *testing.T) {
 	port := namedBackend(t, "127.0.0.2", "live") // nothing listens on 127.0.0.3 at that port
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "all.yaml"), fmt.Sprintf(`apiVersion: v1
-kind: Service
-metadata: {name: pair, namespace: e2e}
-spec: {ports: [{name: http, port: 80}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: pair, namespace: e2e, labels: {kubernetes.io/service-name: pair}}
-ports: [{name: http, port: %d}]
-endpoints: [{addresses: [127.0.0.2, 127.0.0.3]}]
----
+	write(t, filepath.Join(dir, "all.yaml"), manifests("pair", port, "127.0.0.2", "127.0.0.3")+`---
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: {name: r, namespace: e2e}
@@ -298,7 +282,7 @@ spec:
   routes:
   - match: Host(`+"`p.example`"+`)
     services: [{name: pair, port: 80, passiveHealthCheck: {failureWindow: 30s, maxFailedAttempts: 1}}]
-`, port))
+`)
 	p := startSluice(t, dir) // listening means the first table is published
 	failures := 0
 	for i := 0; i < 4; i++ { // the dead server is met within two requests
@@ -351,17 +335,10 @@ spec:
 `)
 	p := startSluice(t, dir)
 	for i := 0; i < 10; i++ {
-		req, _ := http.NewRequest("POST", "http://"+p.addr+"/in", strings.NewReader(fmt.Sprintf("payload-%d", i)))
-		req.Host = "m.example"
 		start := time.Now()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || string(body) != "main /in" || time.Since(start) > 500*time.Millisecond {
-			t.Fatalf("request %d: %d %q after %v", i, resp.StatusCode, body, time.Since(start))
+		st, body, _ := send(t, "POST", p.addr, "m.example", "/in", fmt.Sprintf("payload-%d", i), "")
+		if st != 200 || body != "main /in" || time.Since(start) > 500*time.Millisecond {
+			t.Fatalf("request %d: %d %q after %v", i, st, body, time.Since(start))
 		}
 	}
 	deadline := time.Now().Add(3 * time.Second)
@@ -413,15 +390,8 @@ spec:
 `)
 	p := startSluice(t, dir)
 	post := func(path, body string) (int, string) {
-		req, _ := http.NewRequest("POST", "http://"+p.addr+path, strings.NewReader(body))
-		req.Host = "fo.example"
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		st, b, _ := send(t, "POST", p.addr, "fo.example", path, body, "")
+		return st, b
 	}
 	if st, body := post("/ok", "x"); st != 200 || body != "main /ok body=x host=fo.example" {
 		t.Fatalf("main answer: %d %q", st, body)

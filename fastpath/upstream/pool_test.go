@@ -35,11 +35,7 @@ func TestPoolBoundedPerEndpoint(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
-			req.SetRequestURI("http://" + ln.Addr().String() + "/")
-			if err := e.Client.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+			if getStatus(e) != 200 {
 				failed.Add(1)
 			}
 		}()
@@ -76,12 +72,8 @@ func TestPoolKeepsAtMostMaxIdle(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-				defer fasthttp.ReleaseRequest(req)
-				defer fasthttp.ReleaseResponse(resp)
-				req.SetRequestURI("http://" + ln.Addr().String() + "/")
-				if err := e.Client.Do(req, resp); err != nil {
-					t.Error(err)
+				if st := getStatus(e); st != 200 {
+					t.Errorf("status %d", st)
 				}
 			}()
 		}
@@ -90,4 +82,16 @@ func TestPoolKeepsAtMostMaxIdle(t *testing.T) {
 			t.Errorf("maxIdleConnsPerHost %v: %d connections left open, want %d", tc.cfg, n, tc.want)
 		}
 	}
+}
+
+// getStatus sends GET / through the endpoint's pool; 0 on error.
+func getStatus(e *Endpoint) int {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://" + e.Addr + "/")
+	if err := e.Client.Do(req, resp); err != nil {
+		return 0
+	}
+	return resp.StatusCode()
 }
