@@ -39,6 +39,9 @@ spec:
 		"--entryPoints.web.transport.lifeCycle.requestAcceptGraceTimeout=1s",
 		"--entryPoints.traefik.transport.lifeCycle.requestAcceptGraceTimeout=1s")
 	eventually(t, ping, "", "/ready", 200, "OK")
+	// Traefik's ping: PathPrefix(/ping), 200 with the body "OK".
+	eventually(t, ping, "", "/ping", 200, "OK")
+	eventually(t, ping, "", "/ping/deep", 200, "OK")
 	eventually(t, p.addr, "s.example", "/fast", 200, "done /fast")
 
 	const n = 5
