@@ -9,4 +9,10 @@
 // Failures answer as Traefik does: 400 malformed, 404 no route, 503 no
 // server, 502 upstream refused or broken, 504 upstream timeout; a panic is
 // recovered, logged and answered with 500.
+//
+// Server is one entry point's HTTP/1.1 server. Each client connection holds
+// a 16 KiB read buffer; one whose request header overflows it is moved, with
+// the bytes already read, to a second server whose buffers are the header
+// limit (Traefik's 1 MiB by default), so large headers cost memory only on
+// the connections that send them.
 package fastpath

@@ -27,8 +27,8 @@ type Config struct {
 	KeepPath   bool           // disable sanitizePath (Traefik's default is to sanitize)
 	// EncodeQuerySemicolons turns ';' in the query into %3B instead of '&'.
 	EncodeQuerySemicolons bool
-	// MaxHeaderBytes is the request header limit and each connection's read
-	// buffer; 0 means DefaultMaxHeaderBytes.
+	// MaxHeaderBytes is the request header limit; 0 means
+	// DefaultMaxHeaderBytes (Traefik's 1 MiB).
 	MaxHeaderBytes int
 	ServerName     string       // X-Forwarded-Server; the hostname if empty
 	Health         *Health      // when set, /ping and /ready are answered here before routing

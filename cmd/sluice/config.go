@@ -24,7 +24,7 @@ type entryPoint struct {
 	KeepPath   bool // http.sanitizePath=false
 	AsDefault  bool // routers without entryPoints attach here (and to other asDefault ones only)
 	EncodeSemi bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
-	MaxHeader  int  // http.maxHeaderBytes (Sluice's): request header limit and read buffer per connection
+	MaxHeader  int  // http.maxHeaderBytes: request header limit (default 1 MiB, as Traefik)
 	TLS        bool // http.tls: not served until TLS is supported
 	// transport.lifeCycle: keep accepting this long after SIGTERM, then
 	// give in-flight requests GraceTimeOut to finish (Traefik: 0s, 10s).

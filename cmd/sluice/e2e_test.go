@@ -324,3 +324,29 @@ func TestConfigKeys(t *testing.T) {
 		t.Fatalf("asDefault did not reach the compiler: %+v", o)
 	}
 }
+
+// TestBinaryTakesTraefikSizedHeaders: a request header (here a request
+// line) far beyond the per-connection buffer is served whole, as Traefik's
+// 1 MiB http.maxHeaderBytes does, on the connection it came on; beyond the
+// limit the answer is Go's 431.
+func TestBinaryTakesTraefikSizedHeaders(t *testing.T) {
+	dir := t.TempDir()
+	pa := namedBackend(t, "127.0.0.2", "alpha")
+	write(t, filepath.Join(dir, "services.yaml"), manifests("alpha", pa, "127.0.0.2"))
+	write(t, filepath.Join(dir, "routes.yaml"), ingressRoute("e2e", "web", "Host(`a.example`)", "alpha"))
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "a.example", "/x", 200, "alpha /x")
+	long := "/" + strings.Repeat("p", 300<<10)
+	for range 3 { // keep-alive: the moved connection goes on serving
+		if st, body := get(t, p.addr, "a.example", long); st != 200 || body != "alpha "+long {
+			t.Fatalf("300 KiB request line: %d, %d bytes of body", st, len(body))
+		}
+		if st, body := get(t, p.addr, "a.example", "/small"); st != 200 || body != "alpha /small" {
+			t.Fatalf("small request: %d %q", st, body)
+		}
+	}
+	if st, body := get(t, p.addr, "a.example", "/"+strings.Repeat("p", 1100<<10)); st != 431 ||
+		body != "431 Request Header Fields Too Large" {
+		t.Fatalf("over the limit: %d %q", st, body)
+	}
+}

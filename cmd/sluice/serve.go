@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/sluiceproxy/sluice/compile"
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath"
@@ -190,9 +188,9 @@ func (p *proxy) report(diags []model.Diagnostic) {
 type entryPoints struct {
 	p       *proxy
 	mu      sync.Mutex
-	servers map[*entryPoint]*fasthttp.Server
+	servers map[*entryPoint]*fastpath.Server
 }
 
 func newEntryPoints(p *proxy) *entryPoints {
-	return &entryPoints{p: p, servers: map[*entryPoint]*fasthttp.Server{}}
+	return &entryPoints{p: p, servers: map[*entryPoint]*fastpath.Server{}}
 }

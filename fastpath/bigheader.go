@@ -1,0 +1,158 @@
+package fastpath
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Large request headers. fasthttp reads a request header only within the
+// connection's read buffer and answers 431 when it does not fit; Traefik
+// takes up to 1 MiB. Giving every connection a 1 MiB buffer costs what the
+// clients could send, not what they do send, so Sluice gives each connection
+// connBuffer and moves a connection whose header overflows it to a second
+// fasthttp server with a buffer of the full limit. That server takes the
+// connection with the bytes already read and serves it to its end.
+//
+// The bytes already read are the difficulty: when fasthttp reports the
+// overflow it has already returned the buffer to its pool. So spillConn
+// watches fasthttp's reads. The first read of a connection is always
+// fasthttp filling its empty buffer, which tells spillConn where that buffer
+// is; a later read that fills the buffer to its last byte while it starts
+// with a request line is copied aside (one copy per overflowing header;
+// bodies do not start with a method). When fasthttp then reports the
+// overflow, the copy is exactly the first connBuffer bytes of the request.
+//
+// spillConn must sit directly under fasthttp's reader: a TLS entry point
+// wraps it around the tls.Conn, not under it.
+
+// spillListener wraps each accepted connection in a spillConn.
+type spillListener struct {
+	net.Listener
+	size int
+}
+
+func (l *spillListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &spillConn{Conn: c, size: l.size}, nil
+}
+
+// spillConn is a client connection whose reads are watched for a header
+// overflowing fasthttp's buffer, and which another server can take over.
+type spillConn struct {
+	net.Conn
+	size  int
+	buf   unsafe.Pointer // fasthttp's read buffer, learnt from the first read
+	spill []byte         // the full buffer, copied when a request line filled it
+	moved atomic.Bool    // taken over: the first server's writes are dropped
+}
+
+func (c *spillConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n == 0 || c.moved.Load() {
+		return n, err
+	}
+	if c.buf == nil {
+		if len(p) != c.size {
+			return n, err
+		}
+		c.buf = unsafe.Pointer(unsafe.SliceData(p))
+	}
+	if n == len(p) && c.fills(p) {
+		full := unsafe.Slice((*byte)(c.buf), c.size)
+		if startsRequest(full) {
+			if c.spill == nil {
+				c.spill = make([]byte, c.size)
+			}
+			copy(c.spill, full)
+		}
+	}
+	return n, err
+}
+
+// fills: p is the tail of fasthttp's buffer, so a read that fills p fills
+// the buffer.
+func (c *spillConn) fills(p []byte) bool {
+	start := uintptr(c.buf)
+	end := uintptr(unsafe.Pointer(unsafe.SliceData(p))) + uintptr(len(p))
+	return end == start+uintptr(c.size) && len(p) <= c.size
+}
+
+// startsRequest: b begins with a method token and a space, as a request
+// line does and a body rarely does.
+func startsRequest(b []byte) bool {
+	for i, ch := range b[:min(len(b), 24)] {
+		switch {
+		case ch == ' ':
+			return i > 0
+		case ch < 'A' || ch > 'Z':
+			return false
+		}
+	}
+	return false
+}
+
+// Write drops what the first server writes once the connection has moved:
+// its 431 for the header it could not read.
+func (c *spillConn) Write(p []byte) (int, error) {
+	if c.moved.Load() {
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// ReadFrom keeps the kernel's splice for bodies relayed to the client.
+func (c *spillConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok && !c.moved.Load() {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c}, r)
+}
+
+// moveBig is the first server's ErrorHandler: a header that overflowed the
+// small buffer moves its connection to the big server, which serves it
+// from the copied bytes on; anything else is answered as Go answers it.
+func (s *Server) moveBig(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	c, ok := ctx.Conn().(*spillConn)
+	if !errors.As(err, &small) || !ok || c.spill == nil || !startsRequest(c.spill) {
+		answerError(ctx, err)
+		return
+	}
+	pre := c.spill
+	c.spill = nil
+	c.moved.Store(true)
+	_ = s.big.ServeConn(&prefacedConn{Conn: c.Conn, pre: pre})
+}
+
+// serveBig wraps the big server's handler: while shutting down, each
+// connection closes after its response.
+func (s *Server) serveBig(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if s.draining.Load() {
+			ctx.SetConnectionClose()
+		}
+		next(ctx)
+	}
+}
+
+// trackIdle keeps the big server's idle connections, for Shutdown to close.
+func (s *Server) trackIdle(c net.Conn, st fasthttp.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st == fasthttp.StateIdle && !s.draining.Load() {
+		s.idle[c] = struct{}{}
+		return
+	}
+	if st == fasthttp.StateIdle {
+		_ = c.Close()
+	}
+	delete(s.idle, c)
+}

@@ -1,0 +1,152 @@
+package fastpath
+
+import (
+	"bufio"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// bigHeaderProxy: a proxy on loopback in front of the echo backend, with
+// the given header limit (0: the default, Traefik's 1 MiB).
+func bigHeaderProxy(t *testing.T, limit int) string {
+	t.Helper()
+	reg := upstream.NewRegistry(upstream.Options{})
+	be := backend(t)
+	addr, _ := proxyWith(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}},
+		nil, Config{EntryPoint: "web", MaxHeaderBytes: limit})
+	return addr
+}
+
+func fooRequest(size int) (string, string) {
+	v := strings.Repeat("f", size)
+	return "GET /x HTTP/1.1\r\nHost: a.example\r\nFoo: " + v + "\r\n\r\n", v
+}
+
+// TestHeaderLimit: headers are taken up to Traefik's 1 MiB (plus Go's 4 KiB
+// of slack) whatever the per-connection buffer, reach the server whole, and
+// beyond the limit get Go's 431.
+func TestHeaderLimit(t *testing.T) {
+	addr := bigHeaderProxy(t, 0)
+	small := bigHeaderProxy(t, 8<<10)
+	for _, tc := range []struct {
+		name   string
+		addr   string
+		size   int
+		status int
+	}{
+		{"1 KiB", addr, 1 << 10, 200},
+		{"just over the connection buffer", addr, connBuffer, 200},
+		{"200 KiB", addr, 200 << 10, 200},
+		{"1 MiB", addr, 1 << 20, 200},
+		{"over 1 MiB and the slack", addr, 1<<20 + 8<<10, 431},
+		{"configured 8 KiB, 7 KiB sent", small, 7 << 10, 200},
+		{"configured 8 KiB, 9 KiB sent", small, 9 << 10, 431},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, v := fooRequest(tc.size)
+			st, body, _ := raw(t, tc.addr, req)
+			if st != tc.status {
+				t.Fatalf("status %d, want %d (%.80s)", st, tc.status, body)
+			}
+			switch {
+			case st == 200 && !strings.Contains(body, "foo="+v+" "):
+				t.Fatalf("the server did not get the whole header: %d bytes of body", len(body))
+			case st == 431 && body != "431 Request Header Fields Too Large":
+				t.Fatalf("431 body %q, want Go's", body)
+			}
+		})
+	}
+}
+
+// TestBigHeaderKeepAlive: a connection moved by a large header goes on
+// serving, small and large requests, one at a time and pipelined.
+func TestBigHeaderKeepAlive(t *testing.T) {
+	addr := bigHeaderProxy(t, 0)
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	sizes := []int{10, 40 << 10, 10, 300 << 10, 20}
+	expect := func(v string) {
+		t.Helper()
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "foo="+v+" ") {
+			t.Fatalf("status %d, %d bytes: the header did not arrive whole", resp.StatusCode, len(body))
+		}
+	}
+	for _, n := range sizes {
+		req, v := fooRequest(n)
+		io.WriteString(c, req)
+		expect(v)
+	}
+	// Pipelined bursts with sizes around the buffer's edge, so that a
+	// header overflows after another request in the same read.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for burst := range 12 {
+		var all strings.Builder
+		var vs []string
+		for range 1 + burst%4 {
+			req, v := fooRequest(connBuffer - 200 + rng.IntN(400) + rng.IntN(3)*rng.IntN(40<<10))
+			all.WriteString(req)
+			vs = append(vs, v)
+		}
+		io.WriteString(c, all.String())
+		for _, v := range vs {
+			expect(v)
+		}
+	}
+}
+
+// TestBodyLikeARequest: a streamed body whose chunks begin like request
+// lines is relayed intact, and the connection stays on its server.
+func TestBodyLikeARequest(t *testing.T) {
+	addr := bigHeaderProxy(t, 0)
+	body := strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 40<<10/27+1)
+	st, _, hdr := raw(t, addr, "POST /big HTTP/1.1\r\nHost: a.example\r\nContent-Length: "+
+		strconv.Itoa(len(body))+"\r\n\r\n"+body)
+	if st != 200 || hdr.Get("X-Got") != strconv.Itoa(len(body)) {
+		t.Fatalf("status %d, server got %s of %d bytes", st, hdr.Get("X-Got"), len(body))
+	}
+}
+
+// TestShutdownClosesMovedConnections: an idle connection on the big-header
+// server is closed by Shutdown.
+func TestShutdownClosesMovedConnections(t *testing.T) {
+	reg := upstream.NewRegistry(upstream.Options{})
+	be := backend(t)
+	srv, addr, _ := startProxy(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil, Config{EntryPoint: "web"})
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	req, _ := fooRequest(100 << 10)
+	io.WriteString(c, req)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("big request: %v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	srv.Shutdown()
+	if n, err := br.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("read %d bytes after Shutdown; want the connection closed", n)
+	}
+}
