@@ -17,7 +17,7 @@ type Options struct {
 	DialTimeout     time.Duration // default 30s (Traefik's)
 	IdleConnTimeout time.Duration // default 90s (Traefik's)
 	ReadTimeout     time.Duration // response timeout; 0 = none (Traefik's default)
-	ReadBufferSize  int           // max response header size and per-connection read buffer; default 32 KiB
+	ReadBufferSize  int           // read buffer per request in flight; default 4 KiB (larger response headers get a larger one)
 }
 
 // Endpoint is one upstream address with its connection pool. It must not be
@@ -57,7 +57,7 @@ func NewRegistry(opts Options) *Registry {
 		opts.IdleConnTimeout = 90 * time.Second
 	}
 	if opts.ReadBufferSize == 0 {
-		opts.ReadBufferSize = 32 << 10
+		opts.ReadBufferSize = 4 << 10
 	}
 	return &Registry{opts: opts, m: map[string]*Endpoint{}, health: map[string]*Health{}, passive: map[string]*Passive{}}
 }

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -88,9 +89,9 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 	if req.Header.IsHead() {
 		resp.SkipBody = true // keep the upstream's Content-Length, expect no body
 	}
-	br := hc.AcquireReader(c)
-	if err := readHeader(resp, br); err != nil {
-		hc.ReleaseReader(br)
+	br, pooled, err := readHeaderAll(hc, c, resp)
+	if err != nil {
+		releaseReader(hc, br, pooled)
 		finish(t, hc, cc, release, closeConn, false)
 		return true, err
 	}
@@ -101,7 +102,7 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 		if !resp.SkipBody && !noBody(resp.StatusCode()) {
 			err = resp.ReadBody(br, 0)
 		}
-		hc.ReleaseReader(br)
+		releaseReader(hc, br, pooled)
 		finish(t, hc, cc, release, closeConn, err == nil && !mustClose)
 		return false, err
 	}
@@ -109,7 +110,7 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 		_ = c.SetReadDeadline(time.Time{}) // the timeout is for the response header
 	}
 	s := getStream[C]()
-	s.t, s.hc, s.cc, s.br, s.release, s.close = t, hc, cc, br, release, closeConn
+	s.t, s.hc, s.cc, s.br, s.pooled, s.release, s.close = t, hc, cc, br, pooled, release, closeConn
 	s.mustClose = mustClose || cl == -2
 	size := cl
 	switch cl {
@@ -122,6 +123,51 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 	}
 	resp.SetBodyStream(s, size)
 	return false, nil
+}
+
+// MaxResponseHeaderBytes is the largest response header read: Go's
+// http.Transport default, and so Traefik's.
+const MaxResponseHeaderBytes = 10 << 20
+
+// readHeaderAll reads the response header with a reader from the
+// HostClient's pool (small: one per request in flight). A header that does
+// not fit is read again by a larger reader, eight times the size each time
+// up to MaxResponseHeaderBytes, that starts with the bytes already read. It
+// returns the reader the body is to be read with, and whether that is the
+// pool's.
+func readHeaderAll(hc *fasthttp.HostClient, c net.Conn, resp *fasthttp.Response) (*bufio.Reader, bool, error) {
+	br := hc.AcquireReader(c)
+	err := readHeader(resp, br)
+	if err == nil || !isSmallBuffer(err) {
+		return br, true, err
+	}
+	size := br.Size()
+	read, _ := br.Peek(br.Buffered())
+	read = bytes.Clone(read)
+	hc.ReleaseReader(br)
+	for {
+		size = min(size*8, MaxResponseHeaderBytes)
+		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(read), c), size)
+		err = readHeader(resp, br)
+		if err == nil || !isSmallBuffer(err) || size == MaxResponseHeaderBytes {
+			return br, false, err
+		}
+		read, _ = br.Peek(br.Buffered())
+		read = bytes.Clone(read)
+	}
+}
+
+// isSmallBuffer: err says the header did not fit the reader (kept out of
+// the callers so that the target does not escape on every request).
+func isSmallBuffer(err error) bool {
+	var small *fasthttp.ErrSmallBuffer
+	return errors.As(err, &small)
+}
+
+func releaseReader(hc *fasthttp.HostClient, br *bufio.Reader, pooled bool) {
+	if pooled {
+		hc.ReleaseReader(br)
+	}
 }
 
 // readHeader reads the response header, skipping interim 1xx responses
@@ -162,6 +208,7 @@ type stream[C conn] struct {
 	hc             *fasthttp.HostClient
 	cc             C
 	br             *bufio.Reader
+	pooled         bool // br is the HostClient's
 	release, close func(*fasthttp.HostClient, C)
 	mode           streamMode
 	left           int64 // bytes left in the body (fixed) or chunk (chunked)
@@ -337,7 +384,7 @@ func parseChunkSize(line []byte) (int64, bool) {
 // Close returns the connection to the pool when the body was read to its
 // end, closes it otherwise, and recycles the stream.
 func (s *stream[C]) Close() error {
-	s.hc.ReleaseReader(s.br)
+	releaseReader(s.hc, s.br, s.pooled)
 	finish(s.t, s.hc, s.cc, s.release, s.close, s.done && !s.mustClose)
 	*s = stream[C]{}
 	streamPool.Put(s)

@@ -80,6 +80,7 @@ func do(hc *fasthttp.HostClient, method, path string) (int, string, bool, error)
 
 func TestTransportFraming(t *testing.T) {
 	big := strings.Repeat("0123456789abcdef", 1<<12) // 64 KiB, over the 1 KiB limit
+	bigHdr := strings.Repeat("h", 300<<10)           // over 4 KiB and 32 KiB: the reader grows twice
 	for _, tc := range []struct {
 		name, method, resp string
 		status             int
@@ -106,6 +107,12 @@ func TestTransportFraming(t *testing.T) {
 			status: 101},
 		{name: "truncated chunked body fails", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n10\r\nshort",
 			status: 200, body: "short", streamed: true, wantErr: true},
+		{name: "header over the read buffer is read whole", resp: "HTTP/1.1 200 OK\r\nX-Big: " + bigHdr + "\r\nContent-Length: 2\r\n\r\nok",
+			status: 200, body: "ok", reused: true},
+		{name: "interim 100, then a large header and a streamed body", resp: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Big: " +
+			bigHdr + "\r\nContent-Length: 65536\r\n\r\n" + big, status: 200, body: big, streamed: true, reused: true},
+		{name: "header over 10 MiB fails", resp: "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("h", 10<<20) + "\r\n\r\n",
+			wantErr: true},
 		{name: "malformed chunk size fails", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
 			status: 200, streamed: true, wantErr: true},
 	} {
@@ -224,5 +231,32 @@ func TestTransportSlowChunksArriveAsSent(t *testing.T) {
 	rest, err := io.ReadAll(resp.BodyStream())
 	if err != nil || !bytes.Equal(rest, []byte("event2")) {
 		t.Fatalf("rest; got %q, %v; want \"event2\"", rest, err)
+	}
+}
+
+// TestTransportLargeResponseHeader: a response header larger than the
+// pool's read buffer arrives whole, and the connection is reused after.
+func TestTransportLargeResponseHeader(t *testing.T) {
+	v := strings.Repeat("c", 100<<10)
+	addr, conns := rawBackend(t, func(path string) string {
+		if path == "/big" {
+			return "HTTP/1.1 200 OK\r\nSet-Cookie: a=" + v + "\r\nContent-Length: 3\r\n\r\nbig"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall"
+	})
+	hc := client(addr)
+	for _, path := range []string{"/big", "/small", "/big"} {
+		var req fasthttp.Request
+		var resp fasthttp.Response
+		req.SetRequestURI("http://" + addr + path)
+		if err := hc.Do(&req, &resp); err != nil {
+			t.Fatal(err)
+		}
+		if path == "/big" && string(resp.Header.Peek("Set-Cookie")) != "a="+v || string(resp.Body()) != path[1:] {
+			t.Fatalf("%s: %d header bytes, body %q", path, len(resp.Header.Peek("Set-Cookie")), resp.Body())
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("connections: %d, want 1", n)
 	}
 }
