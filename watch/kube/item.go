@@ -29,24 +29,12 @@ type item struct {
 func (i *item) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
 func (i *item) DeepCopyObject() runtime.Object   { return i } // immutable: sharing is safe
 
-// transform returns the informer transform for one kind.
+// transform returns the informer transform for one kind: the dynamic
+// client's objects become items; items and tombstones pass as they are.
 func transform(kind string) cache.TransformFunc {
 	return func(in any) (any, error) {
-		switch o := in.(type) {
-		case *item, cache.DeletedFinalStateUnknown:
-			return in, nil // already transformed
-		case *unstructured.Unstructured:
-			return fromUnstructured(kind, o), nil
-		case *corev1.Service:
-			return newItem(kind, &o.ObjectMeta, service(o)), nil
-		case *discoveryv1.EndpointSlice:
-			return newItem(kind, &o.ObjectMeta, endpointSlice(o)), nil
-		case *corev1.Secret:
-			return newItem(kind, &o.ObjectMeta, secret(o)), nil
-		case *corev1.ConfigMap:
-			return newItem(kind, &o.ObjectMeta, &model.ConfigMap{Meta: meta(&o.ObjectMeta), Data: o.Data}), nil
-		case *corev1.Node:
-			return newItem(kind, &o.ObjectMeta, node(o)), nil
+		if u, ok := in.(*unstructured.Unstructured); ok {
+			return fromUnstructured(kind, u), nil
 		}
 		return in, nil
 	}
@@ -60,7 +48,43 @@ func newItem(kind string, m *metav1.ObjectMeta, obj any) *item {
 	return it
 }
 
+// typedItem converts the core kinds into their k8s.io/api types (plain
+// structs: no scheme is registered) and from there into the model.
+func typedItem(kind string, u *unstructured.Unstructured) (*item, bool) {
+	switch kind {
+	case KindService:
+		if o, ok := convert[corev1.Service](u); ok {
+			return newItem(kind, &o.ObjectMeta, service(o)), true
+		}
+	case KindEndpointSlice:
+		if o, ok := convert[discoveryv1.EndpointSlice](u); ok {
+			return newItem(kind, &o.ObjectMeta, endpointSlice(o)), true
+		}
+	case KindSecret:
+		if o, ok := convert[corev1.Secret](u); ok {
+			return newItem(kind, &o.ObjectMeta, secret(o)), true
+		}
+	case KindConfigMap:
+		if o, ok := convert[corev1.ConfigMap](u); ok {
+			return newItem(kind, &o.ObjectMeta, &model.ConfigMap{Meta: meta(&o.ObjectMeta), Data: o.Data}), true
+		}
+	case KindNode:
+		if o, ok := convert[corev1.Node](u); ok {
+			return newItem(kind, &o.ObjectMeta, node(o)), true
+		}
+	}
+	return nil, false
+}
+
+func convert[T any](u *unstructured.Unstructured) (*T, bool) {
+	var o T
+	return &o, runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &o) == nil
+}
+
 func fromUnstructured(kind string, u *unstructured.Unstructured) *item {
+	if it, ok := typedItem(kind, u); ok {
+		return it
+	}
 	u.SetManagedFields(nil)
 	if u.GetKind() == "" {
 		u.SetKind(kind)

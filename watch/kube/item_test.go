@@ -7,19 +7,29 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/sluiceproxy/sluice/compile/model"
 )
 
-func svc(rv string, port int32, annotation string) *corev1.Service {
-	return &corev1.Service{
+// asRead is obj as the dynamic client delivers it.
+func asRead(obj any) *unstructured.Unstructured {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		panic(err)
+	}
+	return &unstructured.Unstructured{Object: m}
+}
+
+func svc(rv string, port int32, annotation string) *unstructured.Unstructured {
+	return asRead(&corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", ResourceVersion: rv, UID: "u1",
 			Annotations:   map[string]string{"note": annotation},
 			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: "10.0.0.5",
 			Ports: []corev1.ServicePort{{Name: "http", Port: port, TargetPort: intstr.FromString("web")}}},
-	}
+	})
 }
 
 // TestTransformKeepsWhatRoutingReads: the cache holds model objects with
@@ -58,7 +68,7 @@ func TestTransformEndpointSliceAndCRD(t *testing.T) {
 		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready, Terminating: &terminating}}},
 		Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &port}},
 	}
-	o, _ := transform(KindEndpointSlice)(es)
+	o, _ := transform(KindEndpointSlice)(asRead(es))
 	m := o.(*item).obj.(*model.EndpointSlice)
 	if m.ServiceName() != "s" || m.Endpoints[0].Addresses[0] != "10.1.0.1" || !*m.Endpoints[0].Conditions.Terminating || *m.Ports[0].Port != 8080 {
 		t.Errorf("slice %+v", m)
@@ -83,5 +93,27 @@ func TestTransformEndpointSliceAndCRD(t *testing.T) {
 	o, _ = transform(KindIngressRoute)(bad)
 	if it := o.(*item); it.obj != nil || len(it.diags) != 1 || it.diags[0].Object != "IngressRoute ns/bad" {
 		t.Errorf("undecodable object: obj %v diags %v", it.obj, it.diags)
+	}
+}
+
+// TestTransformSecretNodeConfigMap: the other core kinds read through the
+// dynamic client keep what routing reads (Secret data is base64 on the wire).
+func TestTransformSecretNodeConfigMap(t *testing.T) {
+	sec := asRead(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tls", Namespace: "ns"}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{"tls.crt": []byte("CERT")}})
+	o, _ := transform(KindSecret)(sec)
+	if s := o.(*item).obj.(*model.Secret); s.Type != "kubernetes.io/tls" || string(s.Data["tls.crt"]) != "CERT" {
+		t.Errorf("secret %+v", s)
+	}
+	n := asRead(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"},
+		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.0.0.9"}}}})
+	o, _ = transform(KindNode)(n)
+	if m := o.(*item).obj.(*model.Node); m.Status.Addresses[0].Address != "10.0.0.9" || m.Meta.Name != "n1" {
+		t.Errorf("node %+v", m)
+	}
+	cm := asRead(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "ca", Namespace: "ns"}, Data: map[string]string{"ca.crt": "PEM"}})
+	o, _ = transform(KindConfigMap)(cm)
+	if m := o.(*item).obj.(*model.ConfigMap); m.Data["ca.crt"] != "PEM" {
+		t.Errorf("configmap %+v", m)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
@@ -69,18 +68,13 @@ func (p *Provider) changed(kind string, obj any) {
 // full snapshot, then one Update per coalesced burst of changes, until ctx
 // is done. apply runs on Run's goroutine, one call at a time.
 func (p *Provider) Run(ctx context.Context, apply func(Update)) error {
-	cs, err := kubernetes.NewForConfig(p.cfg)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
 	dc, err := dynamic.NewForConfig(p.cfg)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	infs, starts := p.informers(cs, dc)
-	p.infs = infs
-	for _, s := range starts {
-		s(ctx.Done())
+	p.infs = p.informers(dc)
+	for _, in := range p.infs {
+		go in.inf.RunWithContext(ctx)
 	}
 	if err := p.waitSynced(ctx); err != nil {
 		return err
