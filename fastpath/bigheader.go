@@ -13,19 +13,22 @@ import (
 // Large request headers. fasthttp reads a request header only within the
 // connection's read buffer and answers 431 when it does not fit; Traefik
 // takes up to 1 MiB. Giving every connection a 1 MiB buffer costs what the
-// clients could send, not what they do send, so Sluice gives each connection
-// connBuffer and moves a connection whose header overflows it to a second
-// fasthttp server with a buffer of the full limit. That server takes the
-// connection with the bytes already read and serves it to its end.
+// clients could send, not what they do send, so Sluice runs tiers of
+// fasthttp servers with growing buffers (4 KiB, 64 KiB, the limit). A
+// connection starts on the first; one whose header overflows its tier's
+// buffer moves to the next, which takes it with the bytes already read and
+// serves it to its end. The middle tier keeps its buffer per connection;
+// the last gives it back whenever the connection is idle.
 //
 // The bytes already read are the difficulty: when fasthttp reports the
 // overflow it has already returned the buffer to its pool. So spillConn
 // watches fasthttp's reads. The first read of a connection is always
 // fasthttp filling its empty buffer, which tells spillConn where that buffer
-// is; a later read that fills the buffer to its last byte while it starts
-// with a request line is copied aside (one copy per overflowing header;
-// bodies do not start with a method). When fasthttp then reports the
-// overflow, the copy is exactly the first connBuffer bytes of the request.
+// is (a tier that keeps its reader per connection keeps that buffer); a
+// later read that fills the buffer to its last byte while it starts with a
+// request line is copied aside (one copy per overflowing header; bodies do
+// not start with a method). When fasthttp then reports the overflow, the
+// copy is exactly the first bytes of the request, a buffer's worth.
 //
 // spillConn must sit directly under fasthttp's reader: a TLS entry point
 // wraps it around the tls.Conn, not under it.
@@ -116,25 +119,30 @@ func (c *spillConn) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(struct{ io.Writer }{c}, r)
 }
 
-// moveBig is the first server's ErrorHandler: a header that overflowed the
-// small buffer moves its connection to the big server, which serves it
+// mover is the ErrorHandler of the tier below next: a header that
+// overflowed the buffer moves its connection to tier next, which serves it
 // from the copied bytes on; anything else is answered as Go answers it.
-func (s *Server) moveBig(ctx *fasthttp.RequestCtx, err error) {
-	var small *fasthttp.ErrSmallBuffer
-	c, ok := ctx.Conn().(*spillConn)
-	if !errors.As(err, &small) || !ok || c.spill == nil || !startsRequest(c.spill) {
-		answerError(ctx, err)
-		return
+func (s *Server) mover(next int) func(*fasthttp.RequestCtx, error) {
+	return func(ctx *fasthttp.RequestCtx, err error) {
+		var small *fasthttp.ErrSmallBuffer
+		c, ok := ctx.Conn().(*spillConn)
+		if !errors.As(err, &small) || !ok || c.spill == nil || !startsRequest(c.spill) {
+			answerError(ctx, err)
+			return
+		}
+		var moved net.Conn = &prefacedConn{Conn: c.Conn, pre: c.spill}
+		c.spill = nil
+		c.moved.Store(true)
+		if next < len(s.tiers)-1 {
+			moved = &spillConn{Conn: moved, size: s.sizes[next]}
+		}
+		_ = s.tiers[next].ServeConn(moved)
 	}
-	pre := c.spill
-	c.spill = nil
-	c.moved.Store(true)
-	_ = s.big.ServeConn(&prefacedConn{Conn: c.Conn, pre: pre})
 }
 
-// serveBig wraps the big server's handler: while shutting down, each
+// serveMoved wraps an upper tier's handler: while shutting down, each
 // connection closes after its response.
-func (s *Server) serveBig(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+func (s *Server) serveMoved(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if s.draining.Load() {
 			ctx.SetConnectionClose()
@@ -143,7 +151,7 @@ func (s *Server) serveBig(next fasthttp.RequestHandler) fasthttp.RequestHandler 
 	}
 }
 
-// trackIdle keeps the big server's idle connections, for Shutdown to close.
+// trackIdle keeps the upper tiers' idle connections, for Shutdown to close.
 func (s *Server) trackIdle(c net.Conn, st fasthttp.ConnState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -45,11 +45,12 @@ func TestHeaderLimit(t *testing.T) {
 	}{
 		{"1 KiB", addr, 1 << 10, 200},
 		{"just over the connection buffer", addr, connBuffer, 200},
+		{"just over the middle buffer", addr, midBuffer, 200},
 		{"200 KiB", addr, 200 << 10, 200},
 		{"1 MiB", addr, 1 << 20, 200},
 		{"over 1 MiB and the slack", addr, 1<<20 + 8<<10, 431},
-		{"configured 8 KiB, 7 KiB sent", small, 7 << 10, 200},
-		{"configured 8 KiB, 9 KiB sent", small, 9 << 10, 431},
+		{"configured 8 KiB, 11 KiB sent (Go's 4 KiB of slack)", small, 11 << 10, 200},
+		{"configured 8 KiB, 13 KiB sent", small, 13 << 10, 431},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, v := fooRequest(tc.size)
@@ -78,7 +79,7 @@ func TestBigHeaderKeepAlive(t *testing.T) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(c)
-	sizes := []int{10, 40 << 10, 10, 300 << 10, 20}
+	sizes := []int{10, 40 << 10, 10, 300 << 10, 20, 5 << 10}
 	expect := func(v string) {
 		t.Helper()
 		resp, err := http.ReadResponse(br, nil)
@@ -102,7 +103,8 @@ func TestBigHeaderKeepAlive(t *testing.T) {
 		var all strings.Builder
 		var vs []string
 		for range 1 + burst%4 {
-			req, v := fooRequest(connBuffer - 200 + rng.IntN(400) + rng.IntN(3)*rng.IntN(40<<10))
+			edge := []int{connBuffer, midBuffer}[rng.IntN(2)]
+			req, v := fooRequest(edge - 200 + rng.IntN(400) + rng.IntN(3)*rng.IntN(40<<10))
 			all.WriteString(req)
 			vs = append(vs, v)
 		}

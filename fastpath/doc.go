@@ -11,8 +11,8 @@
 // recovered, logged and answered with 500.
 //
 // Server is one entry point's HTTP/1.1 server. Each client connection holds
-// a 16 KiB read buffer; one whose request header overflows it is moved, with
-// the bytes already read, to a second server whose buffers are the header
-// limit (Traefik's 1 MiB by default), so large headers cost memory only on
-// the connections that send them.
+// a 4 KiB read buffer; one whose request header overflows it is moved, with
+// the bytes already read, to a server with 64 KiB buffers, and from there to
+// one whose buffers are the header limit (Traefik's 1 MiB by default), so
+// large headers cost memory only on the connections that send them.
 package fastpath

@@ -18,10 +18,14 @@ const DefaultMaxHeaderBytes = 1 << 20
 // connBuffer is the read buffer every client connection holds. fasthttp
 // cannot grow a connection's buffer, and the buffer is also its header
 // limit; a 1 MiB buffer on each of 1,000 connections cost 778 MB of RSS.
-// So a request whose header does not fit in connBuffer (HAProxy's default
-// buffer, four times nginx's largest header line) moves its connection to a
-// second server whose buffer is the full limit (see bigheader.go).
-const connBuffer = 16 << 10
+// So a request whose header does not fit moves its connection to a second
+// server with midBuffer, and from there to a third whose buffer is the
+// whole limit (see bigheader.go): nginx's small and large header buffers,
+// with Traefik's limit on top.
+const (
+	connBuffer = 4 << 10
+	midBuffer  = 64 << 10
+)
 
 // headerSlack is what Go's net/http, and so Traefik, reads beyond
 // MaxHeaderBytes before refusing a header.
@@ -31,17 +35,16 @@ const headerSlack = 4096
 // handler runs; larger ones are streamed to the server (and not mirrored).
 const maxBufferedBody = 64 << 10
 
-// Server is one entry point's HTTP/1.1 server: fasthttp with small
-// per-connection buffers, and a second fasthttp server with buffers the
-// size of the header limit for the connections that need them.
+// Server is one entry point's HTTP/1.1 server: fasthttp servers with
+// growing read buffers (tiers), a connection starting on the first and
+// moving up when a request header does not fit.
 type Server struct {
-	fast  *fasthttp.Server
-	big   *fasthttp.Server // nil when the limit fits in connBuffer
-	small int              // the first server's read buffer
+	tiers []*fasthttp.Server
+	sizes []int // each tier's read buffer
 
 	draining atomic.Bool
 	mu       sync.Mutex
-	idle     map[net.Conn]struct{} // the big server's idle connections
+	idle     map[net.Conn]struct{} // idle connections of the upper tiers
 }
 
 // NewServer returns the server of one entry point: no invented Server,
@@ -52,15 +55,40 @@ func NewServer(h *Handler) *Server {
 	if limit <= 0 {
 		limit = DefaultMaxHeaderBytes
 	}
-	s := &Server{small: min(limit, connBuffer), idle: map[net.Conn]struct{}{}}
-	s.fast = newFastServer(h.Serve, s.small)
-	if limit > connBuffer {
-		s.big = newFastServer(s.serveBig(h.Serve), limit+headerSlack)
-		s.big.ReduceMemoryUsage = true // an idle connection gives its 1 MiB back
-		s.big.ConnState = s.trackIdle
-		s.fast.ErrorHandler = s.moveBig
+	s := &Server{sizes: tierSizes(limit), idle: map[net.Conn]struct{}{}}
+	last := len(s.sizes) - 1
+	for i, size := range s.sizes {
+		handler := h.Serve
+		if i > 0 {
+			handler = s.serveMoved(h.Serve)
+		}
+		fs := newFastServer(handler, size)
+		if i > 0 {
+			fs.ConnState = s.trackIdle
+		}
+		if i > 0 && i == last {
+			fs.ReduceMemoryUsage = true // an idle connection gives its buffer back
+		}
+		if i < last {
+			fs.ErrorHandler = s.mover(i + 1)
+		}
+		s.tiers = append(s.tiers, fs)
 	}
 	return s
+}
+
+// tierSizes: connBuffer, midBuffer, then the limit plus Go's slack, each
+// only if the limit and slack are above the one before.
+func tierSizes(limit int) []int {
+	total := limit + headerSlack
+	if total <= connBuffer {
+		return []int{total}
+	}
+	sizes := []int{connBuffer}
+	if total > midBuffer {
+		sizes = append(sizes, midBuffer)
+	}
+	return append(sizes, total)
 }
 
 func newFastServer(handler fasthttp.RequestHandler, buf int) *fasthttp.Server {
@@ -85,18 +113,18 @@ func newFastServer(handler fasthttp.RequestHandler, buf int) *fasthttp.Server {
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	if s.big == nil {
-		return s.fast.Serve(ln)
+	if len(s.tiers) == 1 {
+		return s.tiers[0].Serve(ln)
 	}
-	return s.fast.Serve(&spillListener{Listener: ln, size: s.small})
+	return s.tiers[0].Serve(&spillListener{Listener: ln, size: s.sizes[0]})
 }
 
 // Shutdown stops the server at once.
 func (s *Server) Shutdown() error { return s.ShutdownWithContext(context.Background()) }
 
 // ShutdownWithContext stops accepting, closes idle connections and waits
-// for in-flight requests until ctx ends. Connections on the big-header
-// server close after their current response.
+// for in-flight requests until ctx ends. Connections on the upper tiers
+// close after their current response.
 func (s *Server) ShutdownWithContext(ctx context.Context) error {
 	s.draining.Store(true)
 	s.mu.Lock()
@@ -104,7 +132,7 @@ func (s *Server) ShutdownWithContext(ctx context.Context) error {
 		_ = c.Close()
 	}
 	s.mu.Unlock()
-	return s.fast.ShutdownWithContext(ctx)
+	return s.tiers[0].ShutdownWithContext(ctx)
 }
 
 // answerError answers a request fasthttp could not read as Go's net/http

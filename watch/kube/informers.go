@@ -53,7 +53,9 @@ type resource struct {
 // filters: the label selector on CRDs only, Secrets labelled owner=helm
 // never listed.
 func (p *Provider) resources() []resource {
-	core := func(r string) schema.GroupVersionResource { return schema.GroupVersionResource{Version: "v1", Resource: r} }
+	core := func(r string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Version: "v1", Resource: r}
+	}
 	out := []resource{
 		{kind: KindService, gvr: core("services")},
 		{kind: KindEndpointSlice, gvr: schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}},
