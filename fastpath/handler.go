@@ -43,6 +43,8 @@ type Handler struct {
 	pool    sync.Pool
 	h2      *http2.Server // h2c connections (see serveH2C)
 	mirrors chan struct{} // bounds mirror copies in flight
+
+	serverName []byte // cfg.ServerName
 }
 
 // NewHandler returns a handler reading the table published in table.
@@ -51,7 +53,7 @@ func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
 		cfg.ServerName, _ = os.Hostname()
 	}
 	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, h2: &http2.Server{MaxConcurrentStreams: 250},
-		mirrors: make(chan struct{}, 256)}
+		mirrors: make(chan struct{}, 256), serverName: []byte(cfg.ServerName)}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -69,6 +71,8 @@ type state struct {
 	// upgrade is the Upgrade protocol of a Connection: Upgrade request.
 	upgrade []byte
 	choice  route.Choice
+	date    []byte // the last Date header, for the second dateSec
+	dateSec int64
 }
 
 // Serve is the fasthttp.RequestHandler.
@@ -297,8 +301,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 	} else {
 		stripResponseHopHeaders(&resp.Header)
 		if len(resp.Header.Peek("Date")) == 0 {
-			st.buf = time.Now().UTC().AppendFormat(st.buf[:0], timeFormat)
-			resp.Header.SetBytesV("Date", st.buf)
+			resp.Header.SetCanonical(strDate, st.httpDate(time.Now()))
 		}
 	}
 	resp.Header.ResetConnectionClose()
@@ -308,6 +311,18 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 }
 
 const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+var strDate = []byte("Date")
+
+// httpDate is now as a Date header value, formatted once a second per
+// state.
+func (st *state) httpDate(now time.Time) []byte {
+	if sec := now.Unix(); sec != st.dateSec || len(st.date) == 0 {
+		st.dateSec = sec
+		st.date = now.UTC().AppendFormat(st.date[:0], timeFormat)
+	}
+	return st.date
+}
 
 var schemeHTTPS = []byte("https")
 

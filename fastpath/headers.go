@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bytes"
+	"net/netip"
 
 	"github.com/valyala/fasthttp"
 )
@@ -40,60 +41,156 @@ func isManaged(k []byte) bool {
 	return false
 }
 
+// present says which of the headers forwarding touches a message carries,
+// found in one pass over its headers: the hop-by-hop set (bits in
+// hopHeaders order), then the forwarded ones. fasthttp normalises names,
+// so the canonical spellings are compared; anyManaged also covers the
+// spellings Traefik matches loosely ('_' for '-').
+type present uint32
+
+const (
+	hasConnection present = 1 << iota
+	hasProxyConnection
+	hasKeepAlive
+	hasProxyAuthenticate
+	hasProxyAuthorization
+	hasTe
+	hasTrailer
+	hasTransferEncoding
+	hasUpgrade
+	hasXFF
+	hasXRealIP
+	hasXFProto
+	hasXFHost
+	hasXFPort
+	anyManaged
+)
+
+func presentIn(k []byte) present {
+	switch string(k) {
+	case "Connection":
+		return hasConnection
+	case "Proxy-Connection":
+		return hasProxyConnection
+	case "Keep-Alive":
+		return hasKeepAlive
+	case "Proxy-Authenticate":
+		return hasProxyAuthenticate
+	case "Proxy-Authorization":
+		return hasProxyAuthorization
+	case "Te":
+		return hasTe
+	case "Trailer":
+		return hasTrailer
+	case "Transfer-Encoding":
+		return hasTransferEncoding
+	case "Upgrade":
+		return hasUpgrade
+	case "X-Forwarded-For":
+		return hasXFF | anyManaged
+	case "X-Real-Ip":
+		return hasXRealIP | anyManaged
+	case "X-Forwarded-Proto":
+		return hasXFProto | anyManaged
+	case "X-Forwarded-Host":
+		return hasXFHost | anyManaged
+	case "X-Forwarded-Port":
+		return hasXFPort | anyManaged
+	}
+	if isManaged(k) {
+		return anyManaged
+	}
+	return 0
+}
+
+// scanRequest reads the headers as received: All would parse and
+// re-serialise the cookies, a cost and a change nobody asked for.
+func scanRequest(hdr *fasthttp.RequestHeader) present {
+	var p present
+	for k := range hdr.AllInOrder() {
+		p |= presentIn(k)
+	}
+	return p
+}
+
 // forwardedHeaders applies rules.md section 1 step 7 before routing, and the
-// reverse proxy's hop-by-hop removal and X-Forwarded-For append.
+// reverse proxy's hop-by-hop removal and X-Forwarded-For append. Headers
+// the request does not carry are neither looked up nor deleted.
 func (h *Handler) forwardedHeaders(ctx *fasthttp.RequestCtx, st *state, host []byte) {
 	hdr := &ctx.Request.Header
 	ip := st.req.ClientIP
-	if !h.trusted(ip) {
+	// Bits of headers deleted below stay set: a set bit only costs a
+	// lookup that finds nothing, a clear one skips the header.
+	p := scanRequest(hdr)
+	if p&anyManaged != 0 && !h.trusted(ip) {
 		deleteManaged(hdr, st)
 	}
-	// Headers named in Connection go, then the hop-by-hop set. An upgrade
-	// (WebSocket) survives, as in Go's reverse proxy: its protocol is kept
-	// in st.upgrade and restored below.
 	st.upgrade = st.upgrade[:0]
-	teTrailers := bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
-	for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
-		if len(st.upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
-			st.upgrade = append(st.upgrade, hdr.Peek("Upgrade")...)
+	teTrailers := p&hasTe != 0 && bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
+	if p&hasConnection != 0 {
+		// Headers named in Connection go, then the hop-by-hop set. An
+		// upgrade (WebSocket) survives, as in Go's reverse proxy: its
+		// protocol is kept in st.upgrade and restored below.
+		for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
+			if len(st.upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
+				st.upgrade = append(st.upgrade, hdr.Peek("Upgrade")...)
+			}
+			hdr.DelBytes(tok)
 		}
-		hdr.DelBytes(tok)
 	}
-	for _, k := range hopHeaders {
-		hdr.Del(k)
+	for i, k := range hopHeaders {
+		if p&(1<<i) != 0 {
+			hdr.Del(k)
+		}
 	}
 	if teTrailers {
-		hdr.Set("Te", "trailers")
+		hdr.SetCanonical(strTe, strTrailers)
 	}
-	// X-Forwarded-For: repeated lines joined, then the peer appended.
+	h.setForwarded(hdr, st, p, host, ip)
+}
+
+// setForwarded sets X-Forwarded-For (repeated lines joined, then the peer
+// appended), X-Real-Ip, -Proto, -Host, -Port where absent or empty, and
+// X-Forwarded-Server, restoring an upgrade's Connection and Upgrade.
+func (h *Handler) setForwarded(hdr *fasthttp.RequestHeader, st *state, p present, host []byte, ip netip.Addr) {
 	st.buf = st.buf[:0]
-	for _, v := range hdr.PeekAll("X-Forwarded-For") {
-		st.buf = append(append(st.buf, v...), ", "...)
+	if p&hasXFF != 0 {
+		for _, v := range hdr.PeekAll("X-Forwarded-For") {
+			st.buf = append(append(st.buf, v...), ", "...)
+		}
 	}
 	st.buf = ip.AppendTo(st.buf)
-	hdr.SetBytesV("X-Forwarded-For", st.buf)
-	if len(hdr.Peek("X-Real-Ip")) == 0 {
-		hdr.SetBytesV("X-Real-Ip", ip.AppendTo(st.buf[:0]))
+	hdr.SetCanonical(strXFF, st.buf)
+	if p&hasXRealIP == 0 || len(hdr.Peek("X-Real-Ip")) == 0 {
+		hdr.SetCanonical(strXRealIP, ip.AppendTo(st.buf[:0]))
 	}
 	if len(st.upgrade) > 0 {
 		hdr.Set("Connection", "Upgrade")
 		hdr.SetBytesV("Upgrade", st.upgrade)
 	}
-	if len(hdr.Peek("X-Forwarded-Proto")) == 0 {
+	if p&hasXFProto == 0 || len(hdr.Peek("X-Forwarded-Proto")) == 0 {
 		if hasToken(st.upgrade, "websocket") {
-			hdr.Set("X-Forwarded-Proto", "ws") // Traefik's scheme for WebSocket requests
+			hdr.SetCanonical(strXFProto, strWS) // Traefik's scheme for WebSocket requests
 		} else {
-			hdr.Set("X-Forwarded-Proto", "http")
+			hdr.SetCanonical(strXFProto, strHTTP)
 		}
 	}
-	if len(hdr.Peek("X-Forwarded-Host")) == 0 {
-		hdr.SetBytesV("X-Forwarded-Host", host)
+	if p&hasXFHost == 0 || len(hdr.Peek("X-Forwarded-Host")) == 0 {
+		hdr.SetCanonical(strXFHost, host)
 	}
-	if len(hdr.Peek("X-Forwarded-Port")) == 0 {
-		hdr.SetBytesV("X-Forwarded-Port", hostPort(host))
+	if p&hasXFPort == 0 || len(hdr.Peek("X-Forwarded-Port")) == 0 {
+		hdr.SetCanonical(strXFPort, hostPort(host))
 	}
-	hdr.Set("X-Forwarded-Server", h.cfg.ServerName)
+	hdr.SetCanonical(strXFServer, h.serverName)
 }
+
+var (
+	strTe, strTrailers         = []byte("Te"), []byte("trailers")
+	strXFF, strXRealIP         = []byte("X-Forwarded-For"), []byte("X-Real-Ip")
+	strXFProto, strWS, strHTTP = []byte("X-Forwarded-Proto"), []byte("ws"), []byte("http")
+	strXFHost, strXFPort       = []byte("X-Forwarded-Host"), []byte("X-Forwarded-Port")
+	strXFServer                = []byte("X-Forwarded-Server")
+)
 
 var port80 = []byte("80")
 
@@ -111,7 +208,7 @@ func hostPort(host []byte) []byte {
 func deleteManaged(hdr *fasthttp.RequestHeader, st *state) {
 	st.buf = st.buf[:0]
 	n := 0
-	for k := range hdr.All() {
+	for k := range hdr.AllInOrder() {
 		if isManaged(k) {
 			st.buf = append(append(st.buf, k...), 0)
 			n++
@@ -127,13 +224,22 @@ func deleteManaged(hdr *fasthttp.RequestHeader, st *state) {
 // stripResponseHopHeaders removes hop-by-hop headers from an upstream
 // response; fasthttp frames the body itself.
 func stripResponseHopHeaders(h *fasthttp.ResponseHeader) {
-	for tok, rest := nextToken(h.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
-		if !bytes.EqualFold(tok, strClose) && !bytes.EqualFold(tok, strKeepAlive) {
-			h.DelBytes(tok)
+	p := ^present(0) // with trailers, All allocates: look every header up
+	if len(h.PeekTrailerKeys()) == 0 {
+		p = 0
+		for k := range h.All() {
+			p |= presentIn(k)
 		}
 	}
-	for _, k := range hopHeaders {
-		if k != "Trailer" && k != "Transfer-Encoding" {
+	if p&hasConnection != 0 {
+		for tok, rest := nextToken(h.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
+			if !bytes.EqualFold(tok, strClose) && !bytes.EqualFold(tok, strKeepAlive) {
+				h.DelBytes(tok)
+			}
+		}
+	}
+	for i, k := range hopHeaders {
+		if p&(1<<i) != 0 && k != "Trailer" && k != "Transfer-Encoding" {
 			h.Del(k)
 		}
 	}
