@@ -132,8 +132,11 @@ ready() {
 
 # start_set KIND N : write the route set, start each proxy alone and time it to its first 200
 start_set() {
-  local kind=$1 n=$2 dir=$WORK/routes-$1-$2 host path p t
-  [[ -f $dir/hit ]] || "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir"
+  local kind=$1 n=$2 dir=$WORK/routes-$1-$2 host path p t gen
+  gen=$(sha256sum < "$WORK/bin/genroutes")  # a set written by another genroutes is stale
+  if [[ ! -f $dir/hit || $(cat "$dir/.genroutes" 2>/dev/null) != "$gen" ]]; then
+    rm -rf "$dir" && "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir" && echo "$gen" > "$dir/.genroutes"
+  fi
   read -r host path < "$dir/hit"
   HIT_HOST=$host HIT_PATH=$path SETDIR=$dir
   start haproxy 1 haproxy -db -f "$dir/haproxy.cfg"

@@ -29,7 +29,10 @@ trap cleanup EXIT INT TERM
 for set in "r1 hosts 1" "h10k hosts 10000"; do
   read -r name kind n <<< "$set"
   dir=$WORK/routes-$kind-$n
-  [[ -f $dir/hit ]] || "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir"
+  gen=$(sha256sum < "$WORK/bin/genroutes")  # a set written by another genroutes is stale
+  if [[ ! -f $dir/hit || $(cat "$dir/.genroutes" 2>/dev/null) != "$gen" ]]; then
+    rm -rf "$dir" && "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir" && echo "$gen" > "$dir/.genroutes"
+  fi
   read -r host path < "$dir/hit"
   taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
   taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.2:9002 > /dev/null 2>&1 & PIDS+=($!)

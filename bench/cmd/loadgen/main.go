@@ -2,7 +2,8 @@
 // reports latency percentiles without coordinated omission: request k is
 // due at start + k/rate, and its latency is measured from that due time, so
 // a stall that delays later requests counts against every one of them (as
-// wrk2 does). It stops by itself after -d.
+// wrk2 does). It stops by itself: requests still unanswered 5 s after -d,
+// and those never sent by then, count as errors with their latency so far.
 //
 //	loadgen -url http://127.0.0.1:8083/ -host bench.local -rate 20000 -c 50 -d 10s
 //
@@ -46,6 +47,7 @@ func main() {
 	interval := float64(time.Second) / *rate
 	var next, okN, errN atomic.Int64
 	start := time.Now().Add(50 * time.Millisecond)
+	hard := start.Add(*dur + 5*time.Second)
 	var wg sync.WaitGroup
 	for w := 0; w < *conns; w++ {
 		wg.Add(1)
@@ -60,14 +62,14 @@ func main() {
 			}
 			for {
 				k := next.Add(1) - 1
-				if k >= total {
+				if k >= total || time.Now().After(hard) {
 					return
 				}
 				due := start.Add(time.Duration(float64(k) * interval))
 				if d := time.Until(due); d > 0 {
 					time.Sleep(d)
 				}
-				err := hc.Do(&req, &resp)
+				err := hc.DoDeadline(&req, &resp, hard)
 				lat[k] = time.Since(due)
 				if err != nil || resp.StatusCode() != 200 {
 					errN.Add(1)
@@ -79,6 +81,10 @@ func main() {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	for k := min(next.Load(), total); k < total; k++ { // never sent: the target stalled
+		lat[k] = time.Since(start.Add(time.Duration(float64(k) * interval)))
+		errN.Add(1)
+	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) float64 {
 		i := int(p * float64(len(lat)-1))
