@@ -61,8 +61,11 @@ func main() {
 				req.UseHostHeader = true // else fasthttp sends the URL's host
 			}
 			for {
+				if time.Now().After(hard) {
+					return
+				}
 				k := next.Add(1) - 1
-				if k >= total || time.Now().After(hard) {
+				if k >= total {
 					return
 				}
 				due := start.Add(time.Duration(float64(k) * interval))
