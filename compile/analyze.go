@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -26,15 +27,17 @@ func Overlaps(t *route.Table) []model.Diagnostic {
 		for j < len(t.Routes) && t.Routes[j].Priority == t.Routes[i].Priority {
 			j++
 		}
-		for _, p := range hostPairs(t.Routes[i:j]) {
-			if budget--; budget < 0 {
-				return append(out, model.Warnf("", "", "overlap analysis stopped after %d route pairs; more equal-priority overlaps may exist", maxPairs))
-			}
+		pairs, complete := hostPairs(t.Routes[i:j], budget)
+		budget -= len(pairs)
+		for _, p := range pairs {
 			ra, rb := t.Routes[i+p[0]], t.Routes[i+p[1]]
 			if sharesEntryPoint(ra, rb) && mayOverlap(ra, rb) {
 				out = append(out, model.Warnf("", "", "routers %s (%s) and %s (%s) have the same priority %d and may match the same requests: Sluice tries %s first (router name order); Traefik's order is undefined",
 					ra.Name, ra.Source, rb.Name, rb.Source, ra.Priority, ra.Name))
 			}
+		}
+		if !complete {
+			return append(out, model.Warnf("", "", "overlap analysis stopped after %d route pairs; more equal-priority overlaps may exist", maxPairs))
 		}
 		i = j
 	}
@@ -43,8 +46,11 @@ func Overlaps(t *route.Table) []model.Diagnostic {
 
 // hostPairs returns, in order, the index pairs (a < b) of routes whose
 // entries' host keys can match a common host: equal keys, an exact host
-// under a wildcard suffix, or anything with a host-less entry.
-func hostPairs(rs []*route.Route) [][2]int {
+// under a wildcard suffix, or anything with a host-less entry. It stops
+// after budget pairs (complete is then false), so that thousands of
+// equal-priority routes on one host cost bounded time and memory; hosts
+// are visited in sorted order, so where it stops does not vary.
+func hostPairs(rs []*route.Route, budget int) (pairs [][2]int, complete bool) {
 	exact, wild := map[string][]int{}, map[string][]int{}
 	var anyHost []int
 	add := func(m map[string][]int, k string, r int) {
@@ -67,38 +73,48 @@ func hostPairs(rs []*route.Route) [][2]int {
 		}
 	}
 	seen := map[[2]int]bool{}
-	pair := func(a, b int) {
-		if a > b {
-			a, b = b, a
-		}
-		if a != b {
-			seen[[2]int{a, b}] = true
-		}
-	}
-	cross := func(x, y []int) {
+	cross := func(x, y []int) bool {
 		for _, a := range x {
 			for _, b := range y {
-				pair(a, b)
+				p := [2]int{min(a, b), max(a, b)}
+				if a == b || seen[p] {
+					continue
+				}
+				if len(seen) == budget {
+					return false
+				}
+				seen[p] = true
 			}
 		}
+		return true
 	}
-	for h, l := range exact {
-		cross(l, l)
-		if i := strings.IndexByte(h, '.'); i >= 0 {
-			cross(l, wild[h[i+1:]])
-		}
-	}
-	for _, l := range wild {
-		cross(l, l)
-	}
-	cross(anyHost, anyHost)
-	cross(anyHost, allIndexes(len(rs)))
+	complete = crossAll(exact, wild, anyHost, len(rs), cross)
 	out := make([][2]int, 0, len(seen))
 	for p := range seen {
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] || out[i][0] == out[j][0] && out[i][1] < out[j][1] })
-	return out
+	return out, complete
+}
+
+// crossAll calls cross on every pair of route lists whose hosts can meet,
+// in a fixed order, until cross returns false.
+func crossAll(exact, wild map[string][]int, anyHost []int, n int, cross func(x, y []int) bool) bool {
+	for _, h := range slices.Sorted(maps.Keys(exact)) {
+		l := exact[h]
+		if !cross(l, l) {
+			return false
+		}
+		if i := strings.IndexByte(h, '.'); i >= 0 && !cross(l, wild[h[i+1:]]) {
+			return false
+		}
+	}
+	for _, w := range slices.Sorted(maps.Keys(wild)) {
+		if !cross(wild[w], wild[w]) {
+			return false
+		}
+	}
+	return cross(anyHost, anyHost) && cross(anyHost, allIndexes(n))
 }
 
 func allIndexes(n int) []int {
