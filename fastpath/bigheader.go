@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -54,7 +55,11 @@ type spillConn struct {
 	size  int
 	buf   unsafe.Pointer // fasthttp's read buffer, learnt from the first read
 	spill []byte         // the full buffer, copied when a request line filled it
-	moved atomic.Bool    // taken over: the first server's writes are dropped
+	// fresh: spill holds what the last read into fasthttp's buffer left
+	// there. An overflow is reported right after the read that filled the
+	// buffer, so a stale copy (an earlier request's) is never replayed.
+	fresh bool
+	moved atomic.Bool // taken over: the first server's writes are dropped
 }
 
 func (c *spillConn) Read(p []byte) (int, error) {
@@ -68,14 +73,16 @@ func (c *spillConn) Read(p []byte) (int, error) {
 		}
 		c.buf = unsafe.Pointer(unsafe.SliceData(p))
 	}
-	if n == len(p) && c.fills(p) {
-		full := unsafe.Slice((*byte)(c.buf), c.size)
-		if startsRequest(full) {
-			if c.spill == nil {
-				c.spill = make([]byte, c.size)
-			}
-			copy(c.spill, full)
+	if !c.fills(p) {
+		return n, err
+	}
+	c.fresh = false
+	if full := unsafe.Slice((*byte)(c.buf), c.size); n == len(p) && startsRequest(full) {
+		if c.spill == nil {
+			c.spill = make([]byte, c.size)
 		}
+		copy(c.spill, full)
+		c.fresh = true
 	}
 	return n, err
 }
@@ -88,14 +95,15 @@ func (c *spillConn) fills(p []byte) bool {
 	return end == start+uintptr(c.size) && len(p) <= c.size
 }
 
-// startsRequest: b begins with a method token and a space, as a request
-// line does and a body rarely does.
+// startsRequest: b begins with a method token (RFC 9110 token characters)
+// and a space, as a request line does and a body rarely does. A false
+// match only costs a copy.
 func startsRequest(b []byte) bool {
 	for i, ch := range b[:min(len(b), 24)] {
 		switch {
 		case ch == ' ':
 			return i > 0
-		case ch < 'A' || ch > 'Z':
+		case ch <= ' ' || ch >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, ch) >= 0:
 			return false
 		}
 	}
@@ -126,12 +134,12 @@ func (s *Server) mover(next int) func(*fasthttp.RequestCtx, error) {
 	return func(ctx *fasthttp.RequestCtx, err error) {
 		var small *fasthttp.ErrSmallBuffer
 		c, ok := ctx.Conn().(*spillConn)
-		if !errors.As(err, &small) || !ok || c.spill == nil || !startsRequest(c.spill) {
+		if !errors.As(err, &small) || !ok || !c.fresh {
 			answerError(ctx, err)
 			return
 		}
 		var moved net.Conn = &prefacedConn{Conn: c.Conn, pre: c.spill}
-		c.spill = nil
+		c.spill, c.fresh = nil, false
 		c.moved.Store(true)
 		if next < len(s.tiers)-1 {
 			moved = &spillConn{Conn: moved, size: s.sizes[next]}

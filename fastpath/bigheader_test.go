@@ -152,3 +152,35 @@ func TestShutdownClosesMovedConnections(t *testing.T) {
 		t.Fatalf("read %d bytes after Shutdown; want the connection closed", n)
 	}
 }
+
+// TestNoStaleSpill: bytes copied aside from an earlier read (a body that
+// looked like a request line) are never replayed for a later overflowing
+// header that does not start like one.
+func TestNoStaleSpill(t *testing.T) {
+	addr := bigHeaderProxy(t, 0)
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	body := strings.Repeat("GET /smuggled HTTP/1.1\r\nHost: a.example\r\n\r\n", 2*connBuffer/44+1)
+	io.WriteString(c, "POST /big HTTP/1.1\r\nHost: a.example\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST: %v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	// A header over the buffer whose first bytes do not look like a
+	// request line (a 30-character method), so nothing fresh is copied.
+	io.WriteString(c, strings.Repeat("M", 30)+" /x HTTP/1.1\r\nHost: a.example\r\nFoo: "+strings.Repeat("f", 2*connBuffer)+"\r\n\r\n")
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil {
+		return // closed without an answer: nothing was replayed either
+	}
+	got, _ := io.ReadAll(resp.Body)
+	if strings.Contains(string(got), "smuggled") || resp.StatusCode == 200 {
+		t.Fatalf("an earlier request's bytes were replayed: %d %.60q", resp.StatusCode, got)
+	}
+}
