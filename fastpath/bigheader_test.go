@@ -72,13 +72,7 @@ func TestHeaderLimit(t *testing.T) {
 // serving, small and large requests, one at a time and pipelined.
 func TestBigHeaderKeepAlive(t *testing.T) {
 	addr := bigHeaderProxy(t, 0)
-	c, err := net.Dial("tcp4", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
+	c, br := dial(t, addr)
 	sizes := []int{10, 40 << 10, 10, 300 << 10, 20, 5 << 10}
 	expect := func(v string) {
 		t.Helper()
@@ -133,15 +127,9 @@ func TestShutdownClosesMovedConnections(t *testing.T) {
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
 	srv, addr, _ := startProxy(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil, Config{EntryPoint: "web"})
-	c, err := net.Dial("tcp4", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c, br := dial(t, addr)
 	req, _ := fooRequest(100 << 10)
 	io.WriteString(c, req)
-	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("big request: %v %v", resp, err)
@@ -158,13 +146,7 @@ func TestShutdownClosesMovedConnections(t *testing.T) {
 // header that does not start like one.
 func TestNoStaleSpill(t *testing.T) {
 	addr := bigHeaderProxy(t, 0)
-	c, err := net.Dial("tcp4", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
+	c, br := dial(t, addr)
 	body := strings.Repeat("GET /smuggled HTTP/1.1\r\nHost: a.example\r\n\r\n", 2*connBuffer/44+1)
 	io.WriteString(c, "POST /big HTTP/1.1\r\nHost: a.example\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
 	resp, err := http.ReadResponse(br, nil)
@@ -183,4 +165,16 @@ func TestNoStaleSpill(t *testing.T) {
 	if strings.Contains(string(got), "smuggled") || resp.StatusCode == 200 {
 		t.Fatalf("an earlier request's bytes were replayed: %d %.60q", resp.StatusCode, got)
 	}
+}
+
+// dial opens a client connection to addr, closed at the end of the test.
+func dial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c, bufio.NewReader(c)
 }
