@@ -14,8 +14,14 @@ type irResult struct {
 	routes   []compiledRoute
 	diags    []model.Diagnostic
 	refs     []string
-	bindings map[string][]*binding
+	bindings []keyedBinding // a slice, not a map: one map per IngressRoute cost 300 bytes each
 	deps     []dep
+}
+
+// keyedBinding is one endpoint binding of a Service ("ns/name").
+type keyedBinding struct {
+	key string
+	b   *binding
 }
 
 // dep is a Service an IngressRoute's routes were built from, as seen then.
@@ -115,8 +121,8 @@ func (cc *Compiler) ingressRoute(c *compiler, ir *model.IngressRoute) *irResult 
 	for _, k := range res.refs {
 		c.refs[k] = true
 	}
-	for k, bs := range res.bindings {
-		c.bindings[k] = append(c.bindings[k], bs...)
+	for _, kb := range res.bindings {
+		c.bindings[kb.key] = append(c.bindings[kb.key], kb.b)
 	}
 	return res
 }
@@ -140,9 +146,14 @@ func compileOne(c *compiler, ir *model.IngressRoute) *irResult {
 	c.diags, c.refs, c.bindings, c.deps = nil, map[string]bool{}, map[string][]*binding{}, nil
 	c.file = ir.File
 	res := &irResult{routes: c.ingressRoute(ir)}
-	res.diags, res.bindings, res.deps = c.diags, c.bindings, c.deps
+	res.diags, res.deps = c.diags, c.deps
 	for k := range c.refs {
 		res.refs = append(res.refs, k)
+	}
+	for k, bs := range c.bindings {
+		for _, b := range bs {
+			res.bindings = append(res.bindings, keyedBinding{k, b})
+		}
 	}
 	c.diags, c.refs, c.bindings, c.deps = outer.diags, outer.refs, outer.bindings, nil
 	return res
