@@ -349,4 +349,13 @@ func TestBinaryTakesTraefikSizedHeaders(t *testing.T) {
 		body != "431 Request Header Fields Too Large" {
 		t.Fatalf("over the limit: %d %q", st, body)
 	}
+	// The limit is Traefik's key, per entry point (plus Go's 4 KiB of slack).
+	q := startSluice(t, dir, "--entryPoints.web.http.maxHeaderBytes=8192")
+	eventually(t, q.addr, "a.example", "/x", 200, "alpha /x")
+	if st, _ := get(t, q.addr, "a.example", "/"+strings.Repeat("p", 10<<10)); st != 200 {
+		t.Fatalf("10 KiB under a configured 8 KiB + slack: %d", st)
+	}
+	if st, _ := get(t, q.addr, "a.example", "/"+strings.Repeat("p", 14<<10)); st != 431 {
+		t.Fatalf("14 KiB over a configured 8 KiB + slack: %d", st)
+	}
 }
