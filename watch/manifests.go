@@ -20,7 +20,17 @@ type Manifests struct {
 	Dir      string
 	FS       fs.FS // read instead of Dir when set (embedded examples)
 	lastGood map[string]*model.Snapshot
+	decoded  map[string]*decodedFile
 	sum      [32]byte
+}
+
+// decodedFile is a file's last decode, reused while its bytes are the same:
+// an edit to one file decodes that file only, and the objects of the others
+// stay the same values, which lets the compiler reuse their routes.
+type decodedFile struct {
+	sum   [32]byte
+	part  *model.Snapshot
+	diags []model.Diagnostic
 }
 
 // Load reads every *.yaml / *.yml file. A file whose YAML does not parse
@@ -47,8 +57,7 @@ func (m *Manifests) Load() (*model.Snapshot, []model.Diagnostic, error) {
 		h.Write([]byte(f))
 		h.Write(data)
 		seen[f] = true
-		part := &model.Snapshot{}
-		d := Decode(f, data, part)
+		part, d := m.decode(f, data)
 		diags = append(diags, d...)
 		if fileBroken(d) {
 			if prev := m.lastGood[f]; prev != nil {
@@ -65,8 +74,29 @@ func (m *Manifests) Load() (*model.Snapshot, []model.Diagnostic, error) {
 			delete(m.lastGood, f)
 		}
 	}
+	for f := range m.decoded {
+		if !seen[f] {
+			delete(m.decoded, f)
+		}
+	}
 	copy(m.sum[:], h.Sum(nil))
 	return snap, diags, nil
+}
+
+// decode returns the objects and diagnostics of file f: the last ones if
+// its bytes did not change.
+func (m *Manifests) decode(f string, data []byte) (*model.Snapshot, []model.Diagnostic) {
+	if m.decoded == nil {
+		m.decoded = map[string]*decodedFile{}
+	}
+	sum := sha256.Sum256(data)
+	if c := m.decoded[f]; c != nil && c.sum == sum {
+		return c.part, c.diags
+	}
+	part := &model.Snapshot{}
+	d := Decode(f, data, part)
+	m.decoded[f] = &decodedFile{sum: sum, part: part, diags: d}
+	return part, d
 }
 
 // fileBroken: a document-level YAML error (no object named).
