@@ -115,3 +115,18 @@ func TestForwardedHeadersEqualsNaive(t *testing.T) {
 		t.Fatalf("only %d of 3000 random requests parsed", compared)
 	}
 }
+
+// TestPresentBitsFollowHopHeaders: the loops over hopHeaders test bit i for
+// hopHeaders[i]; the constants must stay in that order.
+func TestPresentBitsFollowHopHeaders(t *testing.T) {
+	for i, k := range hopHeaders {
+		if got := presentIn([]byte(k)); got != 1<<i {
+			t.Errorf("presentIn(%q) = %b, want bit %d", k, got, i)
+		}
+	}
+	for _, k := range []string{"X-Forwarded-For", "X-Real-Ip", "X_Forwarded_Uri", "x-forwarded-tls-client-cert"} {
+		if presentIn([]byte(k))&anyManaged == 0 {
+			t.Errorf("%s is a managed header", k)
+		}
+	}
+}
