@@ -12,7 +12,7 @@ import (
 // came from, so an EndpointSlice change can rebuild just its server set.
 type binding struct {
 	svc       *route.Service
-	port      model.ServicePort
+	port      *model.ServicePort // in the Service object, which is never mutated
 	scheme    string
 	empty     bool                      // no servers when compiled
 	passive   *upstream.PassiveConfig   // passiveHealthCheck of the service, reapplied to new servers
@@ -54,7 +54,7 @@ func (e *Endpoints) Update(snap *model.Snapshot, keys []string) bool {
 			return false
 		}
 		for _, b := range bs {
-			servers := serversOf(byKey[k], &b.port, b.scheme, e.opts.Upstreams, b.transport)
+			servers := serversOf(byKey[k], b.port, b.scheme, e.opts.Upstreams, b.transport)
 			withPassive(servers, b.passive, e.opts)
 			if !e.opts.AllowEmptyServices && (len(servers) == 0) != b.empty {
 				return false

@@ -122,9 +122,7 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 		withPassive(servers, passive, c.opts)
 	}
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
-	rs := route.NewService(name, pass, servers)
-	rs.Sticky = c.sticky(obj, f, name, spec.Sticky)
-	rs.Strategy = strategyOf[spec.Strategy]
+	rs := route.NewServiceWith(name, pass, c.sticky(obj, f, name, spec.Sticky), strategyOf[spec.Strategy], servers)
 	if b := c.bound; b != nil {
 		b.svc, b.empty, b.passive = rs, len(servers) == 0, passive
 		k := ns + "/" + spec.Name
@@ -276,7 +274,7 @@ func newServer(reg *upstream.Registry, tc *upstream.TransportConfig, scheme, hos
 // binds the result, so later EndpointSlice changes update it in place.
 func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, scheme string) []route.Server {
 	key := svc.Meta.Namespace + "/" + svc.Meta.Name
-	c.bound = &binding{port: *sp, scheme: scheme}
+	c.bound = &binding{port: sp, scheme: scheme}
 	c.bound.transport = c.transport
 	return serversOf(c.slices[key], sp, scheme, c.opts.Upstreams, c.transport)
 }

@@ -1,6 +1,9 @@
 package route
 
-import "testing"
+import (
+	"net/netip"
+	"testing"
+)
 
 // TestStickyNamesAndValues are crd.md 7.3's examples of Traefik's output.
 func TestStickyNamesAndValues(t *testing.T) {
@@ -62,5 +65,32 @@ func TestFencedServersAreALastResort(t *testing.T) {
 	s.SetServers(nil)
 	if s.Pick() != nil {
 		t.Error("a server from nothing")
+	}
+}
+
+// TestLeanServiceDerivesWhatItUses: a service built with its stickiness
+// and strategy known derives cookie values only for sticky and hrw, and
+// load counters only for p2c and leasttime.
+func TestLeanServiceDerivesWhatItUses(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		sticky         *Sticky
+		strategy       Strategy
+		keys, counters bool
+	}{
+		{"wrr", nil, WRR, false, false},
+		{"sticky wrr", &Sticky{Name: "s"}, WRR, true, false},
+		{"hrw", nil, HRW, true, false},
+		{"p2c", nil, P2C, false, true},
+		{"leasttime", nil, LeastTime, false, true},
+	} {
+		s := NewServiceWith("s", true, tc.sticky, tc.strategy, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}})
+		sv := s.Servers().Servers[0]
+		if (sv.cookie != "") != tc.keys || (sv.load != nil) != tc.counters {
+			t.Errorf("%s: cookie %q, counters %v; want keys %v, counters %v", tc.name, sv.cookie, sv.load != nil, tc.keys, tc.counters)
+		}
+		if s.PickFor(netip.MustParseAddr("192.0.2.1")) == nil {
+			t.Errorf("%s: no server picked", tc.name)
+		}
 	}
 }
