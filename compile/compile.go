@@ -162,8 +162,8 @@ func (cc *Compiler) routes(c *compiler, snap *model.Snapshot) ([]*route.Route, [
 		res := cc.ingressRoute(c, ir)
 		next[ir] = res
 		c.file = ir.File
-		for _, cr := range res.routes {
-			r, es := cr.copy()
+		for j := range res.routes {
+			r, es := res.routes[j].take()
 			if i, dup := byName[r.Name]; dup {
 				c.warn(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), r.Source[len(k.key)+1:],
 					"router %s has the same match as %s and replaces it (Traefik keeps only the last)", r.Name, routes[i].Source)
@@ -218,6 +218,7 @@ func (c *compiler) keptObjects() {
 type compiledRoute struct {
 	r       *route.Route
 	entries []route.Entry
+	built   bool // r and entries belong to a table (Build wrote into them)
 }
 
 // ingressRoute compiles the routes of one IngressRoute (crd.md section 3).

@@ -162,12 +162,22 @@ func compileOne(c *compiler, ir *model.IngressRoute) *irResult {
 	return res
 }
 
-// copy returns the route and entries to add to a new table: Builder.Add
-// and Build write into them, and the previous table still serves the
-// originals.
-func (cr compiledRoute) copy() (*route.Route, []route.Entry) {
+// take returns the route and entries to add to a new table. Builder.Add
+// and Build write into them, so a route already in a table (which may
+// still be serving) is copied; a fresh one is handed over as it is. The
+// cache then follows the new table's objects, so one copy of each route
+// is kept between compiles, not two. Copying a built route is sound:
+// Build sets every field it writes again (rank, balancer, entries, their
+// checks).
+func (cr *compiledRoute) take() (*route.Route, []route.Entry) {
+	if !cr.built {
+		cr.built = true
+		return cr.r, cr.entries
+	}
 	r := *cr.r
-	return &r, append([]route.Entry(nil), cr.entries...)
+	es := append([]route.Entry(nil), cr.entries...)
+	cr.r, cr.entries = &r, es
+	return &r, es
 }
 
 // keepEndpoints marks every endpoint the table uses as in use, so the
