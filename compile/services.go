@@ -267,7 +267,10 @@ func (c *compiler) server(scheme, host string, port int64) route.Server {
 func newServer(reg *upstream.Registry, tc *upstream.TransportConfig, scheme, host string, port int64) route.Server {
 	addr := net.JoinHostPort(host, strconv.FormatInt(port, 10))
 	e, _ := reg.GetWith(scheme, addr, tc)
-	return route.Server{URL: scheme + "://" + addr, Endpoint: e}
+	if e == nil {
+		return route.Server{URL: scheme + "://" + addr}
+	}
+	return route.Server{URL: e.URL, Endpoint: e} // one string per endpoint, not per server
 }
 
 // endpointServers reads the Service's EndpointSlices (crd.md 5.2) and

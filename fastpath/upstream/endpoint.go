@@ -23,7 +23,8 @@ type Options struct {
 // Endpoint is one upstream address with its connection pool. It must not be
 // copied. Client is safe for concurrent use.
 type Endpoint struct {
-	Key    string // scheme://host:port
+	Key    string // scheme://host:port, then the transport's settings
+	URL    string // scheme://host:port, shared by every server at this endpoint
 	Addr   string // host:port
 	Scheme string // http or https
 	Client *fasthttp.HostClient
@@ -125,7 +126,7 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		}
 		c.TLSConfig = tlsc
 	}
-	e := &Endpoint{Key: key, Addr: addr, Scheme: scheme, Client: c}
+	e := &Endpoint{Key: key, URL: scheme + "://" + addr, Addr: addr, Scheme: scheme, Client: c}
 	if tc != nil {
 		e.maxIdle, e.noHTTP2 = tc.MaxIdleConnsPerHost, tc.DisableHTTP2
 	}
