@@ -24,23 +24,14 @@ func newObject(group, kind string, origin model.Origin) any {
 	return nil
 }
 
-// setNamespace sets the namespace of a decoded object.
+// setNamespace sets the namespace of a decoded object; Nodes are
+// cluster-scoped and keep none.
 func setNamespace(obj any, ns string) {
-	switch o := obj.(type) {
-	case *model.IngressRoute:
-		o.Meta.Namespace = ns
-	case *model.Service:
-		o.Meta.Namespace = ns
-	case *model.Secret:
-		o.Meta.Namespace = ns
-	case *model.ConfigMap:
-		o.Meta.Namespace = ns
-	case *model.EndpointSlice:
-		o.Meta.Namespace = ns
-	case *model.Object:
-		o.Meta.Namespace = ns
-	case *model.Node:
-		o.Meta.Namespace = "" // cluster-scoped
+	if _, node := obj.(*model.Node); node {
+		ns = ""
+	}
+	if m := model.MetaOf(obj); m != nil {
+		m.Namespace = ns
 	}
 }
 

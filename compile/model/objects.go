@@ -17,6 +17,28 @@ type Meta struct {
 	CreationTimestamp string            `json:"creationTimestamp,omitempty"`
 }
 
+// MetaOf returns the metadata of a model object (*IngressRoute, *Service,
+// *EndpointSlice, *Secret, *ConfigMap, *Node, *Object), or nil.
+func MetaOf(obj any) *Meta {
+	switch o := obj.(type) {
+	case *IngressRoute:
+		return &o.Meta
+	case *Service:
+		return &o.Meta
+	case *EndpointSlice:
+		return &o.Meta
+	case *Secret:
+		return &o.Meta
+	case *ConfigMap:
+		return &o.Meta
+	case *Node:
+		return &o.Meta
+	case *Object:
+		return &o.Meta
+	}
+	return nil
+}
+
 // Origin says where an object came from, for diagnostics.
 type Origin struct {
 	File string `json:"-"` // manifest file, empty for API objects

@@ -104,7 +104,7 @@ func fromUnstructured(kind string, u *unstructured.Unstructured) *item {
 
 // sum hashes the model object without its resourceVersion.
 func sum(obj any) uint64 {
-	m := metaOf(obj)
+	m := model.MetaOf(obj)
 	if m == nil {
 		return 0
 	}
@@ -113,26 +113,6 @@ func sum(obj any) uint64 {
 	js, _ := json.Marshal(obj)
 	m.ResourceVersion = rv
 	return xxhash.Sum64(js)
-}
-
-func metaOf(obj any) *model.Meta {
-	switch o := obj.(type) {
-	case *model.IngressRoute:
-		return &o.Meta
-	case *model.Service:
-		return &o.Meta
-	case *model.EndpointSlice:
-		return &o.Meta
-	case *model.Secret:
-		return &o.Meta
-	case *model.ConfigMap:
-		return &o.Meta
-	case *model.Node:
-		return &o.Meta
-	case *model.Object:
-		return &o.Meta
-	}
-	return nil
 }
 
 func meta(m *metav1.ObjectMeta) model.Meta {
