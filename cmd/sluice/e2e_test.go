@@ -74,6 +74,13 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// routeYAML is an IngressRoute in namespace e2e with one route, Host(host)
+// to services (the YAML inside the list's brackets).
+func routeYAML(name, host, services string) string {
+	return "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: " + name + ", namespace: e2e}\n" +
+		"spec:\n  routes:\n  - match: Host(`" + host + "`)\n    services: [" + services + "]\n"
+}
+
 // manifests is a Service (port http/80) and its EndpointSlice: one
 // endpoint holding the addresses, at port.
 func manifests(svc string, port int, ips ...string) string {
@@ -234,14 +241,7 @@ spec:
 	eventually(t, p.addr, "b.example", "/", 404, "404 page not found\n")
 
 	// Hot reload: a new route is served within a second.
-	write(t, filepath.Join(dir, "more.yml"), `apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: more, namespace: e2e}
-spec:
-  routes:
-  - match: Host(`+"`b.example`"+`)
-    services: [{name: beta, port: 80}]
-`)
+	write(t, filepath.Join(dir, "more.yml"), routeYAML("more", "b.example", `{name: beta, port: 80}`))
 	eventually(t, p.addr, "b.example", "/new", 200, "beta /new")
 
 	// An invalid edit: broken YAML keeps the file's last good objects, and a

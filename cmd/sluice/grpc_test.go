@@ -36,14 +36,7 @@ func TestBinaryGRPC(t *testing.T) {
 
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "grpc.yaml"), manifests("grpc", port, "127.0.0.2")+`---
-apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: g, namespace: e2e}
-spec:
-  routes:
-  - match: Host(`+"`grpc.example`"+`)
-    services: [{name: grpc, port: 80, scheme: h2c}]
-`)
+`+routeYAML("g", "grpc.example", `{name: grpc, port: 80, scheme: h2c}`))
 	p := startSluice(t, dir)
 	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority("grpc.example"))
 	if err != nil {
@@ -96,14 +89,7 @@ kind: Service
 metadata: {name: ext, namespace: e2e}
 spec: {type: ExternalName, externalName: 127.0.0.2, ports: [{port: PORT}]}
 ---
-apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: g, namespace: e2e}
-spec:
-  routes:
-  - match: Host(`+"`g.example`"+`)
-    services: [{name: ext, port: PORT, scheme: h2c, healthCheck: {mode: grpc, interval: 100ms, timeout: 1s}}]
-`, "PORT", fmt.Sprint(port)), "\t", ""))
+`+routeYAML("g", "g.example", `{name: ext, port: PORT, scheme: h2c, healthCheck: {mode: grpc, interval: 100ms, timeout: 1s}}`), "PORT", fmt.Sprint(port)), "\t", ""))
 	p := startSluice(t, dir, "--providers.kubernetesCRD.allowExternalNameServices=true")
 	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority("g.example"))
 	if err != nil {

@@ -72,14 +72,7 @@ spec:
 		t.Fatalf("before reload: %q", line)
 	}
 	// A reload that keeps the route: the connection goes on.
-	write(t, filepath.Join(dir, "more.yaml"), `apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: more, namespace: e2e}
-spec:
-  routes:
-  - match: Host(`+"`more.example`"+`)
-    services: [{name: ab, port: 80}]
-`)
+	write(t, filepath.Join(dir, "more.yaml"), routeYAML("more", "more.example", `{name: ab, port: 80}`))
 	eventually(t, p.addr, "more.example", "/", 200, " /")
 	io.WriteString(c, "two\n")
 	if line, _ := br.ReadString('\n'); line != "echo: two\n" {
@@ -248,14 +241,7 @@ spec:
 
 	// A reload: a fresh check would count the server up for its first
 	// 500 ms probe; the kept state answers 503 at once.
-	write(t, filepath.Join(dir, "other.yaml"), `apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: other, namespace: e2e}
-spec:
-  routes:
-  - match: Host(`+"`other.example`"+`)
-    services: [{name: ext, port: `+fmt.Sprint(port)+`}]
-`)
+	write(t, filepath.Join(dir, "other.yaml"), routeYAML("other", "other.example", `{name: ext, port: `+fmt.Sprint(port)+`}`))
 	eventually(t, p.addr, "other.example", "/y", 200, "ext /y")
 	for i := 0; i < 5; i++ {
 		if st, body := get(t, p.addr, "ext.example", "/x"); st != 503 {
@@ -275,14 +261,7 @@ func TestBinaryPassiveHealthCheck(t *testing.T) {
 	port := namedBackend(t, "127.0.0.2", "live") // nothing listens on 127.0.0.3 at that port
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "all.yaml"), manifests("pair", port, "127.0.0.2", "127.0.0.3")+`---
-apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: r, namespace: e2e}
-spec:
-  routes:
-  - match: Host(`+"`p.example`"+`)
-    services: [{name: pair, port: 80, passiveHealthCheck: {failureWindow: 30s, maxFailedAttempts: 1}}]
-`)
+`+routeYAML("r", "p.example", `{name: pair, port: 80, passiveHealthCheck: {failureWindow: 30s, maxFailedAttempts: 1}}`))
 	p := startSluice(t, dir) // listening means the first table is published
 	failures := 0
 	for i := 0; i < 4; i++ { // the dead server is met within two requests
@@ -325,14 +304,7 @@ spec:
     port: 80
     mirrors: [{name: shadow, port: 80, percent: 50}]
 ---
-apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: r, namespace: e2e}
-spec:
-  routes:
-  - match: Host(`+"`m.example`"+`)
-    services: [{name: mirrored, kind: TraefikService}]
-`)
+`+routeYAML("r", "m.example", `{name: mirrored, kind: TraefikService}`))
 	p := startSluice(t, dir)
 	for i := 0; i < 10; i++ {
 		start := time.Now()
@@ -380,14 +352,7 @@ spec:
     fallback: {name: fb, port: 80, passHostHeader: false}
     errors: {status: ["500-504"], maxRequestBodyBytes: 64}
 ---
-apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: r, namespace: e2e}
-spec:
-  routes:
-  - match: Host(`+"`fo.example`"+`)
-    services: [{name: fo, kind: TraefikService}]
-`)
+`+routeYAML("r", "fo.example", `{name: fo, kind: TraefikService}`))
 	p := startSluice(t, dir)
 	post := func(path, body string) (int, string) {
 		st, b, _ := send(t, "POST", p.addr, "fo.example", path, body, "")
