@@ -142,7 +142,7 @@ func (s *Server) mover(next int) func(*fasthttp.RequestCtx, error) {
 		c.spill, c.fresh = nil, false
 		c.moved.Store(true)
 		if next < len(s.tiers)-1 {
-			moved = &spillConn{Conn: moved, size: s.sizes[next]}
+			moved = &spillConn{Conn: moved, size: s.tiers[next].ReadBufferSize}
 		}
 		_ = s.tiers[next].ServeConn(moved)
 	}

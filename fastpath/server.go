@@ -39,8 +39,7 @@ const maxBufferedBody = 64 << 10
 // growing read buffers (tiers), a connection starting on the first and
 // moving up when a request header does not fit.
 type Server struct {
-	tiers []*fasthttp.Server
-	sizes []int // each tier's read buffer
+	tiers []*fasthttp.Server // growing ReadBufferSize
 
 	draining atomic.Bool
 	mu       sync.Mutex
@@ -55,9 +54,10 @@ func NewServer(h *Handler) *Server {
 	if limit <= 0 {
 		limit = DefaultMaxHeaderBytes
 	}
-	s := &Server{sizes: tierSizes(limit), idle: map[net.Conn]struct{}{}}
-	last := len(s.sizes) - 1
-	for i, size := range s.sizes {
+	s := &Server{idle: map[net.Conn]struct{}{}}
+	sizes := tierSizes(limit)
+	last := len(sizes) - 1
+	for i, size := range sizes {
 		handler := h.Serve
 		if i > 0 {
 			handler = s.serveMoved(h.Serve)
@@ -116,7 +116,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if len(s.tiers) == 1 {
 		return s.tiers[0].Serve(ln)
 	}
-	return s.tiers[0].Serve(&spillListener{Listener: ln, size: s.sizes[0]})
+	return s.tiers[0].Serve(&spillListener{Listener: ln, size: s.tiers[0].ReadBufferSize})
 }
 
 // Shutdown stops the server at once.
