@@ -178,3 +178,13 @@ func dial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	return c, bufio.NewReader(c)
 }
+
+// TestUnreadableRequestAnswersAsGo: a request fasthttp cannot read gets
+// Go's (and so Traefik's) 400 body.
+func TestUnreadableRequestAnswersAsGo(t *testing.T) {
+	addr := bigHeaderProxy(t, 0)
+	st, body, _ := raw(t, addr, "GET / HTTP/1.1\r\nHost: a.example\r\nContent-Length: x\r\n\r\n")
+	if st != 400 || body != "400 Bad Request" {
+		t.Fatalf("got %d %q, want 400 \"400 Bad Request\"", st, body)
+	}
+}
