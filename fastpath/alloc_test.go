@@ -21,6 +21,21 @@ import (
 // in-memory listener.
 func inmemProxy(tb testing.TB) (*Handler, func()) {
 	ln := fasthttputil.NewInmemoryListener()
+	return proxyOver(ln, func(string) (net.Conn, error) { return ln.Dial() })
+}
+
+// tcpProxy is inmemProxy with the backend on a loopback TCP socket, for
+// what only a real socket does (net.TCPConn's ReadFrom).
+func tcpProxy(tb testing.TB) (*Handler, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	return proxyOver(ln, func(string) (net.Conn, error) { return net.Dial("tcp", addr) })
+}
+
+func proxyOver(ln net.Listener, dial fasthttp.DialFunc) (*Handler, func()) {
 	big := bytes.Repeat([]byte("x"), 2*upstream.DefaultBufferLimit)
 	be := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		if string(ctx.Path()) == "/api/big" {
@@ -31,7 +46,7 @@ func inmemProxy(tb testing.TB) (*Handler, func()) {
 	}}
 	go be.Serve(ln)
 	ep := &upstream.Endpoint{Key: "http://backend:80", Addr: "backend:80", Scheme: "http", Client: &fasthttp.HostClient{
-		Addr: "backend:80", Dial: func(string) (net.Conn, error) { return ln.Dial() },
+		Addr: "backend:80", Dial: dial,
 		DisablePathNormalizing: true, NoDefaultUserAgentHeader: true, Transport: &upstream.Transport{},
 	}}
 	svc := route.NewService("svc", true, []route.Server{{URL: "http://backend:80", Endpoint: ep}})
@@ -43,6 +58,12 @@ func inmemProxy(tb testing.TB) (*Handler, func()) {
 			{M: &match.Matcher{Kind: match.PathPrefix, A: "/api"}},
 			{M: &match.Matcher{Kind: match.Method, A: "GET"}},
 		}}}})
+	up := &route.Route{Name: "upload", Priority: 1, EntryPoints: []string{"web"}, Targets: []route.Target{{Weight: 1, Service: svc}}}
+	b.Add(up, []route.Entry{{HostKind: route.HostExact, HostKey: "a.example", PathKind: route.PathPrefix, PathKey: "/upload",
+		Cand: route.Cand{Lits: []route.Lit{
+			{M: &match.Matcher{Kind: match.Host, A: "a.example"}},
+			{M: &match.Matcher{Kind: match.PathPrefix, A: "/upload"}},
+		}}}})
 	var tp atomic.Pointer[route.Table]
 	tp.Store(b.Build())
 	return NewHandler(&tp, Config{EntryPoint: "web", ServerName: "sluice"}), func() { ln.Close() }
@@ -50,7 +71,7 @@ func inmemProxy(tb testing.TB) (*Handler, func()) {
 
 // inmemRequest returns a request template and a ctx to serve copies of it
 // in: serve copies the template into ctx and runs h on it.
-func inmemRequest(h *Handler, uri, host string, hdr ...string) (serve func() *fasthttp.RequestCtx) {
+func inmemRequest(h *Handler, uri, host string, hdr ...string) (serve func(...func(*fasthttp.Request)) *fasthttp.RequestCtx) {
 	var req fasthttp.Request
 	req.SetRequestURI(uri)
 	req.Header.SetHost(host)
@@ -60,8 +81,11 @@ func inmemRequest(h *Handler, uri, host string, hdr ...string) (serve func() *fa
 	}
 	ctx := &fasthttp.RequestCtx{}
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555}, nil)
-	return func() *fasthttp.RequestCtx {
+	return func(edit ...func(*fasthttp.Request)) *fasthttp.RequestCtx {
 		req.CopyTo(&ctx.Request)
+		for _, e := range edit {
+			e(&ctx.Request)
+		}
 		ctx.Response.Reset()
 		h.Serve(ctx)
 		return ctx
@@ -116,6 +140,33 @@ func TestProxyStreamedZeroAlloc(t *testing.T) {
 		}
 	})
 }
+
+// TestProxyStreamedUploadZeroAlloc: a request body too large to buffer is
+// streamed to the upstream socket without allocating (net.TCPConn's own
+// ReadFrom would allocate 32 KiB per request).
+func TestProxyStreamedUploadZeroAlloc(t *testing.T) {
+	h, stop := tcpProxy(t)
+	defer stop()
+	serve := inmemRequest(h, "/upload", "a.example")
+	body := bytes.Repeat([]byte("u"), 4*maxBufferedBody)
+	var br bytes.Reader
+	src := readOnly{&br} // as fasthttp's request stream: no WriteTo
+	upload := []func(*fasthttp.Request){func(req *fasthttp.Request) {
+		req.Header.SetMethod("POST")
+		req.SetBodyStream(src, len(body))
+	}}
+	zeroAllocs(t, "streamed upload", 200, func() {
+		br.Reset(body)
+		ctx := serve(upload...)
+		if ctx.Response.StatusCode() != 200 || br.Len() != 0 {
+			t.Fatalf("status %d with %d body bytes not sent", ctx.Response.StatusCode(), br.Len())
+		}
+	})
+}
+
+type readOnly struct{ r *bytes.Reader }
+
+func (r readOnly) Read(p []byte) (int, error) { return r.r.Read(p) }
 
 type countWriter int
 

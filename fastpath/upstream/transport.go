@@ -73,13 +73,7 @@ func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, re
 
 func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), limit int, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
 	c := cc.Conn()
-	bw := hc.AcquireWriter(c)
-	err := req.Write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	hc.ReleaseWriter(bw)
-	if err != nil {
+	if err := writeRequest(hc, c, req); err != nil {
 		finish(t, hc, cc, release, closeConn, false)
 		return true, err
 	}

@@ -1,0 +1,63 @@
+package upstream
+
+import (
+	"io"
+	"net"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+)
+
+// writeRequest writes req to the upstream connection c. A streamed request
+// body goes through relayConn rather than straight to c: fasthttp copies
+// it with bufio.Writer.ReadFrom, which hands the copy to net.TCPConn's
+// ReadFrom, and that falls back to io.Copy and a fresh 32 KiB buffer per
+// request when the source is not a file or socket.
+func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) error {
+	var rc *relayConn
+	if req.IsBodyStream() {
+		rc = relayConns.Get().(*relayConn)
+		rc.Conn = c
+		c = rc
+	}
+	bw := hc.AcquireWriter(c)
+	err := req.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	hc.ReleaseWriter(bw)
+	if rc != nil {
+		rc.Conn = nil
+		relayConns.Put(rc)
+	}
+	return err
+}
+
+// relayConn is an upstream connection whose ReadFrom copies through a
+// pooled relay buffer.
+type relayConn struct{ net.Conn }
+
+var relayConns = sync.Pool{New: func() any { return new(relayConn) }}
+
+// ReadFrom implements io.ReaderFrom.
+func (c *relayConn) ReadFrom(r io.Reader) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	var n int64
+	for {
+		m, rerr := r.Read(*bp)
+		if m > 0 {
+			w, werr := c.Conn.Write((*bp)[:m])
+			n += int64(w)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+}
