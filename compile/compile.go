@@ -54,6 +54,9 @@ type compiler struct {
 	bindings        map[string][]*binding // ns/name -> route services built from its EndpointSlices
 	bound           *binding              // set by endpointServers for the service being built
 	deps            []dep                 // Services read while compiling the current IngressRoute
+	lists           serverLists           // server lists shared by route services of one Service port
+	oneRefs         map[string]bool       // compileOne's refs and bindings, cleared for each IngressRoute
+	oneBindings     map[string][]*binding
 }
 
 // Result is a compiled table with its diagnostics and the handle that
@@ -311,8 +314,8 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		c.errorf(obj, f+".services", "route has no services; disabled (404), as in Traefik")
 		return compiledRoute{}, false
 	}
-	key := RouterKey(ir.Meta.Namespace, irName(ir), rt.Match)
-	targets, svcName, serr := c.routeTargets(ir, f, key, rt.Services)
+	name := RouterKey(ir.Meta.Namespace, irName(ir), rt.Match) + Provider // router and service
+	targets, serr := c.routeTargets(ir, f, name, rt.Services)
 	if serr != nil {
 		c.errorf(obj, serr.field, "%s; route disabled", serr.msg)
 		return compiledRoute{}, false
@@ -322,8 +325,8 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		prio = int64(len(rt.Match))
 	}
 	r := &route.Route{
-		Name: key + Provider, Rule: rt.Match, Priority: prio, EntryPoints: eps,
-		Source: irKey(ir) + "#" + f, Service: svcName, Targets: targets,
+		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps,
+		Source: irKey(ir) + "#" + f, Service: name, Targets: targets,
 	}
 	return compiledRoute{r: r, entries: Entries(tree)}, true
 }

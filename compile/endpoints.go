@@ -53,9 +53,10 @@ func (e *Endpoints) Update(snap *model.Snapshot, keys []string) bool {
 		if len(bs) == 0 && e.refs[k] {
 			return false
 		}
+		var lists serverLists
 		for _, b := range bs {
-			servers := serversOf(byKey[k], b.port, b.scheme, e.opts.Upstreams, b.transport)
-			withPassive(servers, b.passive, e.opts)
+			servers := lists.get(byKey[k], b.port, b.scheme, e.opts.Upstreams, b.transport)
+			servers = withPassive(servers, b.passive, e.opts)
 			if !e.opts.AllowEmptyServices && (len(servers) == 0) != b.empty {
 				return false
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/watch"
 )
 
@@ -18,7 +19,18 @@ spec:
   - match: Host(` + "`a.example`" + `)
     services: [{name: svc, port: 80}]
 ---
-apiVersion: v1
+` + serviceYAML(ips...)
+	snap := &model.Snapshot{}
+	if d := watch.Decode("t.yaml", []byte(y), snap); len(d) > 0 {
+		t.Fatal(d)
+	}
+	return snap
+}
+
+// serviceYAML is Service ns/svc (port http 80) with one EndpointSlice
+// (port 8080) holding ips.
+func serviceYAML(ips ...string) string {
+	y := `apiVersion: v1
 kind: Service
 metadata: {name: svc, namespace: ns}
 spec: {ports: [{name: http, port: 80}]}
@@ -35,11 +47,7 @@ endpoints:
 	if len(ips) == 0 {
 		y = strings.TrimSuffix(y, "endpoints:\n") + "endpoints: []\n"
 	}
-	snap := &model.Snapshot{}
-	if d := watch.Decode("t.yaml", []byte(y), snap); len(d) > 0 {
-		t.Fatal(d)
-	}
-	return snap
+	return y
 }
 
 func serverURLs(r *Result) string {
@@ -84,4 +92,63 @@ func TestEndpointsUpdateInPlace(t *testing.T) {
 	if r.Endpoints.Update(endpointsSnap(t, "10.0.0.1"), []string{"ns/svc"}) {
 		t.Fatal("a dropped route's service was updated in place")
 	}
+}
+
+// TestServerListsShared: route services built from one Service port share
+// one server list, in a compile and after an endpoint update, while a
+// sticky or passive-checked service gets its own copy to write into and
+// the shared list stays as it was.
+func TestServerListsShared(t *testing.T) {
+	y := serviceYAML("10.0.0.1", "10.0.0.2")
+	for i, extra := range []string{"", "", "sticky: {cookie: {}}", "passiveHealthCheck: {failureWindow: 10s}"} {
+		y += `---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r` + string(rune('0'+i)) + `, namespace: ns}
+spec:
+  routes:
+  - match: Host(` + "`r" + string(rune('0'+i)) + ".example`" + `)
+    services: [{name: svc, port: 80, ` + extra + `}]
+`
+	}
+	snap := &model.Snapshot{}
+	if d := watch.Decode("t.yaml", []byte(y), snap); len(d) > 0 {
+		t.Fatal(d)
+	}
+	r := Build(snap, Options{EntryPoints: []string{"web"}})
+	if len(r.Table.Routes) != 4 {
+		t.Fatalf("%d routes; want 4 (%v)", len(r.Table.Routes), r.Diags)
+	}
+	list := func(i int) []route.Server {
+		for _, rt := range r.Table.Routes {
+			if strings.HasPrefix(rt.Name, "ns-r"+string(rune('0'+i))+"-") {
+				return rt.Targets[0].Service.Servers().Servers
+			}
+		}
+		t.Fatalf("no route for r%d", i)
+		return nil
+	}
+	check := func(when string, n int) {
+		plain, plain2, sticky, passive := list(0), list(1), list(2), list(3)
+		if len(plain) != n || len(sticky) != n || len(passive) != n || &plain[0] != &plain2[0] {
+			t.Errorf("%s: two plain services do not share one list of %d servers", when, n)
+		}
+		if &sticky[0] == &plain[0] || &passive[0] == &plain[0] {
+			t.Errorf("%s: a sticky or passive service writes into the shared list", when)
+		}
+		if sticky[0].URL != plain[0].URL || passive[0].Passive == nil {
+			t.Errorf("%s: copies differ from the shared list: %q, passive %v", when, sticky[0].URL, passive[0].Passive)
+		}
+		if plain[0].Passive != nil || plain[0].Endpoint != sticky[0].Endpoint {
+			t.Errorf("%s: the shared list was written", when)
+		}
+	}
+	check("compiled", 2)
+	for _, s := range snap.EndpointSlices {
+		s.Endpoints = s.Endpoints[:1]
+	}
+	if !r.Endpoints.Update(snap, []string{"ns/svc"}) {
+		t.Fatal("endpoint update asked for a recompile")
+	}
+	check("updated", 1)
 }

@@ -2,6 +2,7 @@ package compile
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,11 +84,13 @@ func passiveConfig(f string, pc *model.PassiveHealthCheck) (upstream.PassiveConf
 }
 
 // withPassive gives each server its passive failure counter.
-func withPassive(servers []route.Server, cfg *upstream.PassiveConfig, o Options) {
+func withPassive(servers []route.Server, cfg *upstream.PassiveConfig, o Options) []route.Server {
 	if cfg == nil {
-		return
+		return servers
 	}
+	servers = slices.Clone(servers) // the list may be shared (serverLists)
 	for i := range servers {
 		servers[i].Passive = o.Upstreams.Passive(servers[i].Endpoint, *cfg, o.logger())
 	}
+	return servers
 }

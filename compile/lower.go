@@ -21,14 +21,14 @@ func Matcher(n *rule.Node) *match.Matcher {
 	case rule.Host:
 		v := strings.ToLower(a[0])
 		if v == "*" {
-			return &match.Matcher{Kind: match.True}
+			return matchTrue
 		}
 		return &match.Matcher{Kind: match.Host, A: v}
 	case rule.HostRegexp, rule.PathRegexp:
 		re, _ := match.CompileRegexp(a[0]) // validated by rule.Parse
 		if n.Name == rule.HostRegexp {
 			if re.MatchesEmpty() { // also matches the empty flattened host
-				return &match.Matcher{Kind: match.True}
+				return matchTrue
 			}
 			return &match.Matcher{Kind: match.HostRegexp, Re: re}
 		}
@@ -36,6 +36,9 @@ func Matcher(n *rule.Node) *match.Matcher {
 	case rule.Path:
 		return &match.Matcher{Kind: match.Path, A: a[0]}
 	case rule.PathPrefix:
+		if a[0] == "/" {
+			return matchRootPrefix
+		}
 		return &match.Matcher{Kind: match.PathPrefix, A: a[0]}
 	case rule.Method:
 		return &match.Matcher{Kind: match.Method, A: strings.ToUpper(a[0])}
@@ -55,6 +58,14 @@ func Matcher(n *rule.Node) *match.Matcher {
 	}
 	return &match.Matcher{Kind: match.False}
 }
+
+// Matchers are never written once compiled, so the commonest leaves are
+// one value each, shared by every route (100k routes with
+// PathPrefix(`/`) would otherwise hold 100k copies).
+var (
+	matchTrue       = &match.Matcher{Kind: match.True}
+	matchRootPrefix = &match.Matcher{Kind: match.PathPrefix, A: "/"}
+)
 
 // hiddenHeaders are not visible to Header matchers in Go's request (Host,
 // Transfer-Encoding) or are removed before routing (Connection).

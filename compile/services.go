@@ -23,27 +23,26 @@ var strategyOf = map[string]route.Strategy{"p2c": route.P2C, "hrw": route.HRW, "
 // svcErr is a reason a route's service cannot be built: the route is dropped.
 type svcErr struct{ field, msg string }
 
-// routeTargets builds the weighted services of one route. It returns the
+// routeTargets builds the weighted services of one route, named (when
+// there is one) name: the router's qualified key, which is also the
 // Traefik service name the router points at.
-func (c *compiler) routeTargets(ir *model.IngressRoute, field, key string, specs []model.LoadBalancerSpec) ([]route.Target, string, *svcErr) {
+func (c *compiler) routeTargets(ir *model.IngressRoute, field, name string, specs []model.LoadBalancerSpec) ([]route.Target, *svcErr) {
 	parent := owner{obj: objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), ns: ir.Meta.Namespace}
-	var targets []route.Target
+	targets := make([]route.Target, 0, len(specs))
 	for i := range specs {
 		spec := &specs[i]
 		f := fmt.Sprintf("%s.services[%d]", field, i)
-		name := key
+		svcName := name
 		if len(specs) > 1 {
-			name = Normalize(nsOr(spec.Namespace, ir.Meta.Namespace)+"-"+spec.Name+"-"+spec.Port.String()) + Provider
-		} else {
-			name += Provider
+			svcName = Normalize(nsOr(spec.Namespace, ir.Meta.Namespace)+"-"+spec.Name+"-"+spec.Port.String()) + Provider
 		}
-		tg, err := c.target(parent, f, name, spec, nil)
+		tg, err := c.target(parent, f, svcName, spec, nil)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		targets = append(targets, tg)
 	}
-	return targets, key + Provider, nil
+	return targets, nil
 }
 
 // owner is the object whose services list is being resolved: an
@@ -119,7 +118,7 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 			return nil, err
 		}
 		passive = &pc
-		withPassive(servers, passive, c.opts)
+		servers = withPassive(servers, passive, c.opts)
 	}
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
 	rs := route.NewServiceWith(name, pass, c.sticky(obj, f, name, spec.Sticky), strategyOf[spec.Strategy], servers)
@@ -279,7 +278,33 @@ func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, sc
 	key := svc.Meta.Namespace + "/" + svc.Meta.Name
 	c.bound = &binding{port: sp, scheme: scheme}
 	c.bound.transport = c.transport
-	return serversOf(c.slices[key], sp, scheme, c.opts.Upstreams, c.transport)
+	return c.lists.get(c.slices[key], sp, scheme, c.opts.Upstreams, c.transport)
+}
+
+// serverLists shares one server list among the route services built from
+// the same Service port, scheme and transport in one compile or endpoint
+// update: 100k routes to one Service hold one list, not 100k copies. A
+// shared list is never written: route.Service.SetServers and withPassive
+// copy it before setting anything on a server.
+type serverLists map[serverListKey][]route.Server
+
+type serverListKey struct {
+	port      *model.ServicePort
+	scheme    string
+	transport *upstream.TransportConfig
+}
+
+func (l *serverLists) get(slices []*model.EndpointSlice, sp *model.ServicePort, scheme string, reg *upstream.Registry, tc *upstream.TransportConfig) []route.Server {
+	k := serverListKey{sp, scheme, tc}
+	if list, ok := (*l)[k]; ok {
+		return list
+	}
+	list := serversOf(slices, sp, scheme, reg, tc)
+	if *l == nil {
+		*l = serverLists{}
+	}
+	(*l)[k] = list
+	return list
 }
 
 // serversOf: slices by creation time then name, the slice port named like

@@ -2,6 +2,7 @@ package route
 
 import (
 	"net/netip"
+	"slices"
 	"sync/atomic"
 
 	"github.com/sluiceproxy/sluice/fastpath/balance"
@@ -123,6 +124,11 @@ func NewServiceWith(name string, passHost bool, sticky *Sticky, strategy Strateg
 func (s *Service) SetServers(servers []Server) {
 	w, fw := make([]int, len(servers)), make([]int, len(servers))
 	checked, anyFenced := false, false
+	cookies := !s.lean || s.Sticky != nil || s.Strategy == HRW
+	loads := !s.lean || s.Strategy == P2C || s.Strategy == LeastTime
+	if cookies || loads {
+		servers = slices.Clone(servers) // the caller's list may be shared with other services
+	}
 	for i := range servers {
 		sv := &servers[i]
 		if !sv.Fenced {
@@ -130,10 +136,10 @@ func (s *Service) SetServers(servers []Server) {
 		} else {
 			fw[i], anyFenced = 1, true
 		}
-		if !s.lean || s.Sticky != nil || s.Strategy == HRW {
+		if cookies {
 			sv.cookie, sv.legacy = stickyValue(sv.URL), legacyValue(sv.URL)
 		}
-		if !s.lean || s.Strategy == P2C || s.Strategy == LeastTime {
+		if loads {
 			sv.load, sv.rtt = new(atomic.Int64), new(atomic.Int64)
 		}
 		checked = checked || sv.Health != nil || sv.Passive != nil
