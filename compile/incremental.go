@@ -146,7 +146,12 @@ func compileOne(c *compiler, ir *model.IngressRoute) *irResult {
 		refs     map[string]bool
 		bindings map[string][]*binding
 	}{c.diags, c.refs, c.bindings}
-	c.diags, c.refs, c.bindings, c.deps = nil, map[string]bool{}, map[string][]*binding{}, nil
+	if c.oneRefs == nil {
+		c.oneRefs, c.oneBindings = map[string]bool{}, map[string][]*binding{}
+	}
+	clear(c.oneRefs) // reused: one pair of maps per IngressRoute was most of a compile's garbage
+	clear(c.oneBindings)
+	c.diags, c.refs, c.bindings, c.deps = nil, c.oneRefs, c.oneBindings, nil
 	c.file = ir.File
 	res := &irResult{routes: c.ingressRoute(ir)}
 	res.diags, res.deps = c.diags, c.deps
