@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,6 +34,24 @@ type proxy struct {
 	events    *kube.Events
 	ready     chan struct{}
 	readyOnce sync.Once
+	loaded    func() // ends the first load's GC setting (startupGC)
+}
+
+// startupGCPercent is the GC target while the first table is built. The
+// first load decodes and compiles every object at once, and with Go's
+// default (GOGC=100) the heap's peak is up to twice what the table keeps:
+// at 100k IngressRoutes 406 MB for 212 MB live. At 50 the peak is 345 MB,
+// for about 20% more start-up time (3.4 -> 4.1 s). See PERF.md.
+const startupGCPercent = 50
+
+// startupGC applies startupGCPercent until the returned function is
+// called, unless the user set GOGC.
+func startupGC() func() {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(startupGCPercent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // serve runs the entry points until SIGINT/SIGTERM, then shuts down
@@ -50,7 +69,7 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 			return err
 		}
 	}
-	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{}), reported: map[string]bool{}, ready: make(chan struct{})}
+	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{}), reported: map[string]bool{}, ready: make(chan struct{}), loaded: startupGC()}
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
 	copts := compileOptions(cfg, p.reg)
 	copts.Logger = log
@@ -160,6 +179,10 @@ func (p *proxy) publish(snap *model.Snapshot, diags []model.Diagnostic) {
 	all := append(append(diags, res.Diags...), compile.Overlaps(res.Table)...)
 	p.report(all)
 	p.log.Info("routing table published", "routers", len(res.Table.Routes), "diagnostics", len(all), "compile", took.Round(time.Microsecond))
+	if p.loaded != nil {
+		p.loaded()
+		p.loaded = nil
+	}
 }
 
 // report logs (and posts as Events) the diagnostics not reported before;
