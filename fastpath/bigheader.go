@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/valyala/fasthttp"
@@ -19,7 +20,7 @@ import (
 // connection starts on the first; one whose header overflows its tier's
 // buffer moves to the next, which takes it with the bytes already read and
 // serves it to its end. The middle tier keeps its buffer per connection;
-// the last gives it back whenever the connection is idle.
+// the last closes each connection after its response (serveMoved).
 //
 // The bytes already read are the difficulty: when fasthttp reports the
 // overflow it has already returned the buffer to its pool. So spillConn
@@ -143,19 +144,68 @@ func (s *Server) mover(next int) func(*fasthttp.RequestCtx, error) {
 		c.moved.Store(true)
 		if next < len(s.tiers)-1 {
 			moved = &spillConn{Conn: moved, size: s.tiers[next].ReadBufferSize}
+		} else {
+			moved = lingerConn{moved}
 		}
 		_ = s.tiers[next].ServeConn(moved)
 	}
 }
 
 // serveMoved wraps an upper tier's handler: while shutting down, each
-// connection closes after its response.
-func (s *Server) serveMoved(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+// connection closes after its response. On the last tier (last) every
+// connection closes after its response: fasthttp keeps a connection's
+// reader while it streams request bodies, so an idle connection would
+// keep the limit-sized buffer (1 MiB by default) for as long as it stays
+// open. The client's next request starts again on the first tier; only
+// headers over midBuffer pay the reconnection.
+func (s *Server) serveMoved(next fasthttp.RequestHandler, last bool) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		if s.draining.Load() {
+		next(ctx) // first: forwarding sets the response's Connection itself
+		if last || s.draining.Load() {
 			ctx.SetConnectionClose()
 		}
-		next(ctx)
+	}
+}
+
+// lingerConn is a last-tier connection, which closes after every response:
+// it closes as Go's net/http does then. Closing a socket with input not
+// yet read (requests pipelined after the one answered) makes the kernel
+// reset the connection, and the client may lose the response still in
+// flight. So Close sends FIN first, then reads and drops what the client
+// sends until it closes too or lingerTimeout passes.
+type lingerConn struct{ net.Conn }
+
+// lingerTimeout is Go's net/http rstAvoidanceDelay.
+const lingerTimeout = 500 * time.Millisecond
+
+func (c lingerConn) Close() error {
+	if cw, ok := innermost(c.Conn).(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+		var buf [512]byte
+		for n := 0; n < 1<<20; {
+			m, err := c.Conn.Read(buf[:])
+			if err != nil {
+				break
+			}
+			n += m
+		}
+	}
+	return c.Conn.Close()
+}
+
+// innermost is the connection under Sluice's wrappers.
+func innermost(c net.Conn) net.Conn {
+	for {
+		switch w := c.(type) {
+		case *prefacedConn:
+			c = w.Conn
+		case *spillConn:
+			c = w.Conn
+		case lingerConn:
+			c = w.Conn
+		default:
+			return c
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,12 +70,15 @@ func TestHeaderLimit(t *testing.T) {
 }
 
 // TestBigHeaderKeepAlive: a connection moved by a large header goes on
-// serving, small and large requests, one at a time and pipelined.
+// serving, small and large requests, one at a time and pipelined. A header
+// that needed the last tier's buffer (about midBuffer and over) gets its response
+// with Connection: close, so that no idle connection keeps that buffer;
+// the pipelined requests after it are sent again on a new connection, as
+// a client does.
 func TestBigHeaderKeepAlive(t *testing.T) {
 	addr := bigHeaderProxy(t, 0)
 	c, br := dial(t, addr)
-	sizes := []int{10, 40 << 10, 10, 300 << 10, 20, 5 << 10}
-	expect := func(v string) {
+	expect := func(n int, v string) (closed bool) {
 		t.Helper()
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
@@ -82,30 +86,76 @@ func TestBigHeaderKeepAlive(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != 200 || !strings.Contains(string(body), "foo="+v+" ") {
-			t.Fatalf("status %d, %d bytes: the header did not arrive whole", resp.StatusCode, len(body))
+			t.Fatalf("status %d, %d bytes for a %d-byte header (close %v): the header did not arrive whole", resp.StatusCode, len(body), n, resp.Close)
 		}
+		if n < midBuffer-200 && resp.Close || n >= midBuffer && !resp.Close {
+			t.Fatalf("a %d-byte header: Connection: close is %v", n, resp.Close)
+		}
+		return resp.Close
 	}
-	for _, n := range sizes {
+	for _, n := range []int{10, 40 << 10, 10, 300 << 10, 20, 5 << 10} {
 		req, v := fooRequest(n)
 		io.WriteString(c, req)
-		expect(v)
+		if expect(n, v) {
+			c, br = dial(t, addr)
+		}
 	}
-	// Pipelined bursts with sizes around the buffer's edge, so that a
+	// Pipelined bursts with sizes around the buffers' edges, so that a
 	// header overflows after another request in the same read.
 	rng := rand.New(rand.NewPCG(1, 2))
 	for burst := range 12 {
-		var all strings.Builder
-		var vs []string
+		var reqs, vs []string
+		var ns []int
 		for range 1 + burst%4 {
 			edge := []int{connBuffer, midBuffer}[rng.IntN(2)]
-			req, v := fooRequest(edge - 200 + rng.IntN(400) + rng.IntN(3)*rng.IntN(40<<10))
-			all.WriteString(req)
-			vs = append(vs, v)
+			n := edge - 200 + rng.IntN(400) + rng.IntN(3)*rng.IntN(40<<10)
+			req, v := fooRequest(n)
+			reqs, vs, ns = append(reqs, req), append(vs, v), append(ns, n)
 		}
-		io.WriteString(c, all.String())
-		for _, v := range vs {
-			expect(v)
+		for len(reqs) > 0 {
+			io.WriteString(c, strings.Join(reqs, ""))
+			for len(reqs) > 0 {
+				closed := expect(ns[0], vs[0])
+				reqs, vs, ns = reqs[1:], vs[1:], ns[1:]
+				if closed {
+					c, br = dial(t, addr)
+					break
+				}
+			}
 		}
+	}
+}
+
+// TestNoIdleConnectionKeepsABigBuffer: connections whose headers needed
+// the last tier's buffer do not keep it once answered (they are closed),
+// so idle clients cannot pin 1 MiB each.
+func TestNoIdleConnectionKeepsABigBuffer(t *testing.T) {
+	addr := bigHeaderProxy(t, 0)
+	inUse := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC() // twice: what the servers' pools hold goes with the second
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapInuse
+	}
+	before := inUse()
+	const conns = 16
+	for range conns {
+		c, br := dial(t, addr)
+		req, v := fooRequest(100 << 10)
+		io.WriteString(c, req)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "foo="+v+" ") || !resp.Close {
+			t.Fatalf("status %d, close %v: the header did not arrive whole, or the connection stays", resp.StatusCode, resp.Close)
+		}
+	}
+	time.Sleep(lingerTimeout + 200*time.Millisecond) // the server closes its side
+	if grown := int64(inUse()) - int64(before); grown > conns*midBuffer {
+		t.Fatalf("heap grew by %d KiB with %d idle connections; their big buffers are kept", grown>>10, conns)
 	}
 }
 

@@ -60,14 +60,17 @@ func NewServer(h *Handler) *Server {
 	for i, size := range sizes {
 		handler := h.Serve
 		if i > 0 {
-			handler = s.serveMoved(h.Serve)
+			handler = s.serveMoved(h.Serve, i == last)
 		}
 		fs := newFastServer(handler, size)
 		if i > 0 {
 			fs.ConnState = s.trackIdle
 		}
 		if i > 0 && i == last {
-			fs.ReduceMemoryUsage = true // an idle connection gives its buffer back
+			// Buffers go back to the pools after each exchange. (With
+			// streamed request bodies fasthttp keeps the reader, which is
+			// why this tier also closes after each response.)
+			fs.ReduceMemoryUsage = true
 		}
 		if i < last {
 			fs.ErrorHandler = s.mover(i + 1)
