@@ -40,8 +40,8 @@ type proxy struct {
 // startupGCPercent is the GC target while the first table is built. The
 // first load decodes and compiles every object at once, and with Go's
 // default (GOGC=100) the heap's peak is up to twice what the table keeps:
-// at 100k IngressRoutes 406 MB for 212 MB live. At 50 the peak is 345 MB,
-// for about 20% more start-up time (3.4 -> 4.1 s). See PERF.md.
+// at 100k IngressRoutes 397 MiB for 202 MiB live. At 50 the peak is
+// 337-346 MiB, for about 20% more start-up time (3.4 -> 4.1 s). See PERF.md.
 const startupGCPercent = 50
 
 // startupGC applies startupGCPercent until the returned function is
