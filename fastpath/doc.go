@@ -14,5 +14,8 @@
 // a 4 KiB read buffer; one whose request header overflows it is moved, with
 // the bytes already read, to a server with 64 KiB buffers, and from there to
 // one whose buffers are the header limit (Traefik's 1 MiB by default), so
-// large headers cost memory only on the connections that send them.
+// large headers cost memory only on the connections that send them; a
+// connection on the last of these servers closes after its response. A
+// response longer than a connection's 4 KiB write buffer goes to the
+// socket in one writev, not two writes (coalesce.go).
 package fastpath

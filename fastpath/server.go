@@ -107,6 +107,7 @@ func newFastServer(handler fasthttp.RequestHandler, buf int) *fasthttp.Server {
 		StreamRequestBody:             true,
 		MaxRequestBodySize:            maxBufferedBody,
 		ReadBufferSize:                buf,
+		WriteBufferSize:               connWriteBuffer,
 		IdleTimeout:                   180 * time.Second,
 		ReadTimeout:                   0,
 		CloseOnShutdown:               true,
