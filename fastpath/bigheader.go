@@ -62,7 +62,7 @@ type spillConn struct {
 	// buffer, so a stale copy (an earlier request's) is never replayed.
 	fresh bool
 	moved atomic.Bool // taken over: the first server's writes are dropped
-	tcp   bool        // a TCP socket: writev sends held bytes with the next write
+	tcp   bool        // a TCP socket, where writev sends held bytes with the next write
 	out   coalescer
 }
 
@@ -123,7 +123,7 @@ func (c *spillConn) Write(p []byte) (int, error) {
 	if c.out.held != nil {
 		return c.out.writeWith(c.Conn, p)
 	}
-	if c.tcp && c.out.hold(p) {
+	if c.out.hold(p) {
 		return len(p), nil
 	}
 	return c.Conn.Write(p)

@@ -1,9 +1,10 @@
 package fastpath
 
 import (
-	"bytes"
 	"net"
 	"sync"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Responses larger than a client connection's write buffer reach the
@@ -12,15 +13,18 @@ import (
 // writes the rest of the body straight from the response. On loopback a
 // write costs about as much as everything else the proxy does for a
 // request (PERF.md: a 16 KiB response took 3 writes per request against
-// 2 for a small one). So a client connection holds back a flush that is
-// a whole buffer starting a response whose Content-Length says more body
-// follows, and sends it with its next write in one writev.
+// 2 for a small one). So when the response about to be written has more
+// body than the buffer holds (expectLong, after the handler), the
+// connection holds back its next write if it is a whole buffer, and sends
+// it with the write after in one writev.
 //
 // The held bytes are copied: the writer reuses its buffer at once. The
-// next write always comes: the writer still has the rest of the body to
-// write, and it flushes at the end of every response and, for a streamed
-// body, before waiting on the upstream. So nothing waits longer than it
-// would in fasthttp's own buffer.
+// write after always comes: at most a buffer of the response was in the
+// held one, so some of it is still to be written, and the writer flushes
+// at the end of every response and, for a streamed body, before waiting
+// on the upstream. So nothing waits longer than it would in fasthttp's own
+// buffer. Nothing about the bytes is guessed: only the handler's answer
+// says whether more follows.
 
 // connWriteBuffer is the client connections' write buffer (fasthttp's
 // default, set explicitly because holding depends on it).
@@ -30,26 +34,20 @@ var heldBufs = sync.Pool{New: func() any { return new([connWriteBuffer]byte) }}
 
 // coalescer holds back one flush of a client connection's write buffer.
 type coalescer struct {
+	long bool // the response being written has more body than a buffer
 	held *[connWriteBuffer]byte
 	iov  [2][]byte
 	bufs net.Buffers
 }
 
-// hold takes p if it is a whole buffer starting a response with more body
-// to come (never a HEAD or 304 answer: their buffer holds no body bytes).
+// hold takes p if it is the first write of a long response and a whole
+// buffer.
 func (w *coalescer) hold(p []byte) bool {
-	if len(p) != connWriteBuffer || !bytes.HasPrefix(p, strHTTP1) {
+	if !w.long {
 		return false
 	}
-	end := bytes.Index(p, strCRLFCRLF)
-	if end < 0 {
-		return false
-	}
-	inBuffer := len(p) - end - len(strCRLFCRLF)
-	if inBuffer <= 0 {
-		return false
-	}
-	if cl, ok := contentLength(p[:end+2]); !ok || cl <= inBuffer {
+	w.long = false
+	if len(p) != connWriteBuffer {
 		return false
 	}
 	w.held = heldBufs.Get().(*[connWriteBuffer]byte)
@@ -68,25 +66,20 @@ func (w *coalescer) writeWith(c net.Conn, p []byte) (int, error) {
 	return int(max(n-connWriteBuffer, 0)), err
 }
 
-var (
-	strHTTP1         = []byte("HTTP/1.")
-	strCRLFCRLF      = []byte("\r\n\r\n")
-	strContentLength = []byte("\r\nContent-Length: ")
-)
-
-// contentLength reads the Content-Length fasthttp wrote in a response
-// header (its canonical spelling, digits only).
-func contentLength(hdr []byte) (int, bool) {
-	i := bytes.Index(hdr, strContentLength)
-	if i < 0 {
-		return 0, false
+// expectLong runs after the handler, before fasthttp writes the response:
+// it tells a client connection whether the response has more body than a
+// write buffer holds. A HEAD or bodiless answer, or a chunked one, does
+// not count; a streamed body counts by its Content-Length.
+func expectLong(ctx *fasthttp.RequestCtx) {
+	c, ok := ctx.Conn().(*spillConn)
+	if !ok || !c.tcp {
+		return
 	}
-	n, digits := 0, 0
-	for _, ch := range hdr[i+len(strContentLength):] {
-		if ch < '0' || ch > '9' || digits == 18 {
-			break
-		}
-		n, digits = n*10+int(ch-'0'), digits+1
+	resp := &ctx.Response
+	n := resp.Header.ContentLength()
+	if !resp.IsBodyStream() {
+		n = len(resp.Body())
 	}
-	return n, digits > 0
+	st := resp.StatusCode()
+	c.out.long = n > connWriteBuffer && !ctx.IsHead() && st >= 200 && st != fasthttp.StatusNoContent && st != fasthttp.StatusNotModified
 }

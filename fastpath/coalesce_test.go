@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
@@ -107,35 +109,48 @@ func TestCoalescedResponsesArriveWhole(t *testing.T) {
 	}
 }
 
-// TestHoldOnlyWhatMoreWillFollow: the coalescer holds a whole buffer only
-// when it starts a response and its Content-Length says more body is to
-// come.
-func TestHoldOnlyWhatMoreWillFollow(t *testing.T) {
-	head := func(cl string) []byte {
-		return []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" + cl + "\r\n")
-	}
-	full := func(h []byte, fill byte) []byte {
-		return append(h, bytes.Repeat([]byte{fill}, connWriteBuffer-len(h))...)
-	}
+// TestExpectLong: a connection is told to hold its next write only for a
+// response with more body than a write buffer: not for HEAD, 1xx, 204 or
+// 304 answers, a short body, or a chunked stream; a streamed body counts
+// by its Content-Length.
+func TestExpectLong(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	sc := &spillConn{Conn: a, size: connBuffer, tcp: true}
 	for _, tc := range []struct {
-		name string
-		p    []byte
-		want bool
+		name   string
+		method string
+		status int
+		body   int // bytes; -1: a chunked stream; -2: a stream of 9000 bytes
+		want   bool
 	}{
-		{"more body to come", full(head("Content-Length: 9000\r\n"), 'x'), true},
-		{"body ends in this buffer", full(head("Content-Length: 4000\r\n"), 'x'), false},
-		{"no length (chunked)", full(head("Transfer-Encoding: chunked\r\n"), 'x'), false},
-		{"not a whole buffer", head("Content-Length: 9000\r\n"), false},
-		{"a body buffer, not a response", bytes.Repeat([]byte("x"), connWriteBuffer), false},
-		{"header fills the buffer (HEAD, 304)", full([]byte("HTTP/1.1 200 OK\r\nContent-Length: 9000\r\nX: "), 'y')[:connWriteBuffer-4], false},
-		{"header ends at the buffer's end", append(full([]byte("HTTP/1.1 200 OK\r\nContent-Length: 9000\r\nX: "), 'y')[:connWriteBuffer-4], "\r\n\r\n"...), false},
+		{"long", "GET", 200, 5000, true},
+		{"a buffer exactly", "GET", 200, connWriteBuffer, false},
+		{"short", "GET", 200, 100, false},
+		{"HEAD", "HEAD", 200, 9000, false},
+		{"304", "GET", 304, 9000, false},
+		{"204", "GET", 204, 9000, false},
+		{"chunked stream", "GET", 200, -1, false},
+		{"stream with a length", "GET", 200, -2, true},
+		{"long error page", "GET", 502, 5000, true},
 	} {
-		var w coalescer
-		if got := w.hold(tc.p); got != tc.want {
-			t.Errorf("%s: hold = %v; want %v", tc.name, got, tc.want)
+		var ctx fasthttp.RequestCtx
+		ctx.Init2(sc, nil, false)
+		ctx.Request.Header.SetMethod(tc.method)
+		ctx.Response.SetStatusCode(tc.status)
+		switch tc.body {
+		case -1:
+			ctx.Response.SetBodyStream(bytes.NewReader(pattern(9000)), -1)
+		case -2:
+			ctx.Response.SetBodyStream(bytes.NewReader(pattern(9000)), 9000)
+		default:
+			ctx.Response.SetBody(pattern(tc.body))
 		}
-		if w.held != nil {
-			heldBufs.Put(w.held)
+		sc.out.long = !tc.want
+		expectLong(&ctx)
+		if sc.out.long != tc.want {
+			t.Errorf("%s: long = %v; want %v", tc.name, sc.out.long, tc.want)
 		}
 	}
 }
@@ -173,9 +188,10 @@ func TestHeldUntilTheRest(t *testing.T) {
 		name, header string
 		held         bool
 	}{
-		{"Content-Length beyond the buffer", "HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n", true},
-		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false},
+		{"a long response", "HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n", true},
+		{"not known to be long", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false},
 	} {
+		server.(*spillConn).out.long = tc.held
 		resp := append([]byte(tc.header), pattern(9000)...)
 		if n, err := server.Write(resp[:connWriteBuffer]); n != connWriteBuffer || err != nil {
 			t.Fatalf("%s: first write %d, %v", tc.name, n, err)

@@ -58,7 +58,7 @@ func NewServer(h *Handler) *Server {
 	sizes := tierSizes(limit)
 	last := len(sizes) - 1
 	for i, size := range sizes {
-		handler := h.Serve
+		handler := serveTier0(h.Serve)
 		if i > 0 {
 			handler = s.serveMoved(h.Serve, i == last)
 		}
@@ -78,6 +78,15 @@ func NewServer(h *Handler) *Server {
 		s.tiers = append(s.tiers, fs)
 	}
 	return s
+}
+
+// serveTier0 is the first tier's handler: after the Handler, the
+// connection learns whether the response is long (coalesce.go).
+func serveTier0(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		next(ctx)
+		expectLong(ctx)
+	}
 }
 
 // tierSizes: connBuffer, midBuffer, then the limit plus Go's slack, each
