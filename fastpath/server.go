@@ -58,19 +58,10 @@ func NewServer(h *Handler) *Server {
 	sizes := tierSizes(limit)
 	last := len(sizes) - 1
 	for i, size := range sizes {
-		handler := serveTier0(h.Serve)
+		fs := newFastServer(serveTier0(h.Serve), size)
 		if i > 0 {
-			handler = s.serveMoved(h.Serve, i == last)
-		}
-		fs := newFastServer(handler, size)
-		if i > 0 {
+			fs.Handler = s.serveMoved(h.Serve, i == last)
 			fs.ConnState = s.trackIdle
-		}
-		if i > 0 && i == last {
-			// Buffers go back to the pools after each exchange. (With
-			// streamed request bodies fasthttp keeps the reader, which is
-			// why this tier also closes after each response.)
-			fs.ReduceMemoryUsage = true
 		}
 		if i < last {
 			fs.ErrorHandler = s.mover(i + 1)

@@ -57,7 +57,7 @@ func decodeJSONDocument(file string, doc []byte, snap *model.Snapshot) ([]model.
 	if json.Unmarshal(doc, &h) != nil || strings.HasSuffix(h.Kind, "List") {
 		return nil, false
 	}
-	obj, diags := DecodeObject(doc, model.Origin{File: file})
+	obj, diags := decodeWith(doc, h, model.Origin{File: file})
 	for _, d := range diags {
 		if d.Severity == model.Error {
 			return nil, false
@@ -107,7 +107,7 @@ func decodeObject(file string, js []byte, snap *model.Snapshot) []model.Diagnost
 		}
 		return diags
 	}
-	obj, diags := DecodeObject(js, model.Origin{File: file})
+	obj, diags := decodeWith(js, h, model.Origin{File: file})
 	if obj != nil {
 		Add(snap, obj)
 	}
@@ -125,6 +125,11 @@ func DecodeObject(js []byte, origin model.Origin) (any, []model.Diagnostic) {
 	if err := json.Unmarshal(js, &h); err != nil {
 		return nil, []model.Diagnostic{{Severity: model.Error, File: origin.File, Message: "not a Kubernetes object: " + err.Error()}}
 	}
+	return decodeWith(js, h, origin)
+}
+
+// decodeWith is DecodeObject for a document whose header h is parsed.
+func decodeWith(js []byte, h header, origin model.Origin) (any, []model.Diagnostic) {
 	if h.Meta.Namespace == "" {
 		h.Meta.Namespace = "default"
 	}

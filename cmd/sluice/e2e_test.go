@@ -88,22 +88,23 @@ func manifests(svc string, port int, ips ...string) string {
 	for i, ip := range ips {
 		quoted[i] = strconv.Quote(ip)
 	}
+	return serviceYAML(svc, "http", 80, port, "[{addresses: ["+strings.Join(quoted, ", ")+"]}]")
+}
+
+// serviceYAML is Service e2e/svc with one port (portName, svcPort) and its
+// EndpointSlice at slicePort with endpoints, a YAML flow list.
+func serviceYAML(svc, portName string, svcPort, slicePort int, endpoints string) string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata: {name: %[1]s, namespace: e2e}
-spec:
-  ports: [{name: http, port: 80}]
+spec: {ports: [{name: %[2]s, port: %[3]d}]}
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
-metadata:
-  name: %[1]s
-  namespace: e2e
-  labels: {kubernetes.io/service-name: %[1]s}
-ports: [{name: http, port: %[2]d}]
-endpoints:
-- addresses: [%[3]s]
-`, svc, port, strings.Join(quoted, ", "))
+metadata: {name: %[1]s, namespace: e2e, labels: {kubernetes.io/service-name: %[1]s}}
+ports: [{name: %[2]s, port: %[4]d}]
+endpoints: %[5]s
+`, svc, portName, svcPort, slicePort, endpoints)
 }
 
 type sluiceProc struct {

@@ -20,18 +20,8 @@ func TestBinaryLoadBalancing(t *testing.T) {
 		fmt.Fprintf(w, "slow %s", r.URL.RequestURI())
 	})
 	dir := t.TempDir()
-	leaving := fmt.Sprintf(`---
-apiVersion: v1
-kind: Service
-metadata: {name: leaving, namespace: e2e}
-spec: {ports: [{name: http, port: 80}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: leaving, namespace: e2e, labels: {kubernetes.io/service-name: leaving}}
-ports: [{name: http, port: %d}]
-endpoints: [{addresses: [127.0.0.3], conditions: {ready: false, serving: true, terminating: true}}]
-`, port)
+	leaving := "---\n" + serviceYAML("leaving", "http", 80, port,
+		"[{addresses: [127.0.0.3], conditions: {ready: false, serving: true, terminating: true}}]")
 	route := func(host, svc, opts string) string {
 		return fmt.Sprintf("  - match: Host(`%s`)\n    services: [{name: %s, port: 80%s}]\n", host, svc, opts)
 	}

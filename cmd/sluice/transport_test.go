@@ -83,17 +83,7 @@ func TestBinaryServersTransport(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "all.yaml"), fmt.Sprintf(`apiVersion: v1
-kind: Service
-metadata: {name: tlsapp, namespace: e2e}
-spec: {ports: [{name: https, port: 443}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: tlsapp, namespace: e2e, labels: {kubernetes.io/service-name: tlsapp}}
-ports: [{name: https, port: %d}]
-endpoints: [{addresses: [127.0.0.2]}]
----
+	write(t, filepath.Join(dir, "all.yaml"), serviceYAML("tlsapp", "https", 443, port, "[{addresses: [127.0.0.2]}]")+fmt.Sprintf(`---
 apiVersion: v1
 kind: Secret
 metadata: {name: ca, namespace: e2e}
@@ -144,7 +134,7 @@ spec:
     services: [{name: tlsapp, port: 443, serversTransport: insecure}]
   - match: Host(`+"`missing.example`"+`)
     services: [{name: tlsapp, port: 443, serversTransport: nosuch}]
-`, port, b64(pki.caPEM), b64(pki.clientCert), b64(pki.clientKey), pki.caPEM))
+`, b64(pki.caPEM), b64(pki.clientCert), b64(pki.clientKey), pki.caPEM))
 	p := startSluice(t, dir)
 	t.Cleanup(func() {
 		if t.Failed() {
