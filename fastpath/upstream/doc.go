@@ -6,4 +6,8 @@
 // Endpoint and its warm connections: pools survive table swaps. The Registry
 // is used by the control plane only (Get, Prune); Endpoint methods are safe
 // for concurrent use on the request path.
+//
+// Plain TCP connections are dialled as pollConn, which sends a request's
+// last write from inside the wait for its answer and so saves the read
+// that would find nothing (see pollConn for why that is safe).
 package upstream

@@ -116,7 +116,11 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		Transport:                     &Transport{MaxIdle: tc.maxIdle()}, // streams large bodies; fasthttp's own streaming allocates
 		RetryIfErr:                    retryIdempotentOnReusedConn,
 		Dial: func(a string) (net.Conn, error) {
-			return dialer.DialTimeout(a, o.DialTimeout)
+			c, err := dialer.DialTimeout(a, o.DialTimeout)
+			if err != nil {
+				return nil, err
+			}
+			return newPollConn(c), nil
 		},
 	}
 	if c.IsTLS {
@@ -133,14 +137,14 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 	return e, nil
 }
 
-// retryIdempotentOnReusedConn retries only where Go's transport would: an
-// idempotent request that failed on a reused keep-alive connection before
-// any response byte arrived.
-func retryIdempotentOnReusedConn(req *fasthttp.Request, attempts int, err error) (bool, bool) {
+// retryIdempotentOnReusedConn retries where Go's transport would: an
+// idempotent request that failed on a keep-alive connection the server had
+// closed, once. (fasthttp's RetryIfErr returns resetTimeout, retry.)
+func retryIdempotentOnReusedConn(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
 	if attempts > 1 {
 		return false, false
 	}
-	return req.Header.IsGet() || req.Header.IsHead() || req.Header.IsOptions(), false
+	return false, req.Header.IsGet() || req.Header.IsHead() || req.Header.IsOptions()
 }
 
 func hostOnly(addr string) string {

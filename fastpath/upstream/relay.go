@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"sync"
@@ -13,7 +14,12 @@ import (
 // it with bufio.Writer.ReadFrom, which hands the copy to net.TCPConn's
 // ReadFrom, and that falls back to io.Copy and a fresh 32 KiB buffer per
 // request when the source is not a file or socket.
-func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) error {
+//
+// Where c is a pollConn, the last flush is held for the first read of the
+// answer to send (see pollConn), and writeRequest returns the writer whose
+// buffer holds it: the caller passes it to doneWriting after that read.
+// Otherwise it returns nil.
+func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) (*bufio.Writer, error) {
 	var rc *relayConn
 	if req.IsBodyStream() {
 		rc = relayConns.Get().(*relayConn)
@@ -22,15 +28,32 @@ func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) er
 	}
 	bw := hc.AcquireWriter(c)
 	err := req.Write(bw)
+	held := false
 	if err == nil {
+		held = rc == nil && holdLast(c)
 		err = bw.Flush()
 	}
-	hc.ReleaseWriter(bw)
 	if rc != nil {
 		rc.Conn = nil
 		relayConns.Put(rc)
 	}
-	return err
+	if held && err == nil {
+		return bw, nil
+	}
+	if held {
+		dropHeld(c)
+	}
+	hc.ReleaseWriter(bw)
+	return nil, err
+}
+
+// doneWriting releases the writer writeRequest returned, once the read
+// that sends its held bytes has run.
+func doneWriting(hc *fasthttp.HostClient, c net.Conn, bw *bufio.Writer) {
+	if bw != nil {
+		dropHeld(c)
+		hc.ReleaseWriter(bw)
+	}
 }
 
 // relayConn is an upstream connection whose ReadFrom copies through a

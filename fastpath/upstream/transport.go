@@ -73,7 +73,8 @@ func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, re
 
 func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), limit int, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
 	c := cc.Conn()
-	if err := writeRequest(hc, c, req); err != nil {
+	bw, err := writeRequest(hc, c, req)
+	if err != nil {
 		finish(t, hc, cc, release, closeConn, false)
 		return true, err
 	}
@@ -84,6 +85,7 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 		resp.SkipBody = true // keep the upstream's Content-Length, expect no body
 	}
 	br, pooled, err := readHeaderAll(hc, c, resp)
+	doneWriting(hc, c, bw)
 	if err != nil {
 		releaseReader(hc, br, pooled)
 		finish(t, hc, cc, release, closeConn, false)

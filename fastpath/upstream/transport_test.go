@@ -18,37 +18,14 @@ import (
 // returns for its path, and counts the connections it accepted.
 func rawBackend(t *testing.T, script func(path string) string) (string, *atomic.Int32) {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	var conns atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					out := script(req.URL.Path)
-					if _, err := io.WriteString(c, out); err != nil || strings.Contains(out, "Connection: close") {
-						return
-					}
-				}
-			}()
+	return scriptedBackend(t, func(_, _ int, c net.Conn, req *http.Request) bool {
+		out := script(req.URL.Path)
+		if _, err := io.WriteString(c, out); err != nil || strings.Contains(out, "Connection: close") {
+			c.Close()
+			return false
 		}
-	}()
-	return ln.Addr().String(), &conns
+		return true
+	})
 }
 
 func client(addr string) *fasthttp.HostClient {

@@ -1,0 +1,254 @@
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// scriptedBackend serves HTTP/1.1 on loopback and counts the connections it
+// accepted. serve is called for each request (its body read) with the
+// connection's number (from 1) and the request's number on it (from 1),
+// writes the answer itself, and returns false to stop serving that
+// connection, which it then closes or leaves open as it likes.
+func scriptedBackend(t *testing.T, serve func(conn, n int, c net.Conn, req *http.Request) bool) (string, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	var mu sync.Mutex
+	var open []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range open {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			open = append(open, c)
+			mu.Unlock()
+			id := int(conns.Add(1))
+			go func() {
+				br := bufio.NewReader(c)
+				for n := 1; ; n++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					if !serve(id, n, c, req) {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), &conns
+}
+
+func answer(c net.Conn, body string) {
+	c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body))
+}
+
+// registryEndpoint is an endpoint as the proxy makes them (pollConn
+// connections), with a response timeout.
+func registryEndpoint(addr string, timeout time.Duration) *Endpoint {
+	return NewRegistry(Options{ReadTimeout: timeout}).Get("http", addr)
+}
+
+// doWithin runs do on e, failing the test if it has not returned within
+// limit (a hang, which is what the guards prevent).
+func doWithin(t *testing.T, e *Endpoint, method string, limit time.Duration) (int, string, error) {
+	t.Helper()
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, b, _, err := do(e.Client, method, "/")
+		done <- result{s, b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.status, r.body, r.err
+	case <-time.After(limit):
+		t.Fatalf("%s did not return within %v", method, limit)
+		return 0, "", nil
+	}
+}
+
+func TestPollConnWraps(t *testing.T) {
+	addr, _ := scriptedBackend(t, func(_, _ int, c net.Conn, _ *http.Request) bool { answer(c, "ok"); return true })
+	e := registryEndpoint(addr, 0)
+	c, err := e.Client.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.(*pollConn); !ok {
+		t.Fatalf("the endpoint dials %T, want *pollConn", c)
+	}
+	for i := range 3 {
+		if s, body, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 || body != "ok" {
+			t.Fatalf("request %d: %d %q %v", i, s, body, err)
+		}
+	}
+	if n := e.Client.ConnsCount(); n != 1 {
+		t.Errorf("%d connections for sequential requests, want 1 (reused)", n)
+	}
+}
+
+// readSyscalls is the process's read syscall count (Linux).
+func readSyscalls(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		t.Skip("no /proc/self/io:", err)
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("syscr: ")); ok {
+			n, _ := strconv.Atoi(string(v))
+			return n
+		}
+	}
+	t.Skip("no syscr in /proc/self/io")
+	return 0
+}
+
+// TestPollConnSavesARead: a round trip through a pollConn makes one read
+// syscall fewer than through a plain connection (the EAGAIN read before
+// the answer), counted by the kernel for the whole test process.
+func TestPollConnSavesARead(t *testing.T) {
+	addr, _ := scriptedBackend(t, func(_, _ int, c net.Conn, _ *http.Request) bool {
+		time.Sleep(200 * time.Microsecond) // the answer is never there at once
+		answer(c, "ok")
+		return true
+	})
+	const n = 200
+	reads := func(e *Endpoint) int {
+		doWithin(t, e, "GET", 5*time.Second) // dial outside the count
+		before := readSyscalls(t)
+		for range n {
+			if s, _, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 {
+				t.Fatal(s, err)
+			}
+		}
+		return readSyscalls(t) - before
+	}
+	plain := &Endpoint{Addr: addr, Client: &fasthttp.HostClient{Addr: addr, Transport: &Transport{}}}
+	viaPlain := reads(plain)
+	viaPoll := reads(registryEndpoint(addr, 0))
+	t.Logf("read syscalls per round trip: plain %.2f, pollConn %.2f", float64(viaPlain)/n, float64(viaPoll)/n)
+	if saved := viaPlain - viaPoll; saved < n*8/10 {
+		t.Errorf("pollConn saved %d reads over %d round trips, want about one each", saved, n)
+	}
+}
+
+// TestPollConnQuietClose: a server closed a connection that had been idle
+// longer than probeAfter, with a lingering close (FIN, then it reads and
+// drops what comes, as Apache does); the request on it is retried on a new
+// connection at once: the probe read sees the close.
+func TestPollConnQuietClose(t *testing.T) {
+	addr, _ := scriptedBackend(t, func(conn, _ int, c net.Conn, _ *http.Request) bool {
+		answer(c, "ok")
+		if conn == 1 {
+			c.(*net.TCPConn).CloseWrite() // no Connection: close, as an idle timeout
+		}
+		return true
+	})
+	e := registryEndpoint(addr, 0)
+	doWithin(t, e, "GET", 5*time.Second)
+	time.Sleep(2 * probeAfter)
+	start := time.Now()
+	if s, _, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 {
+		t.Fatalf("after an idle close: %d %v", s, err)
+	}
+	if d := time.Since(start); d >= probeAfter {
+		t.Errorf("the retry took %v: the close was not seen by the probe", d)
+	}
+}
+
+// TestPollConnDroppedClose: the server half-closes a connection right
+// after answering (FIN, while still reading, then never answering on it),
+// and the netpoller has seen that FIN before the next request is sent on
+// the connection. Without the watchdog the request would wait forever; with
+// it the request is retried on a new connection.
+func TestPollConnDroppedClose(t *testing.T) {
+	addr, _ := scriptedBackend(t, func(conn, _ int, c net.Conn, _ *http.Request) bool {
+		answer(c, "ok")
+		if conn == 1 {
+			c.(*net.TCPConn).CloseWrite()
+		}
+		return true // keep reading; requests on a half-closed connection get nothing
+	})
+	e := registryEndpoint(addr, 0)
+	doWithin(t, e, "GET", 5*time.Second)
+	time.Sleep(probeAfter / 5) // the FIN arrives and the scheduler polls
+	if s, body, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 || body != "ok" {
+		t.Fatalf("after a half-close: %d %q %v", s, body, err)
+	}
+}
+
+// TestPollConnSlowAnswer: an answer later than the watchdog still arrives
+// on the same connection.
+func TestPollConnSlowAnswer(t *testing.T) {
+	addr, _ := scriptedBackend(t, func(_, n int, c net.Conn, _ *http.Request) bool {
+		if n == 2 {
+			time.Sleep(3 * probeAfter)
+		}
+		answer(c, "ok"+strconv.Itoa(n))
+		return true
+	})
+	e := registryEndpoint(addr, 0)
+	doWithin(t, e, "GET", 5*time.Second)
+	if s, body, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 || body != "ok2" {
+		t.Fatalf("slow answer: %d %q %v", s, body, err)
+	}
+	if n := e.Client.ConnsCount(); n != 1 {
+		t.Errorf("%d connections, want 1: the slow answer was not read on its connection", n)
+	}
+}
+
+// TestPollConnResponseTimeout: the caller's deadline still ends the wait,
+// before the watchdog and after it, as a timeout.
+func TestPollConnResponseTimeout(t *testing.T) {
+	for _, timeout := range []time.Duration{probeAfter / 2, 3 * probeAfter} {
+		addr, _ := scriptedBackend(t, func(_, n int, c net.Conn, _ *http.Request) bool {
+			if n == 1 {
+				answer(c, "ok")
+			}
+			return true // the second request is never answered
+		})
+		e := registryEndpoint(addr, timeout)
+		doWithin(t, e, "GET", 5*time.Second)
+		start := time.Now()
+		_, _, err := doWithin(t, e, "POST", 5*time.Second)
+		if !IsTimeout(err) {
+			t.Errorf("timeout %v: %v, want a timeout", timeout, err)
+		}
+		if d := time.Since(start); d < timeout {
+			t.Errorf("timeout %v: ended after %v", timeout, d)
+		}
+	}
+}
