@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"errors"
-	"io"
 	"net"
 	"os"
 	"syscall"
@@ -16,50 +15,52 @@ import (
 // returns EAGAIN: one of the six syscalls per proxied request that Sluice
 // made, where nginx and HAProxy make four and a cheap fifth.
 //
-// The request's last write (the final flush) is held by Write and sent by
-// the next Read from inside syscall.RawConn.Read, whose callback then
-// reports "not ready" without reading: the goroutine parks on the
-// netpoller at once and reads only when the answer is there. The answer
-// cannot be missed: RawConn.Read clears the connection's readiness before
-// the callback runs and the request goes out after that, so the answer's
-// arrival is a new edge that wakes the read.
+// The request's last write (the final flush) is held, as a copy, and sent
+// by await from inside syscall.RawConn.Read, whose callback then reports
+// "not ready" without reading: the goroutine parks on the netpoller at
+// once and is woken when the answer is there. Only then does the caller
+// take a read buffer, so a request waiting on its upstream holds none.
+// The answer cannot be missed: RawConn.Read clears the connection's
+// readiness before the callback runs and the request goes out after that,
+// so the answer's arrival is a new edge that wakes the wait.
 //
 // What the clear can drop is the readiness of something the server sent
 // before the request: the close of an idle connection. Two guards cover it:
 //   - a connection quiet for more than probeAfter (where servers' idle
-//     timeouts fall) reads first, as net.Conn would, and sees the close at
-//     once;
+//     timeouts fall) first peeks at the socket and sees the close at once;
 //   - otherwise the wait has a watchdog, a read deadline probeAfter away
-//     (or the caller's, if sooner). When it fires before the answer, the
-//     read falls back to net.Conn's, which finds a close that was dropped
-//     or else waits on as before. A close inside that window costs at most
-//     probeAfter, never a hang.
+//     (or the caller's, if sooner). When it fires first, the wait ends and
+//     the read that follows is net.Conn's, which finds a close that was
+//     dropped or else waits on under the caller's deadline. A close inside
+//     that window costs at most probeAfter, never a hang.
 //
 // It is used by one request at a time (the pool hands a connection to one
 // round trip), like the net.Conn it wraps.
 type pollConn struct {
 	*net.TCPConn
 	raw    syscall.RawConn
-	waitFn func(fd uintptr) bool // pc.wait, bound once so Read does not allocate
+	waitFn func(fd uintptr) bool // pc.wait, bound once so await does not allocate
 
 	hold     bool      // the next Write is held (set by holdLast)
-	held     []byte    // the held write; it is the caller's buffer until sent
+	held     []byte    // the held write (a copy in heldBuf), not yet sent
+	heldBuf  []byte    // grows to the largest request held on this connection
+	sendErr  error     // the held write's, for await
+	probe    bool      // await peeks before it sends
 	lastSend time.Time // when the previous held write was sent
 	deadline time.Time // the read deadline the caller set; zero: none
 	watchdog bool      // the socket's read deadline is the watchdog's, not deadline
-
-	// The Read in progress, for wait.
-	buf   []byte
-	n     int
-	err   error
-	probe bool
+	peekBuf  [1]byte
 }
 
 // probeAfter is how long a connection may have been quiet and still skip
-// the read before the request is sent, and the watchdog's delay. Servers
+// the peek before the request is sent, and the watchdog's delay. Servers
 // close idle keep-alive connections after seconds; a connection reused
 // under load was used a moment ago.
 const probeAfter = 100 * time.Millisecond
+
+// maxHeld is the largest write held: a request's headers. Larger writes
+// go out at once and the answer is read as net.Conn reads.
+const maxHeld = 4 << 10
 
 // newPollConn wraps a TCP connection; any other connection is returned as
 // it is.
@@ -78,32 +79,38 @@ func newPollConn(c net.Conn) net.Conn {
 }
 
 // holdLast makes the next Write on c, if c is a pollConn, be held until
-// the next Read; the caller must keep that write's buffer unchanged until
-// then. It reports whether it did.
-func holdLast(c net.Conn) bool {
-	pc, ok := c.(*pollConn)
-	if ok {
+// await or the next Read; endHold ends it if no Write came.
+func holdLast(c net.Conn) {
+	if pc, ok := c.(*pollConn); ok {
 		pc.hold = true
 	}
-	return ok
 }
 
-// dropHeld clears a hold that no Write took and drops a held write that no
-// Read sent (the round trip failed before it could).
-func dropHeld(c net.Conn) {
-	pc := c.(*pollConn)
-	pc.hold, pc.held = false, nil
+func endHold(c net.Conn) {
+	if pc, ok := c.(*pollConn); ok {
+		pc.hold = false
+	}
+}
+
+// awaitAnswer sends c's held write and waits until the answer can be read,
+// if c is a pollConn holding one.
+func awaitAnswer(c net.Conn) error {
+	if pc, ok := c.(*pollConn); ok {
+		return pc.await()
+	}
+	return nil
 }
 
 // Write implements net.Conn.
 func (pc *pollConn) Write(p []byte) (int, error) {
-	if pc.hold {
-		pc.hold = false
-		pc.held = p
-		return len(p), nil
-	}
 	if err := pc.sendHeld(); err != nil {
 		return 0, err
+	}
+	if pc.hold && len(p) <= maxHeld {
+		pc.hold = false
+		pc.held = append(pc.heldBuf[:0], p...)
+		pc.heldBuf = pc.held
+		return len(p), nil
 	}
 	return pc.TCPConn.Write(p)
 }
@@ -130,14 +137,28 @@ func (pc *pollConn) SetDeadline(t time.Time) error {
 	return pc.TCPConn.SetDeadline(t)
 }
 
-// Read implements net.Conn.
+// Read implements net.Conn. A deadline that is only the watchdog's (the
+// answer began to arrive but not all of it before the watchdog) is put
+// back to the caller's and the read goes on.
 func (pc *pollConn) Read(p []byte) (int, error) {
-	if pc.held == nil || len(p) == 0 {
-		if err := pc.sendHeld(); err != nil {
-			return 0, err
-		}
+	if err := pc.await(); err != nil {
+		return 0, err
+	}
+	n, err := pc.TCPConn.Read(p)
+	if n == 0 && pc.watchdog && errors.Is(err, os.ErrDeadlineExceeded) && pc.beforeDeadline() {
 		pc.unwatch()
 		return pc.TCPConn.Read(p)
+	}
+	return n, err
+}
+
+// await sends the held write, if any, and waits until the answer can be
+// read. It returns the send's error, the caller's deadline or a close;
+// when the watchdog ends the wait it returns nil and the read that follows
+// decides.
+func (pc *pollConn) await() error {
+	if pc.held == nil {
+		return nil
 	}
 	now := time.Now()
 	pc.probe = pc.lastSend.IsZero() || now.Sub(pc.lastSend) > probeAfter
@@ -148,24 +169,20 @@ func (pc *pollConn) Read(p []byte) (int, error) {
 		_ = pc.TCPConn.SetReadDeadline(wd)
 		pc.watchdog = true
 	}
-	pc.buf, pc.n, pc.err = p, 0, nil
+	pc.sendErr = nil
 	err := pc.raw.Read(pc.waitFn)
-	n := pc.n
-	if err == nil {
-		err = pc.err
-	}
-	pc.buf, pc.err = nil, nil
 	if pc.held != nil { // the wait ended (deadline, close) before the send
 		pc.held = nil
-		return 0, err
+		return err
+	}
+	if err == nil {
+		err, pc.sendErr = pc.sendErr, nil
 	}
 	if pc.watchdog && errors.Is(err, os.ErrDeadlineExceeded) && pc.beforeDeadline() {
-		// The watchdog fired with nothing read: read as net.Conn does,
-		// which sees a close whose readiness was dropped, or waits on.
 		pc.unwatch()
-		return pc.TCPConn.Read(p)
+		return nil
 	}
-	return n, err
+	return err
 }
 
 // unwatch puts the caller's read deadline back in place of the watchdog.
@@ -182,47 +199,27 @@ func (pc *pollConn) beforeDeadline() bool {
 }
 
 // wait is the RawConn.Read callback. Its first call sends the held write
-// (after a probe read where the connection has been quiet) and asks to
-// wait; later calls read.
+// (after a peek where the connection has been quiet) and asks to wait;
+// the call after the wake-up reports the answer ready.
 func (pc *pollConn) wait(fd uintptr) bool {
 	if pc.held == nil {
-		return pc.read(fd)
-	}
-	if pc.probe {
-		pc.probe = false
-		if pc.read(fd) {
-			// Something (an answer to nothing, or the close of an idle
-			// connection) was there before the request: send the request
-			// anyway and report what was read, as net.Conn would have.
-			if err := pc.sendHeld(); err != nil && pc.err == nil && pc.n == 0 {
-				pc.err = err
-			}
-			return true
-		}
-	}
-	if err := pc.sendHeld(); err != nil {
-		pc.err = err
 		return true
 	}
-	return false
+	ready := pc.probe && pc.peek(fd)
+	if err := pc.sendHeld(); err != nil {
+		pc.sendErr = err
+		return true
+	}
+	return ready
 }
 
-// read reads once into pc.buf; false means nothing was there yet.
-func (pc *pollConn) read(fd uintptr) bool {
+// peek reports whether a read on fd would not wait: data, a close or an
+// error is there. It reads nothing.
+func (pc *pollConn) peek(fd uintptr) bool {
 	for {
-		n, err := syscall.Read(int(fd), pc.buf)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			return false
-		case err != nil:
-			pc.err = &net.OpError{Op: "read", Net: "tcp", Source: pc.LocalAddr(), Addr: pc.RemoteAddr(), Err: os.NewSyscallError("read", err)}
-		case n == 0:
-			pc.err = io.EOF
-		default:
-			pc.n = n
+		_, _, err := syscall.Recvfrom(int(fd), pc.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		if err != syscall.EINTR {
+			return err != syscall.EAGAIN
 		}
-		return true
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -210,23 +211,34 @@ func TestPollConnDroppedClose(t *testing.T) {
 	}
 }
 
-// TestPollConnSlowAnswer: an answer later than the watchdog still arrives
-// on the same connection.
+// TestPollConnSlowAnswer: an answer later than the watchdog, whole or
+// split around it, still arrives on the same connection.
 func TestPollConnSlowAnswer(t *testing.T) {
 	addr, _ := scriptedBackend(t, func(_, n int, c net.Conn, _ *http.Request) bool {
-		if n == 2 {
+		switch n {
+		case 2:
+			time.Sleep(3 * probeAfter)
+		case 4: // (after a quick one, so that the watchdog is armed)
+			c.Write([]byte("HTTP/1.1 200 OK\r\n"))
 			time.Sleep(3 * probeAfter)
 		}
-		answer(c, "ok"+strconv.Itoa(n))
+		body := "ok" + strconv.Itoa(n)
+		rest := "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+		if n != 4 {
+			rest = "HTTP/1.1 200 OK\r\n" + rest
+		}
+		c.Write([]byte(rest))
 		return true
 	})
 	e := registryEndpoint(addr, 0)
 	doWithin(t, e, "GET", 5*time.Second)
-	if s, body, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 || body != "ok2" {
-		t.Fatalf("slow answer: %d %q %v", s, body, err)
+	for _, want := range []string{"ok2", "ok3", "ok4"} {
+		if s, body, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 || body != want {
+			t.Fatalf("slow answer: %d %q %v, want %q", s, body, err, want)
+		}
 	}
 	if n := e.Client.ConnsCount(); n != 1 {
-		t.Errorf("%d connections, want 1: the slow answer was not read on its connection", n)
+		t.Errorf("%d connections, want 1: a slow answer was not read on its connection", n)
 	}
 }
 
@@ -250,5 +262,48 @@ func TestPollConnResponseTimeout(t *testing.T) {
 		if d := time.Since(start); d < timeout {
 			t.Errorf("timeout %v: ended after %v", timeout, d)
 		}
+	}
+}
+
+// TestWaitingRequestsHoldNoReadBuffer: a request waiting on its upstream
+// holds no read buffer; it takes one when the answer is there. With 64 KiB
+// read buffers, 50 waiting requests would otherwise hold 3.2 MB.
+func TestWaitingRequestsHoldNoReadBuffer(t *testing.T) {
+	const waiting, bufSize = 50, 64 << 10
+	gate := make(chan struct{})
+	var arrived atomic.Int32
+	addr, _ := scriptedBackend(t, func(_, _ int, c net.Conn, _ *http.Request) bool {
+		arrived.Add(1)
+		<-gate
+		answer(c, "ok")
+		return true
+	})
+	e := NewRegistry(Options{ReadBufferSize: bufSize}).Get("http", addr)
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	var wg sync.WaitGroup
+	for range waiting {
+		wg.Go(func() {
+			if s, _, _, err := do(e.Client, "GET", "/"); err != nil || s != 200 {
+				t.Error(s, err)
+			}
+		})
+	}
+	for arrived.Load() < waiting {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // every request is past its send
+	during := heap()
+	close(gate)
+	wg.Wait()
+	grew := int64(during) - int64(before)
+	t.Logf("heap grew %d KiB for %d waiting requests", grew>>10, waiting)
+	if grew > waiting*bufSize/4 {
+		t.Errorf("heap grew %d KiB for %d waiting requests: read buffers are held while waiting", grew>>10, waiting)
 	}
 }

@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"sync"
@@ -13,13 +12,9 @@ import (
 // body goes through relayConn rather than straight to c: fasthttp copies
 // it with bufio.Writer.ReadFrom, which hands the copy to net.TCPConn's
 // ReadFrom, and that falls back to io.Copy and a fresh 32 KiB buffer per
-// request when the source is not a file or socket.
-//
-// Where c is a pollConn, the last flush is held for the first read of the
-// answer to send (see pollConn), and writeRequest returns the writer whose
-// buffer holds it: the caller passes it to doneWriting after that read.
-// Otherwise it returns nil.
-func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) (*bufio.Writer, error) {
+// request when the source is not a file or socket. Otherwise the last
+// flush is held for awaitAnswer to send (see pollConn).
+func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) error {
 	var rc *relayConn
 	if req.IsBodyStream() {
 		rc = relayConns.Get().(*relayConn)
@@ -28,32 +23,19 @@ func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) (*
 	}
 	bw := hc.AcquireWriter(c)
 	err := req.Write(bw)
-	held := false
 	if err == nil {
-		held = rc == nil && holdLast(c)
+		if rc == nil {
+			holdLast(c)
+		}
 		err = bw.Flush()
+		endHold(c)
 	}
+	hc.ReleaseWriter(bw)
 	if rc != nil {
 		rc.Conn = nil
 		relayConns.Put(rc)
 	}
-	if held && err == nil {
-		return bw, nil
-	}
-	if held {
-		dropHeld(c)
-	}
-	hc.ReleaseWriter(bw)
-	return nil, err
-}
-
-// doneWriting releases the writer writeRequest returned, once the read
-// that sends its held bytes has run.
-func doneWriting(hc *fasthttp.HostClient, c net.Conn, bw *bufio.Writer) {
-	if bw != nil {
-		dropHeld(c)
-		hc.ReleaseWriter(bw)
-	}
+	return err
 }
 
 // relayConn is an upstream connection whose ReadFrom copies through a

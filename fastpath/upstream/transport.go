@@ -73,8 +73,7 @@ func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, re
 
 func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), limit int, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
 	c := cc.Conn()
-	bw, err := writeRequest(hc, c, req)
-	if err != nil {
+	if err := writeRequest(hc, c, req); err != nil {
 		finish(t, hc, cc, release, closeConn, false)
 		return true, err
 	}
@@ -84,8 +83,11 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 	if req.Header.IsHead() {
 		resp.SkipBody = true // keep the upstream's Content-Length, expect no body
 	}
+	if err := awaitAnswer(c); err != nil { // before a read buffer is taken
+		finish(t, hc, cc, release, closeConn, false)
+		return true, err
+	}
 	br, pooled, err := readHeaderAll(hc, c, resp)
-	doneWriting(hc, c, bw)
 	if err != nil {
 		releaseReader(hc, br, pooled)
 		finish(t, hc, cc, release, closeConn, false)
