@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -305,5 +306,30 @@ func TestWaitingRequestsHoldNoReadBuffer(t *testing.T) {
 	t.Logf("heap grew %d KiB for %d waiting requests", grew>>10, waiting)
 	if grew > waiting*bufSize/4 {
 		t.Errorf("heap grew %d KiB for %d waiting requests: read buffers are held while waiting", grew>>10, waiting)
+	}
+}
+
+// BenchmarkEAGAINRead is the read pollConn saves: a read on a loopback
+// socket with nothing to read, as Go's net package makes before it parks.
+func BenchmarkEAGAINRead(b *testing.B) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	raw, _ := c.(*net.TCPConn).SyscallConn()
+	buf := make([]byte, 4096)
+	var rerr error
+	read := func(fd uintptr) bool { _, rerr = syscall.Read(int(fd), buf); return true }
+	for b.Loop() {
+		raw.Read(read)
+		if rerr != syscall.EAGAIN {
+			b.Fatal(rerr)
+		}
 	}
 }
