@@ -137,9 +137,11 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 	return e, nil
 }
 
-// retryIdempotentOnReusedConn retries where Go's transport would: an
-// idempotent request that failed on a keep-alive connection the server had
-// closed, once. (fasthttp's RetryIfErr returns resetTimeout, retry.)
+// retryIdempotentOnReusedConn retries a GET, HEAD or OPTIONS request once
+// after its connection failed (a keep-alive connection the server had
+// closed), as Go's transport and so Traefik do. Go's also retries TRACE and
+// requests carrying an Idempotency-Key header; Sluice does not yet.
+// (fasthttp's RetryIfErr returns resetTimeout, retry.)
 func retryIdempotentOnReusedConn(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
 	if attempts > 1 {
 		return false, false

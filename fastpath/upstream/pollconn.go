@@ -38,7 +38,10 @@ import (
 //     that window costs at most probeAfter, never a hang.
 //
 // It is used by one request at a time (the pool hands a connection to one
-// round trip), like the net.Conn it wraps.
+// round trip), like the net.Conn it wraps. A write is held only between
+// writeRequest's flush and roundTrip's awaitAnswer; the ReadFrom and
+// WriteTo promoted from net.TCPConn (splice for upgraded connections) do
+// not see a held write, and nothing calls them in between.
 type pollConn struct {
 	*net.TCPConn
 	raw    syscall.RawConn

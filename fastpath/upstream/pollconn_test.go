@@ -212,6 +212,27 @@ func TestPollConnDroppedClose(t *testing.T) {
 	}
 }
 
+// TestRetryIdempotentOnce states which requests are sent again after their
+// connection failed, and how often.
+func TestRetryIdempotentOnce(t *testing.T) {
+	for _, tc := range []struct {
+		method   string
+		attempts int
+		want     bool
+	}{
+		{"GET", 1, true}, {"HEAD", 1, true}, {"OPTIONS", 1, true},
+		{"GET", 2, false},
+		{"POST", 1, false}, {"PUT", 1, false}, {"DELETE", 1, false}, {"PATCH", 1, false},
+	} {
+		var req fasthttp.Request
+		req.Header.SetMethod(tc.method)
+		reset, retry := retryIdempotentOnReusedConn(&req, tc.attempts, io.EOF)
+		if retry != tc.want || reset {
+			t.Errorf("%s after %d attempts: retry %v resetTimeout %v, want retry %v", tc.method, tc.attempts, retry, reset, tc.want)
+		}
+	}
+}
+
 // TestPollConnSlowAnswer: an answer later than the watchdog, whole or
 // split around it, still arrives on the same connection.
 func TestPollConnSlowAnswer(t *testing.T) {
