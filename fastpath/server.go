@@ -42,6 +42,7 @@ type Server struct {
 	tiers []*fasthttp.Server // growing ReadBufferSize
 
 	draining atomic.Bool
+	peak     atomic.Int64 // most connections open at once since OpenConns
 	mu       sync.Mutex
 	idle     map[net.Conn]struct{} // idle connections of the upper tiers
 }
@@ -109,18 +110,48 @@ func newFastServer(handler fasthttp.RequestHandler, buf int) *fasthttp.Server {
 		ReadBufferSize:                buf,
 		WriteBufferSize:               connWriteBuffer,
 		IdleTimeout:                   180 * time.Second,
-		ReadTimeout:                   0,
-		CloseOnShutdown:               true,
-		Logger:                        quietLogger{},
+		// A worker goroutine idle for a second leaves (fasthttp: 10 s),
+		// with its stack: after a burst of connections the stacks go
+		// before the process trims its memory (cmd/sluice trim.go).
+		MaxIdleWorkerDuration: time.Second,
+		ReadTimeout:           0,
+		CloseOnShutdown:       true,
+		Logger:                quietLogger{},
 	}
 }
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = peakListener{Listener: ln, s: s}
 	if len(s.tiers) == 1 {
 		return s.tiers[0].Serve(ln)
 	}
 	return s.tiers[0].Serve(&spillListener{Listener: ln, size: s.tiers[0].ReadBufferSize})
+}
+
+// OpenConns is the number of client connections open now, and the most
+// that were open at once since the last call. Every connection starts on
+// the first tier and stays counted there when it moves up.
+func (s *Server) OpenConns() (open, peak int) {
+	open = int(s.tiers[0].GetOpenConnectionsCount())
+	return open, max(open, int(s.peak.Swap(int64(open))))
+}
+
+// peakListener keeps the server's peak connection count as it accepts.
+type peakListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l peakListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	n := int64(l.s.tiers[0].GetOpenConnectionsCount()) + 1 // fasthttp counts c after Accept
+	for p := l.s.peak.Load(); n > p && !l.s.peak.CompareAndSwap(p, n); p = l.s.peak.Load() {
+	}
+	return c, nil
 }
 
 // Shutdown stops the server at once.

@@ -78,6 +78,7 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	eps := newEntryPoints(p)
+	go newBurstTrim(log).run(eps.openConns, ctx.Done())
 	// The ping entry point answers /ping at once (liveness) and /ready when
 	// the first table is in; the others listen only once it is.
 	if err := eps.listen(func(ep *entryPoint) bool { return p.pings(ep) }); err != nil {
@@ -212,6 +213,18 @@ type entryPoints struct {
 	p       *proxy
 	mu      sync.Mutex
 	servers map[*entryPoint]*fastpath.Server
+}
+
+// openConns is the number of client connections open on every entry
+// point, and the most open since the last call.
+func (e *entryPoints) openConns() (open, peak int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.servers {
+		o, p := s.OpenConns()
+		open, peak = open+o, peak+p
+	}
+	return open, peak
 }
 
 func newEntryPoints(p *proxy) *entryPoints {
