@@ -29,7 +29,7 @@ func inmemProxy(tb testing.TB) (*Handler, func()) {
 
 // tcpProxy is inmemProxy with the backend on a loopback TCP socket and the
 // endpoint as the proxy makes them, for what only a real socket does
-// (net.TCPConn's ReadFrom, the upstream pollConn).
+// (net.TCPConn's ReadFrom, the upstream pollconn.Conn).
 func tcpProxy(tb testing.TB) (*Handler, func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"github.com/valyala/fasthttp"
 )
 
@@ -47,7 +48,7 @@ func (l *spillListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	_, tcp := c.(*net.TCPConn)
-	return &spillConn{Conn: c, size: l.size, tcp: tcp}, nil
+	return &spillConn{Conn: pollconn.WrapServer(c), size: l.size, tcp: tcp}, nil
 }
 
 // spillConn is a client connection whose reads are watched for a header

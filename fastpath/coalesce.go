@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"github.com/valyala/fasthttp"
 )
 
@@ -58,6 +59,9 @@ func (w *coalescer) hold(p []byte) bool {
 // writeWith sends the held bytes and p to c in one writev, and returns
 // how much of p was written.
 func (w *coalescer) writeWith(c net.Conn, p []byte) (int, error) {
+	if err := pollconn.SendHeld(c); err != nil { // writev does not pass through c.Write
+		return 0, err
+	}
 	w.iov = [2][]byte{w.held[:], p}
 	w.bufs = w.iov[:]
 	n, err := w.bufs.WriteTo(c)
@@ -82,4 +86,10 @@ func expectLong(ctx *fasthttp.RequestCtx) {
 	}
 	st := resp.StatusCode()
 	c.out.long = n > connWriteBuffer && !ctx.IsHead() && st >= 200 && st != fasthttp.StatusNoContent && st != fasthttp.StatusNotModified
+	if !c.out.long && !resp.IsBodyStream() && st >= 200 && !ctx.Hijacked() {
+		// The whole response is one write; it waits in the connection and
+		// goes out from inside the wait for the next request (pollconn),
+		// which then needs no read to find that nothing has come yet.
+		pollconn.HoldLast(c.Conn)
+	}
 }

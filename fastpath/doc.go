@@ -17,5 +17,8 @@
 // large headers cost memory only on the connections that send them; a
 // connection on the last of these servers closes after its response. A
 // response longer than a connection's 4 KiB write buffer goes to the
-// socket in one writev, not two writes (coalesce.go).
+// socket in one writev, not two writes (coalesce.go). A response written
+// whole waits in the connection (a pollconn.Conn) and goes out from inside
+// the wait for the next request, which so needs no read that finds
+// nothing.
 package fastpath

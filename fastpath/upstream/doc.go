@@ -7,7 +7,7 @@
 // is used by the control plane only (Get, Prune); Endpoint methods are safe
 // for concurrent use on the request path.
 //
-// Plain TCP connections are dialled as pollConn, which sends a request's
-// last write from inside the wait for its answer and so saves the read
-// that would find nothing (see pollConn for why that is safe).
+// Plain TCP connections are dialled as pollconn.Conn, which sends a
+// request's last write from inside the wait for its answer and so saves the
+// read that would find nothing (see fastpath/pollconn for why that is safe).
 package upstream

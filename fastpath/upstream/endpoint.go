@@ -3,6 +3,7 @@ package upstream
 import (
 	"crypto/tls"
 	"errors"
+	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"net"
 	"net/http"
 	"sync"
@@ -120,7 +121,7 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 			if err != nil {
 				return nil, err
 			}
-			return newPollConn(c), nil
+			return pollconn.Wrap(c), nil
 		},
 	}
 	if c.IsTLS {

@@ -2,11 +2,9 @@ package upstream
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -15,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/fastpath/internal/syscr"
+	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"github.com/valyala/fasthttp"
 )
 
@@ -72,7 +72,7 @@ func answer(c net.Conn, body string) {
 	c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body))
 }
 
-// registryEndpoint is an endpoint as the proxy makes them (pollConn
+// registryEndpoint is an endpoint as the proxy makes them (pollconn.Conn
 // connections), with a response timeout.
 func registryEndpoint(addr string, timeout time.Duration) *Endpoint {
 	return NewRegistry(Options{ReadTimeout: timeout}).Get("http", addr)
@@ -109,8 +109,8 @@ func TestPollConnWraps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, ok := c.(*pollConn); !ok {
-		t.Fatalf("the endpoint dials %T, want *pollConn", c)
+	if _, ok := c.(*pollconn.Conn); !ok {
+		t.Fatalf("the endpoint dials %T, want *pollconn.Conn", c)
 	}
 	for i := range 3 {
 		if s, body, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 || body != "ok" {
@@ -124,21 +124,14 @@ func TestPollConnWraps(t *testing.T) {
 
 // readSyscalls is the process's read syscall count (Linux).
 func readSyscalls(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		t.Skip("no /proc/self/io:", err)
+	n, ok := syscr.Reads()
+	if !ok {
+		t.Skip("no syscr in /proc/self/io")
 	}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if v, ok := bytes.CutPrefix(line, []byte("syscr: ")); ok {
-			n, _ := strconv.Atoi(string(v))
-			return n
-		}
-	}
-	t.Skip("no syscr in /proc/self/io")
-	return 0
+	return n
 }
 
-// TestPollConnSavesARead: a round trip through a pollConn makes one read
+// TestPollConnSavesARead: a round trip through a pollconn.Conn makes one read
 // syscall fewer than through a plain connection (the EAGAIN read before
 // the answer), counted by the kernel for the whole test process.
 func TestPollConnSavesARead(t *testing.T) {
@@ -161,14 +154,14 @@ func TestPollConnSavesARead(t *testing.T) {
 	plain := &Endpoint{Addr: addr, Client: &fasthttp.HostClient{Addr: addr, Transport: &Transport{}}}
 	viaPlain := reads(plain)
 	viaPoll := reads(registryEndpoint(addr, 0))
-	t.Logf("read syscalls per round trip: plain %.2f, pollConn %.2f", float64(viaPlain)/n, float64(viaPoll)/n)
+	t.Logf("read syscalls per round trip: plain %.2f, pollconn.Conn %.2f", float64(viaPlain)/n, float64(viaPoll)/n)
 	if saved := viaPlain - viaPoll; saved < n*8/10 {
-		t.Errorf("pollConn saved %d reads over %d round trips, want about one each", saved, n)
+		t.Errorf("pollconn.Conn saved %d reads over %d round trips, want about one each", saved, n)
 	}
 }
 
 // TestPollConnQuietClose: a server closed a connection that had been idle
-// longer than probeAfter, with a lingering close (FIN, then it reads and
+// longer than pollconn.ProbeAfter, with a lingering close (FIN, then it reads and
 // drops what comes, as Apache does); the request on it is retried on a new
 // connection at once: the probe read sees the close.
 func TestPollConnQuietClose(t *testing.T) {
@@ -181,12 +174,12 @@ func TestPollConnQuietClose(t *testing.T) {
 	})
 	e := registryEndpoint(addr, 0)
 	doWithin(t, e, "GET", 5*time.Second)
-	time.Sleep(2 * probeAfter)
+	time.Sleep(2 * pollconn.ProbeAfter)
 	start := time.Now()
 	if s, _, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 {
 		t.Fatalf("after an idle close: %d %v", s, err)
 	}
-	if d := time.Since(start); d >= probeAfter {
+	if d := time.Since(start); d >= pollconn.ProbeAfter {
 		t.Errorf("the retry took %v: the close was not seen by the probe", d)
 	}
 }
@@ -206,7 +199,7 @@ func TestPollConnDroppedClose(t *testing.T) {
 	})
 	e := registryEndpoint(addr, 0)
 	doWithin(t, e, "GET", 5*time.Second)
-	time.Sleep(probeAfter / 5) // the FIN arrives and the scheduler polls
+	time.Sleep(pollconn.ProbeAfter / 5) // the FIN arrives and the scheduler polls
 	if s, body, err := doWithin(t, e, "GET", 5*time.Second); err != nil || s != 200 || body != "ok" {
 		t.Fatalf("after a half-close: %d %q %v", s, body, err)
 	}
@@ -239,10 +232,10 @@ func TestPollConnSlowAnswer(t *testing.T) {
 	addr, _ := scriptedBackend(t, func(_, n int, c net.Conn, _ *http.Request) bool {
 		switch n {
 		case 2:
-			time.Sleep(3 * probeAfter)
+			time.Sleep(3 * pollconn.ProbeAfter)
 		case 4: // (after a quick one, so that the watchdog is armed)
 			c.Write([]byte("HTTP/1.1 200 OK\r\n"))
-			time.Sleep(3 * probeAfter)
+			time.Sleep(3 * pollconn.ProbeAfter)
 		}
 		body := "ok" + strconv.Itoa(n)
 		rest := "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
@@ -267,7 +260,7 @@ func TestPollConnSlowAnswer(t *testing.T) {
 // TestPollConnResponseTimeout: the caller's deadline still ends the wait,
 // before the watchdog and after it, as a timeout.
 func TestPollConnResponseTimeout(t *testing.T) {
-	for _, timeout := range []time.Duration{probeAfter / 2, 3 * probeAfter} {
+	for _, timeout := range []time.Duration{pollconn.ProbeAfter / 2, 3 * pollconn.ProbeAfter} {
 		addr, _ := scriptedBackend(t, func(_, n int, c net.Conn, _ *http.Request) bool {
 			if n == 1 {
 				answer(c, "ok")
@@ -330,7 +323,7 @@ func TestWaitingRequestsHoldNoReadBuffer(t *testing.T) {
 	}
 }
 
-// BenchmarkEAGAINRead is the read pollConn saves: a read on a loopback
+// BenchmarkEAGAINRead is the read pollconn.Conn saves: a read on a loopback
 // socket with nothing to read, as Go's net package makes before it parks.
 func BenchmarkEAGAINRead(b *testing.B) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"io"
 	"net"
 	"sync"
@@ -13,7 +14,7 @@ import (
 // it with bufio.Writer.ReadFrom, which hands the copy to net.TCPConn's
 // ReadFrom, and that falls back to io.Copy and a fresh 32 KiB buffer per
 // request when the source is not a file or socket. Otherwise the last
-// flush is held for awaitAnswer to send (see pollConn).
+// flush is held for awaitAnswer to send (see pollconn.Conn).
 func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) error {
 	var rc *relayConn
 	if req.IsBodyStream() {
@@ -25,10 +26,10 @@ func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) er
 	err := req.Write(bw)
 	if err == nil {
 		if rc == nil {
-			holdLast(c)
+			pollconn.HoldLast(c)
 		}
 		err = bw.Flush()
-		endHold(c)
+		pollconn.EndHold(c)
 	}
 	hc.ReleaseWriter(bw)
 	if rc != nil {

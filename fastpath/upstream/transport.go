@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"io"
 	"net"
 	"sync"
@@ -83,7 +84,7 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 	if req.Header.IsHead() {
 		resp.SkipBody = true // keep the upstream's Content-Length, expect no body
 	}
-	if err := awaitAnswer(c); err != nil { // before a read buffer is taken
+	if err := pollconn.Await(c); err != nil { // before a read buffer is taken
 		finish(t, hc, cc, release, closeConn, false)
 		return true, err
 	}

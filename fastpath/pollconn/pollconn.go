@@ -1,0 +1,293 @@
+package pollconn
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Conn is a plain TCP connection that saves the read Go's net package
+// makes right after a request (or response) is written. A net.Conn Read
+// always tries the socket before it parks, so the first read after a
+// request finds nothing (the peer has not answered yet) and costs a
+// syscall that returns EAGAIN.
+//
+// The last write (the final flush) is held, as a copy, and sent by Await
+// from inside syscall.RawConn.Read, whose callback then reports "not
+// ready" without reading: the goroutine parks on the netpoller at once and
+// is woken when the answer is there. Only then does the caller take a read
+// buffer, so a request waiting on its answer holds none. The answer cannot
+// be missed: RawConn.Read clears the connection's readiness before the
+// callback runs and the write goes out after that, so the answer's arrival
+// is a new edge that wakes the wait.
+//
+// What the clear can drop is the readiness of something the peer sent
+// before the write: the close of an idle upstream connection, or a request
+// a client pipelined behind the one being answered. Two guards cover it:
+//   - a connection quiet for more than ProbeAfter (where servers' idle
+//     timeouts fall) first peeks at the socket and sees the close at once;
+//   - otherwise the wait has a watchdog, a read deadline between half of
+//     ProbeAfter and ProbeAfter away (or the caller's, if sooner; it is
+//     re-armed only when less than half is left, so a connection in steady
+//     use moves it every 50 ms, not per request: setting a deadline was 2%
+//     of the 1-route profile). When it fires first, the wait ends and
+//     the read that follows is net.Conn's, which finds a close that was
+//     dropped or else waits on under the caller's deadline. A close inside
+//     that window costs at most ProbeAfter, never a hang.
+//
+// A client connection (WrapServer) stops holding once its watchdog has
+// fired: the client was quiet for that long, where holding saves nothing,
+// or it pipelined a request that the watchdog had to find, and the next
+// one would wait as long.
+//
+// The caller's read deadline is kept, not applied, while the watchdog's
+// is sooner (fasthttp sets one per request): the watchdog's firing puts
+// it in place.
+//
+// A Conn is used by one goroutine at a time, like the net.Conn it wraps,
+// except that Close may come from another (a server shutting down): the
+// held write is claimed atomically, so it goes out once.
+type Conn struct {
+	*net.TCPConn
+	raw    syscall.RawConn
+	waitFn func(fd uintptr) bool // pc.wait, bound once so await does not allocate
+
+	server   bool        // a client connection: the watchdog's firing ends holding
+	noHold   bool        // the watchdog fired on a client connection
+	hold     bool        // the next Write is held (set by HoldLast)
+	held     []byte      // the held write (a copy in heldBuf), not yet sent
+	heldSet  atomic.Bool // held is set and not yet claimed by a send
+	heldBuf  []byte      // grows to the largest write held on this connection
+	sendErr  error       // the held write's, for await
+	probe    bool        // await peeks before it sends
+	lastSend time.Time   // when the previous held write was sent
+	deadline time.Time   // the read deadline the caller set; zero: none
+	watchdog bool        // the socket's read deadline is the watchdog's, not deadline
+	watchAt  time.Time   // the watchdog's deadline
+	peekBuf  [1]byte
+}
+
+// ProbeAfter is how long a connection may have been quiet and still skip
+// the peek before the request is sent, and the watchdog's delay. Servers
+// close idle keep-alive connections after seconds; a connection reused
+// under load was used a moment ago.
+const ProbeAfter = 100 * time.Millisecond
+
+// maxHeld is the largest write held: a request's headers. Larger writes
+// go out at once and the answer is read as net.Conn reads.
+const maxHeld = 4 << 10
+
+// Wrap wraps an upstream TCP connection; any other connection is returned
+// as it is.
+func Wrap(c net.Conn) net.Conn { return wrap(c, false) }
+
+// WrapServer wraps a client TCP connection of a server (see Conn); any
+// other connection is returned as it is.
+func WrapServer(c net.Conn) net.Conn { return wrap(c, true) }
+
+func wrap(c net.Conn, server bool) net.Conn {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	pc := &Conn{TCPConn: tc, raw: raw, server: server}
+	pc.waitFn = pc.wait
+	return pc
+}
+
+// HoldLast makes the next Write on c, if c is a Conn, be held until Await,
+// the next Read or Write, or Close; EndHold ends it if no Write came. A
+// Read ends it too.
+func HoldLast(c net.Conn) {
+	if pc, ok := c.(*Conn); ok && !pc.noHold {
+		pc.hold = true
+	}
+}
+
+// EndHold: the next Write on c goes out at once.
+func EndHold(c net.Conn) {
+	if pc, ok := c.(*Conn); ok {
+		pc.hold = false
+	}
+}
+
+// Await sends c's held write and waits until the answer can be read, if c
+// is a Conn holding one.
+func Await(c net.Conn) error {
+	if pc, ok := c.(*Conn); ok {
+		return pc.await()
+	}
+	return nil
+}
+
+// SendHeld sends c's held write, if c is a Conn holding one: for writes
+// that reach the socket another way (net.Buffers' writev).
+func SendHeld(c net.Conn) error {
+	if pc, ok := c.(*Conn); ok {
+		return pc.sendHeld()
+	}
+	return nil
+}
+
+// Write implements net.Conn.
+func (pc *Conn) Write(p []byte) (int, error) {
+	if err := pc.sendHeld(); err != nil {
+		return 0, err
+	}
+	if pc.hold && len(p) <= maxHeld {
+		pc.hold = false
+		pc.held = append(pc.heldBuf[:0], p...)
+		pc.heldBuf = pc.held
+		pc.heldSet.Store(true)
+		return len(p), nil
+	}
+	return pc.TCPConn.Write(p)
+}
+
+// sendHeld writes the held bytes, if this call claims them.
+func (pc *Conn) sendHeld() error {
+	if !pc.heldSet.Load() || !pc.heldSet.CompareAndSwap(true, false) {
+		return nil
+	}
+	_, err := pc.TCPConn.Write(pc.held)
+	return err
+}
+
+// ReadFrom implements io.ReaderFrom (splice), after the held write.
+func (pc *Conn) ReadFrom(r io.Reader) (int64, error) {
+	if err := pc.sendHeld(); err != nil {
+		return 0, err
+	}
+	return pc.TCPConn.ReadFrom(r)
+}
+
+// Close sends the held write, then closes.
+func (pc *Conn) Close() error {
+	_ = pc.sendHeld()
+	return pc.TCPConn.Close()
+}
+
+// CloseWrite sends the held write, then shuts the sending side.
+func (pc *Conn) CloseWrite() error {
+	if err := pc.sendHeld(); err != nil {
+		return err
+	}
+	return pc.TCPConn.CloseWrite()
+}
+
+// SetReadDeadline implements net.Conn. While the watchdog's deadline is
+// sooner than t it stays on the socket, and t waits until it fires.
+func (pc *Conn) SetReadDeadline(t time.Time) error {
+	pc.deadline = t
+	if pc.watchdog && !t.IsZero() && pc.watchAt.Before(t) {
+		return nil
+	}
+	pc.watchdog = false
+	return pc.TCPConn.SetReadDeadline(t)
+}
+
+// SetDeadline implements net.Conn.
+func (pc *Conn) SetDeadline(t time.Time) error {
+	pc.deadline, pc.watchdog = t, false
+	return pc.TCPConn.SetDeadline(t)
+}
+
+// Read implements net.Conn. A deadline that is only the watchdog's (the
+// answer began to arrive but not all of it before the watchdog) is put
+// back to the caller's and the read goes on.
+func (pc *Conn) Read(p []byte) (int, error) {
+	if pc.hold { // only set on a connection used one way at a time: HTTP/2 reads while it writes
+		pc.hold = false
+	}
+	if err := pc.await(); err != nil {
+		return 0, err
+	}
+	n, err := pc.TCPConn.Read(p)
+	if n == 0 && pc.watchdog && errors.Is(err, os.ErrDeadlineExceeded) && pc.beforeDeadline() {
+		pc.unwatch()
+		return pc.TCPConn.Read(p)
+	}
+	return n, err
+}
+
+// await sends the held write, if any, and waits until the answer can be
+// read. It returns the send's error, the caller's deadline or a close;
+// when the watchdog ends the wait it returns nil and the read that follows
+// decides.
+func (pc *Conn) await() error {
+	if !pc.heldSet.Load() {
+		return nil
+	}
+	now := time.Now()
+	pc.probe = pc.lastSend.IsZero() || now.Sub(pc.lastSend) > ProbeAfter
+	pc.lastSend = now
+	if pc.probe {
+		pc.unwatch()
+	} else if !pc.watchdog || pc.watchAt.Sub(now) < ProbeAfter/2 {
+		if wd := now.Add(ProbeAfter); pc.deadline.IsZero() || wd.Before(pc.deadline) {
+			_ = pc.TCPConn.SetReadDeadline(wd)
+			pc.watchdog, pc.watchAt = true, wd
+		}
+	}
+	pc.sendErr = nil
+	err := pc.raw.Read(pc.waitFn)
+	if pc.heldSet.CompareAndSwap(true, false) { // the wait ended (deadline, close) before the send
+		return err
+	}
+	if err == nil {
+		err, pc.sendErr = pc.sendErr, nil
+	}
+	if pc.watchdog && errors.Is(err, os.ErrDeadlineExceeded) && pc.beforeDeadline() {
+		pc.noHold = pc.server
+		pc.unwatch()
+		return nil
+	}
+	return err
+}
+
+// unwatch puts the caller's read deadline back in place of the watchdog.
+func (pc *Conn) unwatch() {
+	if pc.watchdog {
+		pc.watchdog = false
+		_ = pc.TCPConn.SetReadDeadline(pc.deadline)
+	}
+}
+
+// beforeDeadline: the caller's read deadline, if any, has not passed.
+func (pc *Conn) beforeDeadline() bool {
+	return pc.deadline.IsZero() || time.Now().Before(pc.deadline)
+}
+
+// wait is the RawConn.Read callback. Its first call sends the held write
+// (after a peek where the connection has been quiet) and asks to wait;
+// the call after the wake-up reports the answer ready.
+func (pc *Conn) wait(fd uintptr) bool {
+	if !pc.heldSet.Load() {
+		return true
+	}
+	ready := pc.probe && pc.peek(fd)
+	if err := pc.sendHeld(); err != nil {
+		pc.sendErr = err
+		return true
+	}
+	return ready
+}
+
+// peek reports whether a read on fd would not wait: data, a close or an
+// error is there. It reads nothing.
+func (pc *Conn) peek(fd uintptr) bool {
+	for {
+		_, _, err := syscall.Recvfrom(int(fd), pc.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		if err != syscall.EINTR {
+			return err != syscall.EAGAIN
+		}
+	}
+}
