@@ -13,9 +13,11 @@ import (
 // body goes through relayConn rather than straight to c: fasthttp copies
 // it with bufio.Writer.ReadFrom, which hands the copy to net.TCPConn's
 // ReadFrom, and that falls back to io.Copy and a fresh 32 KiB buffer per
-// request when the source is not a file or socket. Otherwise the last
-// flush is held for awaitAnswer to send (see pollconn.Conn).
+// request when the source is not a file or socket. Either way the last
+// flush (a small request whole, or a body's tail) is held for
+// pollconn.Await to send.
 func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) error {
+	conn := c
 	var rc *relayConn
 	if req.IsBodyStream() {
 		rc = relayConns.Get().(*relayConn)
@@ -25,11 +27,9 @@ func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) er
 	bw := hc.AcquireWriter(c)
 	err := req.Write(bw)
 	if err == nil {
-		if rc == nil {
-			pollconn.HoldLast(c)
-		}
+		pollconn.HoldLast(conn)
 		err = bw.Flush()
-		pollconn.EndHold(c)
+		pollconn.EndHold(conn)
 	}
 	hc.ReleaseWriter(bw)
 	if rc != nil {
