@@ -47,8 +47,7 @@ func (l *spillListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, tcp := c.(*net.TCPConn)
-	return &spillConn{Conn: pollconn.WrapServer(c), size: l.size, tcp: tcp}, nil
+	return &spillConn{Conn: pollconn.WrapServer(c), size: l.size}, nil
 }
 
 // spillConn is a client connection whose reads are watched for a header
@@ -63,8 +62,7 @@ type spillConn struct {
 	// buffer, so a stale copy (an earlier request's) is never replayed.
 	fresh bool
 	moved atomic.Bool // taken over: the first server's writes are dropped
-	tcp   bool        // a TCP socket, where writev sends held bytes with the next write
-	out   coalescer
+	long  bool        // the response being written has more body than a buffer (coalesce.go)
 }
 
 func (c *spillConn) Read(p []byte) (int, error) {
@@ -121,36 +119,12 @@ func (c *spillConn) Write(p []byte) (int, error) {
 	if c.moved.Load() {
 		return len(p), nil
 	}
-	if c.out.held != nil {
-		return c.out.writeWith(c.Conn, p)
-	}
-	if c.out.hold(p) {
-		return len(p), nil
-	}
+	c.holdIfFull(p)
 	return c.Conn.Write(p)
-}
-
-// flushHeld sends a flush held back by the coalescer, before anything
-// else reaches the socket.
-func (c *spillConn) flushHeld() error {
-	if c.out.held == nil {
-		return nil
-	}
-	_, err := c.out.writeWith(c.Conn, nil)
-	return err
-}
-
-// Close sends what is held first.
-func (c *spillConn) Close() error {
-	_ = c.flushHeld()
-	return c.Conn.Close()
 }
 
 // ReadFrom keeps the kernel's splice for bodies relayed to the client.
 func (c *spillConn) ReadFrom(r io.Reader) (int64, error) {
-	if err := c.flushHeld(); err != nil {
-		return 0, err
-	}
 	if rf, ok := c.Conn.(io.ReaderFrom); ok && !c.moved.Load() {
 		return rf.ReadFrom(r)
 	}

@@ -1,9 +1,6 @@
 package fastpath
 
 import (
-	"net"
-	"sync"
-
 	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"github.com/valyala/fasthttp"
 )
@@ -19,55 +16,29 @@ import (
 // connection holds back its next write if it is a whole buffer, and sends
 // it with the write after in one writev.
 //
-// The held bytes are copied: the writer reuses its buffer at once. The
-// write after always comes: at most a buffer of the response was in the
-// held one, so some of it is still to be written, and the writer flushes
-// at the end of every response and, for a streamed body, before waiting
-// on the upstream. So nothing waits longer than it would in fasthttp's own
-// buffer. Nothing about the bytes is guessed: only the handler's answer
-// says whether more follows.
+// The holding is the connection's (a pollconn.Conn: it copies the held
+// bytes, since the writer reuses its buffer at once, and sends them with
+// the next write in one writev, or before anything else reaches the
+// socket). The write after always comes: at most a buffer of the response
+// was in the held one, so some of it is still to be written, and the
+// writer flushes at the end of every response and, for a streamed body,
+// before waiting on the upstream. So nothing waits longer than it would in
+// fasthttp's own buffer. Nothing about the bytes is guessed: only the
+// handler's answer says whether more follows.
 
 // connWriteBuffer is the client connections' write buffer (fasthttp's
 // default, set explicitly because holding depends on it).
 const connWriteBuffer = 4 << 10
 
-var heldBufs = sync.Pool{New: func() any { return new([connWriteBuffer]byte) }}
-
-// coalescer holds back one flush of a client connection's write buffer.
-type coalescer struct {
-	long bool // the response being written has more body than a buffer
-	held *[connWriteBuffer]byte
-	iov  [2][]byte
-	bufs net.Buffers
-}
-
-// hold takes p if it is the first write of a long response and a whole
-// buffer.
-func (w *coalescer) hold(p []byte) bool {
-	if !w.long {
-		return false
+// holdIfFull is the spillConn's side of it: the first write of a long
+// response is held if it is a whole buffer.
+func (c *spillConn) holdIfFull(p []byte) {
+	if c.long {
+		c.long = false
+		if len(p) == connWriteBuffer {
+			pollconn.HoldForNext(c.Conn)
+		}
 	}
-	w.long = false
-	if len(p) != connWriteBuffer {
-		return false
-	}
-	w.held = heldBufs.Get().(*[connWriteBuffer]byte)
-	copy(w.held[:], p)
-	return true
-}
-
-// writeWith sends the held bytes and p to c in one writev, and returns
-// how much of p was written.
-func (w *coalescer) writeWith(c net.Conn, p []byte) (int, error) {
-	if err := pollconn.SendHeld(c); err != nil { // writev does not pass through c.Write
-		return 0, err
-	}
-	w.iov = [2][]byte{w.held[:], p}
-	w.bufs = w.iov[:]
-	n, err := w.bufs.WriteTo(c)
-	heldBufs.Put(w.held)
-	w.held, w.iov, w.bufs = nil, [2][]byte{}, nil
-	return int(max(n-connWriteBuffer, 0)), err
 }
 
 // expectLong runs after the handler, before fasthttp writes the response:
@@ -76,7 +47,7 @@ func (w *coalescer) writeWith(c net.Conn, p []byte) (int, error) {
 // not count; a streamed body counts by its Content-Length.
 func expectLong(ctx *fasthttp.RequestCtx) {
 	c, ok := ctx.Conn().(*spillConn)
-	if !ok || !c.tcp {
+	if !ok {
 		return
 	}
 	resp := &ctx.Response
@@ -85,8 +56,8 @@ func expectLong(ctx *fasthttp.RequestCtx) {
 		n = len(resp.Body())
 	}
 	st := resp.StatusCode()
-	c.out.long = n > connWriteBuffer && !ctx.IsHead() && st >= 200 && st != fasthttp.StatusNoContent && st != fasthttp.StatusNotModified
-	if !c.out.long && !resp.IsBodyStream() && st >= 200 && !ctx.Hijacked() {
+	c.long = n > connWriteBuffer && !ctx.IsHead() && st >= 200 && st != fasthttp.StatusNoContent && st != fasthttp.StatusNotModified
+	if !c.long && !resp.IsBodyStream() && st >= 200 && !ctx.Hijacked() {
 		// The whole response is one write; it waits in the connection and
 		// goes out from inside the wait for the next request (pollconn),
 		// which then needs no read to find that nothing has come yet.

@@ -117,7 +117,7 @@ func TestExpectLong(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	sc := &spillConn{Conn: a, size: connBuffer, tcp: true}
+	sc := &spillConn{Conn: a, size: connBuffer}
 	for _, tc := range []struct {
 		name   string
 		method string
@@ -147,10 +147,10 @@ func TestExpectLong(t *testing.T) {
 		default:
 			ctx.Response.SetBody(pattern(tc.body))
 		}
-		sc.out.long = !tc.want
+		sc.long = !tc.want
 		expectLong(&ctx)
-		if sc.out.long != tc.want {
-			t.Errorf("%s: long = %v; want %v", tc.name, sc.out.long, tc.want)
+		if sc.long != tc.want {
+			t.Errorf("%s: long = %v; want %v", tc.name, sc.long, tc.want)
 		}
 	}
 }
@@ -191,7 +191,7 @@ func TestHeldUntilTheRest(t *testing.T) {
 		{"a long response", "HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n", true},
 		{"not known to be long", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false},
 	} {
-		server.(*spillConn).out.long = tc.held
+		server.(*spillConn).long = tc.held
 		resp := append([]byte(tc.header), pattern(9000)...)
 		if n, err := server.Write(resp[:connWriteBuffer]); n != connWriteBuffer || err != nil {
 			t.Fatalf("%s: first write %d, %v", tc.name, n, err)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -56,18 +57,20 @@ type Conn struct {
 	raw    syscall.RawConn
 	waitFn func(fd uintptr) bool // pc.wait, bound once so await does not allocate
 
-	server   bool        // a client connection: the watchdog's firing ends holding
-	noHold   bool        // the watchdog fired on a client connection
-	hold     bool        // the next Write is held (set by HoldLast)
-	held     []byte      // the held write (a copy in heldBuf), not yet sent
-	heldSet  atomic.Bool // held is set and not yet claimed by a send
-	heldBuf  []byte      // grows to the largest write held on this connection
-	sendErr  error       // the held write's, for await
-	probe    bool        // await peeks before it sends
-	lastSend time.Time   // when the previous held write was sent
-	deadline time.Time   // the read deadline the caller set; zero: none
-	watchdog bool        // the socket's read deadline is the watchdog's, not deadline
-	watchAt  time.Time   // the watchdog's deadline
+	server   bool           // a client connection: the watchdog's firing ends holding
+	noHold   bool           // the watchdog fired on a client connection
+	hold     bool           // the next Write is held (set by HoldLast)
+	held     *[maxHeld]byte // the held write's copy, from heldBufs
+	heldN    int            // its length
+	heldSet  atomic.Bool    // held is set and not yet claimed by a send
+	iov      [2][]byte      // the held write and the next, for one writev
+	bufs     net.Buffers    // iov, as writev takes it
+	sendErr  error          // the held write's, for await
+	probe    bool           // await peeks before it sends
+	lastSend time.Time      // when the previous held write was sent
+	deadline time.Time      // the read deadline the caller set; zero: none
+	watchdog bool           // the socket's read deadline is the watchdog's, not deadline
+	watchAt  time.Time      // the watchdog's deadline
 	peekBuf  [1]byte
 }
 
@@ -77,9 +80,14 @@ type Conn struct {
 // under load was used a moment ago.
 const ProbeAfter = 100 * time.Millisecond
 
-// maxHeld is the largest write held: a request's headers. Larger writes
-// go out at once and the answer is read as net.Conn reads.
+// maxHeld is the largest write held: a request's headers, a small
+// response, or a client connection's whole write buffer. Larger writes go
+// out at once.
 const maxHeld = 4 << 10
+
+// heldBufs holds the copies: a connection takes one only between a held
+// write and its send, so a thousand connections do not keep one each.
+var heldBufs = sync.Pool{New: func() any { return new([maxHeld]byte) }}
 
 // Wrap wraps an upstream TCP connection; any other connection is returned
 // as it is.
@@ -104,10 +112,20 @@ func wrap(c net.Conn, server bool) net.Conn {
 }
 
 // HoldLast makes the next Write on c, if c is a Conn, be held until Await,
-// the next Read or Write, or Close; EndHold ends it if no Write came. A
-// Read ends it too.
+// the next Read or Write (which goes out with it in one writev), ReadFrom,
+// or Close; EndHold ends it if no Write came. A Read ends it too.
 func HoldLast(c net.Conn) {
 	if pc, ok := c.(*Conn); ok && !pc.noHold {
+		pc.hold = true
+	}
+}
+
+// HoldForNext is HoldLast for a write the caller knows another will follow
+// (the first buffer of a long response): it goes out with that one in one
+// writev. A client connection that stopped holding (its watchdog fired)
+// still does this, since no wait comes between the two.
+func HoldForNext(c net.Conn) {
+	if pc, ok := c.(*Conn); ok {
 		pc.hold = true
 	}
 }
@@ -128,36 +146,45 @@ func Await(c net.Conn) error {
 	return nil
 }
 
-// SendHeld sends c's held write, if c is a Conn holding one: for writes
-// that reach the socket another way (net.Buffers' writev).
-func SendHeld(c net.Conn) error {
-	if pc, ok := c.(*Conn); ok {
-		return pc.sendHeld()
-	}
-	return nil
-}
-
-// Write implements net.Conn.
+// Write implements net.Conn. A held write goes out first, with p in the
+// same writev.
 func (pc *Conn) Write(p []byte) (int, error) {
-	if err := pc.sendHeld(); err != nil {
-		return 0, err
+	if pc.claim() {
+		return pc.writeWithHeld(p)
 	}
 	if pc.hold && len(p) <= maxHeld {
 		pc.hold = false
-		pc.held = append(pc.heldBuf[:0], p...)
-		pc.heldBuf = pc.held
+		pc.held = heldBufs.Get().(*[maxHeld]byte)
+		pc.heldN = copy(pc.held[:], p)
 		pc.heldSet.Store(true)
 		return len(p), nil
 	}
 	return pc.TCPConn.Write(p)
 }
 
+// claim takes the held write for this call to send, if there is one.
+func (pc *Conn) claim() bool {
+	return pc.heldSet.Load() && pc.heldSet.CompareAndSwap(true, false)
+}
+
+// writeWithHeld sends the claimed held write and p in one writev, and
+// returns how much of p was written.
+func (pc *Conn) writeWithHeld(p []byte) (int, error) {
+	pc.iov = [2][]byte{pc.held[:pc.heldN], p}
+	pc.bufs = pc.iov[:]
+	n, err := pc.bufs.WriteTo(pc.TCPConn)
+	heldBufs.Put(pc.held)
+	pc.iov, pc.bufs = [2][]byte{}, nil
+	return int(max(n-int64(pc.heldN), 0)), err
+}
+
 // sendHeld writes the held bytes, if this call claims them.
 func (pc *Conn) sendHeld() error {
-	if !pc.heldSet.Load() || !pc.heldSet.CompareAndSwap(true, false) {
+	if !pc.claim() {
 		return nil
 	}
-	_, err := pc.TCPConn.Write(pc.held)
+	_, err := pc.TCPConn.Write(pc.held[:pc.heldN])
+	heldBufs.Put(pc.held)
 	return err
 }
 
@@ -239,7 +266,8 @@ func (pc *Conn) await() error {
 	}
 	pc.sendErr = nil
 	err := pc.raw.Read(pc.waitFn)
-	if pc.heldSet.CompareAndSwap(true, false) { // the wait ended (deadline, close) before the send
+	if pc.claim() { // the wait ended (deadline, close) before the send
+		heldBufs.Put(pc.held)
 		return err
 	}
 	if err == nil {

@@ -216,3 +216,32 @@ func TestDeadlineBehindTheWatchdog(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldForNextAfterTheWatchdog: a client connection that stopped
+// holding answers (its watchdog fired) still sends a write known to be
+// followed with the next one: the client sees nothing until both are
+// written, then both.
+func TestHoldForNextAfterTheWatchdog(t *testing.T) {
+	srv, cli := pair(t, WrapServer)
+	srv.(*Conn).noHold = true
+	HoldLast(srv)
+	srv.Write([]byte("answer\n"))
+	if srv.(*Conn).heldSet.Load() {
+		t.Fatal("HoldLast held a write on a connection that stopped holding")
+	}
+	r := bufio.NewReader(cli)
+	if s, err := r.ReadString('\n'); err != nil || s != "answer\n" {
+		t.Fatalf("%q %v", s, err)
+	}
+	HoldForNext(srv)
+	srv.Write([]byte("head "))
+	cli.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if b, err := r.ReadByte(); err == nil {
+		t.Fatalf("read %q before the write that follows", b)
+	}
+	srv.Write([]byte("tail\n"))
+	cli.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if s, err := r.ReadString('\n'); err != nil || s != "head tail\n" {
+		t.Fatalf("%q %v", s, err)
+	}
+}
