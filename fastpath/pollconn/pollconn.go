@@ -54,8 +54,14 @@ import (
 // held write is claimed atomically, so it goes out once.
 type Conn struct {
 	*net.TCPConn
-	raw    syscall.RawConn
-	waitFn func(fd uintptr) bool // pc.wait, bound once so await does not allocate
+	raw     syscall.RawConn
+	waitFn  func(fd uintptr) bool // pc.wait, bound once so await does not allocate
+	readFn  func(fd uintptr) bool // pc.rawRead, bound once
+	writeFn func(fd uintptr) bool // pc.rawWrite, bound once
+	rio     rawIO                 // the read in flight (raw.go)
+	wio     rawIO                 // the write in flight
+	reading atomic.Bool           // rio is in use
+	writing atomic.Bool           // wio is in use
 
 	server   bool           // a client connection: the watchdog's firing ends holding
 	noHold   bool           // the watchdog fired on a client connection
@@ -63,8 +69,6 @@ type Conn struct {
 	held     *[maxHeld]byte // the held write's copy, from heldBufs
 	heldN    int            // its length
 	heldSet  atomic.Bool    // held is set and not yet claimed by a send
-	iov      [2][]byte      // the held write and the next, for one writev
-	bufs     net.Buffers    // iov, as writev takes it
 	sendErr  error          // the held write's, for await
 	probe    bool           // await peeks before it sends
 	lastSend time.Time      // when the previous held write was sent
@@ -107,7 +111,7 @@ func wrap(c net.Conn, server bool) net.Conn {
 		return c
 	}
 	pc := &Conn{TCPConn: tc, raw: raw, server: server}
-	pc.waitFn = pc.wait
+	pc.waitFn, pc.readFn, pc.writeFn = pc.wait, pc.rawRead, pc.rawWrite
 	return pc
 }
 
@@ -159,7 +163,7 @@ func (pc *Conn) Write(p []byte) (int, error) {
 		pc.heldSet.Store(true)
 		return len(p), nil
 	}
-	return pc.TCPConn.Write(p)
+	return pc.write(p, nil)
 }
 
 // claim takes the held write for this call to send, if there is one.
@@ -170,12 +174,9 @@ func (pc *Conn) claim() bool {
 // writeWithHeld sends the claimed held write and p in one writev, and
 // returns how much of p was written.
 func (pc *Conn) writeWithHeld(p []byte) (int, error) {
-	pc.iov = [2][]byte{pc.held[:pc.heldN], p}
-	pc.bufs = pc.iov[:]
-	n, err := pc.bufs.WriteTo(pc.TCPConn)
+	n, err := pc.write(pc.held[:pc.heldN], p)
 	heldBufs.Put(pc.held)
-	pc.iov, pc.bufs = [2][]byte{}, nil
-	return int(max(n-int64(pc.heldN), 0)), err
+	return max(n-pc.heldN, 0), err
 }
 
 // sendHeld writes the held bytes, if this call claims them.
@@ -183,7 +184,7 @@ func (pc *Conn) sendHeld() error {
 	if !pc.claim() {
 		return nil
 	}
-	_, err := pc.TCPConn.Write(pc.held[:pc.heldN])
+	_, err := pc.write(pc.held[:pc.heldN], nil)
 	heldBufs.Put(pc.held)
 	return err
 }
@@ -237,10 +238,10 @@ func (pc *Conn) Read(p []byte) (int, error) {
 	if err := pc.await(); err != nil {
 		return 0, err
 	}
-	n, err := pc.TCPConn.Read(p)
+	n, err := pc.read(p)
 	if n == 0 && pc.watchdog && errors.Is(err, os.ErrDeadlineExceeded) && pc.beforeDeadline() {
 		pc.unwatch()
-		return pc.TCPConn.Read(p)
+		return pc.read(p)
 	}
 	return n, err
 }
@@ -307,15 +308,4 @@ func (pc *Conn) wait(fd uintptr) bool {
 		return true
 	}
 	return ready
-}
-
-// peek reports whether a read on fd would not wait: data, a close or an
-// error is there. It reads nothing.
-func (pc *Conn) peek(fd uintptr) bool {
-	for {
-		_, _, err := syscall.Recvfrom(int(fd), pc.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		if err != syscall.EINTR {
-			return err != syscall.EAGAIN
-		}
-	}
 }
