@@ -183,6 +183,7 @@ func (p *proxy) publish(snap *model.Snapshot, diags []model.Diagnostic) {
 	if p.loaded != nil {
 		p.loaded()
 		p.loaded = nil
+		releaseImage(p.log)
 	}
 }
 

@@ -54,6 +54,7 @@ func collect(log *slog.Logger, peak, open int) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	runtime.ReadMemStats(&after)
+	releaseImage(log)
 	held := func(m *runtime.MemStats) uint64 { return m.HeapSys - m.HeapReleased + m.StackSys }
 	log.Debug("connection burst over: memory returned to the system", "peakConnections", peak,
 		"openConnections", open, "heapLiveBefore", before.HeapAlloc, "heapLiveAfter", after.HeapAlloc,

@@ -49,11 +49,7 @@ func TestBurstTrimWhen(t *testing.T) {
 // keep-alive connections each make a request and close; the process then
 // collects and returns memory to the system, and says so.
 func TestBinaryReturnsMemoryAfterABurst(t *testing.T) {
-	dir := t.TempDir()
-	pa := namedBackend(t, "127.0.0.2", "alpha")
-	write(t, filepath.Join(dir, "all.yaml"), manifests("alpha", pa, "127.0.0.2")+"---\n"+routeYAML("web", "a.example", `{name: alpha, port: 80}`))
-	p := startSluice(t, dir)
-	eventually(t, p.addr, "a.example", "/", 200, "alpha /")
+	p := startOneRoute(t)
 	conns := make([]net.Conn, 0, 300)
 	defer func() {
 		for _, c := range conns {
@@ -92,4 +88,16 @@ func TestBinaryReturnsMemoryAfterABurst(t *testing.T) {
 	if after >= before {
 		t.Errorf("memory held by the heap and stacks went %d -> %d bytes; want it lower after the trim", before, after)
 	}
+}
+
+// startOneRoute runs the binary with one route, a.example to a backend
+// answering "alpha <path>", and waits until it serves it.
+func startOneRoute(t *testing.T) *sluiceProc {
+	t.Helper()
+	dir := t.TempDir()
+	pa := namedBackend(t, "127.0.0.2", "alpha")
+	write(t, filepath.Join(dir, "all.yaml"), manifests("alpha", pa, "127.0.0.2")+"---\n"+routeYAML("web", "a.example", `{name: alpha, port: 80}`))
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "a.example", "/", 200, "alpha /")
+	return p
 }
