@@ -46,8 +46,8 @@ import (
 // one would wait as long.
 //
 // The caller's read deadline is kept, not applied, while the watchdog's
-// is sooner (fasthttp sets one per request): the watchdog's firing puts
-// it in place.
+// is sooner (fasthttp sets one per request, and clears it after the
+// header): the watchdog's firing puts it in place.
 //
 // A Conn is used by one goroutine at a time, like the net.Conn it wraps,
 // except that Close may come from another (a server shutting down): the
@@ -212,10 +212,13 @@ func (pc *Conn) CloseWrite() error {
 }
 
 // SetReadDeadline implements net.Conn. While the watchdog's deadline is
-// sooner than t it stays on the socket, and t waits until it fires.
+// sooner than t, or t is zero (none), the watchdog stays on the socket
+// and t waits until it fires. (fasthttp clears the deadline after every
+// request header: clearing the socket's, and arming the watchdog again
+// in the next wait, moved a runtime timer twice per request.)
 func (pc *Conn) SetReadDeadline(t time.Time) error {
 	pc.deadline = t
-	if pc.watchdog && !t.IsZero() && pc.watchAt.Before(t) {
+	if pc.watchdog && (t.IsZero() || pc.watchAt.Before(t)) {
 		return nil
 	}
 	pc.watchdog = false

@@ -217,6 +217,51 @@ func TestDeadlineBehindTheWatchdog(t *testing.T) {
 	}
 }
 
+// TestClearedDeadlineKeepsTheWatchdog: clearing the read deadline (as
+// fasthttp does after each request header) leaves the watchdog on the
+// socket, and a read then waits as with no deadline: the watchdog's
+// firing does not end it, the peer's late answer does.
+func TestClearedDeadlineKeepsTheWatchdog(t *testing.T) {
+	srv, cli := pair(t, Wrap)
+	late := 3 * ProbeAfter
+	go func() {
+		r := bufio.NewReader(cli)
+		for _, line := range []string{"x\n", "a\n"} {
+			cli.Write([]byte(line))
+			r.ReadString('\n')
+		}
+		cli.Write([]byte("b\n"))
+		time.Sleep(late)
+		cli.Write([]byte("late\n"))
+	}()
+	guard := time.AfterFunc(5*time.Second, func() { srv.Close() })
+	defer guard.Stop()
+	buf := make([]byte, 8)
+	if _, err := srv.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	var start time.Time
+	for _, want := range []string{"a\n", "b\n"} { // the first wait peeks; the second arms the watchdog
+		HoldLast(srv)
+		srv.Write([]byte("y\n"))
+		start = time.Now()
+		if n, err := srv.Read(buf); err != nil || string(buf[:n]) != want {
+			t.Fatalf("read %q, %v; want %q", buf[:n], err, want)
+		}
+	}
+	if !srv.(*Conn).watchdog {
+		t.Fatal("no watchdog armed by the wait")
+	}
+	srv.SetReadDeadline(time.Time{})
+	if time.Since(start) < ProbeAfter/2 && !srv.(*Conn).watchdog {
+		t.Fatal("clearing the deadline took the watchdog off the socket")
+	}
+	n, err := srv.Read(buf)
+	if err != nil || string(buf[:n]) != "late\n" || time.Since(start) < late-10*time.Millisecond {
+		t.Fatalf("read %q, %v after %v; want the late answer after %v", buf[:n], err, time.Since(start), late)
+	}
+}
+
 // TestHoldForNextAfterTheWatchdog: a client connection that stopped
 // holding answers (its watchdog fired) still sends a write known to be
 // followed with the next one: the client sees nothing until both are
