@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
@@ -31,7 +30,7 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 		if p.pings(ep) {
 			fc.Health = &p.health
 		}
-		ln, err := net.Listen("tcp", ep.Address)
+		ln, err := listenTCP(ep.Address)
 		if err != nil {
 			return fmt.Errorf("entry point %s: %w", ep.Name, err)
 		}
