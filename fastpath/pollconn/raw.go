@@ -17,7 +17,10 @@ import (
 // thread is in a deep sleep, and the first syscall entry wakes it (a futex
 // wake and two context switches). With requests arriving one by one that
 // was a fifth of the proxy's CPU per request. A Conn's traffic no longer
-// wakes it; a timer or any other syscall does, as before.
+// wakes it; a timer or any other syscall does, as before. Until then its
+// duties (preempting a goroutine that ran for over 10 ms, polling the
+// network while every P is busy) wait: a busy connection's deadlines and
+// watchdog are timers at most ProbeAfter away, so the wait is bounded.
 //
 // The deadline, close and readiness handling stay net's (RawConn's), and
 // errors take the form net.Conn's have: *net.OpError with op "read" or
