@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare profile
+.PHONY: build demo test unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls profile
 
 build:
 	$(GO) build -o bin/sluice ./cmd/sluice
@@ -55,6 +55,14 @@ bench:
 # every scenario; name scenarios to run fewer: make bench-compare S="r1 h10k-mid").
 bench-compare:
 	bench/compare.sh $(S)
+
+# One proxy's syscalls, context switches and CPU per request, counted by the
+# kernel: make bench-syscalls P=haproxy L=close (P: sluice|haproxy|nginx;
+# L: keepalive|close|post1k|c1|c1000|rate).
+P ?= sluice
+L ?= keepalive
+bench-syscalls:
+	bench/syscalls.sh $(P) $(L)
 
 # Profiles under load (bench/profile.sh) and of the micro-benchmarks.
 profile:
