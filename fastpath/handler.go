@@ -294,7 +294,7 @@ func (h *Handler) forward(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 	if !svc.PassHostHeader {
 		req.Header.SetHost(srv.Endpoint.Addr)
 	}
-	err := srv.Endpoint.Client.Do(req, resp)
+	err := srv.Endpoint.Do(req, resp)
 	if err != nil {
 		resp.Reset()
 		h.upstreamError(ctx, srv, err)

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -90,7 +91,7 @@ func doWithin(t *testing.T, e *Endpoint, method string, limit time.Duration) (in
 	}
 	done := make(chan result, 1)
 	go func() {
-		s, b, _, err := do(e.Client, method, "/")
+		s, b, _, err := doWith(e.Addr, e.Do, method, "/") // the proxy's way
 		done <- result{s, b, err}
 	}()
 	select {
@@ -237,6 +238,51 @@ func TestRetryIdempotentOnce(t *testing.T) {
 		reset, retry := retryIdempotentOnReusedConn(&req, tc.attempts, io.EOF)
 		if retry != tc.want || reset {
 			t.Errorf("%s after %d attempts: retry %v resetTimeout %v, want retry %v", tc.method, tc.attempts, retry, reset, tc.want)
+		}
+	}
+}
+
+// TestDoRetriesAsHostClient: Endpoint.Do, which skips HostClient's parse
+// of the URI, retries as HostClient.Do does, side by side: a GET whose
+// kept-alive connection the server closed without answering is sent again
+// on a new one; a POST is not, and fails as HostClient's does.
+func TestDoRetriesAsHostClient(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		type outcome struct {
+			status   int
+			body     string
+			closed   bool // fasthttp.ErrConnectionClosed
+			failed   bool
+			requests int32
+		}
+		var got [2]outcome
+		for i, via := range []string{"HostClient.Do", "Endpoint.Do"} {
+			var seen atomic.Int32
+			addr, _ := scriptedBackend(t, func(conn, n int, c net.Conn, _ *http.Request) bool {
+				seen.Add(1)
+				if conn == 1 && n == 2 {
+					c.Close() // without answering
+					return false
+				}
+				answer(c, "ok"+strconv.Itoa(conn))
+				return true
+			})
+			e := registryEndpoint(addr, 0)
+			send := e.Do
+			if via == "HostClient.Do" {
+				send = e.Client.Do
+			}
+			if s, _, _, err := doWith(addr, send, method, "/"); err != nil || s != 200 {
+				t.Fatalf("%s %s, first: %d %v", via, method, s, err)
+			}
+			s, body, _, err := doWith(addr, send, method, "/")
+			got[i] = outcome{s, body, errors.Is(err, fasthttp.ErrConnectionClosed), err != nil, seen.Load()}
+		}
+		if got[1] != got[0] {
+			t.Errorf("%s: Endpoint.Do %+v, HostClient.Do %+v", method, got[1], got[0])
+		}
+		if want := (method == "GET"); want == got[1].failed || (want && got[1].body != "ok2") {
+			t.Errorf("%s: %+v; want a retry on a new connection: %v", method, got[1], want)
 		}
 	}
 }

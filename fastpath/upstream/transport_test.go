@@ -36,11 +36,16 @@ func client(addr string) *fasthttp.HostClient {
 
 // do sends method path and reads the whole body, streamed or not.
 func do(hc *fasthttp.HostClient, method, path string) (int, string, bool, error) {
+	return doWith(hc.Addr, hc.Do, method, path)
+}
+
+// doWith is do through send: a HostClient's Do or an Endpoint's.
+func doWith(addr string, send func(*fasthttp.Request, *fasthttp.Response) error, method, path string) (int, string, bool, error) {
 	var req fasthttp.Request
 	var resp fasthttp.Response
 	req.Header.SetMethod(method)
-	req.SetRequestURI("http://" + hc.Addr + path)
-	if err := hc.Do(&req, &resp); err != nil {
+	req.SetRequestURI("http://" + addr + path)
+	if err := send(&req, &resp); err != nil {
 		return 0, "", false, err
 	}
 	streamed := resp.IsBodyStream()
