@@ -138,16 +138,22 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 	return e, nil
 }
 
-// retryIdempotentOnReusedConn retries a GET, HEAD or OPTIONS request once
-// after its connection failed (a keep-alive connection the server had
-// closed), as Go's transport and so Traefik do. Go's also retries TRACE and
-// requests carrying an Idempotency-Key header; Sluice does not yet.
-// (fasthttp's RetryIfErr returns resetTimeout, retry.)
+// retryIdempotentOnReusedConn sends a request again, once, after its
+// connection failed (a keep-alive connection the server had closed), when
+// Go's transport, and so Traefik, would: a request without a body that is
+// a GET, HEAD, OPTIONS or TRACE, or carries an Idempotency-Key or
+// X-Idempotency-Key header (net/http's isReplayable; Traefik's proxy sends
+// a request with a body as one that cannot be rewound, so it is never
+// replayed). (fasthttp's RetryIfErr returns resetTimeout, retry.)
 func retryIdempotentOnReusedConn(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	if attempts > 1 {
+	if attempts > 1 || req.IsBodyStream() || len(req.Body()) > 0 {
 		return false, false
 	}
-	return false, req.Header.IsGet() || req.Header.IsHead() || req.Header.IsOptions()
+	h := &req.Header
+	if h.IsGet() || h.IsHead() || h.IsOptions() || h.IsTrace() {
+		return false, true
+	}
+	return false, len(h.PeekAll("Idempotency-Key")) > 0 || len(h.PeekAll("X-Idempotency-Key")) > 0
 }
 
 func hostOnly(addr string) string {

@@ -222,32 +222,47 @@ func TestPollConnDroppedClose(t *testing.T) {
 }
 
 // TestRetryIdempotentOnce states which requests are sent again after their
-// connection failed, and how often.
+// connection failed, and how often: net/http's isReplayable, once.
 func TestRetryIdempotentOnce(t *testing.T) {
 	for _, tc := range []struct {
 		method   string
+		header   string // "Name: value", or ""
+		body     string
 		attempts int
 		want     bool
 	}{
-		{"GET", 1, true}, {"HEAD", 1, true}, {"OPTIONS", 1, true},
-		{"GET", 2, false},
-		{"POST", 1, false}, {"PUT", 1, false}, {"DELETE", 1, false}, {"PATCH", 1, false},
+		{"GET", "", "", 1, true}, {"HEAD", "", "", 1, true}, {"OPTIONS", "", "", 1, true}, {"TRACE", "", "", 1, true},
+		{"GET", "", "", 2, false},
+		{"POST", "", "", 1, false}, {"PUT", "", "", 1, false}, {"DELETE", "", "", 1, false}, {"PATCH", "", "", 1, false},
+		{"POST", "Idempotency-Key: 7", "", 1, true}, {"DELETE", "X-Idempotency-Key: 7", "", 1, true},
+		{"PUT", "Idempotency-Key:", "", 1, true}, // present, even empty (net/http: Header.has)
+		{"POST", "Idempotency-Key: 7", "", 2, false},
+		{"POST", "Idempotency-Key: 7", "a body", 1, false}, // not rewindable in Traefik
+		{"GET", "", "a body", 1, false},
 	} {
 		var req fasthttp.Request
 		req.Header.SetMethod(tc.method)
+		if k, v, ok := strings.Cut(tc.header, ":"); ok {
+			req.Header.Set(k, strings.TrimSpace(v))
+		}
+		req.SetBodyString(tc.body)
 		reset, retry := retryIdempotentOnReusedConn(&req, tc.attempts, io.EOF)
 		if retry != tc.want || reset {
-			t.Errorf("%s after %d attempts: retry %v resetTimeout %v, want retry %v", tc.method, tc.attempts, retry, reset, tc.want)
+			t.Errorf("%s %q body %q after %d attempts: retry %v resetTimeout %v, want retry %v", tc.method, tc.header, tc.body, tc.attempts, retry, reset, tc.want)
 		}
 	}
 }
 
 // TestDoRetriesAsHostClient: Endpoint.Do, which skips HostClient's parse
-// of the URI, retries as HostClient.Do does, side by side: a GET whose
-// kept-alive connection the server closed without answering is sent again
-// on a new one; a POST is not, and fails as HostClient's does.
+// of the URI, retries as HostClient.Do does, side by side: a request
+// net/http would replay (a GET, a TRACE, a POST with an Idempotency-Key)
+// whose kept-alive connection the server closed without answering is sent
+// again on a new one; a plain POST is not, and fails alike.
 func TestDoRetriesAsHostClient(t *testing.T) {
-	for _, method := range []string{"GET", "POST"} {
+	for _, tc := range []struct {
+		method, key string // key: an Idempotency-Key, or none
+		retried     bool
+	}{{"GET", "", true}, {"TRACE", "", true}, {"POST", "k1", true}, {"POST", "", false}} {
 		type outcome struct {
 			status   int
 			body     string
@@ -272,17 +287,25 @@ func TestDoRetriesAsHostClient(t *testing.T) {
 			if via == "HostClient.Do" {
 				send = e.Client.Do
 			}
-			if s, _, _, err := doWith(addr, send, method, "/"); err != nil || s != 200 {
-				t.Fatalf("%s %s, first: %d %v", via, method, s, err)
+			var o outcome
+			for range 2 {
+				var req fasthttp.Request
+				var resp fasthttp.Response
+				req.Header.SetMethod(tc.method)
+				req.SetRequestURI("http://" + addr + "/")
+				if tc.key != "" {
+					req.Header.Set("Idempotency-Key", tc.key)
+				}
+				err := send(&req, &resp)
+				o = outcome{resp.StatusCode(), string(resp.Body()), errors.Is(err, fasthttp.ErrConnectionClosed), err != nil, seen.Load()}
 			}
-			s, body, _, err := doWith(addr, send, method, "/")
-			got[i] = outcome{s, body, errors.Is(err, fasthttp.ErrConnectionClosed), err != nil, seen.Load()}
+			got[i] = o
 		}
 		if got[1] != got[0] {
-			t.Errorf("%s: Endpoint.Do %+v, HostClient.Do %+v", method, got[1], got[0])
+			t.Errorf("%s %q: Endpoint.Do %+v, HostClient.Do %+v", tc.method, tc.key, got[1], got[0])
 		}
-		if want := (method == "GET"); want == got[1].failed || (want && got[1].body != "ok2") {
-			t.Errorf("%s: %+v; want a retry on a new connection: %v", method, got[1], want)
+		if tc.retried == got[1].failed || (tc.retried && got[1].body != "ok2") {
+			t.Errorf("%s %q: %+v; want a retry on a new connection: %v", tc.method, tc.key, got[1], tc.retried)
 		}
 	}
 }
