@@ -43,12 +43,17 @@ func residentFileKB() int {
 	}
 	for line := range strings.Lines(string(b)) {
 		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))); err == nil {
+			if n, err := strconv.Atoi(kB(v)); err == nil {
 				return n
 			}
 		}
 	}
 	return -1
+}
+
+// kB is the number in a /proc "   123 kB" value.
+func kB(v string) string {
+	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))
 }
 
 // imageMapping is one mapping of the binary that may be released.
@@ -97,7 +102,7 @@ func cleanImageMappings(r io.Reader, path string) ([]imageMapping, error) {
 			continue
 		}
 		if v, found := strings.CutPrefix(line, "Anonymous:"); found && ok {
-			ok = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")) == "0"
+			ok = kB(v) == "0"
 		}
 	}
 	if ok {

@@ -105,3 +105,32 @@ func TestListenTCPAcceptsWithData(t *testing.T) {
 		t.Fatalf("first read: %q, %v", buf[:n], err)
 	}
 }
+
+// TestListenTCPAcceptsASilentClient: a client that connects and sends
+// nothing is still accepted, after about deferAcceptSeconds (the kernel
+// takes its next ACK once the deferral is over).
+func TestListenTCPAcceptsASilentClient(t *testing.T) {
+	ln, err := listenTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	tl := ln.(*net.TCPListener)
+	tl.SetDeadline(start.Add(10 * time.Second))
+	s, err := tl.Accept()
+	if err != nil {
+		t.Fatalf("a silent client was not accepted within 10 s: %v", err)
+	}
+	s.Close()
+	if d := time.Since(start); d < deferAcceptSeconds*time.Second/2 {
+		t.Errorf("accepted after %v, before the deferral", d)
+	} else {
+		t.Logf("accepted after %v", d)
+	}
+}

@@ -19,13 +19,14 @@ import (
 // while RetryIfErr says so, up to MaxIdemponentCallAttempts, never with a
 // streamed body; io.EOF is reported as fasthttp.ErrConnectionClosed.
 // HostClient's count of pending requests is not kept (Sluice keeps its
-// own). A TLS endpoint, or a client set up otherwise than the Registry
-// does, goes through e.Client.Do.
+// own). The Registry decides once, when it makes the endpoint (direct): a
+// TLS endpoint, or one made otherwise, goes through e.Client.Do. What the
+// skipped steps of HostClient.Do would have done with the Registry's
+// settings (no user agent, no secure error messages, RetryIfErr) is done
+// here or is nothing.
 func (e *Endpoint) Do(req *fasthttp.Request, resp *fasthttp.Response) error {
-	hc := e.Client
-	t, ok := hc.Transport.(*Transport)
-	if !ok || hc.IsTLS || hc.RetryIfErr == nil || hc.RetryIfErrUpstream != nil || hc.RetryIf != nil ||
-		hc.Name != "" || !hc.NoDefaultUserAgentHeader || hc.SecureErrorLogMessage || hc.StreamResponseBody {
+	hc, t := e.Client, e.direct
+	if t == nil {
 		return hc.Do(req, resp)
 	}
 	maxAttempts := hc.MaxIdemponentCallAttempts

@@ -3,12 +3,12 @@ package upstream
 import (
 	"crypto/tls"
 	"errors"
-	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"github.com/valyala/fasthttp"
 )
 
@@ -32,6 +32,8 @@ type Endpoint struct {
 	used   bool // registry bookkeeping, guarded by Registry.mu
 	rtOnce sync.Once
 	rt     http.RoundTripper // see RoundTripper
+
+	direct *Transport // set for a plain-HTTP endpoint of the Registry: Do skips HostClient.Do
 
 	maxIdle int  // ServersTransport maxIdleConnsPerHost for the net/http transport
 	noHTTP2 bool // ServersTransport disableHTTP2
@@ -132,6 +134,9 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		c.TLSConfig = tlsc
 	}
 	e := &Endpoint{Key: key, URL: scheme + "://" + addr, Addr: addr, Scheme: scheme, Client: c}
+	if !c.IsTLS {
+		e.direct = c.Transport.(*Transport) // Do's way (do.go)
+	}
 	if tc != nil {
 		e.maxIdle, e.noHTTP2 = tc.MaxIdleConnsPerHost, tc.DisableHTTP2
 	}
