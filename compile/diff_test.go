@@ -22,6 +22,7 @@ var (
 	hosts    = []string{"a.example", "b.example", "x.a.example", "a.example.", "localhost", "", "y.b.example", "a.example..", "example"}
 	ruleHost = []string{"a.example", "b.example", "*.a.example", "a.example.", "*.example", "*", "localhost", "*.b.example", "example", "a.example.."}
 	paths    = []string{"/", "/a", "/a/b", "/ab", "/b", "/a/", "/abc/d", "/b/a"}
+	reqPaths = append([]string{"*", ""}, paths...) // also a path a PathPrefix(`/`) does not hold for
 	leaves   = []func(r *rand.Rand) string{
 		func(r *rand.Rand) string { return fmt.Sprintf("Host(`%s`)", pick(r, ruleHost)) },
 		func(r *rand.Rand) string {
@@ -64,7 +65,7 @@ func randRequest(r *rand.Rand) *match.Request {
 		h["X-A"] = [][]byte{[]byte(pick(r, []string{"1", "2", "12"}))}
 	}
 	return &match.Request{
-		Host: []byte(pick(r, hosts)), Path: []byte(pick(r, paths)), Method: []byte(pick(r, []string{"GET", "POST", "get"})),
+		Host: []byte(pick(r, hosts)), Path: []byte(pick(r, reqPaths)), Method: []byte(pick(r, []string{"GET", "POST", "get"})),
 		RawQuery: []byte(pick(r, []string{"", "k", "k=v", "k=w+x", "k=1&k=", "a=b", "k=%zz&k=v"})),
 		ClientIP: netip.MustParseAddr(pick(r, []string{"10.1.2.3", "::1", "192.0.2.1"})), Headers: h,
 	}
@@ -98,11 +99,43 @@ func eval(n *rule.Node, req *match.Request) bool {
 	return compile.Matcher(n).Match(req)
 }
 
+// simpleRule is the shape most tables are made of, which the index
+// answers without walking a trie: a host, maybe with a path.
+func simpleRule(r *rand.Rand) string {
+	h := pick(r, ruleHost)
+	switch r.Intn(5) {
+	case 0:
+		return fmt.Sprintf("Host(`%s`)", h)
+	case 1:
+		return fmt.Sprintf("Host(`%s`) && PathPrefix(`%s`)", h, pick(r, paths))
+	case 2:
+		return fmt.Sprintf("Host(`%s`) && Path(`/`)", h)
+	case 3:
+		return "PathPrefix(`/`)"
+	}
+	return fmt.Sprintf("Host(`%s`) && PathPrefix(`/`)", h)
+}
+
+// targets gives a route one service (mostly) or two weighted ones.
+func targets(r *rand.Rand, name string) []route.Target {
+	svc := func(k int) *route.Service {
+		return route.NewService(fmt.Sprintf("%s-%d", name, k), true, []route.Server{{URL: "http://" + name}})
+	}
+	if r.Intn(4) == 0 {
+		return []route.Target{{Weight: 1, Service: svc(0)}, {Weight: 2, Service: svc(1)}}
+	}
+	return []route.Target{{Weight: 1, Service: svc(0)}}
+}
+
 func build(r *rand.Rand, n int) (*route.Index, *oracle) {
+	return buildWith(r, n, func(r *rand.Rand) string { return randRule(r, 4) })
+}
+
+func buildWith(r *rand.Rand, n int, gen func(*rand.Rand) string) (*route.Index, *oracle) {
 	b := route.NewBuilder([]string{"web"})
 	o := &oracle{trees: map[*route.Route]*rule.Node{}}
 	for i := 0; i < n; i++ {
-		src := randRule(r, 4)
+		src := gen(r)
 		tree, err := rule.Parse(src)
 		if err != nil {
 			panic(fmt.Sprintf("generated rule %q: %v", src, err))
@@ -111,7 +144,8 @@ func build(r *rand.Rand, n int) (*route.Index, *oracle) {
 		if r.Intn(3) == 0 {
 			prio = int64(r.Intn(5) + 30) // force ties
 		}
-		rt := &route.Route{Name: fmt.Sprintf("r%03d", i), Rule: src, Priority: prio, EntryPoints: []string{"web"}}
+		name := fmt.Sprintf("r%03d", i)
+		rt := &route.Route{Name: name, Rule: src, Priority: prio, EntryPoints: []string{"web"}, Targets: targets(r, name)}
 		b.Add(rt, compile.Entries(tree))
 		o.routes = append(o.routes, rt)
 		o.trees[rt] = tree
@@ -124,9 +158,25 @@ func build(r *rand.Rand, n int) (*route.Index, *oracle) {
 func check(t *testing.T, seed int64, nRoutes, nReq int) {
 	r := rand.New(rand.NewSource(seed))
 	ix, o := build(r, nRoutes)
+	checkIndex(t, seed, r, ix, o, nReq)
+}
+
+// checkIndex compares the index with the oracle over nReq requests, and
+// the service a Hit chooses with the one its route chooses.
+func checkIndex(t *testing.T, seed int64, r *rand.Rand, ix *route.Index, o *oracle, nReq int) {
+	t.Helper()
 	for i := 0; i < nReq; i++ {
 		req := randRequest(r)
-		got, want := ix.Lookup(req), o.lookup(req)
+		hit := ix.Find(req)
+		got, want := hit.Route, o.lookup(req)
+		if got != nil && got == want && len(got.Targets) == 1 {
+			var a, b route.Choice
+			hit.Choose(req.ClientIP, nil, &a)
+			got.Choose(req.ClientIP, nil, &b)
+			if a.Service != b.Service || a.Service == nil {
+				t.Fatalf("seed %d: host=%q path=%q: the hit chose service %v, its route %v", seed, req.Host, req.Path, a.Service, b.Service)
+			}
+		}
 		if got != want {
 			name := func(x *route.Route) string {
 				if x == nil {
@@ -145,6 +195,18 @@ func check(t *testing.T, seed int64, nRoutes, nReq int) {
 func TestLookupMatchesLinearScan(t *testing.T) {
 	for seed := int64(0); seed < 300; seed++ {
 		check(t, seed, 1+int(seed%40), 300)
+	}
+}
+
+// TestDirectLookupMatchesLinearScan: the same for small tables of plain
+// host and path rules, where most hosts' routes are found without a walk
+// (including requests whose path is "*" or empty, which PathPrefix(`/`)
+// does not match).
+func TestDirectLookupMatchesLinearScan(t *testing.T) {
+	for seed := int64(0); seed < 500; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		ix, o := buildWith(r, 1+int(seed%6), simpleRule)
+		checkIndex(t, seed, r, ix, o, 200)
 	}
 }
 

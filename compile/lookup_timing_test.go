@@ -183,3 +183,56 @@ func BenchmarkRecompileOneChanged(b *testing.B) {
 		})
 	}
 }
+
+// hostsSnapshot is bench/'s hosts:n set: n IngressRoutes, each
+// Host(`rNNNNNN.bench.local`) && PathPrefix(`/`) to one two-endpoint
+// Service, so that each route has its own service, server set and balancer.
+func hostsSnapshot(n int) *model.Snapshot {
+	snap := irSnapshot(0)
+	for i := 0; i < n; i++ {
+		snap.IngressRoutes = append(snap.IngressRoutes, &model.IngressRoute{
+			Meta: model.Meta{Name: fmt.Sprintf("r%06d", i), Namespace: "bench"},
+			Spec: model.IngressRouteSpec{Routes: []model.Route{{Match: fmt.Sprintf("Host(`r%06d.bench.local`) && PathPrefix(`/`)", i),
+				Services: []model.LoadBalancerSpec{{Name: "app", Port: model.IntOrString{Int: 80}}}}}},
+		})
+	}
+	return snap
+}
+
+// BenchmarkRouteSpread: what a request does with the table (host lookup,
+// trie, rule, service and server choice) at n hosts, for one host asked
+// again and again ("one") and for requests spread over all n ("spread",
+// each host's route, service and balancer out of cache as in bench/'s
+// h100k-spread). The flat-with-scale target is about the difference.
+func BenchmarkRouteSpread(b *testing.B) {
+	for _, n := range []int{1, 1000, 100000} {
+		t, _ := compile.Compile(hostsSnapshot(n), compile.Options{EntryPoints: []string{"web"}})
+		ix := t.Index(0)
+		for _, mode := range []string{"one", "spread"} {
+			b.Run(fmt.Sprintf("hosts=%d/%s", n, mode), func(b *testing.B) {
+				req := &match.Request{Host: []byte("r000000.bench.local"), Path: []byte("/"), Method: []byte("GET")}
+				var ch route.Choice
+				k := n / 2
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					if mode == "spread" {
+						k = (k + 7919) % n
+					}
+					putHostNumber(req.Host[1:7], k)
+					ix.Find(req).Choose(req.ClientIP, nil, &ch)
+					if ch.Server == nil || ch.Server.Endpoint == nil || !ch.Service.PassHostHeader {
+						b.Fatal("no server chosen")
+					}
+				}
+			})
+		}
+	}
+}
+
+// putHostNumber writes k as six decimal digits into d.
+func putHostNumber(d []byte, k int) {
+	for j := 5; j >= 0; j-- {
+		d[j] = byte('0' + k%10)
+		k /= 10
+	}
+}

@@ -108,16 +108,16 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, st *state) {
 	}
 	t := h.table.Load()
 	ix := t.Index(h.cfg.Index)
-	var r *route.Route
+	var hit route.Hit
 	if ix != nil {
-		r = ix.Lookup(&st.req)
+		hit = ix.Find(&st.req)
 	}
-	if r == nil {
+	if hit.Route == nil {
 		respondNotFound(ctx)
 		return
 	}
 	ch := &st.choice
-	r.Choose(st.req.ClientIP, &ctx.Request.Header, ch)
+	hit.Choose(st.req.ClientIP, &ctx.Request.Header, ch)
 	svc, srv := ch.Service, ch.Server
 	if srv == nil {
 		respond(ctx, fasthttp.StatusServiceUnavailable, bodyNoServer)

@@ -6,21 +6,36 @@ import "sync/atomic"
 // down proportionally (each positive weight keeps at least 1).
 const maxPeriod = 4096
 
-// WRR picks indices 0..n-1 in proportion to their weights.
+// WRR picks indices 0..n-1 in proportion to their weights. The zero value
+// picks nothing; Init makes it ready in place (it must not be copied
+// afterwards: a short schedule lives inside it, beside the counter, so a
+// balancer out of cache costs one cache line).
 type WRR struct {
-	seq []uint32
-	n   atomic.Uint64
+	seq   []uint32
+	n     atomic.Uint64
+	small [4]uint32
 }
 
 // New builds a WRR over weights. Weights <= 0 are never picked. With no
 // positive weight, Next returns -1.
 func New(weights []int) *WRR {
+	b := new(WRR)
+	b.Init(weights)
+	return b
+}
+
+// Init builds the schedule over weights in place, as New does. It is for
+// a WRR not yet in use.
+func (b *WRR) Init(weights []int) {
 	w := normalize(weights)
 	total := 0
 	for _, x := range w {
 		total += x
 	}
-	seq := make([]uint32, 0, total)
+	seq := b.small[:0]
+	if total > len(b.small) {
+		seq = make([]uint32, 0, total)
+	}
 	cur := make([]int, len(w))
 	for len(seq) < total {
 		best := -1
@@ -36,7 +51,7 @@ func New(weights []int) *WRR {
 		cur[best] -= total
 		seq = append(seq, uint32(best))
 	}
-	return &WRR{seq: seq}
+	b.seq = seq
 }
 
 func normalize(weights []int) []int {

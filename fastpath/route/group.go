@@ -59,6 +59,12 @@ type CookieSet struct {
 	Value  string
 }
 
+// reset clears what a choice reads; the arrays are valid only up to their
+// counts.
+func (ch *Choice) reset(client netip.Addr) {
+	ch.Service, ch.Server, ch.NSet, ch.NMirrors, ch.Failover, ch.client = nil, nil, 0, 0, nil, client
+}
+
 func (ch *Choice) set(s *Sticky, v string) {
 	if ch.NSet < MaxStickyLevels {
 		ch.Set[ch.NSet] = CookieSet{s, v}
@@ -70,8 +76,7 @@ func (ch *Choice) set(s *Sticky, v string) {
 // groups (honouring their sticky cookies), then a server of the leaf
 // service (honouring its sticky cookie). cookies may be nil.
 func (r *Route) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
-	// Reset what a choice reads; the arrays are valid only up to their counts.
-	ch.Service, ch.Server, ch.NSet, ch.NMirrors, ch.Failover, ch.client = nil, nil, 0, 0, nil, client
+	ch.reset(client)
 	if len(r.Targets) == 0 {
 		return
 	}
@@ -114,7 +119,11 @@ func (t *Target) choose(cookies Cookies, ch *Choice, depth int) {
 		t.Group.Targets[i].choose(cookies, ch, depth+1)
 		return
 	}
-	s := t.Service
+	t.Service.choose(cookies, ch)
+}
+
+// choose picks a server of s, honouring its sticky cookie.
+func (s *Service) choose(cookies Cookies, ch *Choice) {
 	ch.Service = s
 	if s.Sticky == nil || cookies == nil {
 		ch.Server = s.PickFor(ch.client)

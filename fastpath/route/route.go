@@ -26,13 +26,14 @@ type Route struct {
 }
 
 // Target is one weighted child of a route or Group: a Service, or a
-// Group (a weighted TraefikService).
+// Group (a weighted TraefikService). Its pointers come first, in the order
+// a choice tests them.
 type Target struct {
-	Weight    int
-	Service   *Service // nil when Group or Mirroring is set
-	Group     *Group
-	Mirroring *Mirroring
 	Failover  *Failover
+	Mirroring *Mirroring
+	Group     *Group
+	Service   *Service // nil when Group or Mirroring is set
+	Weight    int
 	Name      string // the child's name, which a group's sticky value hashes
 }
 
@@ -48,13 +49,18 @@ type Service struct {
 	// values for sticky and hrw, load counters for p2c and leasttime);
 	// PERF.md has what that saved at 100k services.
 	lean bool
+	// first is the first server set, kept inside the Service so that a
+	// service out of cache and its balancer are neighbouring lines; later
+	// sets are allocated (requests in flight may still read this one).
+	first ServerSet
 }
 
-// ServerSet is an immutable list of servers with its balancer.
+// ServerSet is an immutable list of servers with its balancer (whose
+// counter is the one thing that changes).
 type ServerSet struct {
+	wrr     balance.WRR
+	checked bool // some server has a health check
 	Servers []Server
-	wrr     *balance.WRR
-	checked bool         // some server has a health check
 	fenced  *balance.WRR // over the terminating-but-serving servers, used when no other is up
 }
 
@@ -62,7 +68,7 @@ type ServerSet struct {
 // When every other server is gone or down, a terminating-but-serving one
 // is better than a 503 (Traefik answers 503 there; users.md).
 func (set *ServerSet) next() int {
-	if i := set.up(set.wrr); i >= 0 {
+	if i := set.up(&set.wrr); i >= 0 {
 		return i
 	}
 	if set.fenced != nil {
@@ -144,7 +150,12 @@ func (s *Service) SetServers(servers []Server) {
 		}
 		checked = checked || sv.Health != nil || sv.Passive != nil
 	}
-	set := &ServerSet{Servers: servers, wrr: balance.New(w), checked: checked}
+	set := &s.first
+	if s.servers.Load() != nil {
+		set = new(ServerSet)
+	}
+	set.Servers, set.checked = servers, checked
+	set.wrr.Init(w)
 	if anyFenced {
 		set.fenced = balance.New(fw)
 	}

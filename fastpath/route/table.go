@@ -2,6 +2,7 @@ package route
 
 import (
 	"bytes"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -55,27 +56,72 @@ type Entry struct {
 
 // Index is the per-entry-point lookup structure.
 type Index struct {
-	exact    map[string]*trie
-	wild     map[string]*trie
+	exact    *hostTable
+	wild     *hostTable
 	generic  *trie
 	nGeneric int
 }
 
 // Lookup returns the first route, in priority order, whose rule matches r,
 // or nil (404). It allocates nothing.
-func (ix *Index) Lookup(r *Request) *Route {
+func (ix *Index) Lookup(r *Request) *Route { return ix.Find(r).Route }
+
+// Hit is a lookup's answer: the route (nil: 404) and, when the host's
+// trie decided it without a walk and the route has one plain service,
+// that service, so that choosing a server need not read the route.
+type Hit struct {
+	Route *Route
+	svc   *Service
+}
+
+// Choose is Route.Choose for the hit's route.
+func (h Hit) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
+	if h.svc == nil {
+		h.Route.Choose(client, cookies, ch)
+		return
+	}
+	ch.reset(client)
+	h.svc.choose(cookies, ch)
+}
+
+// Find is Lookup, with the route's service when the index has it at hand.
+// It allocates nothing.
+func (ix *Index) Find(r *Request) Hit {
 	full := len(r.Host) >= 2 && r.Host[len(r.Host)-1] == '.' && r.Host[len(r.Host)-2] == '.'
-	slots := ix.slots(r)
+	t := ix.generic
+	if s := ix.host(r.Host); s != nil {
+		if d := s.route(r.Path); d != nil && !full {
+			return Hit{d, s.svc}
+		}
+		t = s.t
+	}
+	slots := t.lookup(r.Path)
 	for i := range slots {
 		s := &slots[i]
 		if s.trivial && !full || s.cand.match(r, full) {
-			return s.route
+			return Hit{Route: s.route}
 		}
 	}
-	return nil
+	return Hit{}
 }
 
 func (ix *Index) slots(r *Request) []slot { return ix.trie(r.Host).lookup(r.Path) }
+
+// host returns the slot of host's exact or wildcard key, or nil (then the
+// host-less trie applies).
+func (ix *Index) host(host []byte) *hostSlot {
+	key := host
+	for i := 0; i < 2 && len(key) > 0 && key[len(key)-1] == '.'; i++ {
+		key = key[:len(key)-1]
+	}
+	if s := ix.exact.get(key); s != nil {
+		return s
+	}
+	if i := bytes.IndexByte(key, '.'); i >= 0 {
+		return ix.wild.get(key[i+1:])
+	}
+	return nil
+}
 
 // Candidates returns the candidates r's host and path select, in priority
 // order (for explanations and analysis; it allocates).
@@ -89,29 +135,16 @@ func (ix *Index) Candidates(r *Request) []*Cand {
 }
 
 func (ix *Index) trie(host []byte) *trie {
-	key := host
-	for i := 0; i < 2 && len(key) > 0 && key[len(key)-1] == '.'; i++ {
-		key = key[:len(key)-1]
-	}
-	if n := ix.exact[string(key)]; n != nil {
-		return n
-	}
-	if i := bytes.IndexByte(key, '.'); i >= 0 {
-		if n := ix.wild[string(key[i+1:])]; n != nil {
-			return n
-		}
+	if s := ix.host(host); s != nil {
+		return s.t
 	}
 	return ix.generic
 }
 
 // HostKeys returns the exact and wildcard host keys, sorted.
 func (ix *Index) HostKeys() (exact, wild []string) {
-	for k := range ix.exact {
-		exact = append(exact, k)
-	}
-	for k := range ix.wild {
-		wild = append(wild, k)
-	}
+	ix.exact.each(func(k string, _ *trie) { exact = append(exact, k) })
+	ix.wild.each(func(k string, _ *trie) { wild = append(wild, k) })
 	sort.Strings(exact)
 	sort.Strings(wild)
 	return exact, wild
@@ -195,18 +228,27 @@ func buildIndex(es []*Entry) *Index {
 			generic = append(generic, e)
 		}
 	}
-	ix := &Index{exact: map[string]*trie{}, wild: map[string]*trie{}, generic: buildTrie(generic), nGeneric: len(generic)}
+	ix := &Index{exact: newHostTable(len(exact), keyBytes(exact)), wild: newHostTable(len(wild), keyBytes(wild)),
+		generic: buildTrie(generic), nGeneric: len(generic)}
 	for k, list := range wild {
-		ix.wild[k] = buildTrie(mergeEntries(list, generic))
+		ix.wild.put(k, buildTrie(mergeEntries(list, generic)))
 	}
 	for k, list := range exact {
 		all := mergeEntries(list, generic)
 		if i := strings.IndexByte(k, '.'); i >= 0 {
 			all = mergeEntries(all, wild[k[i+1:]])
 		}
-		ix.exact[k] = buildTrie(all)
+		ix.exact.put(k, buildTrie(all))
 	}
 	return ix
+}
+
+func keyBytes(m map[string][]*Entry) int {
+	n := 0
+	for k := range m {
+		n += len(k)
+	}
+	return n
 }
 
 // mergeEntries merges two lists sorted by route rank.

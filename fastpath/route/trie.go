@@ -7,6 +7,42 @@ package route
 type trie struct {
 	nodes []fnode
 	cands []slot
+
+	// direct is the route every lookup returns (for a host that does not
+	// end in ".."), when the trie's shape decides it without a walk: one
+	// node whose lists both start with the same trivial candidate, or
+	// (directSlash, for paths starting with '/') a root whose only child
+	// is such a leaf "/", as Host(`a`) && PathPrefix(`/`) builds.
+	direct      *Route
+	directSlash bool
+}
+
+// setDirect finds the trie's direct route, if it has one.
+func (t *trie) setDirect() {
+	root := &t.nodes[0]
+	if r := t.leafRoute(root); r != nil {
+		t.direct = r
+		return
+	}
+	if root.indices == "/" {
+		if child := &t.nodes[root.first]; child.label == "/" {
+			t.direct = t.leafRoute(child)
+			t.directSlash = t.direct != nil
+		}
+	}
+}
+
+// leafRoute is the route n's lists both start with, when n has no
+// children and that first candidate has nothing left to check.
+func (t *trie) leafRoute(n *fnode) *Route {
+	if len(n.indices) != 0 || n.exact[0] == n.exact[1] || n.prefix[0] == n.prefix[1] {
+		return nil
+	}
+	e, p := &t.cands[n.exact[0]], &t.cands[n.prefix[0]]
+	if !e.trivial || !p.trivial || e.route != p.route {
+		return nil
+	}
+	return e.route
 }
 
 // slot is a candidate as the lookup sees it: the route, and whether the
@@ -120,7 +156,9 @@ func buildTrie(es []*Entry) *trie {
 		}
 	}
 	root.finalize(nil)
-	return flatten(root)
+	t := flatten(root)
+	t.setDirect()
+	return t
 }
 
 func (n *node) insert(key string) *node {

@@ -1,0 +1,61 @@
+package route
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+)
+
+// TestHostTable: every key put is found with its trie, through growth and
+// probe chains (a table sized for one key takes 3,000); keys not put, a
+// key's prefix or extension, and the empty key are not found; each visits
+// every key once; a nil table finds nothing.
+func TestHostTable(t *testing.T) {
+	h := newHostTable(1, 0)
+	tries := map[string]*trie{}
+	for i := range 3000 {
+		k := fmt.Sprintf("h%d.example.com", i)
+		tries[k] = &trie{}
+		h.put(k, tries[k])
+	}
+	if full(h.n, len(h.slots)) {
+		t.Fatalf("%d keys in %d slots: more than 4/5 full", h.n, len(h.slots))
+	}
+	for k, want := range tries {
+		if s := h.get([]byte(k)); s == nil || s.t != want {
+			t.Fatalf("get(%q) = %v, want its trie", k, s)
+		}
+	}
+	for _, k := range []string{"h3000.example.com", "h1.example.co", "h1.example.comm", "", "H1.example.com"} {
+		if s := h.get([]byte(k)); s != nil {
+			t.Fatalf("get(%q) found a slot", k)
+		}
+	}
+	var seen []string
+	h.each(func(k string, tr *trie) {
+		if tries[k] != tr {
+			t.Fatalf("each gave %q with another trie", k)
+		}
+		seen = append(seen, k)
+	})
+	sort.Strings(seen)
+	if distinct := len(slices.Compact(slices.Clone(seen))); len(seen) != len(tries) || distinct != len(seen) {
+		t.Fatalf("each visited %d keys (%d distinct), want %d", len(seen), distinct, len(tries))
+	}
+	var none *hostTable
+	if none.get([]byte("a")) != nil {
+		t.Fatal("a nil table found a key")
+	}
+	none.each(func(string, *trie) { t.Fatal("a nil table has keys") })
+}
+
+// TestHostTableAllocatesNothing: a lookup, hit or miss, allocates nothing.
+func TestHostTableAllocatesNothing(t *testing.T) {
+	h := newHostTable(2, 0)
+	h.put("a.example", &trie{})
+	hit, miss := []byte("a.example"), []byte("b.example")
+	if n := testing.AllocsPerRun(100, func() { _, _ = h.get(hit), h.get(miss) }); n != 0 {
+		t.Fatalf("%v allocations per lookup", n)
+	}
+}
