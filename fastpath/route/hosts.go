@@ -1,63 +1,88 @@
 package route
 
-import "github.com/cespare/xxhash/v2"
+import (
+	"encoding/binary"
+
+	"github.com/cespare/xxhash/v2"
+)
 
 // hostTable maps a host key to its trie. It is an open-addressed table
-// (linear probing, at most 4/5 full) rather than a Go map so that a
-// lookup for a host out of cache costs one slot and then, all at once,
-// its key bytes, its trie and its route's service: the slot holds the
-// full hash, the key's place in one shared byte arena, the trie and the
-// service, so nothing waits for the key comparison and the route itself is
-// not read (bench/'s h100k-spread; PERF.md).
+// (linear probing, at most 4/5 full) of one-cache-line slots rather than a
+// Go map, so that a lookup for a host out of cache costs that line and
+// then its route's service: the slot holds the full hash, the key itself
+// (up to inlineKey bytes; longer keys sit in a shared arena), the host's
+// direct route and that route's service. Nothing waits for the trie or the
+// route (bench/'s h100k-spread; PERF.md).
 type hostTable struct {
-	slots []hostSlot // len is a power of two; a nil trie is an empty slot
-	keys  []byte     // every key, back to back
-	n     int
+	slots []hostSlot // len is a power of two
+	tries []*trie    // slot.tix-1 indexes it
+	keys  []byte     // keys longer than inlineKey, back to back
 }
 
+const inlineKey = 32
+
 type hostSlot struct {
-	hash uint64
-	off  uint32 // the key is keys[off : off+keyLen()]
-	meta uint32 // the key's length, and slashOnly in the top bit
-	t    *trie
-	svc  *Service // t.direct's service when it has one plain target
+	hash   uint64
+	direct *Route   // the trie's direct route, if it has one
+	svc    *Service // direct's service when it has one plain target
+	tix    uint32   // 1 + the trie's index in tries; 0: an empty slot
+	meta   uint32   // the key's length, and slashOnly in the top bit
+	key    [inlineKey]byte
 }
 
 const slashOnly = 1 << 31 // direct applies only to paths starting with '/'
 
-func (s *hostSlot) keyLen() uint32 { return s.meta &^ slashOnly }
+func (s *hostSlot) keyLen() int { return int(s.meta &^ slashOnly) }
 
-// route is the trie's direct route for path, or nil when the trie must be
-// walked.
+// keyOf is the slot's key: inline, or (longer) in the arena at the offset
+// stored in place of it.
+func (h *hostTable) keyOf(s *hostSlot) []byte {
+	n := s.keyLen()
+	if n <= inlineKey {
+		return s.key[:n]
+	}
+	off := binary.LittleEndian.Uint64(s.key[:8])
+	return h.keys[off : off+uint64(n)]
+}
+
+// route is the direct route for path, or nil when the trie must be walked.
 func (s *hostSlot) route(path []byte) *Route {
 	if s.meta&slashOnly != 0 && (len(path) == 0 || path[0] != '/') {
 		return nil
 	}
-	return s.t.direct
+	return s.direct
 }
 
-// newHostTable makes a table for n keys of keyBytes bytes in all.
+// newHostTable makes a table for n keys, of which longer ones (over
+// inlineKey bytes) have keyBytes bytes in all.
 func newHostTable(n, keyBytes int) *hostTable {
 	size := 8
 	for full(n, size) {
 		size *= 2
 	}
-	return &hostTable{slots: make([]hostSlot, size), keys: make([]byte, 0, keyBytes)}
+	return &hostTable{slots: make([]hostSlot, size), tries: make([]*trie, 0, n), keys: make([]byte, 0, keyBytes)}
 }
 
 // full: n keys would fill more than 4/5 of size slots. (At 100k hosts
-// that is 4 MiB of slots rather than 8; a miss then scans about nine
+// that is 8 MiB of slots rather than 16; a miss then scans about nine
 // neighbouring slots.)
 func full(n, size int) bool { return 5*n > 4*size }
 
 // put adds key, which must not be in the table yet.
 func (h *hostTable) put(key string, t *trie) {
-	if full(h.n+1, len(h.slots)) {
+	if full(len(h.tries)+1, len(h.slots)) {
 		h.grow()
 	}
 	hash := xxhash.Sum64String(key)
 	s := h.free(hash)
-	*s = hostSlot{hash: hash, off: uint32(len(h.keys)), meta: uint32(len(key)), t: t}
+	h.tries = append(h.tries, t)
+	*s = hostSlot{hash: hash, direct: t.direct, tix: uint32(len(h.tries)), meta: uint32(len(key))}
+	if len(key) <= inlineKey {
+		copy(s.key[:], key)
+	} else {
+		binary.LittleEndian.PutUint64(s.key[:8], uint64(len(h.keys)))
+		h.keys = append(h.keys, key...)
+	}
 	if t.directSlash {
 		s.meta |= slashOnly
 	}
@@ -66,14 +91,12 @@ func (h *hostTable) put(key string, t *trie) {
 			s.svc = tg.Service
 		}
 	}
-	h.keys = append(h.keys, key...)
-	h.n++
 }
 
 func (h *hostTable) free(hash uint64) *hostSlot {
 	mask := uint64(len(h.slots) - 1)
 	for i := hash & mask; ; i = (i + 1) & mask {
-		if h.slots[i].t == nil {
+		if h.slots[i].tix == 0 {
 			return &h.slots[i]
 		}
 	}
@@ -82,39 +105,42 @@ func (h *hostTable) free(hash uint64) *hostSlot {
 func (h *hostTable) grow() {
 	old := h.slots
 	h.slots = make([]hostSlot, 2*len(old))
-	for _, s := range old {
-		if s.t != nil {
-			*h.free(s.hash) = s
+	for i := range old {
+		if old[i].tix != 0 {
+			*h.free(old[i].hash) = old[i]
 		}
 	}
 }
 
 // get returns key's slot, or nil. It allocates nothing.
 func (h *hostTable) get(key []byte) *hostSlot {
-	if h == nil || h.n == 0 {
+	if h == nil || len(h.tries) == 0 {
 		return nil
 	}
 	hash := xxhash.Sum64(key)
 	mask := uint64(len(h.slots) - 1)
 	for i := hash & mask; ; i = (i + 1) & mask {
 		s := &h.slots[i]
-		if s.t == nil {
+		if s.tix == 0 {
 			return nil
 		}
-		if s.hash == hash && string(h.keys[s.off:s.off+s.keyLen()]) == string(key) {
+		if s.hash == hash && string(h.keyOf(s)) == string(key) {
 			return s
 		}
 	}
 }
+
+// trie is the slot's trie.
+func (h *hostTable) trie(s *hostSlot) *trie { return h.tries[s.tix-1] }
 
 // each calls f for every key and trie, in no order.
 func (h *hostTable) each(f func(key string, t *trie)) {
 	if h == nil {
 		return
 	}
-	for _, s := range h.slots {
-		if s.t != nil {
-			f(string(h.keys[s.off:s.off+s.keyLen()]), s.t)
+	for i := range h.slots {
+		if s := &h.slots[i]; s.tix != 0 {
+			f(string(h.keyOf(s)), h.trie(s))
 		}
 	}
 }

@@ -8,26 +8,37 @@ import (
 )
 
 // TestHostTable: every key put is found with its trie, through growth and
-// probe chains (a table sized for one key takes 3,000); keys not put, a
-// key's prefix or extension, and the empty key are not found; each visits
-// every key once; a nil table finds nothing.
+// probe chains (a table sized for one key takes 3,000), whether it sits in
+// its slot or (longer than inlineKey) in the arena; keys not put, a key's
+// prefix or extension, and the empty key are not found; each visits every
+// key once; a nil table finds nothing.
 func TestHostTable(t *testing.T) {
 	h := newHostTable(1, 0)
 	tries := map[string]*trie{}
 	for i := range 3000 {
 		k := fmt.Sprintf("h%d.example.com", i)
+		switch i % 3 {
+		case 1:
+			k = fmt.Sprintf("a-host-name-longer-than-a-slot-holds-%d.example.com", i)
+		case 2:
+			k = fmt.Sprintf("%032d", i) // exactly inlineKey bytes
+		}
 		tries[k] = &trie{}
 		h.put(k, tries[k])
 	}
-	if full(h.n, len(h.slots)) {
-		t.Fatalf("%d keys in %d slots: more than 4/5 full", h.n, len(h.slots))
+	if len(h.keys) == 0 {
+		t.Fatal("no key went to the arena")
+	}
+	if full(len(h.tries), len(h.slots)) {
+		t.Fatalf("%d keys in %d slots: more than 4/5 full", len(h.tries), len(h.slots))
 	}
 	for k, want := range tries {
-		if s := h.get([]byte(k)); s == nil || s.t != want {
+		if s := h.get([]byte(k)); s == nil || h.trie(s) != want {
 			t.Fatalf("get(%q) = %v, want its trie", k, s)
 		}
 	}
-	for _, k := range []string{"h3000.example.com", "h1.example.co", "h1.example.comm", "", "H1.example.com"} {
+	for _, k := range []string{"h3000.example.com", "h0.example.co", "h0.example.comm", "", "H0.example.com",
+		"a-host-name-longer-than-a-slot-holds-1.example.co", "a-host-name-longer-than-a-slot-holds-3001.example.com", fmt.Sprintf("%032d", 1)} {
 		if s := h.get([]byte(k)); s != nil {
 			t.Fatalf("get(%q) found a slot", k)
 		}

@@ -89,11 +89,11 @@ func (h Hit) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
 func (ix *Index) Find(r *Request) Hit {
 	full := len(r.Host) >= 2 && r.Host[len(r.Host)-1] == '.' && r.Host[len(r.Host)-2] == '.'
 	t := ix.generic
-	if s := ix.host(r.Host); s != nil {
+	if h, s := ix.host(r.Host); s != nil {
 		if d := s.route(r.Path); d != nil && !full {
 			return Hit{d, s.svc}
 		}
-		t = s.t
+		t = h.trie(s)
 	}
 	slots := t.lookup(r.Path)
 	for i := range slots {
@@ -109,18 +109,20 @@ func (ix *Index) slots(r *Request) []slot { return ix.trie(r.Host).lookup(r.Path
 
 // host returns the slot of host's exact or wildcard key, or nil (then the
 // host-less trie applies).
-func (ix *Index) host(host []byte) *hostSlot {
+func (ix *Index) host(host []byte) (*hostTable, *hostSlot) {
 	key := host
 	for i := 0; i < 2 && len(key) > 0 && key[len(key)-1] == '.'; i++ {
 		key = key[:len(key)-1]
 	}
 	if s := ix.exact.get(key); s != nil {
-		return s
+		return ix.exact, s
 	}
 	if i := bytes.IndexByte(key, '.'); i >= 0 {
-		return ix.wild.get(key[i+1:])
+		if s := ix.wild.get(key[i+1:]); s != nil {
+			return ix.wild, s
+		}
 	}
-	return nil
+	return nil, nil
 }
 
 // Candidates returns the candidates r's host and path select, in priority
@@ -135,8 +137,8 @@ func (ix *Index) Candidates(r *Request) []*Cand {
 }
 
 func (ix *Index) trie(host []byte) *trie {
-	if s := ix.host(host); s != nil {
-		return s.t
+	if h, s := ix.host(host); s != nil {
+		return h.trie(s)
 	}
 	return ix.generic
 }
@@ -243,10 +245,13 @@ func buildIndex(es []*Entry) *Index {
 	return ix
 }
 
+// keyBytes is what m's keys too long to sit in a host slot take.
 func keyBytes(m map[string][]*Entry) int {
 	n := 0
 	for k := range m {
-		n += len(k)
+		if len(k) > inlineKey {
+			n += len(k)
+		}
 	}
 	return n
 }
