@@ -67,5 +67,5 @@ bench-syscalls:
 # Profiles under load (bench/profile.sh) and of the micro-benchmarks.
 profile:
 	bench/profile.sh
-	$(GO) test -run '^$$' -bench 'Lookup|Compile' -cpuprofile profiles/$$(date +%F)-lookup-compile-$$(git rev-parse --short HEAD).cpu.pprof ./compile
+	$(GO) test -run '^$$' -bench 'Lookup|Compile|RouteSpread' -cpuprofile profiles/$$(date +%F)-lookup-compile-$$(git rev-parse --short HEAD).cpu.pprof ./compile
 	$(GO) test -run '^$$' -bench ProxiedRequest -cpuprofile profiles/$$(date +%F)-proxied-request-$$(git rev-parse --short HEAD).cpu.pprof ./fastpath

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # profile.sh — CPU, allocation and heap profiles of Sluice under load (make profile).
 #
-# For each route set (1 route; 10k distinct hosts), starts the two bench backends on core 0
+# For each route set (1 route; 10k distinct hosts; 100k distinct hosts with requests spread
+# over all of them, as bench-compare's h100k-spread), starts the two bench backends on core 0
 # and Sluice (GOMAXPROCS=1, --debug.pprofAddress) on core 1, drives it with wrk from core 0
 # for PROFILE_SECONDS+4 s, and saves into profiles/:
 #   DATE-SCENARIO-COMMIT.cpu.pprof     CPU over PROFILE_SECONDS under load
@@ -26,8 +27,8 @@ PIDS=()
 cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
 trap cleanup EXIT INT TERM
 
-for set in "r1 hosts 1" "h10k hosts 10000"; do
-  read -r name kind n <<< "$set"
+for set in "r1 hosts 1 -" "h10k hosts 10000 -" "h100k-spread hosts 100000 spread"; do
+  read -r name kind n load <<< "$set"
   dir=$WORK/routes-$kind-$n
   gen=$(sha256sum < "$WORK/bin/genroutes")  # a set written by another genroutes is stale
   if [[ ! -f $dir/hit || $(cat "$dir/.genroutes" 2>/dev/null) != "$gen" ]]; then
@@ -44,7 +45,9 @@ for set in "r1 hosts 1" "h10k hosts 10000"; do
     sleep 0.05
   done
   out=$ROOT/profiles/$DATE-$name-$COMMIT
-  taskset -c 0 wrk -t1 -c50 -d$((SECS + 4))s -H "Host: $host" "http://127.0.0.1:8083$path" > "$out.wrk.txt" &
+  script=()
+  [[ $load == spread ]] && script=(-s "$dir/spread.lua")
+  taskset -c 0 wrk -t1 -c50 -d$((SECS + 4))s "${script[@]}" -H "Host: $host" "http://127.0.0.1:8083$path" > "$out.wrk.txt" &
   wpid=$!
   sleep 2
   curl -s -o "$out.cpu.pprof" "http://127.0.0.1:6060/debug/pprof/profile?seconds=$SECS"

@@ -1,12 +1,16 @@
 // Package route is the immutable compiled routing table.
 //
-// A Table holds, per entry point, an Index: exact hosts in a map keyed by
-// the lower-cased host, single-label wildcard hosts keyed by the suffix after
-// the first label, and one host-less list; under each, a radix trie over the
-// routing path whose nodes carry candidate lists already sorted in Traefik
-// priority order, with host-less and wildcard candidates merged in. A lookup
-// walks one trie and returns the first candidate whose residual predicates
-// hold: the same answer as a linear scan of every router in priority order.
+// A Table holds, per entry point, an Index: exact hosts in a hash table
+// keyed by the lower-cased host, single-label wildcard hosts keyed by the
+// suffix after the first label, and one host-less list; under each, a radix
+// trie over the routing path whose nodes carry candidate lists already
+// sorted in Traefik priority order, with host-less and wildcard candidates
+// merged in. A lookup walks one trie and returns the first candidate whose
+// residual predicates hold: the same answer as a linear scan of every router
+// in priority order. Where a trie's shape decides the answer without a walk
+// (a host with one plain route), its host slot holds that route and its
+// service, so a request for a host out of cache touches two cache lines
+// (Index.Find, Hit).
 //
 // A Table is built once by the compiler (through Builder), published behind
 // one atomic pointer, and never mutated afterwards; any number of goroutines
