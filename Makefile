@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls profile
+.PHONY: build demo test unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat profile
 
 build:
 	$(GO) build -o bin/sluice ./cmd/sluice
@@ -63,6 +63,12 @@ P ?= sluice
 L ?= keepalive
 bench-syscalls:
 	bench/syscalls.sh $(P) $(L)
+
+# Flat with scale: each proxy's CPU per request at 1 route, at the middle
+# host of 100k and spread over all 100k, interleaved round by round
+# (bench/flat.sh; ROUNDS=5 N=100000 by default).
+bench-flat:
+	bench/flat.sh
 
 # Profiles under load (bench/profile.sh) and of the micro-benchmarks.
 profile:
