@@ -7,7 +7,8 @@ import (
 )
 
 // hostTable maps a host key to its trie. It is an open-addressed table
-// (linear probing, at most 4/5 full) of one-cache-line slots rather than a
+// (linear probing with Robin Hood insertion, at most 4/5 full) of
+// one-cache-line slots rather than a
 // Go map, so that a lookup for a host out of cache costs that line and
 // then its route's service: the slot holds the full hash, the key itself
 // (up to inlineKey bytes; longer keys sit in a shared arena), the host's
@@ -74,9 +75,8 @@ func (h *hostTable) put(key string, t *trie) {
 		h.grow()
 	}
 	hash := xxhash.Sum64String(key)
-	s := h.free(hash)
 	h.tries = append(h.tries, t)
-	*s = hostSlot{hash: hash, direct: t.direct, tix: uint32(len(h.tries)), meta: uint32(len(key))}
+	s := &hostSlot{hash: hash, direct: t.direct, tix: uint32(len(h.tries)), meta: uint32(len(key))}
 	if len(key) <= inlineKey {
 		copy(s.key[:], key)
 	} else {
@@ -91,13 +91,27 @@ func (h *hostTable) put(key string, t *trie) {
 			s.svc = tg.Service
 		}
 	}
+	h.insert(*s)
 }
 
-func (h *hostTable) free(hash uint64) *hostSlot {
+// insert places s by Robin Hood: walking from its home slot, it takes the
+// place of the first key that sits nearer its own home than s would, and
+// that key walks on. The average walk is unchanged, but no key is left far
+// from home (at 100k keys 4/5 full: 17 slots at most, against 137 by plain
+// linear probing; TestHostTableProbeLengths), and a lookup for an absent key
+// stops at the first key nearer home than the walk.
+func (h *hostTable) insert(s hostSlot) {
 	mask := uint64(len(h.slots) - 1)
-	for i := hash & mask; ; i = (i + 1) & mask {
-		if h.slots[i].tix == 0 {
-			return &h.slots[i]
+	dist := uint64(0)
+	for i := s.hash & mask; ; i, dist = (i+1)&mask, dist+1 {
+		cur := &h.slots[i]
+		if cur.tix == 0 {
+			*cur = s
+			return
+		}
+		if d := (i - cur.hash) & mask; d < dist {
+			s, *cur = *cur, s
+			dist = d
 		}
 	}
 }
@@ -107,7 +121,7 @@ func (h *hostTable) grow() {
 	h.slots = make([]hostSlot, 2*len(old))
 	for i := range old {
 		if old[i].tix != 0 {
-			*h.free(old[i].hash) = old[i]
+			h.insert(old[i])
 		}
 	}
 }
@@ -119,9 +133,10 @@ func (h *hostTable) get(key []byte) *hostSlot {
 	}
 	hash := xxhash.Sum64(key)
 	mask := uint64(len(h.slots) - 1)
-	for i := hash & mask; ; i = (i + 1) & mask {
+	dist := uint64(0)
+	for i := hash & mask; ; i, dist = (i+1)&mask, dist+1 {
 		s := &h.slots[i]
-		if s.tix == 0 {
+		if s.tix == 0 || (i-s.hash)&mask < dist {
 			return nil
 		}
 		if s.hash == hash && string(h.keyOf(s)) == string(key) {
