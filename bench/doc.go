@@ -5,6 +5,8 @@
 //
 //	compare.sh        the harness: scenarios, interleaved rounds, /proc CPU accounting
 //	table.sh          medians, min-max and ratios as markdown (PERF.md)
+//	flat.sh           flat with scale: 1 route and 100k hosts interleaved (make bench-flat)
+//	syscalls.sh       syscalls per request by perf stat (make bench-syscalls)
 //	profile.sh        CPU, allocation and heap profiles into profiles/
 //	cmd/backend       the upstream: fixed bodies of 100 B, 16 KiB or 1 MiB
 //	cmd/genroutes     equivalent N-route configs for the three proxies
