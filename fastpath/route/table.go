@@ -74,7 +74,7 @@ type Hit struct {
 	svc   *Service
 }
 
-// Choose is Route.Choose for the hit's route.
+// Choose is Route.Choose for the hit's route, which must not be nil.
 func (h Hit) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
 	if h.svc == nil {
 		h.Route.Choose(client, cookies, ch)
@@ -107,8 +107,8 @@ func (ix *Index) Find(r *Request) Hit {
 
 func (ix *Index) slots(r *Request) []slot { return ix.trie(r.Host).lookup(r.Path) }
 
-// host returns the slot of host's exact or wildcard key, or nil (then the
-// host-less trie applies).
+// host returns the table and slot of host's exact or wildcard key, or nils
+// (then the host-less trie applies).
 func (ix *Index) host(host []byte) (*hostTable, *hostSlot) {
 	key := host
 	for i := 0; i < 2 && len(key) > 0 && key[len(key)-1] == '.'; i++ {
