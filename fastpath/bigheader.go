@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,23 @@ type spillConn struct {
 	fresh bool
 	moved atomic.Bool // taken over: the first server's writes are dropped
 	long  bool        // the response being written has more body than a buffer (coalesce.go)
+
+	// The client's address and its text, worked out on the connection's
+	// first request rather than on every one.
+	peer     netip.Addr
+	peerText []byte
+	peerBuf  [48]byte
+	peerSet  bool
+}
+
+// peerOf returns the client's address (IPv4-mapped unmapped) and its text.
+func (c *spillConn) peerOf(ctx *fasthttp.RequestCtx) (netip.Addr, []byte) {
+	if !c.peerSet {
+		c.peer = peerIP(ctx)
+		c.peerText = c.peer.AppendTo(c.peerBuf[:0])
+		c.peerSet = true
+	}
+	return c.peer, c.peerText
 }
 
 func (c *spillConn) Read(p []byte) (int, error) {

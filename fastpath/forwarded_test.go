@@ -102,7 +102,8 @@ func TestForwardedHeadersEqualsNaive(t *testing.T) {
 		compared++
 		host := []byte("a.example")
 		a, b := &state{}, &state{}
-		a.req.ClientIP, b.req.ClientIP = ip, ip
+		a.setPeer(ip)
+		b.req.ClientIP = ip
 		var ctx fasthttp.RequestCtx
 		got.CopyTo(&ctx.Request.Header)
 		h.forwardedHeaders(&ctx, a, host)

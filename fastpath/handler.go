@@ -73,6 +73,17 @@ type state struct {
 	choice  route.Choice
 	date    []byte // the last Date header, for the second dateSec
 	dateSec int64
+	// peer is req.ClientIP as text (X-Forwarded-For, X-Real-Ip): the
+	// connection's own copy, or peerBuf.
+	peer    []byte
+	peerBuf []byte
+}
+
+// setPeer sets the client's address, and its text from peerBuf.
+func (st *state) setPeer(ip netip.Addr) {
+	st.req.ClientIP = ip
+	st.peerBuf = ip.AppendTo(st.peerBuf[:0])
+	st.peer = st.peerBuf
 }
 
 // Serve is the fasthttp.RequestHandler.
@@ -238,7 +249,11 @@ func (h *Handler) prepare(ctx *fasthttp.RequestCtx, st *state) bool {
 	if pathLen < len(st.fwd) {
 		st.req.RawQuery = st.fwd[pathLen+1:]
 	}
-	st.req.ClientIP = peerIP(ctx)
+	if c, ok := ctx.Conn().(*spillConn); ok {
+		st.req.ClientIP, st.peer = c.peerOf(ctx)
+	} else {
+		st.setPeer(peerIP(ctx))
+	}
 	st.req.Headers = hdr
 	h.forwardedHeaders(ctx, st, host)
 	return true

@@ -2,7 +2,6 @@ package fastpath
 
 import (
 	"bytes"
-	"net/netip"
 
 	"github.com/valyala/fasthttp"
 )
@@ -146,23 +145,23 @@ func (h *Handler) forwardedHeaders(ctx *fasthttp.RequestCtx, st *state, host []b
 	if teTrailers {
 		hdr.SetCanonical(strTe, strTrailers)
 	}
-	h.setForwarded(hdr, st, p, host, ip)
+	h.setForwarded(hdr, st, p, host)
 }
 
 // setForwarded sets X-Forwarded-For (repeated lines joined, then the peer
 // appended), X-Real-Ip, -Proto, -Host, -Port where absent or empty, and
 // X-Forwarded-Server, restoring an upgrade's Connection and Upgrade.
-func (h *Handler) setForwarded(hdr *fasthttp.RequestHeader, st *state, p present, host []byte, ip netip.Addr) {
+func (h *Handler) setForwarded(hdr *fasthttp.RequestHeader, st *state, p present, host []byte) {
 	st.buf = st.buf[:0]
 	if p&hasXFF != 0 {
 		for _, v := range hdr.PeekAll("X-Forwarded-For") {
 			st.buf = append(append(st.buf, v...), ", "...)
 		}
 	}
-	st.buf = ip.AppendTo(st.buf)
+	st.buf = append(st.buf, st.peer...)
 	hdr.SetCanonical(strXFF, st.buf)
 	if p&hasXRealIP == 0 || len(hdr.Peek("X-Real-Ip")) == 0 {
-		hdr.SetCanonical(strXRealIP, ip.AppendTo(st.buf[:0]))
+		hdr.SetCanonical(strXRealIP, st.peer)
 	}
 	if len(st.upgrade) > 0 {
 		hdr.Set("Connection", "Upgrade")
