@@ -6,11 +6,13 @@
 # loads are interleaved within each round, for each proxy: 1 route (r1), the middle host of N
 # (mid), and requests spread over all N hosts (spread, wrk's Lua from the set). Each
 # measurement starts the proxy afresh on the set (so no instance lives long enough for Go's
-# two-minute forced GC to fall into a run), waits for its first routed 200, warms it for 1 s,
-# then runs wrk -t1 -c50 for DURATION; CPU = the proxy's utime+stime per request from /proc.
+# two-minute forced GC to fall into a run), waits for its first routed 200 and then SETTLE
+# seconds (loading 100k routes is seconds of work whose after-effects should not land in the
+# first run), warms it for 1 s, then runs wrk -t1 -c50 for DURATION; CPU = the proxy's
+# utime+stime per request from /proc. Odd rounds run r1 first, even rounds the N-host set.
 # Same topology as bench-compare: wrk and the backends on core 0, the proxy on core 1.
 #
-# Usage: bench/flat.sh              Environment: ROUNDS (5) DURATION (5s) N (100000)
+# Usage: bench/flat.sh              Environment: ROUNDS (5) DURATION (5s) N (100000) SETTLE (3)
 #        PROXIES ("sluice haproxy nginx") WORK (/tmp/sluice-bench)
 # Installs wrk, haproxy and nginx-light with apt-get when missing. Loopback only; stops what
 # it starts, by PID. Prints per proxy and load: median CPU µs/req (min-max) and the ratio to r1.
@@ -20,6 +22,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 N=${N:-100000}
+SETTLE=${SETTLE:-3}
 WORK=${WORK:-/tmp/sluice-bench}
 read -r -a PROXIES <<< "${PROXIES:-sluice haproxy nginx}"
 PATH=$PATH:/usr/sbin:/usr/local/go/bin
@@ -71,6 +74,7 @@ run() {
     curl -s -o /dev/null -f -m 2 -H "Host: $host" "http://127.0.0.1:$port$path" && break
     sleep 0.05
   done
+  sleep "$SETTLE"
   for load in "$@"; do
     lua=()
     [[ $load == spread ]] && lua=(-s "$dir/spread.lua")
@@ -89,8 +93,13 @@ run() {
 : > "$WORK/flat.tsv"
 for ((r = 1; r <= ROUNDS; r++)); do
   for p in "${PROXIES[@]}"; do
-    run "$p" "$D1" mid
-    run "$p" "$DN" mid spread
+    if ((r % 2)); then
+      run "$p" "$D1" mid
+      run "$p" "$DN" mid spread
+    else
+      run "$p" "$DN" mid spread
+      run "$p" "$D1" mid
+    fi
   done
 done
 
