@@ -66,19 +66,17 @@ type spillConn struct {
 	long  bool        // the response being written has more body than a buffer (coalesce.go)
 
 	// The client's address and its text, worked out on the connection's
-	// first request rather than on every one.
+	// first request rather than on every one (peerText nil: not yet).
 	peer     netip.Addr
 	peerText []byte
 	peerBuf  [48]byte
-	peerSet  bool
 }
 
 // peerOf returns the client's address (IPv4-mapped unmapped) and its text.
 func (c *spillConn) peerOf(ctx *fasthttp.RequestCtx) (netip.Addr, []byte) {
-	if !c.peerSet {
+	if c.peerText == nil {
 		c.peer = peerIP(ctx)
 		c.peerText = c.peer.AppendTo(c.peerBuf[:0])
-		c.peerSet = true
 	}
 	return c.peer, c.peerText
 }

@@ -71,20 +71,27 @@ func TestListenTCPKeepAliveAsGo(t *testing.T) {
 	}
 }
 
-// TestListenTCPAcceptsWithData: a connection is accepted once its client
-// has sent something, not before; then its first read has it at once.
-func TestListenTCPAcceptsWithData(t *testing.T) {
+// listenAndDial is a listenTCP listener on loopback and a client connected
+// to it (not yet accepted), both closed when the test ends.
+func listenAndDial(t *testing.T) (*net.TCPListener, net.Conn) {
+	t.Helper()
 	ln, err := listenTCP("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	tl := ln.(*net.TCPListener)
+	t.Cleanup(func() { c.Close() })
+	return ln.(*net.TCPListener), c
+}
+
+// TestListenTCPAcceptsWithData: a connection is accepted once its client
+// has sent something, not before; then its first read has it at once.
+func TestListenTCPAcceptsWithData(t *testing.T) {
+	tl, c := listenAndDial(t)
 	tl.SetDeadline(time.Now().Add(200 * time.Millisecond))
 	if s, err := tl.Accept(); !errors.Is(err, os.ErrDeadlineExceeded) {
 		if s != nil {
@@ -110,18 +117,8 @@ func TestListenTCPAcceptsWithData(t *testing.T) {
 // nothing is still accepted, after about deferAcceptSeconds (the kernel
 // takes its next ACK once the deferral is over).
 func TestListenTCPAcceptsASilentClient(t *testing.T) {
-	ln, err := listenTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	tl, _ := listenAndDial(t)
 	start := time.Now()
-	tl := ln.(*net.TCPListener)
 	tl.SetDeadline(start.Add(10 * time.Second))
 	s, err := tl.Accept()
 	if err != nil {

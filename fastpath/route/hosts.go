@@ -76,7 +76,7 @@ func (h *hostTable) put(key string, t *trie) {
 	}
 	hash := xxhash.Sum64String(key)
 	h.tries = append(h.tries, t)
-	s := &hostSlot{hash: hash, direct: t.direct, tix: uint32(len(h.tries)), meta: uint32(len(key))}
+	s := hostSlot{hash: hash, direct: t.direct, tix: uint32(len(h.tries)), meta: uint32(len(key))}
 	if len(key) <= inlineKey {
 		copy(s.key[:], key)
 	} else {
@@ -91,7 +91,7 @@ func (h *hostTable) put(key string, t *trie) {
 			s.svc = tg.Service
 		}
 	}
-	h.insert(*s)
+	h.insert(s)
 }
 
 // insert places s by Robin Hood: walking from its home slot, it takes the
