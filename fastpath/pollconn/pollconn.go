@@ -71,10 +71,10 @@ type Conn struct {
 	heldSet  atomic.Bool    // held is set and not yet claimed by a send
 	sendErr  error          // the held write's, for await
 	probe    bool           // await peeks before it sends
-	lastSend time.Time      // when the previous held write was sent
+	lastSend time.Duration  // when the previous held write was sent (monoNow); 0: never
 	deadline time.Time      // the read deadline the caller set; zero: none
 	watchdog bool           // the socket's read deadline is the watchdog's, not deadline
-	watchAt  time.Time      // the watchdog's deadline
+	watchAt  time.Duration  // the watchdog's deadline (monoNow)
 	peekBuf  [1]byte
 }
 
@@ -83,6 +83,14 @@ type Conn struct {
 // close idle keep-alive connections after seconds; a connection reused
 // under load was used a moment ago.
 const ProbeAfter = 100 * time.Millisecond
+
+// clockBase is the origin of the readings await takes with monoNow.
+var clockBase = time.Now()
+
+// monoNow reads the monotonic clock only (time.Since of a time with a
+// monotonic reading); time.Now reads the wall clock as well, and await
+// runs twice per proxied request.
+func monoNow() time.Duration { return time.Since(clockBase) }
 
 // maxHeld is the largest write held: a request's headers, a small
 // response, or a client connection's whole write buffer. Larger writes go
@@ -218,7 +226,7 @@ func (pc *Conn) CloseWrite() error {
 // in the next wait, moved a runtime timer twice per request.)
 func (pc *Conn) SetReadDeadline(t time.Time) error {
 	pc.deadline = t
-	if pc.watchdog && (t.IsZero() || pc.watchAt.Before(t)) {
+	if pc.watchdog && (t.IsZero() || pc.watchAt < t.Sub(clockBase)) {
 		return nil
 	}
 	pc.watchdog = false
@@ -257,14 +265,15 @@ func (pc *Conn) await() error {
 	if !pc.heldSet.Load() {
 		return nil
 	}
-	now := time.Now()
-	pc.probe = pc.lastSend.IsZero() || now.Sub(pc.lastSend) > ProbeAfter
+	now := monoNow()
+	pc.probe = pc.lastSend == 0 || now-pc.lastSend > ProbeAfter
 	pc.lastSend = now
 	if pc.probe {
 		pc.unwatch()
-	} else if !pc.watchdog || pc.watchAt.Sub(now) < ProbeAfter/2 {
-		if wd := now.Add(ProbeAfter); pc.deadline.IsZero() || wd.Before(pc.deadline) {
-			_ = pc.TCPConn.SetReadDeadline(wd)
+	} else if !pc.watchdog || pc.watchAt-now < ProbeAfter/2 {
+		wd := now + ProbeAfter
+		if t := clockBase.Add(wd); pc.deadline.IsZero() || t.Before(pc.deadline) {
+			_ = pc.TCPConn.SetReadDeadline(t)
 			pc.watchdog, pc.watchAt = true, wd
 		}
 	}
