@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -147,4 +148,36 @@ spec:
 	eventually(t, p.addr, "insecure.example", "/", 200, "tls sni= client=none") // Go sends no SNI for an IP
 	eventually(t, p.addr, "missing.example", "/", 404, "404")
 	waitLog(t, p, time.Second, "serversTransport not found: e2e/nosuch")
+}
+
+// TestBinaryPostAfterBackendIdleClose: a backend closes keep-alive
+// connections idle for 150 ms (Go's http.Server IdleTimeout; Node.js does
+// the same after 5 s), without Connection: close. POSTs that come after
+// such a close get the backend's answer, as through Traefik, whose
+// Transport notices the close while the connection is idle: the proxy
+// must not send them on the dead connection, where they would fail and,
+// not being idempotent, could not be sent again.
+func TestBinaryPostAfterBackendIdleClose(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{IdleTimeout: 150 * time.Millisecond, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s", r.Method, b)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "app.yaml"), manifests("app", ln.Addr().(*net.TCPAddr).Port, "127.0.0.2")+"---\n"+
+		routeYAML("app", "app.example", "{name: app, port: 80}"))
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "app.example", "/", 200, "GET ")
+	for i := range 3 {
+		time.Sleep(400 * time.Millisecond) // past the backend's idle timeout
+		body := fmt.Sprintf("order %d", i)
+		if st, got, _ := send(t, "POST", p.addr, "app.example", "/", body, ""); st != 200 || got != "POST "+body {
+			t.Fatalf("POST %d after the backend closed its idle connection: %d %q", i, st, got)
+		}
+	}
 }

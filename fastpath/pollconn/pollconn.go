@@ -58,6 +58,7 @@ type Conn struct {
 	waitFn  func(fd uintptr) bool // pc.wait, bound once so await does not allocate
 	readFn  func(fd uintptr) bool // pc.rawRead, bound once
 	writeFn func(fd uintptr) bool // pc.rawWrite, bound once
+	peekFn  func(fd uintptr)      // pc.peekReadable, bound once
 	rio     rawIO                 // the read in flight (raw.go)
 	wio     rawIO                 // the write in flight
 	reading atomic.Bool           // rio is in use
@@ -71,7 +72,9 @@ type Conn struct {
 	heldSet  atomic.Bool    // held is set and not yet claimed by a send
 	sendErr  error          // the held write's, for await
 	probe    bool           // await peeks before it sends
-	lastSend time.Duration  // when the previous held write was sent (monoNow); 0: never
+	lastSend time.Duration  // when the previous held write was sent, or Stale looked (monoNow); 0: never
+	checked  bool           // Stale set lastSend for the exchange under way: await takes it as now
+	readable bool           // peekReadable's answer
 	deadline time.Time      // the read deadline the caller set; zero: none
 	watchdog bool           // the socket's read deadline is the watchdog's, not deadline
 	watchAt  time.Duration  // the watchdog's deadline (monoNow)
@@ -119,7 +122,7 @@ func wrap(c net.Conn, server bool) net.Conn {
 		return c
 	}
 	pc := &Conn{TCPConn: tc, raw: raw, server: server}
-	pc.waitFn, pc.readFn, pc.writeFn = pc.wait, pc.rawRead, pc.rawWrite
+	pc.waitFn, pc.readFn, pc.writeFn, pc.peekFn = pc.wait, pc.rawRead, pc.rawWrite, pc.peekReadable
 	return pc
 }
 
@@ -265,7 +268,11 @@ func (pc *Conn) await() error {
 	if !pc.heldSet.Load() {
 		return nil
 	}
-	now := monoNow()
+	now := pc.lastSend
+	if !pc.checked {
+		now = monoNow()
+	}
+	pc.checked = false
 	pc.probe = pc.lastSend == 0 || now-pc.lastSend > ProbeAfter
 	pc.lastSend = now
 	if pc.probe {
@@ -293,6 +300,33 @@ func (pc *Conn) await() error {
 	}
 	return err
 }
+
+// Stale reports whether c, a pooled connection about to carry a request,
+// is unfit to: it has been quiet for more than ProbeAfter and something
+// is there to read, which on an idle HTTP/1.1 connection is the server's
+// close (or a last word before it, such as a 408). Go's http.Transport,
+// and so Traefik, learns this from the read it keeps posted on each idle
+// connection and takes another; a request sent on it would fail with
+// nothing seen by the server, and one that cannot be replayed (a POST)
+// would fail the client. A connection checked, fit or not, counts as used
+// now: the wait that follows does not peek again. Only a Conn is checked;
+// its first use is not (nothing has been exchanged to close).
+func Stale(c net.Conn) bool {
+	pc, ok := c.(*Conn)
+	if !ok {
+		return false
+	}
+	now := monoNow()
+	quiet := pc.lastSend != 0 && now-pc.lastSend > ProbeAfter
+	pc.lastSend, pc.checked = now, true
+	if !quiet || pc.raw.Control(pc.peekFn) != nil {
+		return false
+	}
+	return pc.readable
+}
+
+// peekReadable is Stale's RawConn.Control callback.
+func (pc *Conn) peekReadable(fd uintptr) { pc.readable = pc.peek(fd) }
 
 // unwatch puts the caller's read deadline back in place of the watchdog.
 func (pc *Conn) unwatch() {

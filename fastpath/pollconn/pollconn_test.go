@@ -290,3 +290,41 @@ func TestHoldForNextAfterTheWatchdog(t *testing.T) {
 		t.Fatalf("%q %v", s, err)
 	}
 }
+
+// TestStale: a pooled connection is unfit only when it has been quiet for
+// over ProbeAfter and the peer closed it (or said something unasked); its
+// first use and a recent one are not checked, a plain conn never is.
+func TestStale(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		quiet bool // used once, then quiet for over ProbeAfter
+		peer  func(*net.TCPConn)
+		want  bool
+	}{
+		{"first use, peer closed", false, func(c *net.TCPConn) { c.Close() }, false},
+		{"quiet, peer open", true, func(*net.TCPConn) {}, false},
+		{"quiet, peer closed", true, func(c *net.TCPConn) { c.Close() }, true},
+		{"quiet, peer wrote", true, func(c *net.TCPConn) { c.Write([]byte("HTTP/1.1 408 Request Timeout\r\n\r\n")) }, true},
+	} {
+		srv, cli := pair(t, Wrap)
+		if tc.quiet {
+			if Stale(srv) {
+				t.Fatalf("%s: stale on first use", tc.name)
+			}
+			time.Sleep(ProbeAfter + 20*time.Millisecond)
+		}
+		tc.peer(cli)
+		time.Sleep(20 * time.Millisecond) // the close or the bytes arrive
+		if got := Stale(srv); got != tc.want {
+			t.Errorf("%s: Stale %v, want %v", tc.name, got, tc.want)
+		}
+		if Stale(srv) {
+			t.Errorf("%s: stale again right after a check", tc.name)
+		}
+	}
+	plainSrv, cli := pair(t, plain)
+	cli.Close()
+	if Stale(plainSrv) {
+		t.Error("a plain connection is never checked")
+	}
+}

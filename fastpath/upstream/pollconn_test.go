@@ -431,3 +431,26 @@ func BenchmarkEAGAINRead(b *testing.B) {
 		}
 	}
 }
+
+// TestPostAfterIdleClose: a backend closes keep-alive connections idle
+// for 150 ms (as Node.js does after 5 s), with no Connection: close. A
+// POST that comes after that must not be sent on the closed connection,
+// where it would fail and could not be sent again: Go's Transport (and so
+// Traefik) sees the close while the connection is idle and dials anew.
+func TestPostAfterIdleClose(t *testing.T) {
+	addr, conns := scriptedBackend(t, func(_, _ int, c net.Conn, _ *http.Request) bool {
+		answer(c, "ok")
+		time.AfterFunc(150*time.Millisecond, func() { c.Close() })
+		return true
+	})
+	e := registryEndpoint(addr, 0)
+	for i := range 3 {
+		if s, body, err := doWithin(t, e, "POST", 5*time.Second); err != nil || s != 200 || body != "ok" {
+			t.Fatalf("POST %d: %d %q %v", i, s, body, err)
+		}
+		time.Sleep(150*time.Millisecond + 2*pollconn.ProbeAfter)
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections for three POSTs each after an idle close, want 3", n)
+	}
+}

@@ -57,6 +57,13 @@ type conn interface{ Conn() net.Conn }
 // RoundTrip implements fasthttp.RoundTripper.
 func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
 	cc, err := hc.AcquireConn(0, req.ConnectionClose())
+	for err == nil && pollconn.Stale(cc.Conn()) {
+		// The server closed it while it sat idle: another, as Go's
+		// Transport would, before anything of the request is sent. Each
+		// turn closes one pooled connection; a new one is not checked.
+		hc.CloseConn(cc)
+		cc, err = hc.AcquireConn(0, req.ConnectionClose())
+	}
 	if err != nil {
 		return false, err
 	}
