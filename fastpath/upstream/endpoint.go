@@ -126,6 +126,12 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 			return pollconn.Wrap(c), nil
 		},
 	}
+	// The connection released last is taken first, as Go's http.Transport
+	// (and so Traefik) takes them: under load the busy few stay hot (in the
+	// kernel's and this process's caches) and the rest idle out. fasthttp's
+	// default (FIFO) cycles the requests through all of them, and shifts
+	// the idle list on each take.
+	c.ConnPoolStrategy = fasthttp.LIFO
 	if c.IsTLS {
 		tlsc, err := tc.tlsConfig(hostOnly(addr))
 		if err != nil {

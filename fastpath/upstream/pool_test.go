@@ -95,3 +95,66 @@ func getStatus(e *Endpoint) int {
 	}
 	return resp.StatusCode()
 }
+
+// TestPoolReusesTheLastConnection: an idle connection is taken last in,
+// first out, as Go's http.Transport (and so Traefik) takes them: after a
+// burst opened four, requests one at a time all go over the one released
+// last, and the others stay idle (until the idle timeout closes them)
+// instead of each request taking the coldest.
+func TestPoolReusesTheLastConnection(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var peers []string
+	arrived := make(chan struct{}, 4)
+	burst := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		peers = append(peers, r.RemoteAddr)
+		mu.Unlock()
+		if r.URL.Path == "/burst" {
+			arrived <- struct{}{}
+			<-burst // four requests at once: four connections
+		}
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	e := NewRegistry(Options{}).Get("http", ln.Addr().String())
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if st, _, _, err := doWith(e.Addr, e.Do, "GET", "/burst"); st != 200 {
+				t.Errorf("burst: status %d, %v", st, err)
+			}
+		}()
+	}
+	for range 4 {
+		<-arrived
+	}
+	close(burst)
+	wg.Wait()
+	if n := e.Client.ConnsCount(); n != 4 {
+		t.Fatalf("%d connections after the burst, want 4", n)
+	}
+	mu.Lock()
+	peers = peers[:0]
+	mu.Unlock()
+	for range 8 {
+		if st, _, _, err := doWith(e.Addr, e.Do, "GET", "/one"); st != 200 {
+			t.Fatalf("status %d, %v", st, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	used := map[string]bool{}
+	for _, p := range peers {
+		used[p] = true
+	}
+	if len(used) != 1 {
+		t.Fatalf("8 requests one at a time went over %d connections (%v), want 1", len(used), peers)
+	}
+}
