@@ -13,7 +13,9 @@
 // The guarantee: a held write is never lost and never reordered, and a
 // wait after it ends when data, a close or an error arrives, or at the
 // latest after a watchdog of about 100 ms if the socket's readiness was
-// consumed before the write (see Conn).
+// consumed before the write (see Conn). Stale tells a pool whether a
+// connection that sat idle was closed by its peer meanwhile, before
+// anything is written on it.
 //
 // A Conn reads and writes with syscall.RawSyscall inside syscall.RawConn's
 // callbacks (raw.go): the socket is non-blocking, and the runtime's syscall

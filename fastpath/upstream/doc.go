@@ -10,4 +10,11 @@
 // Plain TCP connections are dialled as pollconn.Conn, which sends a
 // request's last write from inside the wait for its answer and so saves the
 // read that would find nothing (see fastpath/pollconn for why that is safe).
+//
+// The pool hands out the idle connection released last, as Go's
+// http.Transport does, and a request never goes out on a connection the
+// server closed while it sat idle: one quiet for over pollconn.ProbeAfter
+// is peeked at first (pollconn.Stale), and a closed one is dropped for
+// another before anything is written, so a request that cannot be sent
+// again (a POST) does not fail for it. TLS connections are not checked.
 package upstream
