@@ -16,5 +16,6 @@
 // server closed while it sat idle: one quiet for over pollconn.ProbeAfter
 // is peeked at first (pollconn.Stale), and a closed one is dropped for
 // another before anything is written, so a request that cannot be sent
-// again (a POST) does not fail for it. TLS connections are not checked.
+// again (a POST) does not fail for it. For a TLS connection the TCP
+// connection under it is checked.
 package upstream

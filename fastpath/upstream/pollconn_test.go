@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"strings"
@@ -447,6 +448,43 @@ func TestPostAfterIdleClose(t *testing.T) {
 	for i := range 3 {
 		if s, body, err := doWithin(t, e, "POST", 5*time.Second); err != nil || s != 200 || body != "ok" {
 			t.Fatalf("POST %d: %d %q %v", i, s, body, err)
+		}
+		time.Sleep(150*time.Millisecond + 2*pollconn.ProbeAfter)
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections for three POSTs each after an idle close, want 3", n)
+	}
+}
+
+// TestPostAfterIdleCloseTLS is TestPostAfterIdleClose with an https
+// backend (Go's server: close_notify, then FIN, after 150 ms idle): the
+// check looks at the TCP connection under the TLS one.
+func TestPostAfterIdleCloseTLS(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.IdleTimeout = 150 * time.Millisecond
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	e, err := NewRegistry(Options{}).GetWith("https", srv.Listener.Addr().String(), &TransportConfig{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		var req fasthttp.Request
+		var resp fasthttp.Response
+		req.Header.SetMethod("POST")
+		req.SetRequestURI("https://" + e.Addr + "/")
+		req.SetBodyString("order")
+		if err := e.Do(&req, &resp); err != nil || resp.StatusCode() != 200 || string(resp.Body()) != "ok" {
+			t.Fatalf("POST %d: %d %q %v", i, resp.StatusCode(), resp.Body(), err)
 		}
 		time.Sleep(150*time.Millisecond + 2*pollconn.ProbeAfter)
 	}

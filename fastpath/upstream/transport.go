@@ -3,6 +3,7 @@ package upstream
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"io"
@@ -57,7 +58,7 @@ type conn interface{ Conn() net.Conn }
 // RoundTrip implements fasthttp.RoundTripper.
 func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
 	cc, err := hc.AcquireConn(0, req.ConnectionClose())
-	for err == nil && pollconn.Stale(cc.Conn()) {
+	for err == nil && pollconn.Stale(tcpConn(cc.Conn())) {
 		// The server closed it while it sat idle: another, as Go's
 		// Transport would, before anything of the request is sent. Each
 		// turn closes one pooled connection; a new one is not checked.
@@ -77,6 +78,18 @@ func (t *Transport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, re
 	// Method expressions carry fasthttp's unexported connection type into
 	// the generic code without allocating a closure.
 	return roundTrip(t, hc, cc, (*fasthttp.HostClient).ReleaseConn, (*fasthttp.HostClient).CloseConn, limit, req, resp)
+}
+
+// tcpConn is the connection under c's TLS, if c is a TLS connection: the
+// pollconn.Conn that Stale can check. A TLS 1.3 server's session tickets
+// come before its first answer and are read with it, so on an idle TLS
+// connection too the socket is readable only when the server is closing
+// it (close_notify and FIN).
+func tcpConn(c net.Conn) net.Conn {
+	if t, ok := c.(*tls.Conn); ok {
+		return t.NetConn()
+	}
+	return c
 }
 
 func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, closeConn func(*fasthttp.HostClient, C), limit int, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
