@@ -449,7 +449,7 @@ func TestPostAfterIdleClose(t *testing.T) {
 		if s, body, err := doWithin(t, e, "POST", 5*time.Second); err != nil || s != 200 || body != "ok" {
 			t.Fatalf("POST %d: %d %q %v", i, s, body, err)
 		}
-		time.Sleep(150*time.Millisecond + 2*pollconn.ProbeAfter)
+		time.Sleep(150*time.Millisecond + 3*pollconn.ProbeAfter) // the close, and then quiet for ProbeAfter, with room for a slow machine
 	}
 	if n := conns.Load(); n != 3 {
 		t.Errorf("%d connections for three POSTs each after an idle close, want 3", n)
@@ -486,7 +486,7 @@ func TestPostAfterIdleCloseTLS(t *testing.T) {
 		if err := e.Do(&req, &resp); err != nil || resp.StatusCode() != 200 || string(resp.Body()) != "ok" {
 			t.Fatalf("POST %d: %d %q %v", i, resp.StatusCode(), resp.Body(), err)
 		}
-		time.Sleep(150*time.Millisecond + 2*pollconn.ProbeAfter)
+		time.Sleep(150*time.Millisecond + 3*pollconn.ProbeAfter) // the close, and then quiet for ProbeAfter, with room for a slow machine
 	}
 	if n := conns.Load(); n != 3 {
 		t.Errorf("%d connections for three POSTs each after an idle close, want 3", n)
