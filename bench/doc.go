@@ -8,9 +8,11 @@
 //	flat.sh           flat with scale: 1 route and 100k hosts interleaved (make bench-flat)
 //	syscalls.sh       syscalls per request by perf stat (make bench-syscalls)
 //	profile.sh        CPU, allocation and heap profiles into profiles/
-//	cmd/backend       the upstream: fixed bodies of 100 B, 16 KiB or 1 MiB
+//	demo              the upstream: fixed bodies of 100 B, 16 KiB or 1 MiB
+//	cmd/backend       the upstream as a process of its own
 //	cmd/genroutes     equivalent N-route configs for the three proxies
-//	cmd/loadgen       fixed-rate load without coordinated omission
+//	cmd/loadgen       fixed-rate load without coordinated omission (with -serve,
+//	                  the upstreams inside it: the r1-rate scenario)
 //
 // The micro-benchmarks live beside the code they measure, in
 // *_timing_test.go files (see PERF.md).

@@ -6,7 +6,7 @@ set -euo pipefail
 RES=$1 SETS=$2 COMMIT=$3 ROUNDS=$4 DURATION=$5
 CPU=$(awk -F: '/model name/ {sub(/^ /, "", $2); print $2; exit}' /proc/cpuinfo)
 echo "Commit $COMMIT, $(date -u +%Y-%m-%d), $(nproc) cores ($CPU). wrk -t1, $DURATION per run, $ROUNDS interleaved rounds;"
-echo "proxy on core 1, wrk and backends on core 0. Medians (min-max). CPU = proxy CPU µs per request."
+echo "proxy on core 1, wrk and backends on core 0 (r1-rate: the load generator, backends inside it). Medians (min-max). CPU = proxy CPU µs per request."
 echo
 echo "| scenario | proxy | CPU µs/req | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU ratio Sluice/this |"
 echo "|---|---|---|---|---|---|---|---|---|"
