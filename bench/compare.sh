@@ -13,7 +13,9 @@
 # route set: peak RSS (VmHWM) and time to the first routed 200 after start.
 #
 # Usage: bench/compare.sh [SCENARIO...]     (default: all; see SCENARIOS below)
-# Environment: ROUNDS (3) DURATION (5s) WARMUP (2s) WORK (/tmp/sluice-bench) RATE (25000)
+# Environment: ROUNDS (3) DURATION (5s) WARMUP (2s) WORK (/tmp/sluice-bench)
+#              RATE (r1-rate's fixed rate; default: half the slowest proxy's saturation rate,
+#              measured by its warm-up, rounded down to 1,000 req/s)
 #              QUIET_PCT (10) QUIET_MAX (60) OTHER_MAX (10) TRIES (3)
 # Installs wrk, haproxy and nginx-light with apt-get when missing. Uses 127.0.0.1 ports
 # 8081-8083 and 9001-9003; stops what it starts, by PID. Results: $WORK/results.tsv and
@@ -26,7 +28,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-2s}
 WORK=${WORK:-/tmp/sluice-bench}
-RATE=${RATE:-25000}
+RATE=${RATE:-}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_MAX=${QUIET_MAX:-60}
 OTHER_MAX=${OTHER_MAX:-10}
@@ -225,7 +227,7 @@ measure_once() {
   local cpid=""
   if [[ $extra == changes && $proxy == sluice ]]; then changes "$SETDIR" & cpid=$!; fi
   if [[ $extra == rate ]]; then # the backends run inside the load generator (see rate_backends)
-    taskset -c 0 "$WORK/bin/loadgen" -url "http://127.0.0.1:$port$path" -host "$HIT_HOST" -rate "$RATE" -c "$conns" \
+    taskset -c 0 "$WORK/bin/loadgen" -url "http://127.0.0.1:$port$path" -host "$HIT_HOST" -rate "$RUN_RATE" -c "$conns" \
       -d "$DURATION" -warmup "$WARMUP" -procs 1 -serve 127.0.0.1:9001,127.0.0.2:9002 > "$out"
   else
     timeout 120 taskset -c 0 wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$lua" -H "Host: $HIT_HOST" "${hdr[@]}" \
@@ -286,12 +288,19 @@ for line in "${SCENARIOS[@]}"; do
   [[ $path == - ]] && path=$HIT_PATH
   lua=$(script "$sc" "$method" "$body" "$extra")
   echo "== $sc" >&2
-  if [[ $extra == rate ]]; then rate_backends stop; fi
-  for p in "${PROXIES[@]}"; do # warm-up, not recorded (the fixed-rate load warms itself)
-    [[ $extra == rate ]] && continue
+  slowest=""
+  for p in "${PROXIES[@]}"; do # warm-up, not recorded
     timeout 60 taskset -c 0 wrk -t1 -c"$conns" -d"$WARMUP" -s "$lua" -H "Host: $HIT_HOST" \
-      "http://127.0.0.1:$(port_of "$p")$path" > /dev/null 2>&1 || true
+      "http://127.0.0.1:$(port_of "$p")$path" > "$WORK/warmup.txt" 2>&1 || true
+    rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' "$WORK/warmup.txt")
+    if [[ -n $rps ]] && { [[ -z $slowest ]] || ((rps < slowest)); }; then slowest=$rps; fi
   done
+  if [[ $extra == rate ]]; then
+    # "Half the saturation rate": the warm-up above saturated each proxy (wrk, 50 connections).
+    RUN_RATE=${RATE:-$(((${slowest:-50000} / 2) / 1000 * 1000))}
+    echo "  fixed rate $RUN_RATE req/s (slowest warm-up: ${slowest:-none} req/s)" >&2
+    rate_backends stop
+  fi
   for ((r = 1; r <= ROUNDS; r++)); do
     for p in "${PROXIES[@]}"; do
       [[ $extra == changes && $p != sluice ]] && continue
