@@ -4,7 +4,10 @@
 # bench-compare measures one route set after another, so its r1 and h100k runs are minutes
 # apart on a machine whose speed drifts by more than the 5% the target allows. Here the three
 # loads are interleaved within each round, for each proxy: 1 route (r1), the middle host of N
-# (mid), and requests spread over all N hosts (spread, wrk's Lua from the set). Each
+# (mid), and requests spread over all N hosts (spread, wrk's Lua from the set). Spread is
+# compared with r1-lua, the 1-route set driven by the same Lua (its one host every time):
+# wrk's request() costs its core enough to lower the rate every proxy sees, and a proxy
+# that gets fewer requests per wake-up pays more for each, whatever its route count. Each
 # measurement starts the proxy afresh on the set (so no instance lives long enough for Go's
 # two-minute forced GC to fall into a run), waits for its first routed 200 and then SETTLE
 # seconds (loading 100k routes is seconds of work whose after-effects should not land in the
@@ -83,7 +86,8 @@ run() {
     reqs=$(taskset -c 0 wrk -t1 -c50 -d"$DURATION" "${lua[@]}" -H "Host: $host" "http://127.0.0.1:$port$path" |
       awk '/requests in/ {print $1}')
     t1=$(ticks "$pid")
-    local name=$load; [[ $dir == "$D1" ]] && name=r1
+    local name=$load
+    if [[ $dir == "$D1" ]]; then name=r1; [[ $load == spread ]] && name=r1-lua; fi
     awk -v p="$proxy" -v l="$name" -v t=$((t1 - t0)) -v r="${reqs:-1}" -v hz="$(getconf CLK_TCK)" \
       'BEGIN { printf "%s\t%s\t%.2f\n", p, l, t * 1e6 / hz / r }' | tee -a "$WORK/flat.tsv" >&2
   done
@@ -94,32 +98,33 @@ run() {
 for ((r = 1; r <= ROUNDS; r++)); do
   for p in "${PROXIES[@]}"; do
     if ((r % 2)); then
-      run "$p" "$D1" mid
+      run "$p" "$D1" mid spread
       run "$p" "$DN" mid spread
     else
       run "$p" "$DN" mid spread
-      run "$p" "$D1" mid
+      run "$p" "$D1" mid spread
     fi
   done
 done
 
 summary() {
   echo "Commit $COMMIT, $(date -u +%F), N=$N hosts, $ROUNDS interleaved rounds of $DURATION (wrk -t1 -c50)."
-  echo "CPU µs per request, median (min-max); ratio of medians to r1."
+  echo "CPU µs per request, median (min-max); ratios of medians: mid to r1, spread to r1-lua (the"
+  echo "1-route set under the spread's Lua) and, as before, spread to r1."
   echo
-  echo "| proxy | r1 | h${N}-mid | h${N}-spread | mid / r1 | spread / r1 |"
-  echo "|---|---|---|---|---|---|"
+  echo "| proxy | r1 | r1-lua | h${N}-mid | h${N}-spread | mid / r1 | spread / r1-lua | spread / r1 |"
+  echo "|---|---|---|---|---|---|---|---|"
   local p l row
   for p in "${PROXIES[@]}"; do
     row=$p
-    for l in r1 mid spread; do
+    for l in r1 r1-lua mid spread; do
       row+=$'\t'$(awk -F'\t' -v p="$p" -v l="$l" '$1 == p && $2 == l {print $3}' "$WORK/flat.tsv" | sort -n |
         awk '{v[NR] = $1} END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
           printf "%.2f %.2f %.2f", m, v[1], v[NR] }')
     done
-    awk -F'\t' '{ split($2, a, " "); split($3, b, " "); split($4, c, " ");
-      printf "| %s | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %.3f | %.3f |\n",
-        $1, a[1], a[2], a[3], b[1], b[2], b[3], c[1], c[2], c[3], b[1] / a[1], c[1] / a[1] }' <<< "$row"
+    awk -F'\t' '{ split($2, a, " "); split($3, l, " "); split($4, b, " "); split($5, c, " ");
+      printf "| %s | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %.3f | %.3f | %.3f |\n",
+        $1, a[1], a[2], a[3], l[1], l[2], l[3], b[1], b[2], b[3], c[1], c[2], c[3], b[1] / a[1], c[1] / l[1], c[1] / a[1] }' <<< "$row"
   done
 }
 summary | tee "$WORK/flat.md"
