@@ -7,15 +7,15 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Sizes are the body sizes served, in bytes; 100 is the default.
-var Sizes = []int{100, 16 << 10, 1 << 20}
+// sizes are the body sizes served, in bytes; 100 is the default.
+var sizes = []int{100, 16 << 10, 1 << 20}
 
 // Server returns the server for the backend listening on addr (its name
 // goes into every body; addr itself is not listened on here).
 func Server(addr string) *fasthttp.Server {
 	tag := "backend " + addr[max(len(addr)-4, 0):] + " "
 	bodies := map[int][]byte{}
-	for _, n := range Sizes {
+	for _, n := range sizes {
 		b := append([]byte(tag), bytes.Repeat([]byte("x"), n)...)[:n-1]
 		bodies[n] = append(b, '\n')
 	}
