@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat profile
+.PHONY: build demo test unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor profile
 
 build:
 	$(GO) build -o bin/sluice ./cmd/sluice
@@ -69,6 +69,12 @@ bench-syscalls:
 # (bench/flat.sh; ROUNDS=5 N=100000 by default).
 bench-flat:
 	bench/flat.sh
+
+# The floor: each proxy beside a relay that parses nothing (bench/cmd/floor,
+# on epoll and on Go's net package), at 50 and 1,000 connections, interleaved
+# (bench/floor.sh; ROUNDS=5 CONNS="50 1000" by default).
+bench-floor:
+	bench/floor.sh
 
 # Profiles under load (bench/profile.sh) and of the micro-benchmarks.
 profile:

@@ -59,17 +59,11 @@ SCENARIOS=(
 )
 
 PATH=$PATH:/usr/sbin:/usr/local/go/bin
-missing=()
-for t in wrk haproxy nginx; do command -v "$t" >/dev/null || missing+=("$t"); done
-if ((${#missing[@]})); then
-  echo "installing wrk haproxy nginx-light" >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk haproxy nginx-light >/dev/null
-fi
+source "$HERE/lib.sh"
+need_tools wrk haproxy nginx
 for t in wrk haproxy nginx curl taskset ss go; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
 (($(nproc) >= 2)) || { echo "needs at least 2 cores" >&2; exit 1; }
-for port in 8081 8082 8083 9001 9002 9003; do
-  if ss -Htln "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
-done
+ports_free 8081 8082 8083 9001 9002 9003
 
 mkdir -p "$WORK/bin"
 RES=$WORK/results.tsv SETS=$WORK/routesets.tsv

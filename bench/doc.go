@@ -7,10 +7,13 @@
 //	table.sh          medians, min-max and ratios as markdown (PERF.md)
 //	flat.sh           flat with scale: 1 route and 100k hosts interleaved (make bench-flat)
 //	syscalls.sh       syscalls per request by perf stat (make bench-syscalls)
+//	floor.sh          each proxy beside the thinnest relay (make bench-floor)
 //	profile.sh        CPU, allocation and heap profiles into profiles/
 //	demo              the upstream: fixed bodies of 100 B, 16 KiB or 1 MiB
 //	cmd/backend       the upstream as a process of its own
 //	cmd/genroutes     equivalent N-route configs for the three proxies
+//	cmd/floor         that relay: no parsing, one upstream per client connection,
+//	                  on raw epoll or on Go's net package
 //	cmd/loadgen       fixed-rate load without coordinated omission (with -serve,
 //	                  the upstreams inside it: the r1-rate scenario)
 //

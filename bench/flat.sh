@@ -30,16 +30,9 @@ WORK=${WORK:-/tmp/sluice-bench}
 read -r -a PROXIES <<< "${PROXIES:-sluice haproxy nginx}"
 PATH=$PATH:/usr/sbin:/usr/local/go/bin
 
-need=()
-command -v wrk > /dev/null || need+=(wrk)
-command -v haproxy > /dev/null || need+=(haproxy)
-command -v nginx > /dev/null || need+=(nginx-light)
-if ((${#need[@]})); then
-  apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" > /dev/null
-fi
-for port in 8081 8082 8083 9001 9002; do
-  if ss -Htln "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
-done
+source "$HERE/lib.sh"
+need_tools wrk haproxy nginx
+ports_free 8081 8082 8083 9001 9002
 mkdir -p "$WORK/bin"
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes)
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)

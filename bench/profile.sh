@@ -16,10 +16,9 @@ ROOT=$(cd "$HERE/.." && pwd)
 SECS=${PROFILE_SECONDS:-10}
 WORK=${WORK:-/tmp/sluice-profile}
 PATH=$PATH:/usr/sbin:/usr/local/go/bin
-command -v wrk >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-for port in 8083 6060 9001 9002; do
-  if ss -Htln "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
-done
+source "$HERE/lib.sh"
+need_tools wrk
+ports_free 8083 6060 9001 9002
 mkdir -p "$WORK/bin" "$ROOT/profiles"
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes)
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD) DATE=$(date -u +%F)

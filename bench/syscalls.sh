@@ -25,12 +25,8 @@ DURATION=${DURATION:-4}
 RATE=${RATE:-25000}
 WORK=${WORK:-/tmp/sluice-bench}
 
-missing=()
-for t in wrk haproxy nginx perf; do command -v "$t" >/dev/null || missing+=("$t"); done
-if ((${#missing[@]})); then
-  echo "installing wrk haproxy nginx-light linux-perf" >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk haproxy nginx-light linux-perf >/dev/null
-fi
+source "$HERE/lib.sh"
+need_tools wrk haproxy nginx perf
 mkdir -p "$WORK/bin"
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes ./bench/cmd/loadgen)
 dir=$WORK/syscalls-hosts-1
