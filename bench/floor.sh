@@ -10,7 +10,8 @@
 # Same topology as bench-compare: wrk and the backends on core 0, the proxy on core 1.
 # Each run starts the proxy afresh, warms it for 1 s, then runs wrk -t1 -cC for DURATION;
 # CPU = the proxy's utime and stime per request from /proc; segments = the machine's
-# TcpOutSegs per request (/proc/net/snmp).
+# TcpOutSegs per request (/proc/net/snmp). Unlike bench-compare, a run disturbed by other load
+# is not redone: read the medians over ROUNDS, and the min-max beside them.
 #
 # Usage: bench/floor.sh        Environment: ROUNDS (5) DURATION (5s) CONNS ("50 1000")
 #        PROXIES ("floor-epoll floor-go sluice haproxy nginx") WORK (/tmp/sluice-bench)

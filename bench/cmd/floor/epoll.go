@@ -91,7 +91,10 @@ func (l *loop) accept() {
 	for {
 		c, _, err := unix.Accept4(l.ln, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err != nil {
-			return // EAGAIN: none left
+			if err != unix.EAGAIN {
+				log.Printf("accept: %v", err)
+			}
+			return
 		}
 		u, err := l.dial()
 		if err != nil {
@@ -114,7 +117,7 @@ func (l *loop) relay(fd int) {
 	if !ok {
 		return // closed earlier in this batch
 	}
-	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), bufPtr(l.buf), uintptr(len(l.buf)))
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&l.buf[0])), uintptr(len(l.buf)))
 	switch {
 	case errno == unix.EAGAIN:
 		return
@@ -130,7 +133,7 @@ func (l *loop) relay(fd int) {
 // writeAll writes b to fd, waiting in poll(2) when the socket is full.
 func writeAll(fd int, b []byte) error {
 	for len(b) > 0 {
-		n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), bufPtr(b), uintptr(len(b)))
+		n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 		switch {
 		case errno == unix.EAGAIN:
 			if _, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, -1); err != nil && err != unix.EINTR {
@@ -210,5 +213,3 @@ func sockaddr(addr string) (unix.Sockaddr, error) {
 	copy(sa.Addr[:], ta.IP.To4())
 	return sa, nil
 }
-
-func bufPtr(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }
