@@ -6,7 +6,7 @@
 //
 //	-mode epoll  one locked thread, level-triggered epoll, non-blocking read
 //	             and write: per request one read and one write each way and
-//	             a share of one epoll_wait, as nginx and HAProxy do
+//	             a share of one epoll_wait: the calls of an event-loop proxy
 //	-mode go     a goroutine per direction on Go's net package: each Read
 //	             that finds nothing parks the goroutine in the netpoller
 //
