@@ -42,6 +42,7 @@ race:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePrintParse$$' -fuzztime 20s ./compile/rule
 	$(GO) test -run '^$$' -fuzz '^FuzzLookupMatchesLinearScan$$' -fuzztime 20s ./compile
+	$(GO) test -run '^$$' -fuzz '^FuzzProxyRequest$$' -fuzztime 20s ./fastpath
 
 # fastpath must never import the control plane.
 deps-check:
