@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePrintParse$$' -fuzztime 20s ./compile/rule
 	$(GO) test -run '^$$' -fuzz '^FuzzLookupMatchesLinearScan$$' -fuzztime 20s ./compile
 	$(GO) test -run '^$$' -fuzz '^FuzzProxyRequest$$' -fuzztime 20s ./fastpath
+	$(GO) test -run '^$$' -fuzz '^FuzzManifests$$' -fuzztime 20s -fuzzminimizetime 2s ./compile
 
 # fastpath must never import the control plane.
 deps-check:
