@@ -111,9 +111,7 @@ summary() {
   for p in "${PROXIES[@]}"; do
     row=$p
     for l in r1 r1-lua mid spread; do
-      row+=$'\t'$(awk -F'\t' -v p="$p" -v l="$l" '$1 == p && $2 == l {print $3}' "$WORK/flat.tsv" | sort -n |
-        awk '{v[NR] = $1} END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-          printf "%.2f %.2f %.2f", m, v[1], v[NR] }')
+      row+=$'\t'$(awk -F'\t' -v p="$p" -v l="$l" '$1 == p && $2 == l {print $3}' "$WORK/flat.tsv" | median_min_max)
     done
     awk -F'\t' '{ split($2, a, " "); split($3, l, " "); split($4, b, " "); split($5, c, " ");
       printf "| %s | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %.3f | %.3f | %.3f |\n",

@@ -42,7 +42,6 @@ read -r host path < "$dir/hit"
 PIDS=()
 cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
 trap cleanup EXIT INT TERM
-cpu() { awk '{sub(/^.*\) /, ""); print $12, $13}' "/proc/$1/stat"; } # utime stime, in ticks
 segs() { awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "OutSegs") c = i; h = 1 } else print $c }' /proc/net/snmp; }
 
 taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
@@ -68,10 +67,10 @@ run() {
   local wp=$pid
   [[ $proxy == nginx ]] && wp=$(pgrep -P "$pid" | head -1) # the worker
   taskset -c 0 wrk -t1 -c"$c" -d1s -H "Host: $host" "http://127.0.0.1:$port$path" > /dev/null
-  read -r u0 s0 < <(cpu "$wp"); g0=$(segs)
+  read -r u0 s0 < <(cpu_ticks "$wp"); g0=$(segs)
   reqs=$(taskset -c 0 wrk -t1 -c"$c" -d"$DURATION" -H "Host: $host" "http://127.0.0.1:$port$path" |
     awk '/requests in/ {print $1}')
-  read -r u1 s1 < <(cpu "$wp"); g1=$(segs)
+  read -r u1 s1 < <(cpu_ticks "$wp"); g1=$(segs)
   awk -v p="$proxy" -v c="$c" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v g=$((g1 - g0)) -v r="${reqs:-1}" \
     -v hz="$(getconf CLK_TCK)" -v d="${DURATION%s}" 'BEGIN { k = 1e6 / hz / r
       printf "%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%d\n", p, c, u * k, s * k, (u + s) * k, g / r, r / d }' |
@@ -89,8 +88,7 @@ done
 
 # med PROXY CONNS FIELD : "median min max" of a floor.tsv column
 med() {
-  awk -F'\t' -v p="$1" -v c="$2" -v f="$3" '$1 == p && $2 == c {print $f}' "$WORK/floor.tsv" | sort -n |
-    awk '{v[NR] = $1} END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
+  awk -F'\t' -v p="$1" -v c="$2" -v f="$3" '$1 == p && $2 == c {print $f}' "$WORK/floor.tsv" | median_min_max
 }
 summary() {
   echo "Commit $COMMIT, $(date -u +%F), $ROUNDS interleaved rounds of $DURATION (wrk -t1, the 1-route set)."

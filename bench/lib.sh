@@ -1,4 +1,5 @@
-# lib.sh — sourced by the bench scripts: the tools they need and the ports they take.
+# lib.sh — sourced by the bench scripts: the tools they need, the ports they take, and the
+# /proc and median readings they share.
 
 # need_tools COMMAND... : installs, with apt-get, the Debian package of each command missing
 # (nginx: nginx-light, perf: linux-perf, the others by their own name).
@@ -20,4 +21,12 @@ ports_free() {
   for port in "$@"; do
     if ss -Htln "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
   done
+}
+
+# cpu_ticks PID : the process's user and system CPU, in clock ticks (/proc/PID/stat).
+cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12, $13}' "/proc/$1/stat"; }
+
+# median_min_max : "median min max" of the numbers on standard input, one a line.
+median_min_max() {
+  sort -n | awk '{v[NR] = $1} END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
 }

@@ -64,14 +64,14 @@ load() { # SECONDS : run the load, print the requests completed
   taskset -c 0 wrk "${args[@]}" "$url" | awk '/requests in/ {print $1}'
 }
 load 1 >/dev/null # warm-up
-read -r u0 s0 < <(awk '{sub(/^.*\) /, ""); print $12, $13}' "/proc/$pid/stat")
+read -r u0 s0 < <(cpu_ticks "$pid")
 perf stat -e 'raw_syscalls:sys_enter,context-switches,syscalls:sys_enter_*' -p "$pid" -o "$WORK/syscalls.perf" \
   -- sleep "$((DURATION + 1))" >/dev/null 2>&1 &
 perfpid=$!
 sleep 0.3
 req=$(load "$DURATION")
 wait "$perfpid" || true
-read -r u1 s1 < <(awk '{sub(/^.*\) /, ""); print $12, $13}' "/proc/$pid/stat")
+read -r u1 s1 < <(cpu_ticks "$pid")
 hz=$(getconf CLK_TCK)
 echo "$PROXY $LOAD: $req requests; per request: user $(awk -v t=$((u1 - u0)) -v r="$req" -v hz="$hz" 'BEGIN { printf "%.2f", t * 1e6 / hz / r }') µs," \
   "system $(awk -v t=$((s1 - s0)) -v r="$req" -v hz="$hz" 'BEGIN { printf "%.2f", t * 1e6 / hz / r }') µs"
