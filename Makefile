@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor profile
+.PHONY: build demo test tools unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor profile
 
 build:
 	$(GO) build -o bin/sluice ./cmd/sluice
@@ -13,7 +13,15 @@ demo:
 # Everything CI checks: vet, import direction, unit + golden + differential
 # + end-to-end (the real binary) tests, the race detector, a short fuzz pass,
 # and the tests against a real kube-apiserver.
-test: deps-check unit race fuzz test-k8s
+test: deps-check tools unit race fuzz test-k8s
+
+# Tools the tests drive (h2load from nghttp2-client): installed with apt
+# when missing, and then required (SLUICE_REQUIRE_TOOLS: a test fails
+# rather than skips without them).
+export SLUICE_REQUIRE_TOOLS := 1
+tools:
+	@command -v h2load >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null)
 
 # The real-API-server tests: kube-apiserver and etcd are built from the Go
 # module proxy on first use (about 5-7 minutes of 2 cores) and cached in

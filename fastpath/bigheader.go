@@ -241,3 +241,19 @@ func (s *Server) trackIdle(c net.Conn, st fasthttp.ConnState) {
 	}
 	delete(s.idle, c)
 }
+
+// prefacedConn replays the bytes already read from a connection before
+// reading it further.
+type prefacedConn struct {
+	net.Conn
+	pre []byte
+}
+
+func (c *prefacedConn) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}

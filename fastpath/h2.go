@@ -37,27 +37,14 @@ func isH2CPreface(ctx *fasthttp.RequestCtx) bool {
 // come here, so they pay nothing for it.
 func (h *Handler) serveH2C(ctx *fasthttp.RequestCtx) {
 	peer := peerIP(ctx)
+	sock := socketOf(ctx.Conn())
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(c net.Conn) {
-		_ = c.SetDeadline(time.Time{})
-		h.h2.ServeConn(&prefacedConn{Conn: c, pre: []byte(h2cPreface)},
-			&http2.ServeConnOpts{Handler: h2Handler{h: h, peer: peer}, Context: context.Background()})
+		_ = c.SetDeadline(time.Time{}) // no reader yet: the wrappers' own state is cleared too
+		hc := &h2Conn{c: c, sock: sock, pre: []byte(h2cPreface)}
+		defer hc.finish()
+		h.h2.ServeConn(hc, &http2.ServeConnOpts{Handler: h2Handler{h: h, peer: peer}, Context: context.Background()})
 	})
-}
-
-// prefacedConn replays the bytes fasthttp already read.
-type prefacedConn struct {
-	net.Conn
-	pre []byte
-}
-
-func (c *prefacedConn) Read(p []byte) (int, error) {
-	if len(c.pre) > 0 {
-		n := copy(p, c.pre)
-		c.pre = c.pre[n:]
-		return n, nil
-	}
-	return c.Conn.Read(p)
 }
 
 // h2Handler serves one HTTP/2 connection's requests.
