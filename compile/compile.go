@@ -28,7 +28,10 @@ type Options struct {
 	IngressClass                 string
 	Namespaces                   []string           // watched namespaces (all if empty); services elsewhere are errors
 	Upstreams                    *upstream.Registry // endpoints by address; a fresh one if nil
-	Logger                       *slog.Logger       // for health-check transitions; slog.Default() if nil
+	// MirrorSlots bounds the mirror copies in flight, across tables; one
+	// of 256 is made per Compiler if nil.
+	MirrorSlots chan struct{}
+	Logger      *slog.Logger // for health-check transitions; slog.Default() if nil
 }
 
 func (o Options) logger() *slog.Logger {
@@ -78,6 +81,9 @@ type Compiler struct {
 func NewCompiler(opts Options) *Compiler {
 	if opts.Upstreams == nil {
 		opts.Upstreams = upstream.NewRegistry(upstream.Options{})
+	}
+	if opts.MirrorSlots == nil {
+		opts.MirrorSlots = make(chan struct{}, 256)
 	}
 	return &Compiler{opts: opts}
 }
@@ -315,7 +321,7 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		return compiledRoute{}, false
 	}
 	name := RouterKey(ir.Meta.Namespace, irName(ir), rt.Match) + Provider // router and service
-	targets, serr := c.routeTargets(ir, f, name, rt.Services)
+	target, serr := c.routeService(ir, f, name, rt.Services)
 	if serr != nil {
 		c.errorf(obj, serr.field, "%s; route disabled", serr.msg)
 		return compiledRoute{}, false
@@ -326,7 +332,7 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	}
 	r := &route.Route{
 		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps,
-		Source: irKey(ir) + "#" + f, Service: name, Targets: targets,
+		Source: irKey(ir) + "#" + f, Service: name, Target: target, Handler: target,
 	}
 	return compiledRoute{r: r, entries: Entries(tree)}, true
 }

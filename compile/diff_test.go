@@ -11,6 +11,7 @@ import (
 	"github.com/sluiceproxy/sluice/compile/rule"
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 )
 
 // headers is a test Headers with canonical keys.
@@ -116,15 +117,15 @@ func simpleRule(r *rand.Rand) string {
 	return fmt.Sprintf("Host(`%s`) && PathPrefix(`/`)", h)
 }
 
-// targets gives a route one service (mostly) or two weighted ones.
-func targets(r *rand.Rand, name string) []route.Target {
-	svc := func(k int) *route.Service {
-		return route.NewService(fmt.Sprintf("%s-%d", name, k), true, []route.Server{{URL: "http://" + name}})
+// target gives a route one service (mostly) or two weighted ones.
+func target(r *rand.Rand, name string) service.Service {
+	svc := func(k int) *service.LoadBalancer {
+		return service.NewLoadBalancer(fmt.Sprintf("%s-%d", name, k), true, []service.Server{{URL: "http://" + name}})
 	}
 	if r.Intn(4) == 0 {
-		return []route.Target{{Weight: 1, Service: svc(0)}, {Weight: 2, Service: svc(1)}}
+		return service.NewWeighted(name, []service.Child{{Weight: 1, Service: svc(0)}, {Weight: 2, Service: svc(1)}}, nil)
 	}
-	return []route.Target{{Weight: 1, Service: svc(0)}}
+	return svc(0)
 }
 
 func build(r *rand.Rand, n int) (*route.Index, *oracle) {
@@ -145,7 +146,8 @@ func buildWith(r *rand.Rand, n int, gen func(*rand.Rand) string) (*route.Index, 
 			prio = int64(r.Intn(5) + 30) // force ties
 		}
 		name := fmt.Sprintf("r%03d", i)
-		rt := &route.Route{Name: name, Rule: src, Priority: prio, EntryPoints: []string{"web"}, Targets: targets(r, name)}
+		tg := target(r, name)
+		rt := &route.Route{Name: name, Rule: src, Priority: prio, EntryPoints: []string{"web"}, Target: tg, Handler: tg}
 		b.Add(rt, compile.Entries(tree))
 		o.routes = append(o.routes, rt)
 		o.trees[rt] = tree
@@ -162,20 +164,15 @@ func check(t *testing.T, seed int64, nRoutes, nReq int) {
 }
 
 // checkIndex compares the index with the oracle over nReq requests, and
-// the service a Hit chooses with the one its route chooses.
+// the load balancer a Hit serves with directly with its route's handler.
 func checkIndex(t *testing.T, seed int64, r *rand.Rand, ix *route.Index, o *oracle, nReq int) {
 	t.Helper()
 	for i := 0; i < nReq; i++ {
 		req := randRequest(r)
 		hit := ix.Find(req)
 		got, want := hit.Route, o.lookup(req)
-		if got != nil && got == want && len(got.Targets) == 1 {
-			var a, b route.Choice
-			hit.Choose(req.ClientIP, nil, &a)
-			got.Choose(req.ClientIP, nil, &b)
-			if a.Service != b.Service || a.Service == nil {
-				t.Fatalf("seed %d: host=%q path=%q: the hit chose service %v, its route %v", seed, req.Host, req.Path, a.Service, b.Service)
-			}
+		if lb := hit.Direct(); got != nil && lb != nil && got.Handler != service.Service(lb) {
+			t.Fatalf("seed %d: host=%q path=%q: the hit serves with %s, its route with %v", seed, req.Host, req.Path, lb.Name, got.Handler)
 		}
 		if got != want {
 			name := func(x *route.Route) string {

@@ -4,14 +4,14 @@ import (
 	"slices"
 
 	"github.com/sluiceproxy/sluice/compile/model"
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
 // binding ties a compiled route service to the Service port its servers
 // came from, so an EndpointSlice change can rebuild just its server set.
 type binding struct {
-	svc       *route.Service
+	svc       *service.LoadBalancer
 	port      *model.ServicePort // in the Service object, which is never mutated
 	scheme    string
 	empty     bool                      // no servers when compiled
@@ -45,7 +45,7 @@ func (e *Endpoints) Update(snap *model.Snapshot, keys []string) bool {
 	}
 	type change struct {
 		b       *binding
-		servers []route.Server
+		servers []service.Server
 	}
 	var changes []change
 	for _, k := range keys {

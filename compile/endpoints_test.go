@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sluiceproxy/sluice/compile/model"
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/watch"
 )
 
@@ -52,7 +52,7 @@ endpoints:
 
 func serverURLs(r *Result) string {
 	var out []string
-	for _, s := range r.Table.Routes[0].Targets[0].Service.Servers().Servers {
+	for _, s := range r.Table.Routes[0].LoadBalancer().Servers().Servers {
 		out = append(out, s.URL)
 	}
 	return strings.Join(out, ",")
@@ -119,10 +119,10 @@ spec:
 	if len(r.Table.Routes) != 4 {
 		t.Fatalf("%d routes; want 4 (%v)", len(r.Table.Routes), r.Diags)
 	}
-	list := func(i int) []route.Server {
+	list := func(i int) []service.Server {
 		for _, rt := range r.Table.Routes {
 			if strings.HasPrefix(rt.Name, "ns-r"+string(rune('0'+i))+"-") {
-				return rt.Targets[0].Service.Servers().Servers
+				return rt.LoadBalancer().Servers().Servers
 			}
 		}
 		t.Fatalf("no route for r%d", i)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/compile/model"
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -84,7 +84,7 @@ func passiveConfig(f string, pc *model.PassiveHealthCheck) (upstream.PassiveConf
 }
 
 // withPassive gives each server its passive failure counter.
-func withPassive(servers []route.Server, cfg *upstream.PassiveConfig, o Options) []route.Server {
+func withPassive(servers []service.Server, cfg *upstream.PassiveConfig, o Options) []service.Server {
 	if cfg == nil {
 		return servers
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -189,29 +190,13 @@ func (cr *compiledRoute) take() (*route.Route, []route.Entry) {
 // registry's next Prune keeps the pools of reused routes' servers.
 func keepEndpoints(t *route.Table, reg *upstream.Registry) {
 	for _, r := range t.Routes {
-		keepTargets(r.Targets, reg)
-	}
-}
-
-func keepTargets(targets []route.Target, reg *upstream.Registry) {
-	for _, tg := range targets {
-		if f := tg.Failover; f != nil {
-			keepTargets([]route.Target{f.Main, f.Fallback}, reg)
+		if r.Target == nil {
 			continue
 		}
-		if m := tg.Mirroring; m != nil {
-			keepTargets([]route.Target{m.Main}, reg)
-			for _, mr := range m.Mirrors {
-				keepTargets([]route.Target{mr.Target}, reg)
+		r.Target.EachLoadBalancer(func(lb *service.LoadBalancer) {
+			for _, s := range lb.Servers().Servers {
+				reg.Keep(s.Endpoint, s.Health, s.Passive)
 			}
-			continue
-		}
-		if tg.Group != nil {
-			keepTargets(tg.Group.Targets, reg)
-			continue
-		}
-		for _, s := range tg.Service.Servers().Servers {
-			reg.Keep(s.Endpoint, s.Health, s.Passive)
-		}
+		})
 	}
 }

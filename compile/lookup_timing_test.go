@@ -211,7 +211,6 @@ func BenchmarkRouteSpread(b *testing.B) {
 		for _, mode := range []string{"one", "spread"} {
 			b.Run(fmt.Sprintf("hosts=%d/%s", n, mode), func(b *testing.B) {
 				req := &match.Request{Host: []byte("r000000.bench.local"), Path: []byte("/"), Method: []byte("GET")}
-				var ch route.Choice
 				k := n / 2
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
@@ -219,8 +218,8 @@ func BenchmarkRouteSpread(b *testing.B) {
 						k = (k + 7919) % n
 					}
 					putHostNumber(req.Host[1:7], k)
-					ix.Find(req).Choose(req.ClientIP, nil, &ch)
-					if ch.Server == nil || ch.Server.Endpoint == nil || !ch.Service.PassHostHeader {
+					lb := ix.Find(req).Direct()
+					if srv := lb.PickFor(req.ClientIP); srv == nil || srv.Endpoint == nil || !lb.PassHostHeader {
 						b.Fatal("no server chosen")
 					}
 				}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/compile/model"
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -18,17 +18,18 @@ import (
 var strategies = map[string]bool{"": true, "wrr": true, "RoundRobin": true, "p2c": true, "hrw": true, "leasttime": true}
 
 // strategyOf maps the accepted names to the balancer (wrr by default).
-var strategyOf = map[string]route.Strategy{"p2c": route.P2C, "hrw": route.HRW, "leasttime": route.LeastTime}
+var strategyOf = map[string]service.Strategy{"p2c": service.P2C, "hrw": service.HRW, "leasttime": service.LeastTime}
 
 // svcErr is a reason a route's service cannot be built: the route is dropped.
 type svcErr struct{ field, msg string }
 
-// routeTargets builds the weighted services of one route, named (when
-// there is one) name: the router's qualified key, which is also the
-// Traefik service name the router points at.
-func (c *compiler) routeTargets(ir *model.IngressRoute, field, name string, specs []model.LoadBalancerSpec) ([]route.Target, *svcErr) {
+// routeService builds the service graph of one route, named name: the
+// router's qualified key, which is also the Traefik service name the
+// router points at. Several services are a weighted service over them, as
+// Traefik's provider builds it (its choice of service is not sticky).
+func (c *compiler) routeService(ir *model.IngressRoute, field, name string, specs []model.LoadBalancerSpec) (service.Service, *svcErr) {
 	parent := owner{obj: objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), ns: ir.Meta.Namespace}
-	targets := make([]route.Target, 0, len(specs))
+	children := make([]service.Child, 0, len(specs))
 	for i := range specs {
 		spec := &specs[i]
 		f := fmt.Sprintf("%s.services[%d]", field, i)
@@ -36,13 +37,16 @@ func (c *compiler) routeTargets(ir *model.IngressRoute, field, name string, spec
 		if len(specs) > 1 {
 			svcName = Normalize(nsOr(spec.Namespace, ir.Meta.Namespace)+"-"+spec.Name+"-"+spec.Port.String()) + Provider
 		}
-		tg, err := c.target(parent, f, svcName, spec, nil)
+		ch, err := c.target(parent, f, svcName, spec, nil)
 		if err != nil {
 			return nil, err
 		}
-		targets = append(targets, tg)
+		children = append(children, ch)
 	}
-	return targets, nil
+	if len(children) == 1 {
+		return children[0].Service, nil
+	}
+	return service.NewWeighted(name, children, nil), nil
 }
 
 // owner is the object whose services list is being resolved: an
@@ -51,19 +55,21 @@ type owner struct{ obj, ns string }
 
 // target resolves one services entry: a Kubernetes Service, or a
 // TraefikService (visiting: the TraefikServices above it, for cycles).
-func (c *compiler) target(parent owner, f, name string, spec *model.LoadBalancerSpec, visiting []string) (route.Target, *svcErr) {
+func (c *compiler) target(parent owner, f, name string, spec *model.LoadBalancerSpec, visiting []string) (service.Child, *svcErr) {
 	w := 1
 	if spec.Weight != nil {
 		w = *spec.Weight
 	}
 	ns := nsOr(spec.Namespace, parent.ns)
 	if spec.Kind == "TraefikService" {
-		tg, err := c.traefikService(parent, f, spec, visiting)
-		tg.Weight, tg.Name = w, Normalize(ns+"-"+spec.Name)
-		return tg, err
+		svc, err := c.traefikService(parent, f, spec, visiting)
+		return service.Child{Service: svc, Weight: w, Name: Normalize(ns + "-" + spec.Name)}, err
 	}
-	svc, err := c.service(parent, f, name, spec)
-	return route.Target{Weight: w, Service: svc, Name: Normalize(ns + "-" + spec.Name + "-" + spec.Port.String())}, err
+	lb, err := c.service(parent, f, name, spec)
+	if err != nil {
+		return service.Child{}, err
+	}
+	return service.Child{Service: lb, Weight: w, Name: Normalize(ns + "-" + spec.Name + "-" + spec.Port.String())}, nil
 }
 
 func nsOr(ns, def string) string {
@@ -74,7 +80,7 @@ func nsOr(ns, def string) string {
 }
 
 // service resolves one Kubernetes Service reference (crd.md section 5).
-func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalancerSpec) (*route.Service, *svcErr) {
+func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalancerSpec) (*service.LoadBalancer, *svcErr) {
 	obj := parent.obj
 	switch spec.Kind {
 	case "", "Service":
@@ -121,7 +127,7 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 		servers = withPassive(servers, passive, c.opts)
 	}
 	pass := spec.PassHostHeader == nil || *spec.PassHostHeader
-	rs := route.NewServiceWith(name, pass, c.sticky(obj, f, name, spec.Sticky), strategyOf[spec.Strategy], servers)
+	rs := service.NewLoadBalancerWith(name, pass, c.sticky(obj, f, name, spec.Sticky), strategyOf[spec.Strategy], servers)
 	if b := c.bound; b != nil {
 		b.svc, b.empty, b.passive = rs, len(servers) == 0, passive
 		k := ns + "/" + spec.Name
@@ -170,7 +176,7 @@ func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svc
 }
 
 // servers lists the servers of a Service reference (crd.md 5.1-5.4).
-func (c *compiler) servers(svc *model.Service, f string, spec *model.LoadBalancerSpec) ([]route.Server, *svcErr) {
+func (c *compiler) servers(svc *model.Service, f string, spec *model.LoadBalancerSpec) ([]service.Server, *svcErr) {
 	ref := svc.Meta.Namespace + "/" + svc.Meta.Name
 	var sp *model.ServicePort
 	for i := range svc.Spec.Ports {
@@ -203,7 +209,7 @@ func (c *compiler) servers(svc *model.Service, f string, spec *model.LoadBalance
 			}
 			sv.Health = c.opts.Upstreams.Health(sv.Endpoint, hc, c.opts.logger())
 		}
-		return []route.Server{sv}, nil
+		return []service.Server{sv}, nil
 	}
 	if sp == nil {
 		return nil, &svcErr{f + ".port", fmt.Sprintf("service port not found: %s port %s", ref, spec.Port)}
@@ -218,7 +224,7 @@ func (c *compiler) servers(svc *model.Service, f string, spec *model.LoadBalance
 		if ip == "" || ip == "None" {
 			return nil, &svcErr{f + ".nativeLB", "no clusterIP found for service: " + ref}
 		}
-		return []route.Server{c.server(scheme, ip, int64(sp.Port))}, nil
+		return []service.Server{c.server(scheme, ip, int64(sp.Port))}, nil
 	}
 	if spec.NodePortLB && svc.Spec.Type == "NodePort" {
 		return c.nodePortServers(f, ref, sp, scheme)
@@ -258,23 +264,23 @@ func schemeFor(explicit string, port int64, name string) string {
 	return "http"
 }
 
-func (c *compiler) server(scheme, host string, port int64) route.Server {
+func (c *compiler) server(scheme, host string, port int64) service.Server {
 	return newServer(c.opts.Upstreams, c.transport, scheme, host, port)
 }
 
 // newServer's transport was validated when resolved, so GetWith cannot fail.
-func newServer(reg *upstream.Registry, tc *upstream.TransportConfig, scheme, host string, port int64) route.Server {
+func newServer(reg *upstream.Registry, tc *upstream.TransportConfig, scheme, host string, port int64) service.Server {
 	addr := net.JoinHostPort(host, strconv.FormatInt(port, 10))
 	e, _ := reg.GetWith(scheme, addr, tc)
 	if e == nil {
-		return route.Server{URL: scheme + "://" + addr}
+		return service.Server{URL: scheme + "://" + addr}
 	}
-	return route.Server{URL: e.URL, Endpoint: e} // one string per endpoint, not per server
+	return service.Server{URL: e.URL, Endpoint: e} // one string per endpoint, not per server
 }
 
 // endpointServers reads the Service's EndpointSlices (crd.md 5.2) and
 // binds the result, so later EndpointSlice changes update it in place.
-func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, scheme string) []route.Server {
+func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, scheme string) []service.Server {
 	key := svc.Meta.Namespace + "/" + svc.Meta.Name
 	c.bound = &binding{port: sp, scheme: scheme}
 	c.bound.transport = c.transport
@@ -284,9 +290,9 @@ func (c *compiler) endpointServers(svc *model.Service, sp *model.ServicePort, sc
 // serverLists shares one server list among the route services built from
 // the same Service port, scheme and transport in one compile or endpoint
 // update: 100k routes to one Service hold one list, not 100k copies. A
-// shared list is never written: route.Service.SetServers and withPassive
+// shared list is never written: service.LoadBalancer.SetServers and withPassive
 // copy it before setting anything on a server.
-type serverLists map[serverListKey][]route.Server
+type serverLists map[serverListKey][]service.Server
 
 type serverListKey struct {
 	port      *model.ServicePort
@@ -294,7 +300,7 @@ type serverListKey struct {
 	transport *upstream.TransportConfig
 }
 
-func (l *serverLists) get(slices []*model.EndpointSlice, sp *model.ServicePort, scheme string, reg *upstream.Registry, tc *upstream.TransportConfig) []route.Server {
+func (l *serverLists) get(slices []*model.EndpointSlice, sp *model.ServicePort, scheme string, reg *upstream.Registry, tc *upstream.TransportConfig) []service.Server {
 	k := serverListKey{sp, scheme, tc}
 	if list, ok := (*l)[k]; ok {
 		return list
@@ -309,7 +315,7 @@ func (l *serverLists) get(slices []*model.EndpointSlice, sp *model.ServicePort, 
 
 // serversOf: slices by creation time then name, the slice port named like
 // the Service port, serving endpoints (terminating ones fenced), each IP once.
-func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme string, reg *upstream.Registry, tc *upstream.TransportConfig) []route.Server {
+func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme string, reg *upstream.Registry, tc *upstream.TransportConfig) []service.Server {
 	slices = append([]*model.EndpointSlice(nil), slices...)
 	sort.Slice(slices, func(i, j int) bool {
 		a, b := slices[i].Meta, slices[j].Meta
@@ -319,7 +325,7 @@ func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme stri
 		return a.Name < b.Name
 	})
 	seen := map[string]bool{}
-	var out []route.Server
+	var out []service.Server
 	for _, s := range slices {
 		port := int64(0)
 		for _, p := range s.Ports {
@@ -352,12 +358,12 @@ func serversOf(slices []*model.EndpointSlice, sp *model.ServicePort, scheme stri
 
 // sticky builds a service's sticky cookie (crd.md 7.3); nil without
 // sticky.cookie, as in Traefik.
-func (c *compiler) sticky(obj, f, service string, s *model.Sticky) *route.Sticky {
+func (c *compiler) sticky(obj, f, svcName string, s *model.Sticky) *service.Sticky {
 	if s == nil || s.Cookie == nil {
 		return nil
 	}
 	ck := s.Cookie
-	out := &route.Sticky{Name: route.StickyCookieName(ck.Name, service), Path: "/", Domain: ck.Domain,
+	out := &service.Sticky{Name: service.StickyCookieName(ck.Name, svcName), Path: "/", Domain: ck.Domain,
 		Secure: ck.Secure, HTTPOnly: ck.HTTPOnly, MaxAge: ck.MaxAge}
 	if ck.Path != nil {
 		out.Path = *ck.Path
@@ -373,7 +379,7 @@ func (c *compiler) sticky(obj, f, service string, s *model.Sticky) *route.Sticky
 
 // nodePortServers: one server per Node InternalIP at the Service port's
 // nodePort (crd.md 5.4).
-func (c *compiler) nodePortServers(f, ref string, sp *model.ServicePort, scheme string) ([]route.Server, *svcErr) {
+func (c *compiler) nodePortServers(f, ref string, sp *model.ServicePort, scheme string) ([]service.Server, *svcErr) {
 	if c.opts.DisableClusterScopeResources {
 		return nil, &svcErr{f + ".nodePortLB", "nodes lookup is disabled (disableClusterScopeResources)"}
 	}
@@ -381,7 +387,7 @@ func (c *compiler) nodePortServers(f, ref string, sp *model.ServicePort, scheme 
 		return nil, &svcErr{f + ".nodePortLB", "service port has no nodePort: " + ref}
 	}
 	c.noteNodes()
-	var out []route.Server
+	var out []service.Server
 	for _, n := range c.snap.Nodes {
 		for _, a := range n.Status.Addresses {
 			if a.Type == "InternalIP" {

@@ -8,38 +8,38 @@ import (
 	"strings"
 
 	"github.com/sluiceproxy/sluice/compile/model"
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 )
 
 // traefikService resolves a reference to a TraefikService (crd.md 6): a
 // missing one, or one any child of which fails, drops the route (404).
-// Only weighted is served so far; children may be Services or weighted
-// TraefikServices to any depth, cycles rejected.
-func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalancerSpec, visiting []string) (route.Target, *svcErr) {
+// Children may be Services or TraefikServices of any kind to any depth,
+// cycles rejected.
+func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalancerSpec, visiting []string) (service.Service, *svcErr) {
 	ns, e := c.reference(parent, f, spec)
 	if e != nil {
-		return route.Target{}, e
+		return nil, e
 	}
 	key := ns + "/" + spec.Name
 	c.noteTS(key)
 	obj := c.traefikServices[key]
 	if obj == nil {
-		return route.Target{}, &svcErr{f + ".name", "traefik service not found: " + key}
+		return nil, &svcErr{f + ".name", "traefik service not found: " + key}
 	}
 	if slices.Contains(visiting, key) {
-		return route.Target{}, &svcErr{f + ".name", fmt.Sprintf("TraefikService recursion: %s -> %s", strings.Join(visiting, " -> "), key)}
+		return nil, &svcErr{f + ".name", fmt.Sprintf("TraefikService recursion: %s -> %s", strings.Join(visiting, " -> "), key)}
 	}
 	where := fmt.Sprintf("%s (TraefikService %s)", f, key)
 	var ts model.TraefikServiceSpec
 	if data, err := json.Marshal(obj.Spec); err != nil || json.Unmarshal(data, &ts) != nil {
-		return route.Target{}, &svcErr{where, "TraefikService spec does not decode"}
+		return nil, &svcErr{where, "TraefikService spec does not decode"}
 	}
 	name := Normalize(ns+"-"+spec.Name) + Provider
 	self := owner{obj: objName("TraefikService", ns, spec.Name), ns: ns}
 	inner := append(visiting[:len(visiting):len(visiting)], key)
 	switch {
 	case ts.Weighted == nil && ts.Mirroring == nil && ts.HighestRandomWeight == nil && ts.Failover == nil:
-		return route.Target{}, &svcErr{where, "TraefikService has no weighted, mirroring, highestRandomWeight or failover"}
+		return nil, &svcErr{where, "TraefikService has no weighted, mirroring, highestRandomWeight or failover"}
 	case ts.Mirroring != nil:
 		return c.mirroring(self, where, name, ts.Mirroring, inner)
 	case ts.Failover != nil:
@@ -49,71 +49,69 @@ func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalanc
 	if ws == nil {
 		ws, kind = ts.HighestRandomWeight, "highestRandomWeight"
 	}
-	var targets []route.Target
+	var children []service.Child
 	for i := range ws.Services {
 		child := &ws.Services[i]
 		cf := fmt.Sprintf("%s.%s.services[%d]", where, kind, i)
 		childName := Normalize(nsOr(child.Namespace, ns)+"-"+child.Name+"-"+child.Port.String()) + Provider
-		tg, err := c.target(self, cf, childName, child, inner)
+		ch, err := c.target(self, cf, childName, child, inner)
 		if err != nil {
-			return route.Target{}, err
+			return nil, err
 		}
-		targets = append(targets, tg)
+		children = append(children, ch)
 	}
 	if kind == "highestRandomWeight" {
-		g := route.NewGroup(name, targets, nil)
-		g.HRW = true
-		return route.Target{Group: g}, nil
+		return service.NewHRW(name, children), nil
 	}
-	return route.Target{Group: route.NewGroup(name, targets, c.sticky(self.obj, "spec.weighted", name, ws.Sticky))}, nil
+	return service.NewWeighted(name, children, c.sticky(self.obj, "spec.weighted", name, ws.Sticky)), nil
 }
 
 // mirroring builds a mirroring TraefikService (crd.md 6): the main service
 // and each mirror resolve like any child; percent must be 0-100.
-func (c *compiler) mirroring(self owner, where, name string, ms *model.MirroringService, visiting []string) (route.Target, *svcErr) {
+func (c *compiler) mirroring(self owner, where, name string, ms *model.MirroringService, visiting []string) (service.Service, *svcErr) {
 	childName := func(s *model.LoadBalancerSpec) string {
 		return Normalize(nsOr(s.Namespace, self.ns)+"-"+s.Name+"-"+s.Port.String()) + Provider
 	}
 	main, err := c.target(self, where+".mirroring", childName(&ms.LoadBalancerSpec), &ms.LoadBalancerSpec, visiting)
 	if err != nil {
-		return route.Target{}, err
+		return nil, err
 	}
-	var mirrors []route.Mirror
+	var mirrors []service.Mirror
 	for i := range ms.Mirrors {
 		m := &ms.Mirrors[i]
 		mf := fmt.Sprintf("%s.mirroring.mirrors[%d]", where, i)
 		if m.Percent < 0 || m.Percent > 100 {
-			return route.Target{}, &svcErr{mf + ".percent", fmt.Sprintf("percent %d is not between 0 and 100", m.Percent)}
+			return nil, &svcErr{mf + ".percent", fmt.Sprintf("percent %d is not between 0 and 100", m.Percent)}
 		}
 		tg, err := c.target(self, mf, childName(&m.LoadBalancerSpec), &m.LoadBalancerSpec, visiting)
 		if err != nil {
-			return route.Target{}, err
+			return nil, err
 		}
-		mirrors = append(mirrors, route.Mirror{Target: tg, Percent: uint64(m.Percent)})
+		mirrors = append(mirrors, service.Mirror{Service: tg.Service, Percent: uint64(m.Percent)})
 	}
 	body, maxBody := ms.MirrorBody == nil || *ms.MirrorBody, int64(-1)
 	if ms.MaxBodySize != nil {
 		maxBody = *ms.MaxBodySize
 	}
-	return route.Target{Mirroring: route.NewMirroring(name, main, mirrors, body, maxBody)}, nil
+	return service.NewMirroring(name, main.Service, mirrors, body, maxBody, c.opts.MirrorSlots), nil
 }
 
 // failover builds a failover TraefikService (crd.md 6, 7.5). Without
 // errors.status it cannot work: Kubernetes services carry no health status
 // to fail over on, and Traefik disables the router (404); so does Sluice.
-func (c *compiler) failover(self owner, where, name string, fs *model.FailoverService, visiting []string) (route.Target, *svcErr) {
+func (c *compiler) failover(self owner, where, name string, fs *model.FailoverService, visiting []string) (service.Service, *svcErr) {
 	where += ".failover"
 	if fs.Service == nil || fs.Fallback == nil {
-		return route.Target{}, &svcErr{where, "failover needs both service and fallback"}
+		return nil, &svcErr{where, "failover needs both service and fallback"}
 	}
 	if fs.Errors == nil || len(fs.Errors.Status) == 0 {
-		return route.Target{}, &svcErr{where + ".errors.status", "failover without errors.status cannot fail over: Kubernetes services have no health status (Traefik disables the router)"}
+		return nil, &svcErr{where + ".errors.status", "failover without errors.status cannot fail over: Kubernetes services have no health status (Traefik disables the router)"}
 	}
 	var ranges [][2]int
 	for i, s := range fs.Errors.Status {
 		r, ok := statusRange(s)
 		if !ok {
-			return route.Target{}, &svcErr{fmt.Sprintf("%s.errors.status[%d]", where, i), fmt.Sprintf("invalid status range %q (want like 500-504 or 502)", s)}
+			return nil, &svcErr{fmt.Sprintf("%s.errors.status[%d]", where, i), fmt.Sprintf("invalid status range %q (want like 500-504 or 502)", s)}
 		}
 		ranges = append(ranges, r)
 	}
@@ -122,17 +120,17 @@ func (c *compiler) failover(self owner, where, name string, fs *model.FailoverSe
 	}
 	main, err := c.target(self, where+".service", childName(fs.Service), fs.Service, visiting)
 	if err != nil {
-		return route.Target{}, err
+		return nil, err
 	}
 	fallback, err := c.target(self, where+".fallback", childName(fs.Fallback), fs.Fallback, visiting)
 	if err != nil {
-		return route.Target{}, err
+		return nil, err
 	}
 	maxBody := int64(-1)
 	if fs.Errors.MaxRequestBodyBytes != nil {
 		maxBody = *fs.Errors.MaxRequestBodyBytes
 	}
-	return route.Target{Failover: &route.Failover{Name: name, Main: main, Fallback: fallback, Status: ranges, MaxBody: maxBody}}, nil
+	return &service.Failover{Name: name, Main: main.Service, Fallback: fallback.Service, Status: ranges, MaxBody: maxBody}, nil
 }
 
 // statusRange reads "500-504" or "502".

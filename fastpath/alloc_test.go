@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -48,16 +49,16 @@ func proxyOver(ln net.Listener, ep *upstream.Endpoint) (*Handler, func()) {
 		ctx.SetBodyString("hello")
 	}}
 	go be.Serve(ln)
-	svc := route.NewService("svc", true, []route.Server{{URL: "http://backend:80", Endpoint: ep}})
+	svc := service.NewLoadBalancer("svc", true, []service.Server{{URL: "http://backend:80", Endpoint: ep}})
 	b := route.NewBuilder([]string{"web"})
-	r := &route.Route{Name: "r", Priority: 1, EntryPoints: []string{"web"}, Targets: []route.Target{{Weight: 1, Service: svc}}}
+	r := &route.Route{Name: "r", Priority: 1, EntryPoints: []string{"web"}, Target: svc, Handler: svc}
 	b.Add(r, []route.Entry{{HostKind: route.HostExact, HostKey: "a.example", PathKind: route.PathPrefix, PathKey: "/api",
 		Cand: route.Cand{Lits: []route.Lit{
 			{M: &match.Matcher{Kind: match.Host, A: "a.example"}},
 			{M: &match.Matcher{Kind: match.PathPrefix, A: "/api"}},
 			{M: &match.Matcher{Kind: match.Method, A: "GET"}},
 		}}}})
-	up := &route.Route{Name: "upload", Priority: 1, EntryPoints: []string{"web"}, Targets: []route.Target{{Weight: 1, Service: svc}}}
+	up := &route.Route{Name: "upload", Priority: 1, EntryPoints: []string{"web"}, Target: svc, Handler: svc}
 	b.Add(up, []route.Entry{{HostKind: route.HostExact, HostKey: "a.example", PathKind: route.PathPrefix, PathKey: "/upload",
 		Cand: route.Cand{Lits: []route.Lit{
 			{M: &match.Matcher{Kind: match.Host, A: "a.example"}},

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -22,7 +22,7 @@ func bigHeaderProxy(t *testing.T, limit int) string {
 	t.Helper()
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
-	addr, _ := proxyWith(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}},
+	addr, _ := proxyWith(t, map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}},
 		nil, Config{EntryPoint: "web", MaxHeaderBytes: limit})
 	return addr
 }
@@ -176,7 +176,7 @@ func TestBodyLikeARequest(t *testing.T) {
 func TestShutdownClosesMovedConnections(t *testing.T) {
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
-	srv, addr, _ := startProxy(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil, Config{EntryPoint: "web"})
+	srv, addr, _ := startProxy(t, map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil, Config{EntryPoint: "web"})
 	c, br := dial(t, addr)
 	req, _ := fooRequest(100 << 10)
 	io.WriteString(c, req)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -67,7 +67,7 @@ func pattern(n int) []byte {
 func TestCoalescedResponsesArriveWhole(t *testing.T) {
 	be := sizedBackend(t)
 	reg := upstream.NewRegistry(upstream.Options{})
-	addr, _ := proxyWith(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}},
+	addr, _ := proxyWith(t, map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}},
 		nil, Config{EntryPoint: "web"})
 	type exchange struct {
 		method, path string

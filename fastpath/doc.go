@@ -1,14 +1,20 @@
-// Package fastpath is the data plane: a fasthttp RequestHandler per entry
-// point that loads the routing table once (one atomic pointer), computes the
-// request attributes as Traefik does, looks the route up, picks a server and
-// forwards the request over a pooled keep-alive connection.
+// Package fastpath holds the front ends of the data plane: per entry
+// point, a fasthttp server (HTTP/1.1) that also takes HTTP/2 with prior
+// knowledge (h2c) on the same port. Both fill a pipeline.Exchange, load the
+// routing table once (one atomic pointer), look the router up once and let
+// it serve: middlewares, service, server choice and forward are the
+// pipeline's (packages pipeline, route, service), identical for both.
 //
 // A Handler is safe for concurrent use and allocates nothing per request on
-// the proxied path. It never imports the control plane (compile, watch,
-// k8s.io): it only reads *route.Table values someone else publishes.
-// Failures answer as Traefik does: 400 malformed, 404 no route, 503 no
-// server, 502 upstream refused or broken, 504 upstream timeout; a panic is
-// recovered, logged and answered with 500.
+// the proxied HTTP/1.1 path. It never imports the control plane (compile,
+// watch, k8s.io): it only reads *route.Table values someone else
+// publishes. Failures answer as Traefik does: 400 malformed, 404 no route,
+// 503 no server, 502 upstream refused or broken, 504 upstream timeout; a
+// panic is recovered, logged and answered with 500.
+//
+// An HTTP/2 connection is served by golang.org/x/net/http2 on the
+// hijacked connection, wrapped so that no frame writer outlives the
+// hijack (h2conn.go).
 //
 // Server is one entry point's HTTP/1.1 server. Each client connection holds
 // a 4 KiB read buffer; one whose request header overflows it is moved, with

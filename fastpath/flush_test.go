@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -43,7 +43,7 @@ func TestProxyFlushesWhenUpstreamPauses(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	be := ln.Addr().String()
 	reg := upstream.NewRegistry(upstream.Options{})
-	addr, _ := proxy(t, map[string][]route.Server{"f.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
+	addr, _ := proxy(t, map[string][]service.Server{"f.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
 
 	c, err := net.Dial("tcp4", addr)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -61,7 +61,7 @@ func fuzzProxy(t testing.TB) string {
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
 	dead := "127.0.0.1:1"
-	addr, _ := proxy(t, map[string][]route.Server{
+	addr, _ := proxy(t, map[string][]service.Server{
 		"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}},
 		"none":      nil,
 		"dead":      {{URL: "http://" + dead, Endpoint: reg.Get("http", dead)}},

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -54,7 +54,7 @@ func h2cClient() *http.Client {
 func TestH2C(t *testing.T) {
 	h2be, h1be := h2cBackend(t), backend(t)
 	reg := upstream.NewRegistry(upstream.Options{})
-	addr, _ := proxy(t, map[string][]route.Server{
+	addr, _ := proxy(t, map[string][]service.Server{
 		"g.example":  {{URL: "h2c://" + h2be, Endpoint: reg.Get("h2c", h2be)}},
 		"h1.example": {{URL: "http://" + h1be, Endpoint: reg.Get("http", h1be)}},
 	}, nil)

@@ -26,13 +26,13 @@ import (
 // connection, so nothing outlives the handler. h2Conn itself is never
 // pooled: late goroutines only ever see it.
 type h2Conn struct {
-	mu     sync.RWMutex
-	c      net.Conn // fasthttp's hijacked connection; never touched after finish
+	mu sync.RWMutex
+	c  net.Conn // fasthttp's hijacked connection; never touched after finish
 	// sock is the socket under c's wrappers, whose deadline unblocks c's
 	// reads and writes; the wrappers' own SetDeadline is not safe beside a
 	// read in progress, the socket's is.
-	sock interface{ SetDeadline(time.Time) error }
-	pre    []byte   // bytes fasthttp consumed before the hijack (the preface), read first
+	sock   interface{ SetDeadline(time.Time) error }
+	pre    []byte // bytes fasthttp consumed before the hijack (the preface), read first
 	closed bool
 }
 

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -43,7 +43,7 @@ func h2loadBinary(t *testing.T) string {
 func TestH2CLoadClientsClosing(t *testing.T) {
 	h2load := h2loadBinary(t)
 	be := backend(t)
-	addr, _ := proxy(t, map[string][]route.Server{
+	addr, _ := proxy(t, map[string][]service.Server{
 		"bench.local": {{URL: "http://" + be, Endpoint: upstream.NewRegistry(upstream.Options{}).Get("http", be)}},
 	}, nil)
 	for round := 0; round < 3; round++ {
@@ -67,7 +67,7 @@ func TestH2CLoadClientsClosing(t *testing.T) {
 // client goes), from many goroutines; the server keeps serving.
 func TestH2CStreamsAbortedMidway(t *testing.T) {
 	slow := slowBackend(t)
-	addr, _ := proxy(t, map[string][]route.Server{
+	addr, _ := proxy(t, map[string][]service.Server{
 		"slow.example": {{URL: "http://" + slow, Endpoint: upstream.NewRegistry(upstream.Options{}).Get("http", slow)}},
 	}, nil)
 	var wg sync.WaitGroup

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -47,25 +48,25 @@ func backend(t testing.TB) string {
 func lit(k match.Kind, a string) route.Lit { return route.Lit{M: &match.Matcher{Kind: k, A: a}} }
 
 // proxy starts a Handler on loopback over a hand-built table.
-func proxy(t testing.TB, routes map[string][]route.Server, passHost map[string]bool) (string, *atomic.Pointer[route.Table]) {
+func proxy(t testing.TB, routes map[string][]service.Server, passHost map[string]bool) (string, *atomic.Pointer[route.Table]) {
 	t.Helper()
 	return proxyWith(t, routes, passHost, Config{EntryPoint: "web", ServerName: "sluice-test"})
 }
 
-func proxyWith(t testing.TB, routes map[string][]route.Server, passHost map[string]bool, cfg Config) (string, *atomic.Pointer[route.Table]) {
+func proxyWith(t testing.TB, routes map[string][]service.Server, passHost map[string]bool, cfg Config) (string, *atomic.Pointer[route.Table]) {
 	t.Helper()
 	_, addr, tp := startProxy(t, routes, passHost, cfg)
 	return addr, tp
 }
 
 // startProxy is proxyWith that also returns the server.
-func startProxy(t testing.TB, routes map[string][]route.Server, passHost map[string]bool, cfg Config) (*Server, string, *atomic.Pointer[route.Table]) {
+func startProxy(t testing.TB, routes map[string][]service.Server, passHost map[string]bool, cfg Config) (*Server, string, *atomic.Pointer[route.Table]) {
 	t.Helper()
 	b := route.NewBuilder([]string{"web"})
 	for host, servers := range routes {
 		pass, set := passHost[host]
-		svc := route.NewService(host, pass || !set, servers)
-		r := &route.Route{Name: host, Priority: 1, EntryPoints: []string{"web"}, Targets: []route.Target{{Weight: 1, Service: svc}}}
+		lb := service.NewLoadBalancer(host, pass || !set, servers)
+		r := &route.Route{Name: host, Priority: 1, EntryPoints: []string{"web"}, Target: lb, Handler: lb}
 		b.Add(r, []route.Entry{{HostKind: route.HostExact, HostKey: host, Cand: route.Cand{Lits: []route.Lit{lit(match.Host, host)}}}})
 	}
 	var tp atomic.Pointer[route.Table]
@@ -103,7 +104,7 @@ func TestProxySemantics(t *testing.T) {
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
 	dead := "127.0.0.1:1" // nothing listens on port 1
-	addr, _ := proxy(t, map[string][]route.Server{
+	addr, _ := proxy(t, map[string][]service.Server{
 		"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}},
 		"b.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}},
 		"none":      nil,
@@ -142,7 +143,7 @@ func TestProxySemantics(t *testing.T) {
 func TestQuerySemicolons(t *testing.T) {
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
-	routes := map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}
+	routes := map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}
 	for _, tc := range []struct {
 		encode bool
 		want   string
@@ -157,7 +158,7 @@ func TestQuerySemicolons(t *testing.T) {
 func TestProxyNoInventedHeaders(t *testing.T) {
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
-	addr, _ := proxy(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
+	addr, _ := proxy(t, map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
 	_, _, h := raw(t, addr, "GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n")
 	if h.Get("Server") != "" || len(h.Values("Date")) != 1 {
 		t.Fatalf("unexpected headers %v", h)
@@ -167,7 +168,7 @@ func TestProxyNoInventedHeaders(t *testing.T) {
 func TestProxyStreamsLargeBodies(t *testing.T) {
 	reg := upstream.NewRegistry(upstream.Options{})
 	be := backend(t)
-	addr, _ := proxy(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
+	addr, _ := proxy(t, map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
 	body := bytes.Repeat([]byte("y"), 5<<20)
 	req, _ := http.NewRequest("POST", "http://"+addr+"/big", bytes.NewReader(body))
 	req.Host = "a.example"
@@ -202,7 +203,7 @@ func TestProxyRelaysEventsAsSent(t *testing.T) {
 	defer srv.Close()
 	be := ln.Addr().String()
 	reg := upstream.NewRegistry(upstream.Options{})
-	addr, _ := proxy(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
+	addr, _ := proxy(t, map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
 	req, _ := http.NewRequest("GET", "http://"+addr+"/events", nil)
 	req.Host = "a.example"
 	type result struct {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/fastpath/pollconn"
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -40,7 +40,7 @@ func TestHeldResponsesKeepOrderAndPace(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	be := ln.Addr().String()
 	reg := upstream.NewRegistry(upstream.Options{})
-	addr, _ := proxyWith(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}},
+	addr, _ := proxyWith(t, map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}},
 		nil, Config{EntryPoint: "web"})
 
 	c, err := net.Dial("tcp4", addr)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -22,7 +22,7 @@ import (
 func TestPeerPerConnection(t *testing.T) {
 	be := backend(t)
 	reg := upstream.NewRegistry(upstream.Options{})
-	addr, _ := proxy(t, map[string][]route.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
+	addr, _ := proxy(t, map[string][]service.Server{"a.example": {{URL: "http://" + be, Endpoint: reg.Get("http", be)}}}, nil)
 	type client struct {
 		ip string
 		c  net.Conn

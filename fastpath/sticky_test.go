@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -17,14 +17,14 @@ import (
 // is rebalanced and replaced.
 func TestStickySessions(t *testing.T) {
 	reg := upstream.NewRegistry(upstream.Options{})
-	var servers []route.Server
+	var servers []service.Server
 	for _, name := range []string{"one", "two", "three"} {
 		port := namedServer(t, name)
-		servers = append(servers, route.Server{URL: "http://" + port, Endpoint: reg.Get("http", port)})
+		servers = append(servers, service.Server{URL: "http://" + port, Endpoint: reg.Get("http", port)})
 	}
-	addr, tp := proxy(t, map[string][]route.Server{"s.example": servers}, nil)
-	svc := tp.Load().Routes[0].Targets[0].Service
-	svc.Sticky = &route.Sticky{Name: "_sticky", Path: "/", HTTPOnly: true, SameSite: "lax"}
+	addr, tp := proxy(t, map[string][]service.Server{"s.example": servers}, nil)
+	svc := tp.Load().Routes[0].Target.(*service.LoadBalancer)
+	svc.Sticky = &service.Sticky{Name: "_sticky", Path: "/", HTTPOnly: true, SameSite: "lax"}
 
 	get := func(cookie string) (body, setCookie string) {
 		req := "GET / HTTP/1.1\r\nHost: s.example\r\n"
@@ -46,10 +46,10 @@ func TestStickySessions(t *testing.T) {
 		}
 	}
 	// The server goes away: the cookie is ignored and replaced.
-	var rest []route.Server
+	var rest []service.Server
 	for _, s := range svc.Servers().Servers {
 		if s.CookieValue() != value {
-			rest = append(rest, route.Server{URL: s.URL, Endpoint: s.Endpoint})
+			rest = append(rest, service.Server{URL: s.URL, Endpoint: s.Endpoint})
 		}
 	}
 	if len(rest) != 2 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -58,7 +59,7 @@ func upgradeBackend(t *testing.T) (addr string, closed chan struct{}) {
 func TestUpgradeJoinsBothWays(t *testing.T) {
 	baddr, closed := upgradeBackend(t)
 	reg := upstream.NewRegistry(upstream.Options{})
-	addr, tp := proxy(t, map[string][]route.Server{"ws.example": {{URL: "http://" + baddr, Endpoint: reg.Get("http", baddr)}}}, nil)
+	addr, tp := proxy(t, map[string][]service.Server{"ws.example": {{URL: "http://" + baddr, Endpoint: reg.Get("http", baddr)}}}, nil)
 
 	c, err := net.Dial("tcp4", addr)
 	if err != nil {
@@ -105,7 +106,7 @@ func expectLine(t *testing.T, br *bufio.Reader, want string) {
 func TestUpgradeRefused(t *testing.T) {
 	baddr, _ := upgradeBackend(t)
 	reg := upstream.NewRegistry(upstream.Options{})
-	addr, _ := proxy(t, map[string][]route.Server{"ws.example": {{URL: "http://" + baddr, Endpoint: reg.Get("http", baddr)}}}, nil)
+	addr, _ := proxy(t, map[string][]service.Server{"ws.example": {{URL: "http://" + baddr, Endpoint: reg.Get("http", baddr)}}}, nil)
 	st, body, _ := raw(t, addr, "GET /refuse HTTP/1.1\r\nHost: ws.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
 	if st != 400 || body != "no" {
 		t.Fatalf("got %d %q", st, body)
@@ -114,7 +115,7 @@ func TestUpgradeRefused(t *testing.T) {
 	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
 	dead := ln.Addr().String()
 	ln.Close()
-	addr, _ = proxy(t, map[string][]route.Server{"ws.example": {{URL: "http://" + dead, Endpoint: reg.Get("http", dead)}}}, nil)
+	addr, _ = proxy(t, map[string][]service.Server{"ws.example": {{URL: "http://" + dead, Endpoint: reg.Get("http", dead)}}}, nil)
 	if st, _, _ := raw(t, addr, "GET / HTTP/1.1\r\nHost: ws.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"); st != 502 {
 		t.Fatalf("dead server: got %d, want 502", st)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch"
 )
@@ -134,10 +135,12 @@ func explain(r *route.Route, cands []*route.Cand, status int, ep string) explain
 		e.Why = fmt.Sprintf("404: %d candidate router(s) for this host and path, none whose rule holds", len(cands))
 	default:
 		e.Router, e.Rule, e.Priority, e.Source, e.Service = r.Name, r.Rule, r.Priority, r.Source, r.Service
-		for _, tg := range r.Targets {
-			for _, s := range tg.Service.Servers().Servers {
-				e.Servers = append(e.Servers, s.URL)
-			}
+		if r.Target != nil {
+			r.Target.EachLoadBalancer(func(lb *service.LoadBalancer) {
+				for _, s := range lb.Servers().Servers {
+					e.Servers = append(e.Servers, s.URL)
+				}
+			})
 		}
 		e.Why = "first router in priority order whose rule holds"
 		if len(e.Servers) == 0 {

@@ -109,7 +109,7 @@ func testHost(t *testing.T, names ...string) *kubetest.Host {
 	return h
 }
 
-func service(ns, name, ip string) string {
+func kubeService(ns, name, ip string) string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata: {name: %[2]s, namespace: %[1]s}
@@ -184,7 +184,7 @@ func TestK8sRoutesFollowTheCluster(t *testing.T) {
 	ns := randName("e2e-")
 	h := testHost(t, "alpha", "beta")
 	must(t, c.Apply(ctx, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n", false))
-	must(t, c.Apply(ctx, service(ns, "alpha", h.Addr(0)), false))
+	must(t, c.Apply(ctx, kubeService(ns, "alpha", h.Addr(0)), false))
 	must(t, c.Apply(ctx, ingressRoute(ns, "r1", "Host(`a.example`)", "alpha"), false))
 
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
@@ -195,7 +195,7 @@ func TestK8sRoutesFollowTheCluster(t *testing.T) {
 	eventually(t, addr, "a.example", "/x", 200, "alpha /x")
 
 	// An EndpointSlice change swaps the server set in place.
-	must(t, c.Apply(ctx, service(ns, "alpha", h.Addr(1)), false))
+	must(t, c.Apply(ctx, kubeService(ns, "alpha", h.Addr(1)), false))
 	eventually(t, addr, "a.example", "/x", 200, "beta /x")
 	waitLog(t, p, time.Second, "endpoints updated in place")
 
@@ -303,7 +303,7 @@ func TestK8sTraefikClusterRoleSuffices(t *testing.T) {
 	ns := randName("rbac-")
 	h := testHost(t, "gamma")
 	must(t, c.Apply(ctx, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n", false))
-	must(t, c.Apply(ctx, service(ns, "gamma", h.Addr(0)), false))
+	must(t, c.Apply(ctx, kubeService(ns, "gamma", h.Addr(0)), false))
 	must(t, c.Apply(ctx, ingressRoute(ns, "g", "Host(`g.example`)", "gamma"), false))
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := runSluice(t, addr, 60*time.Second, "--providers.kubernetesCRD", "--providers.kubernetesCRD.endpoint="+kc.APIServer(),

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/sluiceproxy/sluice/fastpath/service"
 )
 
 // hostTable maps a host key to its trie. It is an open-addressed table
@@ -24,10 +26,10 @@ const inlineKey = 32
 
 type hostSlot struct {
 	hash   uint64
-	direct *Route   // the trie's direct route, if it has one
-	svc    *Service // direct's service when it has one plain target
-	tix    uint32   // 1 + the trie's index in tries; 0: an empty slot
-	meta   uint32   // the key's length, and slashOnly in the top bit
+	direct *Route                // the trie's direct route, if it has one
+	lb     *service.LoadBalancer // direct's handler when it is a load balancer
+	tix    uint32                // 1 + the trie's index in tries; 0: an empty slot
+	meta   uint32                // the key's length, and slashOnly in the top bit
 	key    [inlineKey]byte
 }
 
@@ -86,10 +88,8 @@ func (h *hostTable) put(key string, t *trie) {
 	if t.directSlash {
 		s.meta |= slashOnly
 	}
-	if d := t.direct; d != nil && len(d.Targets) == 1 {
-		if tg := &d.Targets[0]; tg.Failover == nil && tg.Mirroring == nil && tg.Group == nil {
-			s.svc = tg.Service
-		}
+	if d := t.direct; d != nil {
+		s.lb = d.direct()
 	}
 	h.insert(s)
 }

@@ -1,13 +1,9 @@
 package route
 
 import (
-	"net/netip"
-	"slices"
-	"sync/atomic"
-
-	"github.com/sluiceproxy/sluice/fastpath/balance"
 	"github.com/sluiceproxy/sluice/fastpath/match"
-	"github.com/sluiceproxy/sluice/fastpath/upstream"
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 )
 
 // Route is one router. Immutable once its Table is published.
@@ -18,183 +14,48 @@ type Route struct {
 	EntryPoints []string // entry points it is attached to
 	Source      string   // where it came from, e.g. default/web#routes[0]
 	Service     string   // Traefik service name the router points at
-	Targets     []Target // weighted services (one for a single-service route)
-	Rank        int      // position in priority order (0 first)
-	Entries     []Entry  // the rule as indexed conjunctions
+	// Middlewares names the router's middlewares, in order (explanations).
+	Middlewares []string
+	// Handler serves a request the router matched: its middlewares, then
+	// Target (or, for a parent router, its children's Index).
+	Handler pipeline.Handler
+	// Target is the router's service graph; nil for a parent router
+	// (multi-layer routing), whose Children route instead.
+	Target service.Service
+	// Children are a parent router's child routers, in priority order
+	// (SetChildren); nil otherwise.
+	Children []*Route
+	Rank     int     // position in priority order (0 first)
+	Entries  []Entry // the rule as indexed conjunctions
 
-	wrr *balance.WRR
+	children *Index // Children, indexed by Build
 }
 
-// Target is one weighted child of a route or Group: a Service, or a
-// Group (a weighted TraefikService). Its pointers come first, in the order
-// a choice tests them.
-type Target struct {
-	Failover  *Failover
-	Mirroring *Mirroring
-	Group     *Group
-	Service   *Service // nil when Group or Mirroring is set
-	Weight    int
-	Name      string // the child's name, which a group's sticky value hashes
+// Serve lets the router's handler serve x.
+func (r *Route) Serve(x *pipeline.Exchange) { r.Handler.Serve(x) }
+
+// ChildRouter is a parent router's next handler (after its
+// middlewares): it routes the request, as the middlewares left it, among
+// the parent's children, as Traefik's child muxer does; when none
+// matches, 404.
+func ChildRouter(parent *Route) pipeline.Handler { return childRouter{parent} }
+
+type childRouter struct{ parent *Route }
+
+func (c childRouter) Serve(x *pipeline.Exchange) {
+	if !x.Reroute() {
+		x.Respond(400, pipeline.BodyBadRequest)
+		return
+	}
+	c.parent.children.Serve(x)
 }
 
-// Service is a load balancer over servers. Its server set is swapped
-// atomically when endpoints change; everything else is immutable.
-type Service struct {
-	Name           string
-	PassHostHeader bool
-	Sticky         *Sticky  // nil: not sticky
-	Strategy       Strategy // set before the table is published
-	servers        atomic.Pointer[ServerSet]
-	// lean: SetServers derives only what Sticky and Strategy use (cookie
-	// values for sticky and hrw, load counters for p2c and leasttime);
-	// PERF.md has what that saved at 100k services.
-	lean bool
-	// first is the first server set, kept inside the Service so that a
-	// service out of cache and its balancer are neighbouring lines; later
-	// sets are allocated (requests in flight may still read this one).
-	first ServerSet
-}
-
-// ServerSet is an immutable list of servers with its balancer (whose
-// counter is the one thing that changes).
-type ServerSet struct {
-	wrr     balance.WRR
-	checked bool // some server has a health check
-	Servers []Server
-	fenced  *balance.WRR // over the terminating-but-serving servers, used when no other is up
-}
-
-// next returns the balancer's next server that is up, or -1.
-// When every other server is gone or down, a terminating-but-serving one
-// is better than a 503 (Traefik answers 503 there; users.md).
-func (set *ServerSet) next() int {
-	if i := set.up(&set.wrr); i >= 0 {
-		return i
-	}
-	if set.fenced != nil {
-		return set.up(set.fenced)
-	}
-	return -1
-}
-
-func (set *ServerSet) up(b *balance.WRR) int {
-	i := b.Next()
-	if !set.checked || i < 0 {
-		return i
-	}
-	now := set.clock()
-	if !set.Servers[i].down(now) {
-		return i
-	}
-	for range b.Len() {
-		if i = b.Next(); !set.Servers[i].down(now) {
-			return i
-		}
-	}
-	return -1
-}
-
-// down: its active check failed, or passive checks took it out until after now.
-func (sv *Server) down(now int64) bool { return sv.Health.Down() || sv.Passive.Down(now) }
-
-// Server is one endpoint of a service.
-type Server struct {
-	URL      string // scheme://host:port, as Traefik names it
-	Endpoint *upstream.Endpoint
-	Fenced   bool              // terminating but serving: never picked for new requests
-	Health   *upstream.Health  // active health check; nil: always up
-	Passive  *upstream.Passive // passive health check; nil: none
-	cookie   string            // sticky cookie value naming this server (set by SetServers)
-	legacy   string            // its FNV-64 form, still accepted
-	load     *atomic.Int64     // requests in flight (p2c, leasttime), set by SetServers
-	rtt      *atomic.Int64     // average response time in ns (leasttime), set by SetServers
-}
-
-// NewService returns a service with the given servers, ready for any
-// stickiness or strategy set on it afterwards.
-func NewService(name string, passHost bool, servers []Server) *Service {
-	s := &Service{Name: name, PassHostHeader: passHost}
-	s.SetServers(servers)
-	return s
-}
-
-// NewServiceWith returns a service whose stickiness and strategy are known
-// now and never change: its server sets carry only what those use.
-func NewServiceWith(name string, passHost bool, sticky *Sticky, strategy Strategy, servers []Server) *Service {
-	s := &Service{Name: name, PassHostHeader: passHost, Sticky: sticky, Strategy: strategy, lean: true}
-	s.SetServers(servers)
-	return s
-}
-
-// SetServers publishes a new server set; requests in flight keep the old one.
-func (s *Service) SetServers(servers []Server) {
-	w, fw := make([]int, len(servers)), make([]int, len(servers))
-	checked, anyFenced := false, false
-	cookies := !s.lean || s.Sticky != nil || s.Strategy == HRW
-	loads := !s.lean || s.Strategy == P2C || s.Strategy == LeastTime
-	if cookies || loads {
-		servers = slices.Clone(servers) // the caller's list may be shared with other services
-	}
-	for i := range servers {
-		sv := &servers[i]
-		if !sv.Fenced {
-			w[i] = 1
-		} else {
-			fw[i], anyFenced = 1, true
-		}
-		if cookies {
-			sv.cookie, sv.legacy = stickyValue(sv.URL), legacyValue(sv.URL)
-		}
-		if loads {
-			sv.load, sv.rtt = new(atomic.Int64), new(atomic.Int64)
-		}
-		checked = checked || sv.Health != nil || sv.Passive != nil
-	}
-	set := &s.first
-	if s.servers.Load() != nil {
-		set = new(ServerSet)
-	}
-	set.Servers, set.checked = servers, checked
-	set.wrr.Init(w)
-	if anyFenced {
-		set.fenced = balance.New(fw)
-	}
-	s.servers.Store(set)
-}
-
-// Servers returns the current server set.
-func (s *Service) Servers() *ServerSet { return s.servers.Load() }
-
-// Pick returns the next server, or nil when none is available (503).
-func (s *Service) Pick() *Server { return s.PickFor(netip.Addr{}) }
-
-// PickFor is Pick for a client (the hrw strategy hashes its IP).
-func (s *Service) PickFor(client netip.Addr) *Server {
-	set := s.servers.Load()
-	i := -1
-	switch s.Strategy {
-	case P2C:
-		i = set.p2c()
-	case HRW:
-		i = set.hrw(client)
-	case LeastTime:
-		i = set.leastTime()
-	}
-	if i < 0 {
-		i = set.next() // wrr, or the fenced fallback
-	}
-	if i < 0 {
-		return nil
-	}
-	return &set.Servers[i]
-}
-
-// Pick chooses without cookies: a service by weight, then a server in it.
-// It returns a nil server when nothing is available (503).
-func (r *Route) Pick() (*Service, *Server) {
-	var ch Choice
-	r.Choose(netip.Addr{}, nil, &ch)
-	return ch.Service, ch.Server
+// direct is the load balancer that serves the router's requests when its
+// handler is that load balancer itself (no middleware, one service), so
+// that a hit need not read the route (hostSlot.lb).
+func (r *Route) direct() *service.LoadBalancer {
+	lb, _ := r.Handler.(*service.LoadBalancer)
+	return lb
 }
 
 // Lit is one literal of a conjunction: a matcher, possibly negated.
@@ -289,4 +150,11 @@ func (e *Entry) pathImplies(m *match.Matcher) bool {
 		return e.PathKind != PathAny && len(m.A) <= len(e.PathKey) && e.PathKey[:len(m.A)] == m.A
 	}
 	return false
+}
+
+// LoadBalancer is the router's service when it is one load balancer, or
+// nil (a TraefikService, several services, a parent router).
+func (r *Route) LoadBalancer() *service.LoadBalancer {
+	lb, _ := r.Target.(*service.LoadBalancer)
+	return lb
 }

@@ -2,10 +2,12 @@ package route
 
 import (
 	"bytes"
-	"net/netip"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 )
 
 // Table is the published routing state: one Index per entry point. It is
@@ -67,21 +69,20 @@ type Index struct {
 func (ix *Index) Lookup(r *Request) *Route { return ix.Find(r).Route }
 
 // Hit is a lookup's answer: the route (nil: 404) and, when the host's
-// trie decided it without a walk and the route has one plain service,
-// that service, so that choosing a server need not read the route.
+// trie decided it without a walk and the route's handler is one load
+// balancer, that load balancer, so that serving need not read the route.
 type Hit struct {
 	Route *Route
-	svc   *Service
+	lb    *service.LoadBalancer
 }
 
-// Choose is Route.Choose for the hit's route, which must not be nil.
-func (h Hit) Choose(client netip.Addr, cookies Cookies, ch *Choice) {
-	if h.svc == nil {
-		h.Route.Choose(client, cookies, ch)
+// Serve lets the hit's route serve x; the route must not be nil.
+func (h Hit) Serve(x *pipeline.Exchange) {
+	if h.lb != nil {
+		h.lb.Serve(x) // a direct call: no interface, no route read
 		return
 	}
-	ch.reset(client)
-	h.svc.choose(cookies, ch)
+	h.Route.Handler.Serve(x)
 }
 
 // Find is Lookup, with the route's service when the index has it at hand.
@@ -91,7 +92,7 @@ func (ix *Index) Find(r *Request) Hit {
 	t := ix.generic
 	if h, s := ix.host(r.Host); s != nil {
 		if d := s.route(r.Path); d != nil && !full {
-			return Hit{d, s.svc}
+			return Hit{d, s.lb}
 		}
 		t = h.trie(s)
 	}
@@ -154,8 +155,9 @@ func (ix *Index) HostKeys() (exact, wild []string) {
 
 // Builder assembles a Table. Not safe for concurrent use.
 type Builder struct {
-	eps    []string
-	routes []*Route
+	eps     []string
+	routes  []*Route
+	parents []*Route
 }
 
 // NewBuilder starts a table for the given entry points.
@@ -171,6 +173,14 @@ func (b *Builder) Add(r *Route, entries []Entry) {
 		entries[i].setCheck()
 	}
 	r.Entries = entries
+}
+
+// SetChildren makes parent a parent router (multi-layer routing) whose
+// requests are routed among children, each added with Add and attached to
+// no entry point: its handler ends in ChildRouter(parent).
+func (b *Builder) SetChildren(parent *Route, children []*Route) {
+	parent.Children = children
+	b.parents = append(b.parents, parent)
 }
 
 // Less is Traefik's order: priority descending, then (Sluice's
@@ -190,13 +200,16 @@ func (b *Builder) Build() *Table {
 	sort.SliceStable(b.routes, func(i, j int) bool { return Less(b.routes[i], b.routes[j]) })
 	for i, r := range b.routes {
 		r.Rank = i
-		if len(r.Targets) > 1 {
-			w := make([]int, len(r.Targets))
-			for j, t := range r.Targets {
-				w[j] = t.Weight
+	}
+	for _, p := range b.parents {
+		sort.SliceStable(p.Children, func(i, j int) bool { return p.Children[i].Rank < p.Children[j].Rank })
+		var es []*Entry
+		for _, c := range p.Children {
+			for i := range c.Entries {
+				es = append(es, &c.Entries[i])
 			}
-			r.wrr = newWRR(w)
 		}
+		p.children = buildIndex(es)
 	}
 	t := &Table{EntryPoints: b.eps, Routes: b.routes}
 	for _, ep := range b.eps {
@@ -284,3 +297,22 @@ func mergeByRank[T any](a, b []T, rank func(T) int) []T {
 	out = append(out, a[i:]...)
 	return append(out, b[j:]...)
 }
+
+// Serve routes x (its routing view) to the first router whose rule
+// matches and lets it serve; none, or a nil index: 404.
+func (ix *Index) Serve(x *pipeline.Exchange) {
+	if ix == nil {
+		x.NotFound()
+		return
+	}
+	hit := ix.Find(&x.Req)
+	if hit.Route == nil {
+		x.NotFound()
+		return
+	}
+	hit.Serve(x)
+}
+
+// Direct is the load balancer the hit serves with directly, or nil (the
+// route's handler then serves).
+func (h Hit) Direct() *service.LoadBalancer { return h.lb }

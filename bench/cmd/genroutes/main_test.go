@@ -39,7 +39,7 @@ func TestSluiceRoutesServeTheHit(t *testing.T) {
 		if want := g.rules(50)[0]; r == nil || r.Rule != want {
 			t.Fatalf("%s: %s%s routed to %v; want the router of %s", kind, host, path, r, want)
 		}
-		if n := len(r.Targets[0].Service.Servers().Servers); n != 2 {
+		if n := len(r.LoadBalancer().Servers().Servers); n != 2 {
 			t.Fatalf("%s: %d servers behind the hit; want 2 (9001 and 9002)", kind, n)
 		}
 	}

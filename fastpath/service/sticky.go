@@ -1,4 +1,4 @@
-package route
+package service
 
 import (
 	"bytes"
@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"hash/fnv"
 	"strconv"
+
+	"github.com/valyala/fasthttp"
 )
 
-// Sticky is a service's sticky-cookie configuration (crd.md 7.3).
+// Sticky is a sticky-cookie configuration (Traefik's sticky.cookie).
 type Sticky struct {
 	Name     string // sanitized; Traefik's generated name when none was given
 	Path     string // default "/"
@@ -62,8 +64,8 @@ func legacyValue(url string) string {
 // the set and not fenced; else the next server by the balancer, with
 // fresh true: the response must carry a new cookie (Value of that
 // server). Raw URLs and FNV-64 hex values are accepted as Traefik does.
-func (s *Service) PickSticky(value []byte) (srv *Server, fresh bool) {
-	set := s.servers.Load()
+func (lb *LoadBalancer) PickSticky(value []byte) (srv *Server, fresh bool) {
+	set := lb.servers.Load()
 	if len(value) > 0 {
 		now := set.clock()
 		for i := range set.Servers {
@@ -85,3 +87,31 @@ func (s *Service) PickSticky(value []byte) (srv *Server, fresh bool) {
 
 // CookieValue is the sticky cookie value that names this server.
 func (sv *Server) CookieValue() string { return sv.cookie }
+
+// setStickyCookie adds the cookie that routes the client's next requests
+// to the same server or child.
+func setStickyCookie(h *fasthttp.ResponseHeader, s *Sticky, value string) {
+	c := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(c)
+	c.SetKey(s.Name)
+	c.SetValue(value)
+	c.SetPath(s.Path)
+	c.SetDomain(s.Domain)
+	c.SetSecure(s.Secure)
+	c.SetHTTPOnly(s.HTTPOnly)
+	switch {
+	case s.MaxAge > 0:
+		c.SetMaxAge(s.MaxAge)
+	case s.MaxAge < 0:
+		c.SetExpire(fasthttp.CookieExpireDelete)
+	}
+	switch s.SameSite {
+	case "none":
+		c.SetSameSite(fasthttp.CookieSameSiteNoneMode)
+	case "lax":
+		c.SetSameSite(fasthttp.CookieSameSiteLaxMode)
+	case "strict":
+		c.SetSameSite(fasthttp.CookieSameSiteStrictMode)
+	}
+	h.SetCookie(c)
+}

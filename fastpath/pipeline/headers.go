@@ -1,4 +1,4 @@
-package fastpath
+package pipeline
 
 import (
 	"bytes"
@@ -112,77 +112,6 @@ func scanRequest(hdr *fasthttp.RequestHeader) present {
 	return p
 }
 
-// forwardedHeaders applies rules.md section 1 step 7 before routing, and the
-// reverse proxy's hop-by-hop removal and X-Forwarded-For append. Headers
-// the request does not carry are neither looked up nor deleted.
-func (h *Handler) forwardedHeaders(ctx *fasthttp.RequestCtx, st *state, host []byte) {
-	hdr := &ctx.Request.Header
-	ip := st.req.ClientIP
-	// Bits of headers deleted below stay set: a set bit only costs a
-	// lookup that finds nothing, a clear one skips the header.
-	p := scanRequest(hdr)
-	if p&anyManaged != 0 && !h.trusted(ip) {
-		deleteManaged(hdr, st)
-	}
-	st.upgrade = st.upgrade[:0]
-	teTrailers := p&hasTe != 0 && bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
-	if p&hasConnection != 0 {
-		// Headers named in Connection go, then the hop-by-hop set. An
-		// upgrade (WebSocket) survives, as in Go's reverse proxy: its
-		// protocol is kept in st.upgrade and restored below.
-		for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
-			if len(st.upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
-				st.upgrade = append(st.upgrade, hdr.Peek("Upgrade")...)
-			}
-			hdr.DelBytes(tok)
-		}
-	}
-	for i, k := range hopHeaders {
-		if p&(1<<i) != 0 {
-			hdr.Del(k)
-		}
-	}
-	if teTrailers {
-		hdr.SetCanonical(strTe, strTrailers)
-	}
-	h.setForwarded(hdr, st, p, host)
-}
-
-// setForwarded sets X-Forwarded-For (repeated lines joined, then the peer
-// appended), X-Real-Ip, -Proto, -Host, -Port where absent or empty, and
-// X-Forwarded-Server, restoring an upgrade's Connection and Upgrade.
-func (h *Handler) setForwarded(hdr *fasthttp.RequestHeader, st *state, p present, host []byte) {
-	st.buf = st.buf[:0]
-	if p&hasXFF != 0 {
-		for _, v := range hdr.PeekAll("X-Forwarded-For") {
-			st.buf = append(append(st.buf, v...), ", "...)
-		}
-	}
-	st.buf = append(st.buf, st.peer...)
-	hdr.SetCanonical(strXFF, st.buf)
-	if p&hasXRealIP == 0 || len(hdr.Peek("X-Real-Ip")) == 0 {
-		hdr.SetCanonical(strXRealIP, st.peer)
-	}
-	if len(st.upgrade) > 0 {
-		hdr.Set("Connection", "Upgrade")
-		hdr.SetBytesV("Upgrade", st.upgrade)
-	}
-	if p&hasXFProto == 0 || len(hdr.Peek("X-Forwarded-Proto")) == 0 {
-		if hasToken(st.upgrade, "websocket") {
-			hdr.SetCanonical(strXFProto, strWS) // Traefik's scheme for WebSocket requests
-		} else {
-			hdr.SetCanonical(strXFProto, strHTTP)
-		}
-	}
-	if p&hasXFHost == 0 || len(hdr.Peek("X-Forwarded-Host")) == 0 {
-		hdr.SetCanonical(strXFHost, host)
-	}
-	if p&hasXFPort == 0 || len(hdr.Peek("X-Forwarded-Port")) == 0 {
-		hdr.SetCanonical(strXFPort, hostPort(host))
-	}
-	hdr.SetCanonical(strXFServer, h.serverName)
-}
-
 var (
 	strTe, strTrailers         = []byte("Te"), []byte("trailers")
 	strXFF, strXRealIP         = []byte("X-Forwarded-For"), []byte("X-Real-Ip")
@@ -202,27 +131,9 @@ func hostPort(host []byte) []byte {
 	return host[i+1:]
 }
 
-// deleteManaged removes every managed header, in any spelling. Names are
-// collected first: fasthttp forbids deleting while visiting.
-func deleteManaged(hdr *fasthttp.RequestHeader, st *state) {
-	st.buf = st.buf[:0]
-	n := 0
-	for k := range hdr.AllInOrder() {
-		if isManaged(k) {
-			st.buf = append(append(st.buf, k...), 0)
-			n++
-		}
-	}
-	for b := st.buf; n > 0; n-- {
-		i := bytes.IndexByte(b, 0)
-		hdr.DelBytes(b[:i])
-		b = b[i+1:]
-	}
-}
-
 // stripResponseHopHeaders removes hop-by-hop headers from an upstream
 // response; fasthttp frames the body itself.
-func stripResponseHopHeaders(h *fasthttp.ResponseHeader) {
+func StripResponseHopHeaders(h *fasthttp.ResponseHeader) {
 	p := ^present(0) // with trailers, All allocates: look every header up
 	if len(h.PeekTrailerKeys()) == 0 {
 		p = 0

@@ -1,7 +1,8 @@
-package fastpath
+package service
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -9,7 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 )
 
 // upgrade proxies a Connection: Upgrade request (WebSocket or any other
@@ -18,22 +19,21 @@ import (
 // either side closes; they no longer depend on the routing table, so
 // table swaps never cut them. Any other answer is relayed as a normal
 // response and the server connection closed.
-func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, st *state, svc *route.Service, srv *route.Server) {
-	req, resp := &ctx.Request, &ctx.Response
-	req.Header.ResetConnectionClose()
-	req.SetRequestURIBytes(st.fwd)
-	req.UseHostHeader = true
-	if !svc.PassHostHeader {
-		req.Header.SetHost(srv.Endpoint.Addr)
-	}
+// An upgrade over HTTP/2 cannot be (the front end has no connection to
+// hand over): Go's HTTP/2 server refuses Connection and Upgrade headers, so
+// none arrives here.
+func upgrade(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
+	out, resp := &x.Out, x.Resp
+	host := x.SetServerHost(lb.PassHostHeader, srv.Endpoint.Addr)
+	defer x.RestoreHost(host)
 	up, err := srv.Endpoint.DialRaw()
 	if err != nil {
-		h.upstreamError(ctx, srv, err)
+		upstreamError(x, srv, err)
 		return
 	}
 	bw := bufio.NewWriter(up)
 	br := bufio.NewReader(up)
-	if err = req.Write(bw); err == nil {
+	if err = out.Write(bw); err == nil {
 		err = bw.Flush()
 	}
 	if err == nil {
@@ -42,22 +42,28 @@ func (h *Handler) upgrade(ctx *fasthttp.RequestCtx, st *state, svc *route.Servic
 	if err != nil {
 		up.Close()
 		resp.Reset()
-		h.upstreamError(ctx, srv, err)
+		upstreamError(x, srv, err)
 		return
 	}
 	if resp.StatusCode() != fasthttp.StatusSwitchingProtocols {
 		up.Close()
-		stripResponseHopHeaders(&resp.Header)
-		ctx.SetConnectionClose()
+		relayed(x)
+		x.CloseAfter()
 		return
 	}
-	log := h.log
-	ctx.Hijack(func(client net.Conn) {
+	log := x.EP.Log
+	if !x.Hijack(func(client net.Conn) {
 		_ = client.SetDeadline(time.Time{})
 		join(client, up, br)
 		log.Debug("upgraded connection closed", "server", srv.URL)
-	})
+	}) {
+		up.Close()
+		resp.Reset()
+		upstreamError(x, srv, errNoHijack)
+	}
 }
+
+var errNoHijack = errors.New("the client connection cannot be handed over")
 
 // join copies both ways until one side ends, then closes both. fromUp
 // holds what the server sent after its 101 header.

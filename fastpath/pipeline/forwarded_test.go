@@ -1,4 +1,4 @@
-package fastpath
+package pipeline
 
 import (
 	"bufio"
@@ -11,19 +11,26 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// naiveForwarded is the direct reading of rules.md section 1 step 7 and Go's
-// reverse proxy: every header looked up and deleted by name. The one-pass
-// forwardedHeaders must leave exactly the same header.
-func naiveForwarded(h *Handler, hdr *fasthttp.RequestHeader, st *state, host []byte) {
-	ip := st.req.ClientIP
-	if !h.trusted(ip) {
-		deleteManaged(hdr, st)
+// naiveForwarded is the direct reading of Traefik's forwarded headers and
+// Go's reverse proxy: every header looked up and deleted by name. The
+// one-pass rewrite of Begin must leave exactly the same header.
+func naiveForwarded(ep *EntryPoint, hdr *fasthttp.RequestHeader, ip netip.Addr, host []byte) {
+	if !ep.Trusted(ip) {
+		var names []string
+		for k := range hdr.AllInOrder() {
+			if isManaged(k) {
+				names = append(names, string(k))
+			}
+		}
+		for _, k := range names {
+			hdr.Del(k)
+		}
 	}
-	st.upgrade = st.upgrade[:0]
+	var upgrade []byte
 	teTrailers := bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
 	for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
-		if len(st.upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
-			st.upgrade = append(st.upgrade, hdr.Peek("Upgrade")...)
+		if len(upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
+			upgrade = append(upgrade, hdr.Peek("Upgrade")...)
 		}
 		hdr.DelBytes(tok)
 	}
@@ -33,21 +40,21 @@ func naiveForwarded(h *Handler, hdr *fasthttp.RequestHeader, st *state, host []b
 	if teTrailers {
 		hdr.Set("Te", "trailers")
 	}
-	st.buf = st.buf[:0]
+	var buf []byte
 	for _, v := range hdr.PeekAll("X-Forwarded-For") {
-		st.buf = append(append(st.buf, v...), ", "...)
+		buf = append(append(buf, v...), ", "...)
 	}
-	st.buf = ip.AppendTo(st.buf)
-	hdr.SetBytesV("X-Forwarded-For", st.buf)
+	buf = ip.AppendTo(buf)
+	hdr.SetBytesV("X-Forwarded-For", buf)
 	if len(hdr.Peek("X-Real-Ip")) == 0 {
-		hdr.SetBytesV("X-Real-Ip", ip.AppendTo(st.buf[:0]))
+		hdr.SetBytesV("X-Real-Ip", ip.AppendTo(nil))
 	}
-	if len(st.upgrade) > 0 {
+	if len(upgrade) > 0 {
 		hdr.Set("Connection", "Upgrade")
-		hdr.SetBytesV("Upgrade", st.upgrade)
+		hdr.SetBytesV("Upgrade", upgrade)
 	}
 	if len(hdr.Peek("X-Forwarded-Proto")) == 0 {
-		if hasToken(st.upgrade, "websocket") {
+		if hasToken(upgrade, "websocket") {
 			hdr.Set("X-Forwarded-Proto", "ws")
 		} else {
 			hdr.Set("X-Forwarded-Proto", "http")
@@ -59,7 +66,7 @@ func naiveForwarded(h *Handler, hdr *fasthttp.RequestHeader, st *state, host []b
 	if len(hdr.Peek("X-Forwarded-Port")) == 0 {
 		hdr.SetBytesV("X-Forwarded-Port", hostPort(host))
 	}
-	hdr.Set("X-Forwarded-Server", h.cfg.ServerName)
+	hdr.SetBytesV("X-Forwarded-Server", ep.ServerName)
 }
 
 // randomHeaders writes a request whose headers are drawn from the ones
@@ -87,30 +94,30 @@ func randomHeaders(rng *rand.Rand) string {
 // on random header sets, from trusted and untrusted peers.
 func TestForwardedHeadersEqualsNaive(t *testing.T) {
 	trusted := netip.MustParsePrefix("10.0.0.0/8")
-	h := NewHandler(nil, Config{ServerName: "sluice-test", TrustedIPs: []netip.Prefix{trusted}})
+	ep := &EntryPoint{ServerName: []byte("sluice-test"), TrustedIPs: []netip.Prefix{trusted}}
 	rng := rand.New(rand.NewPCG(3, 4))
 	compared := 0
 	for i := range 3000 {
 		raw := randomHeaders(rng)
 		ip := netip.MustParseAddr([]string{"10.1.2.3", "192.0.2.7"}[i%2])
-		var got, want fasthttp.RequestHeader
-		errGot := got.Read(bufio.NewReader(strings.NewReader(raw)))
+		var ctx fasthttp.RequestCtx
+		var want fasthttp.RequestHeader
+		errGot := ctx.Request.Header.Read(bufio.NewReader(strings.NewReader(raw)))
 		errWant := want.Read(bufio.NewReader(strings.NewReader(raw)))
 		if errGot != nil || errWant != nil {
 			continue // e.g. a Trailer naming a forbidden field: fasthttp answers 400
 		}
 		compared++
-		host := []byte("a.example")
-		a, b := &state{}, &state{}
-		a.setPeer(ip)
-		b.req.ClientIP = ip
-		var ctx fasthttp.RequestCtx
-		got.CopyTo(&ctx.Request.Header)
-		h.forwardedHeaders(&ctx, a, host)
-		naiveForwarded(h, &want, b, host)
-		if g, w := ctx.Request.Header.String(), want.String(); g != w {
+		x := Acquire()
+		if !x.BeginHTTP1(&ctx, ep, ip, nil) {
+			t.Fatalf("request refused:\n%s", raw)
+		}
+		naiveForwarded(ep, &want, ip, []byte("a.example"))
+		want.ResetConnectionClose()
+		if g, w := x.Out.Header.String(), want.String(); g != w {
 			t.Fatalf("peer %s, request:\n%s\ngot:\n%s\nwant:\n%s", ip, raw, g, w)
 		}
+		Release(x)
 	}
 	if compared < 2000 {
 		t.Fatalf("only %d of 3000 random requests parsed", compared)

@@ -1,4 +1,4 @@
-package route
+package service
 
 import (
 	"math"
@@ -139,18 +139,18 @@ func (set *ServerSet) clock() int64 {
 // rendezvous is a highestRandomWeight TraefikService's choice: the child
 // with the highest weighted score for the client IP (weight 0 excluded),
 // so a client sticks to a child and shares follow the weights.
-func (g *Group) rendezvous(ip netip.Addr) int {
+func (w *Weighted) rendezvous(ip netip.Addr) int {
 	best, bestScore := -1, math.Inf(-1)
 	var key [32]byte
 	ip16 := ip.As16()
 	copy(key[:16], ip16[:])
-	for i, t := range g.Targets {
-		if t.Weight <= 0 {
+	for i, c := range w.Children {
+		if c.Weight <= 0 {
 			continue
 		}
-		copy(key[16:], g.values[i])
+		copy(key[16:], w.values[i])
 		u := (float64(xxhash.Sum64(key[:])>>11) + 0.5) / (1 << 53)
-		if score := -float64(t.Weight) / math.Log(u); score > bestScore {
+		if score := -float64(c.Weight) / math.Log(u); score > bestScore {
 			best, bestScore = i, score
 		}
 	}

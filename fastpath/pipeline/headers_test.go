@@ -1,4 +1,4 @@
-package fastpath
+package pipeline
 
 import (
 	"testing"
@@ -45,7 +45,7 @@ func stripRun(t *testing.T) *fasthttp.ResponseHeader {
 	src.Set("X-Kept", "3")
 	run := func() {
 		src.CopyTo(&h)
-		stripResponseHopHeaders(&h)
+		StripResponseHopHeaders(&h)
 	}
 	run()
 	if n := testing.AllocsPerRun(100, run); n != 0 && allocsCounted {

@@ -1,4 +1,4 @@
-package route
+package service
 
 import (
 	"net/netip"
@@ -19,7 +19,7 @@ func TestStickyNamesAndValues(t *testing.T) {
 }
 
 func TestPickSticky(t *testing.T) {
-	s := NewService("s", true, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}, {URL: "http://c:1", Fenced: true}})
+	s := NewLoadBalancer("s", true, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}, {URL: "http://c:1", Fenced: true}})
 	set := s.Servers().Servers
 	for _, tc := range []struct {
 		value string
@@ -44,7 +44,7 @@ func TestPickSticky(t *testing.T) {
 // no new requests while another server is up, and take them rather than
 // answer 503 when none is.
 func TestFencedServersAreALastResort(t *testing.T) {
-	s := NewService("s", true, []Server{{URL: "http://a:1"}, {URL: "http://t:1", Fenced: true}})
+	s := NewLoadBalancer("s", true, []Server{{URL: "http://a:1"}, {URL: "http://t:1", Fenced: true}})
 	for i := 0; i < 10; i++ {
 		if sv := s.Pick(); sv.URL != "http://a:1" {
 			t.Fatalf("picked %s while a:1 is up", sv.URL)
@@ -84,7 +84,7 @@ func TestLeanServiceDerivesWhatItUses(t *testing.T) {
 		{"p2c", nil, P2C, false, true},
 		{"leasttime", nil, LeastTime, false, true},
 	} {
-		s := NewServiceWith("s", true, tc.sticky, tc.strategy, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}})
+		s := NewLoadBalancerWith("s", true, tc.sticky, tc.strategy, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}})
 		sv := s.Servers().Servers[0]
 		if (sv.cookie != "") != tc.keys || (sv.load != nil) != tc.counters {
 			t.Errorf("%s: cookie %q, counters %v; want keys %v, counters %v", tc.name, sv.cookie, sv.load != nil, tc.keys, tc.counters)

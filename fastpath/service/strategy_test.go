@@ -1,4 +1,4 @@
-package route
+package service
 
 import (
 	"net/netip"
@@ -8,7 +8,7 @@ import (
 
 func TestHRWKeepsClientsAndMovesFew(t *testing.T) {
 	servers := []Server{{URL: "http://a:1"}, {URL: "http://b:1"}, {URL: "http://c:1"}}
-	s := NewService("s", true, servers)
+	s := NewLoadBalancer("s", true, servers)
 	s.Strategy = HRW
 	before := map[netip.Addr]string{}
 	count := map[string]int{}
@@ -35,7 +35,7 @@ func TestHRWKeepsClientsAndMovesFew(t *testing.T) {
 }
 
 func TestP2CAvoidsTheBusyServer(t *testing.T) {
-	s := NewService("s", true, []Server{{URL: "http://busy:1"}, {URL: "http://b:1"}, {URL: "http://c:1"}})
+	s := NewLoadBalancer("s", true, []Server{{URL: "http://busy:1"}, {URL: "http://b:1"}, {URL: "http://c:1"}})
 	s.Strategy = P2C
 	busy := &s.Servers().Servers[0]
 	for i := 0; i < 10; i++ {
@@ -58,32 +58,27 @@ func TestP2CAvoidsTheBusyServer(t *testing.T) {
 	}
 }
 
-// TestHRWGroup: a highestRandomWeight TraefikService keeps each client on
-// one child, shares clients by weight, and never uses a weight-0 child.
-func TestHRWGroup(t *testing.T) {
-	a, b, z := leaf("a", "http://a:1"), leaf("b", "http://b:1"), leaf("z", "http://z:1")
-	g := NewGroup("g", []Target{{Weight: 3, Service: a, Name: "ns-a-80"}, {Weight: 1, Service: b, Name: "ns-b-80"}, {Weight: 0, Service: z, Name: "ns-z-80"}}, nil)
-	g.HRW = true
-	r := &Route{Targets: []Target{{Weight: 1, Group: g}}}
+// TestHRWService: a highestRandomWeight TraefikService keeps each client
+// on one child, shares clients by weight, and never uses a weight-0 child.
+func TestHRWService(t *testing.T) {
+	a, b, z := &recorder{name: "a"}, &recorder{name: "b"}, &recorder{name: "z"}
+	g := NewHRW("g", []Child{{Weight: 3, Service: a, Name: "ns-a-80"}, {Weight: 1, Service: b, Name: "ns-b-80"}, {Weight: 0, Service: z, Name: "ns-z-80"}})
 	count := map[string]int{}
-	var ch Choice
 	for i := 0; i < 800; i++ {
 		ip := netip.AddrFrom4([4]byte{172, 16, byte(i / 256), byte(i)})
-		r.Choose(ip, nil, &ch)
-		first := ch.Server.URL
-		r.Choose(ip, nil, &ch)
-		if ch.Server.URL != first {
+		first, _ := serveOne(t, g, ip, "")
+		if again, _ := serveOne(t, g, ip, ""); again != first {
 			t.Fatalf("client %v moved between children", ip)
 		}
 		count[first]++
 	}
-	if count["http://z:1"] != 0 || count["http://a:1"] < 520 || count["http://a:1"] > 680 {
+	if count["z"] != 0 || count["a"] < 520 || count["a"] > 680 {
 		t.Fatalf("shares %v, want about 600/200/0", count)
 	}
 }
 
 func TestLeastTime(t *testing.T) {
-	s := NewService("s", true, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}, {URL: "http://c:1"}})
+	s := NewLoadBalancer("s", true, []Server{{URL: "http://a:1"}, {URL: "http://b:1"}, {URL: "http://c:1"}})
 	s.Strategy = LeastTime
 	set := s.Servers().Servers
 	a, b, c := &set[0], &set[1], &set[2]

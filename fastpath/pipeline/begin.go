@@ -1,0 +1,184 @@
+package pipeline
+
+import (
+	"bytes"
+	"net/http"
+	"net/netip"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/match"
+)
+
+// BeginHTTP1 fills x from an HTTP/1.1 request: In and Resp are the
+// connection's, Out a copy of In's header with the entry point's
+// pre-routing steps applied, In's body passed through. client is the
+// socket peer and peer its text, which x may keep until Release (nil: x
+// formats it). It returns false when the request is malformed (the caller
+// answers 400).
+func (x *Exchange) BeginHTTP1(ctx *fasthttp.RequestCtx, ep *EntryPoint, client netip.Addr, peer []byte) bool {
+	x.ctx, x.In, x.Resp, x.EP = ctx, &ctx.Request, &ctx.Response, ep
+	x.Req.ClientIP, x.peer = client, peer
+	if peer == nil {
+		x.peerBuf = client.AppendTo(x.peerBuf[:0])
+		x.peer = x.peerBuf
+	}
+	in := &x.In.Header
+	uri := in.RequestURI()
+	hostHdr := in.Host()
+	path, authority, abs := splitTarget(uri)
+	host := hostHdr
+	if abs && len(authority) > 0 {
+		host = authority // Go: the absolute-form authority is req.Host
+	}
+	if len(hostHdr) == 0 && !abs && in.IsHTTP11() {
+		return false // HTTP/1.1 without Host
+	}
+	if !match.ValidHostHeader(host) || !x.target(path, bytes.IndexByte(uri, '?') >= 0) {
+		return false
+	}
+	p := scanRequest(in)
+	out := &x.Out.Header
+	in.CopyTo(out)
+	if abs && len(authority) > 0 {
+		out.SetHostBytes(authority)
+	}
+	if x.In.IsBodyStream() {
+		x.body.r = x.In.BodyStream()
+		x.Out.SetBodyStream(&x.body, in.ContentLength())
+	}
+	if p&anyManaged != 0 && !ep.Trusted(client) {
+		x.deleteManaged()
+	}
+	x.finishBegin(host, p)
+	return true
+}
+
+// BeginHTTP2 fills x from an HTTP/2 request (In stays nil; Resp is x's
+// own, which the front end writes once the handler returns). The body is
+// passed through as a stream. It returns false for a 400.
+func (x *Exchange) BeginHTTP2(r *http.Request, ep *EntryPoint, client netip.Addr) bool {
+	x.Resp, x.EP = &x.own, ep
+	x.Req.ClientIP = client
+	x.peerBuf = client.AppendTo(x.peerBuf[:0])
+	x.peer = x.peerBuf
+	x.buf = append(x.buf[:0], r.RequestURI...)
+	uri := x.buf
+	host := append(x.authority[:0], r.Host...)
+	x.authority = host
+	if !match.ValidHostHeader(host) || !x.target(uri, bytes.IndexByte(uri, '?') >= 0) {
+		return false
+	}
+	out := &x.Out.Header
+	out.SetMethod(r.Method)
+	out.SetHostBytes(host)
+	trusted := ep.Trusted(client)
+	var p present
+	for k, vs := range r.Header {
+		kb := []byte(k)
+		bit := presentIn(kb)
+		if bit&anyManaged != 0 && !trusted {
+			continue
+		}
+		p |= bit
+		for _, v := range vs {
+			out.Add(k, v)
+		}
+	}
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		x.body.r = r.Body
+		x.Out.SetBodyStream(&x.body, int(r.ContentLength))
+	}
+	x.finishBegin(host, p)
+	return true
+}
+
+// target computes the forward path (sanitised unless the entry point keeps
+// it), the query with its semicolons rewritten, and the routing path, from
+// a request path (query split off, as in path?query) and whether a '?'
+// was present. It returns false for a path Traefik answers 400.
+func (x *Exchange) target(pathQuery []byte, hasQuery bool) bool {
+	return x.targetWith(pathQuery, hasQuery, !x.EP.KeepPath, true)
+}
+
+// targetWith is target with the entry point's choices given: sanitize the
+// path, and rewrite the query's semicolons (else keep them).
+func (x *Exchange) targetWith(pathQuery []byte, hasQuery, sanitize, semicolons bool) bool {
+	path, query := pathQuery, []byte(nil)
+	if i := bytes.IndexByte(pathQuery, '?'); i >= 0 {
+		path, query = pathQuery[:i], pathQuery[i+1:]
+	}
+	var ok bool
+	x.fwd, ok = match.AppendForwardPath(x.fwd[:0], path, sanitize)
+	if !ok {
+		return false
+	}
+	pathLen := len(x.fwd)
+	if len(query) > 0 || hasQuery {
+		x.fwd = append(x.fwd, '?')
+		for _, c := range query {
+			switch {
+			case c != ';' || !semicolons:
+				x.fwd = append(x.fwd, c)
+			case x.EP.EncodeQuerySemicolons:
+				x.fwd = append(x.fwd, "%3B"...)
+			default:
+				x.fwd = append(x.fwd, '&')
+			}
+		}
+	}
+	x.rpath = match.AppendRoutingPath(x.rpath[:0], x.fwd[:pathLen])
+	x.Req.RawQuery = nil
+	if pathLen < len(x.fwd) {
+		x.Req.RawQuery = x.fwd[pathLen+1:]
+	}
+	return true
+}
+
+// splitTarget splits an origin-form or absolute-form request target.
+func splitTarget(uri []byte) (path, authority []byte, abs bool) {
+	i := bytes.Index(uri, []byte("://"))
+	if i <= 0 || bytes.IndexByte(uri[:i], '/') >= 0 || uri[0] == '/' {
+		return uri, nil, false
+	}
+	rest := uri[i+3:]
+	end := bytes.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, path = rest[:end], rest[end:]
+	if at := bytes.LastIndexByte(authority, '@'); at >= 0 {
+		authority = authority[at+1:]
+	}
+	return path, authority, true
+}
+
+// finishBegin sets the routing view and Out's request line, and applies the
+// forwarded headers (p: the headers present) for a request to host.
+func (x *Exchange) finishBegin(host []byte, p present) {
+	out := &x.Out.Header
+	x.host = match.AppendCanonicalHost(x.host[:0], host)
+	x.Req.Host, x.Req.Path, x.Req.Method = x.host, x.rpath, out.Method()
+	x.Req.Headers = out
+	x.forwarded(p, host)
+	out.ResetConnectionClose()
+	x.Out.SetRequestURIBytes(x.fwd)
+	x.Out.UseHostHeader = true
+}
+
+// Reroute recomputes the routing view from Out, as middlewares left it:
+// a child router (multi-layer routing) matches the request its parent's
+// middlewares passed on. It returns false for a path that is now invalid.
+func (x *Exchange) Reroute() bool {
+	out := &x.Out.Header
+	x.buf = append(x.buf[:0], out.RequestURI()...)
+	// Out's target is a forward path already: sanitised as the entry point
+	// wants and its semicolons rewritten; only a middleware's own change
+	// is new, and it is taken as the middleware wrote it.
+	if !x.targetWith(x.buf, bytes.IndexByte(x.buf, '?') >= 0, false, false) {
+		return false
+	}
+	x.host = match.AppendCanonicalHost(x.host[:0], out.Host())
+	x.Req.Host, x.Req.Path, x.Req.Method = x.host, x.rpath, out.Method()
+	return true
+}

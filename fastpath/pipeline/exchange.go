@@ -1,0 +1,166 @@
+package pipeline
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/match"
+)
+
+// EntryPoint is what the pipeline needs of one entry point, set once when
+// it is opened. It is read concurrently and never written afterwards.
+type EntryPoint struct {
+	Name       string
+	Index      int            // its index in route.Table
+	TrustedIPs []netip.Prefix // peers whose X-Forwarded-* headers are kept
+	Insecure   bool           // trust every peer's X-Forwarded-* headers
+	KeepPath   bool           // http.sanitizePath=false
+	// EncodeQuerySemicolons turns ';' in the query into %3B instead of '&'.
+	EncodeQuerySemicolons bool
+	ServerName            []byte       // X-Forwarded-Server
+	Log                   *slog.Logger // never nil once the entry point serves
+}
+
+// Trusted reports whether ip's X-Forwarded-* headers are kept.
+func (ep *EntryPoint) Trusted(ip netip.Addr) bool {
+	if ep.Insecure {
+		return true
+	}
+	for _, p := range ep.TrustedIPs {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Exchange is one request's state: see the package documentation. The
+// zero value is not usable; take one with Acquire.
+type Exchange struct {
+	In   *fasthttp.Request  // as the client sent it; read-only after Begin
+	Out  fasthttp.Request   // the request to forward
+	Resp *fasthttp.Response // the response to the client
+	Req  match.Request      // the routing view; Headers is &Out.Header
+	EP   *EntryPoint
+
+	ctx *fasthttp.RequestCtx // the HTTP/1.1 connection's; nil otherwise
+	own fasthttp.Response    // Resp when the front end has no response of its own
+
+	peer      []byte // the client IP as text: the connection's, or peerBuf
+	peerBuf   []byte
+	host      []byte // the canonical host (Req.Host)
+	fwd       []byte // the forward path, '?' and query
+	rpath     []byte // the routing path (Req.Path)
+	buf       []byte // scratch
+	hostBuf   []byte // Out's Host while a send replaces it
+	authority []byte // an HTTP/2 request's :authority
+	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
+
+	body     streamView // Out's body stream: In's, without its Close
+	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
+	heldDone bool       // HoldBody ran: held (or Out's raw body) is the whole body
+
+	date    []byte // the last Date value formatted, for dateSec
+	dateSec int64
+}
+
+var exchanges = sync.Pool{New: func() any { return new(Exchange) }}
+
+// Acquire returns an empty Exchange from the pool.
+func Acquire() *Exchange { return exchanges.Get().(*Exchange) }
+
+// Release returns x to the pool. Nothing of x may be used afterwards.
+func Release(x *Exchange) {
+	x.Out.Reset()
+	x.own.Reset()
+	x.Req.Reset()
+	x.In, x.Resp, x.EP, x.ctx = nil, nil, nil, nil
+	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
+	x.held, x.heldDone = x.held[:0], false
+	exchanges.Put(x)
+}
+
+// streamView reads a body stream without passing Close on: the stream is
+// its owner's (fasthttp closes a request's when the request ends).
+type streamView struct{ r io.Reader }
+
+func (s *streamView) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+// Ctx is the HTTP/1.1 connection's request context, or nil.
+func (x *Exchange) Ctx() *fasthttp.RequestCtx { return x.ctx }
+
+// Peer is the client IP as text (X-Forwarded-For, X-Real-Ip).
+func (x *Exchange) Peer() []byte { return x.peer }
+
+// Upgrade is the protocol of a Connection: Upgrade request (WebSocket),
+// or nil.
+func (x *Exchange) Upgrade() []byte {
+	if len(x.upgrade) == 0 {
+		return nil
+	}
+	return x.upgrade
+}
+
+// Hijack hands the client connection to fn after the response is written
+// (HTTP/1.1 only: an upgrade). It reports false where the front end
+// cannot.
+func (x *Exchange) Hijack(fn func(net.Conn)) bool {
+	if x.ctx == nil {
+		return false
+	}
+	x.ctx.Hijack(fn)
+	return true
+}
+
+// CloseAfter closes the client connection after this response (HTTP/1.1).
+func (x *Exchange) CloseAfter() {
+	if x.ctx != nil {
+		x.ctx.SetConnectionClose()
+	}
+}
+
+const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+var strDate = []byte("Date")
+
+// SetDate gives Resp a Date header if it has none, formatted once a
+// second per Exchange.
+func (x *Exchange) SetDate() {
+	if len(x.Resp.Header.Peek("Date")) > 0 {
+		return
+	}
+	now := time.Now()
+	if sec := now.Unix(); sec != x.dateSec || len(x.date) == 0 {
+		x.dateSec = sec
+		x.date = now.UTC().AppendFormat(x.date[:0], timeFormat)
+	}
+	x.Resp.Header.SetCanonical(strDate, x.date)
+}
+
+// SetServerHost gives Out the Host to send to one server: the server's
+// address when passHost is off, or when the request has no Host (an
+// HTTP/1.0 request, which Go's transport, and so Traefik, sends with the
+// server's address). It reports whether RestoreHost must put Out's own
+// back after the send.
+func (x *Exchange) SetServerHost(passHost bool, addr string) bool {
+	h := &x.Out.Header
+	if passHost && len(h.Host()) > 0 {
+		return false
+	}
+	x.hostBuf = append(x.hostBuf[:0], h.Host()...)
+	h.SetHost(addr)
+	return true
+}
+
+// RestoreHost undoes SetServerHost when it reported true.
+func (x *Exchange) RestoreHost(set bool) {
+	if set {
+		x.Out.Header.SetHostBytes(x.hostBuf)
+	}
+}

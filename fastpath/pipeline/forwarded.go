@@ -1,0 +1,99 @@
+package pipeline
+
+import (
+	"bytes"
+)
+
+// forwarded applies, to Out, what Traefik's entry point
+// (middlewares/forwardedheaders) and reverse proxy (net/http/httputil) do
+// to a request's headers, in one pass: the headers named in Connection and
+// the hop-by-hop set removed (an upgrade's Connection and Upgrade kept, Te
+// kept as "trailers" when it holds it), X-Forwarded-For joined and the
+// peer appended, X-Real-Ip, -Proto, -Host, -Port set where absent or
+// empty, and X-Forwarded-Server. p says which of the headers it touches
+// the request carries; headers it does not carry are neither looked up nor
+// deleted. Managed headers of untrusted peers are already gone.
+//
+// Traefik appends the peer to X-Forwarded-For and drops hop-by-hop headers
+// in its reverse proxy, after the middlewares; without middlewares that
+// touch them the result is the same.
+func (x *Exchange) forwarded(p present, host []byte) {
+	hdr := &x.Out.Header
+	x.upgrade = x.upgrade[:0]
+	teTrailers := p&hasTe != 0 && bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
+	if p&hasConnection != 0 {
+		// Headers named in Connection go, then the hop-by-hop set. An
+		// upgrade (WebSocket) survives, as in Go's reverse proxy: its
+		// protocol is kept in x.upgrade and restored below.
+		for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
+			if len(x.upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
+				x.upgrade = append(x.upgrade, hdr.Peek("Upgrade")...)
+			}
+			hdr.DelBytes(tok)
+		}
+	}
+	for i, k := range hopHeaders {
+		if p&(1<<i) != 0 {
+			hdr.Del(k)
+		}
+	}
+	if teTrailers {
+		hdr.SetCanonical(strTe, strTrailers)
+	}
+	x.setForwarded(p, host)
+}
+
+// setForwarded sets X-Forwarded-For (repeated lines joined, then the peer
+// appended), X-Real-Ip, -Proto, -Host, -Port where absent or empty, and
+// X-Forwarded-Server, restoring an upgrade's Connection and Upgrade.
+func (x *Exchange) setForwarded(p present, host []byte) {
+	hdr := &x.Out.Header
+	x.buf = x.buf[:0]
+	if p&hasXFF != 0 {
+		for _, v := range hdr.PeekAll("X-Forwarded-For") {
+			x.buf = append(append(x.buf, v...), ", "...)
+		}
+	}
+	x.buf = append(x.buf, x.peer...)
+	hdr.SetCanonical(strXFF, x.buf)
+	if p&hasXRealIP == 0 || len(hdr.Peek("X-Real-Ip")) == 0 {
+		hdr.SetCanonical(strXRealIP, x.peer)
+	}
+	if len(x.upgrade) > 0 {
+		hdr.Set("Connection", "Upgrade")
+		hdr.SetBytesV("Upgrade", x.upgrade)
+	}
+	if p&hasXFProto == 0 || len(hdr.Peek("X-Forwarded-Proto")) == 0 {
+		if hasToken(x.upgrade, "websocket") {
+			hdr.SetCanonical(strXFProto, strWS) // Traefik's scheme for WebSocket requests
+		} else {
+			hdr.SetCanonical(strXFProto, strHTTP)
+		}
+	}
+	if p&hasXFHost == 0 || len(hdr.Peek("X-Forwarded-Host")) == 0 {
+		hdr.SetCanonical(strXFHost, host)
+	}
+	if p&hasXFPort == 0 || len(hdr.Peek("X-Forwarded-Port")) == 0 {
+		hdr.SetCanonical(strXFPort, hostPort(host))
+	}
+	hdr.SetCanonical(strXFServer, x.EP.ServerName)
+}
+
+// deleteManaged removes every managed header from Out, in any spelling.
+// Names are collected first: fasthttp forbids deleting while visiting.
+func (x *Exchange) deleteManaged() {
+	hdr := &x.Out.Header
+	x.buf = x.buf[:0]
+	n := 0
+	for k := range hdr.AllInOrder() {
+		if isManaged(k) {
+			x.buf = append(append(x.buf, k...), 0)
+			n++
+		}
+	}
+	for b := x.buf; n > 0; n-- {
+		i := bytes.IndexByte(b, 0)
+		hdr.DelBytes(b[:i])
+		b = b[i+1:]
+	}
+}

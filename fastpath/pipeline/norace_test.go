@@ -1,0 +1,6 @@
+//go:build !race
+
+package pipeline
+
+// allocsCounted: allocation counts mean something (not under -race).
+const allocsCounted = true

@@ -1,0 +1,29 @@
+package pipeline
+
+import "github.com/valyala/fasthttp"
+
+// Preallocated bodies, as Go's http.Error and NotFoundHandler (and so
+// Traefik) write them.
+var (
+	BodyNotFound       = []byte("404 page not found\n")
+	BodyNoServer       = []byte("no available server\n")
+	BodyBadRequest     = []byte("400 Bad Request\n")
+	BodyBadGateway     = []byte("Bad Gateway\n")
+	BodyGatewayTimeout = []byte("Gateway Timeout\n")
+	BodyInternal       = []byte("Internal Server Error\n")
+	BodyTooLarge       = []byte("Request body too large\n")
+)
+
+// Respond answers with status and a plain-text body, as http.Error does
+// (Content-Type, X-Content-Type-Options), and a Date header.
+func (x *Exchange) Respond(status int, body []byte) {
+	r := x.Resp
+	r.SetStatusCode(status)
+	r.Header.SetContentType("text/plain; charset=utf-8")
+	r.Header.Set("X-Content-Type-Options", "nosniff")
+	r.SetBodyRaw(body)
+	x.SetDate()
+}
+
+// NotFound answers 404 as Go's NotFoundHandler.
+func (x *Exchange) NotFound() { x.Respond(fasthttp.StatusNotFound, BodyNotFound) }

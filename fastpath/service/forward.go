@@ -1,0 +1,61 @@
+package service
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// forward sends Out to srv over the endpoint's pooled connections and
+// relays the answer into Resp.
+func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
+	out, resp := &x.Out, x.Resp
+	host := x.SetServerHost(lb.PassHostHeader, srv.Endpoint.Addr)
+	if srv.Endpoint.Client.IsTLS {
+		out.URI().SetSchemeBytes(schemeHTTPS) // the HostClient refuses a request whose scheme differs from its own
+	}
+	err := srv.Endpoint.Do(out, resp)
+	x.RestoreHost(host)
+	if err != nil {
+		resp.Reset()
+		upstreamError(x, srv, err)
+		return
+	}
+	relayed(x)
+}
+
+// relayed readies an upstream answer in Resp for the client: hop-by-hop
+// headers go, the status line is Sluice's own HTTP/1.1 (an intermediary
+// sends its own version, RFC 9110 section 6.2; Traefik answers HTTP/1.1
+// whatever the server spoke), the server's Connection: close stays with
+// the server, and a Date is added where the server sent none.
+func relayed(x *pipeline.Exchange) {
+	h := &x.Resp.Header
+	pipeline.StripResponseHopHeaders(h)
+	if !bytes.Equal(h.Protocol(), strHTTP11) {
+		h.SetProtocol(strHTTP11)
+	}
+	h.ResetConnectionClose()
+	x.SetDate()
+}
+
+var (
+	schemeHTTPS = []byte("https")
+	strHTTP11   = []byte("HTTP/1.1")
+)
+
+// upstreamError answers 504 for a timeout, else 502, and counts the
+// failure for the server's passive health check.
+func upstreamError(x *pipeline.Exchange, srv *Server, err error) {
+	srv.Passive.Fail(time.Now())
+	if upstream.IsTimeout(err) {
+		x.Respond(fasthttp.StatusGatewayTimeout, pipeline.BodyGatewayTimeout)
+	} else {
+		x.Respond(fasthttp.StatusBadGateway, pipeline.BodyBadGateway)
+	}
+	x.EP.Log.Debug("upstream error", "entryPoint", x.EP.Name, "server", srv.URL, "error", err)
+}
