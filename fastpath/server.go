@@ -47,8 +47,8 @@ type Server struct {
 	idle     map[net.Conn]struct{} // idle connections of the upper tiers
 }
 
-// NewServer returns the server of one entry point: no invented Server,
-// Content-Type or Date headers, request bodies streamed past 64 KiB, Go's
+// NewServer returns the server of one entry point: no invented Server or
+// Content-Type headers, request bodies streamed past 64 KiB, Go's
 // idle timeout, header limit h's MaxHeaderBytes (default 1 MiB).
 func NewServer(h *Handler) *Server {
 	limit := h.cfg.MaxHeaderBytes
@@ -97,12 +97,16 @@ func tierSizes(limit int) []int {
 
 func newFastServer(handler fasthttp.RequestHandler, buf int) *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:                       handler,
-		ErrorHandler:                  answerError,
-		Name:                          "",
-		NoDefaultServerHeader:         true,
-		NoDefaultContentType:          true,
-		NoDefaultDate:                 true,
+		Handler:               handler,
+		ErrorHandler:          answerError,
+		Name:                  "",
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		// Every answer carries Date, as Traefik's (Go's server adds it).
+		// fasthttp cannot add one only where missing: it writes its own,
+		// updated once a second, on every response, the server's
+		// included, as the upstream response's reset already made it do.
+		NoDefaultDate:                 false,
 		DisableHeaderNamesNormalizing: false,
 		DisablePreParseMultipartForm:  true,
 		StreamRequestBody:             true,

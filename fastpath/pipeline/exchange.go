@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -66,8 +65,6 @@ type Exchange struct {
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
 	heldDone bool       // HoldBody ran: held (or Out's raw body) is the whole body
 
-	date    []byte // the last Date value formatted, for dateSec
-	dateSec int64
 }
 
 var exchanges = sync.Pool{New: func() any { return new(Exchange) }}
@@ -123,24 +120,6 @@ func (x *Exchange) CloseAfter() {
 	if x.ctx != nil {
 		x.ctx.SetConnectionClose()
 	}
-}
-
-const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
-
-var strDate = []byte("Date")
-
-// SetDate gives Resp a Date header if it has none, formatted once a
-// second per Exchange.
-func (x *Exchange) SetDate() {
-	if len(x.Resp.Header.Peek("Date")) > 0 {
-		return
-	}
-	now := time.Now()
-	if sec := now.Unix(); sec != x.dateSec || len(x.date) == 0 {
-		x.dateSec = sec
-		x.date = now.UTC().AppendFormat(x.date[:0], timeFormat)
-	}
-	x.Resp.Header.SetCanonical(strDate, x.date)
 }
 
 // SetServerHost gives Out the Host to send to one server: the server's

@@ -70,7 +70,7 @@ func (x *Exchange) setForwarded(p present, host []byte) {
 			hdr.SetCanonical(strXFProto, strHTTP)
 		}
 	}
-	if p&hasXFHost == 0 || len(hdr.Peek("X-Forwarded-Host")) == 0 {
+	if (p&hasXFHost == 0 || len(hdr.Peek("X-Forwarded-Host")) == 0) && len(host) > 0 {
 		hdr.SetCanonical(strXFHost, host)
 	}
 	if p&hasXFPort == 0 || len(hdr.Peek("X-Forwarded-Port")) == 0 {

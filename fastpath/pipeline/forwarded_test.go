@@ -60,7 +60,7 @@ func naiveForwarded(ep *EntryPoint, hdr *fasthttp.RequestHeader, ip netip.Addr, 
 			hdr.Set("X-Forwarded-Proto", "http")
 		}
 	}
-	if len(hdr.Peek("X-Forwarded-Host")) == 0 {
+	if len(hdr.Peek("X-Forwarded-Host")) == 0 && len(host) > 0 {
 		hdr.SetBytesV("X-Forwarded-Host", host)
 	}
 	if len(hdr.Peek("X-Forwarded-Port")) == 0 {

@@ -15,14 +15,14 @@ var (
 )
 
 // Respond answers with status and a plain-text body, as http.Error does
-// (Content-Type, X-Content-Type-Options), and a Date header.
+// (Content-Type, X-Content-Type-Options). The Date header is the front
+// end's: fasthttp's server and Go's HTTP/2 server add it to every answer.
 func (x *Exchange) Respond(status int, body []byte) {
 	r := x.Resp
 	r.SetStatusCode(status)
 	r.Header.SetContentType("text/plain; charset=utf-8")
 	r.Header.Set("X-Content-Type-Options", "nosniff")
 	r.SetBodyRaw(body)
-	x.SetDate()
 }
 
 // NotFound answers 404 as Go's NotFoundHandler.

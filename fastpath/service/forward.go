@@ -32,7 +32,7 @@ func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 // headers go, the status line is Sluice's own HTTP/1.1 (an intermediary
 // sends its own version, RFC 9110 section 6.2; Traefik answers HTTP/1.1
 // whatever the server spoke), the server's Connection: close stays with
-// the server, and a Date is added where the server sent none.
+// the server.
 func relayed(x *pipeline.Exchange) {
 	h := &x.Resp.Header
 	pipeline.StripResponseHopHeaders(h)
@@ -40,7 +40,6 @@ func relayed(x *pipeline.Exchange) {
 		h.SetProtocol(strHTTP11)
 	}
 	h.ResetConnectionClose()
-	x.SetDate()
 }
 
 var (

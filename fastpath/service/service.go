@@ -124,5 +124,4 @@ func (s *Internal) EachLoadBalancer(func(*LoadBalancer)) {}
 // Noop is Traefik's noop@internal: 418 and no body.
 var Noop = &Internal{Name: "noop@internal", Handler: pipeline.HandlerFunc(func(x *pipeline.Exchange) {
 	x.Resp.SetStatusCode(418)
-	x.SetDate()
 })}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBinaryHTTP10WithoutHost: an HTTP/1.0 request without a Host header
+// matched by a rule that holds for an empty host is forwarded, as Traefik
+// does, with the server's address as Host (what Go's transport writes).
+func TestBinaryHTTP10WithoutHost(t *testing.T) {
+	port := namedBackendFunc(t, "127.0.0.2", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "host=%s xfhost=%q", r.Host, r.Header.Get("X-Forwarded-Host"))
+	})
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("be", port, "127.0.0.2")+`---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - match: HostRegexp(`+"`.*`"+`) && PathPrefix(`+"`/re`"+`)
+    services: [{name: be, port: 80}]
+  - match: "!Host(`+"`example.com`"+`) && PathPrefix(`+"`/not`"+`)"
+    services: [{name: be, port: 80}]
+  - match: Host(`+"`*`"+`) && PathPrefix(`+"`/star`"+`)
+    services: [{name: be, port: 80}]
+`)
+	p := startSluice(t, dir)
+	want := fmt.Sprintf("host=127.0.0.2:%d xfhost=\"\"", port)
+	for _, path := range []string{"/re", "/not", "/star"} {
+		st, body := rawRequest(t, p.addr, "GET "+path+" HTTP/1.0\r\n\r\n")
+		if st != 200 || body != want {
+			t.Errorf("HTTP/1.0 %s without Host: %d %q; want 200 %q", path, st, body, want)
+		}
+	}
+}
+
+// TestBinaryStatusLineIsSluices: a server that answers HTTP/1.0 is relayed
+// to an HTTP/1.1 client as HTTP/1.1 (an intermediary sends its own
+// version, RFC 9110 section 6.2), on a connection that stays open.
+func TestBinaryStatusLineIsSluices(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nold ok")
+			}()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("old", port, "127.0.0.2")+"---\n"+routeYAML("r", "old.example", "{name: old, port: 80}"))
+	p := startSluice(t, dir)
+	c, err := net.Dial("tcp4", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	for i := 0; i < 2; i++ { // the second request proves the connection stayed open
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: old.example\r\n\r\n")
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if line != "HTTP/1.1 200 OK\r\n" {
+			t.Fatalf("request %d: status line %q; want HTTP/1.1 200 OK", i, line)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(io.MultiReader(strings.NewReader(line), br)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != "old ok" || resp.Close {
+			t.Fatalf("request %d: body %q, close %t", i, b, resp.Close)
+		}
+	}
+}
+
+// rawRequest sends raw bytes on a fresh connection and reads one answer.
+func rawRequest(t *testing.T, addr, req string) (int, string) {
+	t.Helper()
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, req)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading the answer to %q: %v", req, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
