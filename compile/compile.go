@@ -45,8 +45,9 @@ type compiler struct {
 	snap            *model.Snapshot
 	opts            Options
 	services        map[string]*model.Service
-	traefikServices map[string]*model.Object
-	transports      map[string]*model.Object
+	traefikServices map[string]*model.TraefikService
+	transports      map[string]*model.ServersTransport
+	middlewares     map[string]*model.Middleware
 	secrets         map[string]*model.Secret
 	configMaps      map[string]*model.ConfigMap
 	transport       *upstream.TransportConfig // of the service being built
@@ -125,8 +126,9 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 // newCompiler indexes the snapshot's objects by namespace/name.
 func newCompiler(snap *model.Snapshot, opts Options) *compiler {
 	c := &compiler{snap: snap, opts: opts, services: map[string]*model.Service{}, slices: map[string][]*model.EndpointSlice{},
-		refs: map[string]bool{}, bindings: map[string][]*binding{}, traefikServices: map[string]*model.Object{},
-		transports: map[string]*model.Object{}, secrets: map[string]*model.Secret{}, configMaps: map[string]*model.ConfigMap{}}
+		refs: map[string]bool{}, bindings: map[string][]*binding{}, traefikServices: map[string]*model.TraefikService{},
+		transports: map[string]*model.ServersTransport{}, middlewares: map[string]*model.Middleware{},
+		secrets: map[string]*model.Secret{}, configMaps: map[string]*model.ConfigMap{}}
 	key := func(m model.Meta) string { return m.Namespace + "/" + m.Name }
 	for _, o := range snap.Services {
 		c.services[key(o.Meta)] = o
@@ -136,6 +138,9 @@ func newCompiler(snap *model.Snapshot, opts Options) *compiler {
 	}
 	for _, o := range snap.ServersTransports {
 		c.transports[key(o.Meta)] = o
+	}
+	for _, o := range snap.Middlewares {
+		c.middlewares[key(o.Meta)] = o
 	}
 	for _, o := range snap.Secrets {
 		c.secrets[key(o.Meta)] = o
@@ -215,11 +220,18 @@ func (c *compiler) errorf(obj, field, format string, a ...any) {
 
 // keptObjects reports the CRDs that are decoded and kept but not served yet.
 func (c *compiler) keptObjects() {
-	for _, group := range [][]*model.Object{c.snap.Middlewares, c.snap.TLSOptions, c.snap.TLSStores} {
-		for _, o := range group {
-			c.file = o.File
-			c.warn(objName(o.Kind, o.Meta.Namespace, o.Meta.Name), "", "%s is not yet supported by Sluice; kept, not served", o.Kind)
-		}
+	kept := func(kind string, o *model.Meta, file string) {
+		c.file = file
+		c.warn(objName(kind, o.Namespace, o.Name), "", "%s is not yet supported by Sluice; kept, not served", kind)
+	}
+	for _, o := range c.snap.Middlewares {
+		kept("Middleware", &o.Meta, o.File)
+	}
+	for _, o := range c.snap.TLSOptions {
+		kept("TLSOption", &o.Meta, o.File)
+	}
+	for _, o := range c.snap.TLSStores {
+		kept("TLSStore", &o.Meta, o.File)
 	}
 	c.file = ""
 }

@@ -2,7 +2,6 @@ package compile
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/route"
@@ -25,67 +24,81 @@ type keyedBinding struct {
 	b   *binding
 }
 
-// dep is a Service an IngressRoute's routes were built from, as seen then.
-// Objects from the providers are never mutated, so pointer equality says
-// "unchanged".
+// depKind is the kind of object a dependency is on. Every kind a compile
+// reads by name has one, and lookup resolves each: a kind added without
+// its lookup is never taken as unchanged (see lookup).
+type depKind uint8
+
+const (
+	depService          depKind = iota // a Service and its EndpointSlices
+	depTraefikService                  // obj: *model.TraefikService
+	depServersTransport                // obj: *model.ServersTransport
+	depSecret                          // obj: *model.Secret
+	depConfigMap                       // obj: *model.ConfigMap
+	depMiddleware                      // obj: *model.Middleware
+	depNodes                           // obj: []*model.Node, the whole set
+)
+
+// dep is an object an IngressRoute's routes were built from, as seen
+// then. Objects from the providers are never mutated, so pointer equality
+// says "unchanged".
 type dep struct {
-	key    string
+	kind   depKind
+	key    string // namespace/name ("" for depNodes)
 	svc    *model.Service
 	slices []*model.EndpointSlice
-	// obj: for "ts:", "st:", "secret:" and "cm:" keys the object then (nil
-	// if absent); for the "nodes" key the []*model.Node then. One field
-	// for both keeps a dep at 64 bytes; there is one per Service read.
+	// obj: the object then (a typed nil if absent), for every kind but
+	// depService; one field for all keeps a dep at 72 bytes, and there is
+	// one per object read.
 	obj any
 }
 
 // note records the Service key's current objects as a dependency.
 func (c *compiler) note(key string) {
-	c.deps = append(c.deps, dep{key: key, svc: c.services[key], slices: c.slices[key]})
+	c.deps = append(c.deps, dep{kind: depService, key: key, svc: c.services[key], slices: c.slices[key]})
 }
 
-// noteTS records a TraefikService key's current object as a dependency.
-func (c *compiler) noteTS(key string) {
-	c.deps = append(c.deps, dep{key: "ts:" + key, obj: c.traefikServices[key]})
+// noteObj records the current object of kind at key (namespace/name).
+func (c *compiler) noteObj(kind depKind, key string) {
+	c.deps = append(c.deps, dep{kind: kind, key: key, obj: c.lookup(kind, key)})
 }
 
-// noteObj records a ServersTransport ("st:"), Secret ("secret:") or
-// ConfigMap ("cm:") read.
-func (c *compiler) noteObj(key string) {
-	c.deps = append(c.deps, dep{key: key, obj: c.lookupObj(key)})
-}
+// stale is what lookup gives for a kind it does not know: a value equal to
+// nothing, so that the IngressRoute is compiled again rather than reused.
+type stale struct{ _ [0]func() }
 
-// lookupObj finds a "ts:", "st:" or "secret:" key's object, as an
-// interface holding a typed nil when absent.
-func (c *compiler) lookupObj(key string) any {
-	kind, k, _ := strings.Cut(key, ":")
+// lookup finds the current object of kind at key, as an interface holding
+// a typed nil when absent.
+func (c *compiler) lookup(kind depKind, key string) any {
 	switch kind {
-	case "ts":
-		return c.traefikServices[k]
-	case "st":
-		return c.transports[k]
-	case "cm":
-		return c.configMaps[k]
+	case depTraefikService:
+		return c.traefikServices[key]
+	case depServersTransport:
+		return c.transports[key]
+	case depSecret:
+		return c.secrets[key]
+	case depConfigMap:
+		return c.configMaps[key]
+	case depMiddleware:
+		return c.middlewares[key]
 	}
-	return c.secrets[k]
+	return &stale{}
 }
 
 // noteNodes records the Node set as a dependency (nodePortLB).
 func (c *compiler) noteNodes() {
-	c.deps = append(c.deps, dep{key: "nodes", obj: c.snap.Nodes})
+	c.deps = append(c.deps, dep{kind: depNodes, obj: c.snap.Nodes})
 }
 
 func (d dep) current(c *compiler) bool {
-	if d.key == "nodes" {
+	switch d.kind {
+	case depNodes:
 		nodes, _ := d.obj.([]*model.Node)
 		return sameSet(nodes, c.snap.Nodes)
+	case depService:
+		return c.services[d.key] == d.svc && sameSet(d.slices, c.slices[d.key])
 	}
-	if strings.Contains(d.key, ":") {
-		return c.lookupObj(d.key) == d.obj
-	}
-	if c.services[d.key] != d.svc {
-		return false
-	}
-	return sameSet(d.slices, c.slices[d.key])
+	return c.lookup(d.kind, d.key) == d.obj
 }
 
 // sameSet: the same objects, in any order.

@@ -89,9 +89,9 @@ func TestIncrementalEqualsFresh(t *testing.T) {
 			}
 			if len(snap.TraefikServices) > 0 {
 				s6 := s2
-				s6.TraefikServices = append([]*model.Object(nil), s2.TraefikServices...)
+				s6.TraefikServices = append([]*model.TraefikService(nil), s2.TraefikServices...)
 				ts := clone(t, s6.TraefikServices[0])
-				ts.Spec = map[string]any{} // now invalid: its routes must go
+				ts.Spec = model.TraefikServiceSpec{} // now invalid: its routes must go
 				s6.TraefikServices[0] = ts
 				check("back to the base", &s2)
 				check("emptied traefikservice", &s6)

@@ -1,7 +1,6 @@
 package compile
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,7 +20,7 @@ func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalanc
 		return nil, e
 	}
 	key := ns + "/" + spec.Name
-	c.noteTS(key)
+	c.noteObj(depTraefikService, key)
 	obj := c.traefikServices[key]
 	if obj == nil {
 		return nil, &svcErr{f + ".name", "traefik service not found: " + key}
@@ -30,10 +29,7 @@ func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalanc
 		return nil, &svcErr{f + ".name", fmt.Sprintf("TraefikService recursion: %s -> %s", strings.Join(visiting, " -> "), key)}
 	}
 	where := fmt.Sprintf("%s (TraefikService %s)", f, key)
-	var ts model.TraefikServiceSpec
-	if data, err := json.Marshal(obj.Spec); err != nil || json.Unmarshal(data, &ts) != nil {
-		return nil, &svcErr{where, "TraefikService spec does not decode"}
-	}
+	ts := &obj.Spec
 	name := Normalize(ns+"-"+spec.Name) + Provider
 	self := owner{obj: objName("TraefikService", ns, spec.Name), ns: ns}
 	inner := append(visiting[:len(visiting):len(visiting)], key)

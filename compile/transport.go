@@ -2,7 +2,6 @@ package compile
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -23,18 +22,15 @@ func (c *compiler) serversTransport(f, ns, name string) (*upstream.TransportConf
 		return nil, &svcErr{f, fmt.Sprintf("serversTransport %q: cross-provider references are not supported by Sluice", name)}
 	}
 	key := ns + "/" + name
-	c.noteObj("st:" + key)
+	c.noteObj(depServersTransport, key)
 	obj := c.transports[key]
 	if obj == nil {
 		return nil, &svcErr{f, "serversTransport not found: " + key}
 	}
-	var st model.ServersTransportSpec
-	if data, err := json.Marshal(obj.Spec); err != nil || json.Unmarshal(data, &st) != nil {
-		return nil, &svcErr{f, "ServersTransport " + key + " does not decode"}
-	}
+	st := &obj.Spec
 	tc := &upstream.TransportConfig{Name: key, ServerName: st.ServerName, InsecureSkipVerify: st.InsecureSkipVerify,
 		MaxIdleConnsPerHost: st.MaxIdleConnsPerHost, DisableHTTP2: st.DisableHTTP2}
-	if e := c.transportSecrets(f, ns, &st, tc); e != nil {
+	if e := c.transportSecrets(f, ns, st, tc); e != nil {
 		return nil, e
 	}
 	if e := transportTimeouts(f, st.ForwardingTimeouts, tc); e != nil {
@@ -59,7 +55,7 @@ func (c *compiler) transportSecrets(f, ns string, st *model.ServersTransportSpec
 			continue
 		}
 		key := ns + "/" + r.ConfigMap
-		c.noteObj("cm:" + key)
+		c.noteObj(depConfigMap, key)
 		cm := c.configMaps[key]
 		if cm == nil {
 			return &svcErr{f, "configmap not found: " + key}
@@ -105,7 +101,7 @@ func (c *compiler) transportSecrets(f, ns string, st *model.ServersTransportSpec
 
 func (c *compiler) secret(f, ns, name string) (*model.Secret, *svcErr) {
 	key := ns + "/" + name
-	c.noteObj("secret:" + key)
+	c.noteObj(depSecret, key)
 	if s := c.secrets[key]; s != nil {
 		return s, nil
 	}

@@ -115,8 +115,8 @@ func decodeObject(file string, js []byte, snap *model.Snapshot) []model.Diagnost
 }
 
 // DecodeObject decodes one Kubernetes object given as JSON into its model
-// type (*model.IngressRoute, *model.Service, *model.EndpointSlice or, for
-// the other traefik.io kinds, *model.Object). It returns nil for kinds
+// type (*model.IngressRoute, *model.Middleware, *model.Service, ...: every
+// kind a Snapshot holds). It returns nil for kinds
 // Sluice does not read, and nil with an error diagnostic for an object that
 // cannot be decoded. Unknown fields are a warning: the API server prunes
 // them, so they never change what is served.
@@ -174,9 +174,7 @@ func strictUnmarshal(js []byte, v any) error {
 				m["metadata"], _ = json.Marshal(meta)
 			}
 		}
-		if _, isObject := v.(*model.Object); !isObject {
-			delete(m, "kind")
-		}
+		delete(m, "kind")
 		js, _ = json.Marshal(m)
 	}
 	d := json.NewDecoder(bytes.NewReader(js))

@@ -93,3 +93,29 @@ func TestSplitDocuments(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedKindsNameTheField: every traefik.io kind decodes into its typed
+// model, so a value of the wrong type is an error naming the object and
+// the field (the object is left out), and an unknown field a warning
+// naming it (the object is kept), as IngressRoutes always were.
+func TestTypedKindsNameTheField(t *testing.T) {
+	f := func(doc, wantField, wantMsg string, kept bool) {
+		t.Helper()
+		snap := &model.Snapshot{}
+		diags := Decode("f.yaml", []byte(doc), snap)
+		n := len(snap.Middlewares) + len(snap.TraefikServices) + len(snap.TLSOptions) + len(snap.TLSStores) + len(snap.ServersTransports)
+		if len(diags) != 1 || diags[0].Field != wantField || !strings.Contains(diags[0].Message, wantMsg) || (n == 1) != kept {
+			t.Fatalf("unexpected decode of %q; got %v (%d kept); want field %q, message with %q, kept %t", doc, diags, n, wantField, wantMsg, kept)
+		}
+	}
+	f("apiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata: {name: m}\nspec: {addPrefix: {prefix: 5}}\n",
+		"spec.addPrefix.prefix", "cannot decode", false)
+	f("apiVersion: traefik.io/v1alpha1\nkind: TLSOption\nmetadata: {name: o}\nspec: {sniStrict: \"yes\"}\n",
+		"spec.sniStrict", "cannot decode", false)
+	f("apiVersion: traefik.io/v1alpha1\nkind: ServersTransport\nmetadata: {name: st}\nspec: {maxIdleConnsPerHost: many}\n",
+		"spec.maxIdleConnsPerHost", "cannot decode", false)
+	f("apiVersion: traefik.io/v1alpha1\nkind: TraefikService\nmetadata: {name: ts}\nspec: {weighted: {services: [{name: a, port: 80, wieght: 2}]}}\n",
+		"", `unknown field "wieght"`, true)
+	f("apiVersion: traefik.io/v1alpha1\nkind: TLSStore\nmetadata: {name: default}\nspec: {defaultCertificate: {secretName: [x]}}\n",
+		"spec.defaultCertificate.secretName", "cannot decode", false)
+}

@@ -18,8 +18,16 @@ func newObject(group, kind string, origin model.Origin) any {
 		return &model.ConfigMap{Origin: origin}
 	case group == "discovery.k8s.io" && kind == "EndpointSlice":
 		return &model.EndpointSlice{Origin: origin}
-	case group == "traefik.io" && keptKinds[kind]:
-		return &model.Object{Origin: origin}
+	case group == "traefik.io" && kind == "Middleware":
+		return &model.Middleware{Origin: origin}
+	case group == "traefik.io" && kind == "TraefikService":
+		return &model.TraefikService{Origin: origin}
+	case group == "traefik.io" && kind == "TLSOption":
+		return &model.TLSOption{Origin: origin}
+	case group == "traefik.io" && kind == "TLSStore":
+		return &model.TLSStore{Origin: origin}
+	case group == "traefik.io" && kind == "ServersTransport":
+		return &model.ServersTransport{Origin: origin}
 	}
 	return nil
 }
@@ -50,16 +58,15 @@ func Add(s *model.Snapshot, obj any) {
 		s.ConfigMaps = append(s.ConfigMaps, o)
 	case *model.Node:
 		s.Nodes = append(s.Nodes, o)
-	case *model.Object:
-		list := map[string]*[]*model.Object{
-			"Middleware": &s.Middlewares, "TraefikService": &s.TraefikServices, "TLSOption": &s.TLSOptions,
-			"TLSStore": &s.TLSStores, "ServersTransport": &s.ServersTransports,
-		}[o.Kind]
-		if list != nil {
-			*list = append(*list, o)
-		}
+	case *model.Middleware:
+		s.Middlewares = append(s.Middlewares, o)
+	case *model.TraefikService:
+		s.TraefikServices = append(s.TraefikServices, o)
+	case *model.TLSOption:
+		s.TLSOptions = append(s.TLSOptions, o)
+	case *model.TLSStore:
+		s.TLSStores = append(s.TLSStores, o)
+	case *model.ServersTransport:
+		s.ServersTransports = append(s.ServersTransports, o)
 	}
 }
-
-// keptKinds are the traefik.io kinds decoded and kept but not served yet.
-var keptKinds = map[string]bool{"Middleware": true, "TraefikService": true, "TLSOption": true, "TLSStore": true, "ServersTransport": true}

@@ -17,8 +17,8 @@ type Meta struct {
 	CreationTimestamp string            `json:"creationTimestamp,omitempty"`
 }
 
-// MetaOf returns the metadata of a model object (*IngressRoute, *Service,
-// *EndpointSlice, *Secret, *ConfigMap, *Node, *Object), or nil.
+// MetaOf returns the metadata of a model object (a pointer to any kind
+// a Snapshot holds), or nil.
 func MetaOf(obj any) *Meta {
 	switch o := obj.(type) {
 	case *IngressRoute:
@@ -33,7 +33,15 @@ func MetaOf(obj any) *Meta {
 		return &o.Meta
 	case *Node:
 		return &o.Meta
-	case *Object:
+	case *Middleware:
+		return &o.Meta
+	case *TraefikService:
+		return &o.Meta
+	case *TLSOption:
+		return &o.Meta
+	case *TLSStore:
+		return &o.Meta
+	case *ServersTransport:
 		return &o.Meta
 	}
 	return nil
@@ -143,27 +151,17 @@ type EndpointPort struct {
 	AppProtocol *string `json:"appProtocol,omitempty"`
 }
 
-// Object is a CRD Sluice keeps but does not interpret yet (Middleware,
-// TraefikService, TLSOption, TLSStore, ServersTransport): its spec is kept
-// verbatim so later compilers can read it.
-type Object struct {
-	Origin
-	Kind string         `json:"kind"`
-	Meta Meta           `json:"metadata"`
-	Spec map[string]any `json:"spec,omitempty"`
-}
-
 // Snapshot is everything the compiler reads. Slices are in no particular
 // order; the compiler's output does not depend on it.
 type Snapshot struct {
 	IngressRoutes     []*IngressRoute
 	Services          []*Service
 	EndpointSlices    []*EndpointSlice
-	Middlewares       []*Object
-	TraefikServices   []*Object
-	TLSOptions        []*Object
-	TLSStores         []*Object
-	ServersTransports []*Object
+	Middlewares       []*Middleware
+	TraefikServices   []*TraefikService
+	TLSOptions        []*TLSOption
+	TLSStores         []*TLSStore
+	ServersTransports []*ServersTransport
 	Secrets           []*Secret
 	ConfigMaps        []*ConfigMap
 	Nodes             []*Node
@@ -266,11 +264,20 @@ type ServersTransportSpec struct {
 	RootCAs             []RootCA            `json:"rootCAs,omitempty"`
 	RootCAsSecrets      []string            `json:"rootCAsSecrets,omitempty"` // deprecated form
 	CertificatesSecrets []string            `json:"certificatesSecrets,omitempty"`
+	CipherSuites        []string            `json:"cipherSuites,omitempty"`
+	MinVersion          string              `json:"minVersion,omitempty"`
+	MaxVersion          string              `json:"maxVersion,omitempty"`
 	MaxIdleConnsPerHost int                 `json:"maxIdleConnsPerHost,omitempty"`
 	ForwardingTimeouts  *ForwardingTimeouts `json:"forwardingTimeouts,omitempty"`
 	DisableHTTP2        bool                `json:"disableHTTP2,omitempty"`
 	PeerCertURI         string              `json:"peerCertURI,omitempty"`
-	Spiffe              map[string]any      `json:"spiffe,omitempty"`
+	Spiffe              *Spiffe             `json:"spiffe,omitempty"`
+}
+
+// Spiffe is a transport's SPIFFE peer verification.
+type Spiffe struct {
+	IDs         []string `json:"ids,omitempty"`
+	TrustDomain string   `json:"trustDomain,omitempty"`
 }
 
 // RootCA names a Secret or a ConfigMap holding a CA bundle.

@@ -4,14 +4,14 @@
 // root: go run ./deploy/crdgen (make crds). A test checks that the
 // committed files are what it generates.
 //
-// IngressRoute's schema is structural, field by field from
-// model.IngressRouteSpec, so the API server prunes unknown fields as it
-// does with Traefik's CRDs. The kinds Sluice keeps but does not serve yet
-// carry their spec as x-kubernetes-preserve-unknown-fields.
+// Every kind's schema is structural, field by field from its model spec
+// type (model.IngressRouteSpec, model.MiddlewareSpec, ...), so the API
+// server prunes unknown fields as it does with Traefik's CRDs.
 package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,17 +22,17 @@ import (
 	"github.com/sluiceproxy/sluice/compile/model"
 )
 
-// kinds are the CRDs, with the spec type of those Sluice decodes.
+// kinds are the CRDs, with their spec types.
 var kinds = []struct {
 	kind, plural, short string
-	spec                reflect.Type // nil: spec kept verbatim
+	spec                reflect.Type
 }{
 	{"IngressRoute", "ingressroutes", "", reflect.TypeFor[model.IngressRouteSpec]()},
-	{"Middleware", "middlewares", "", nil},
-	{"TraefikService", "traefikservices", "", nil},
-	{"TLSOption", "tlsoptions", "", nil},
-	{"TLSStore", "tlsstores", "", nil},
-	{"ServersTransport", "serverstransports", "", nil},
+	{"Middleware", "middlewares", "", reflect.TypeFor[model.MiddlewareSpec]()},
+	{"TraefikService", "traefikservices", "", reflect.TypeFor[model.TraefikServiceSpec]()},
+	{"TLSOption", "tlsoptions", "", reflect.TypeFor[model.TLSOptionSpec]()},
+	{"TLSStore", "tlsstores", "", reflect.TypeFor[model.TLSStoreSpec]()},
+	{"ServersTransport", "serverstransports", "", reflect.TypeFor[model.ServersTransportSpec]()},
 }
 
 func main() {
@@ -52,10 +52,7 @@ func main() {
 func Generate() map[string][]byte {
 	out := map[string][]byte{}
 	for _, k := range kinds {
-		spec := map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}
-		if k.spec != nil {
-			spec = schema(k.spec)
-		}
+		spec := schema(k.spec)
 		crd := map[string]any{
 			"apiVersion": "apiextensions.k8s.io/v1",
 			"kind":       "CustomResourceDefinition",
@@ -113,6 +110,10 @@ func schema(t reflect.Type) map[string]any {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && name == "" { // embedded: its fields are the struct's own
+				maps.Copy(props, schema(f.Type)["properties"].(map[string]any))
+				continue
+			}
 			if name == "-" || !f.IsExported() {
 				continue
 			}
