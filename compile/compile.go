@@ -9,7 +9,9 @@ import (
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/compile/rule"
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -31,7 +33,18 @@ type Options struct {
 	// MirrorSlots bounds the mirror copies in flight, across tables; one
 	// of 256 is made per Compiler if nil.
 	MirrorSlots chan struct{}
-	Logger      *slog.Logger // for health-check transitions; slog.Default() if nil
+	// CrossProviderNamespaces is Traefik's crossProviderNamespaces: the
+	// namespaces whose objects may make cross-provider references
+	// ("name@provider"); nil allows all, an empty list none.
+	CrossProviderNamespaces []string
+	// Internal are the @internal services the process serves itself
+	// (ping@internal when ping is on), by name; noop@internal is built in.
+	Internal map[string]service.Service
+	// DefaultTransport is the static serversTransport (Traefik's
+	// --serversTransport.*): services without a ServersTransport of their
+	// own, and those naming default@internal, use it. nil: Go's defaults.
+	DefaultTransport *upstream.TransportConfig
+	Logger           *slog.Logger // for health-check transitions; slog.Default() if nil
 }
 
 func (o Options) logger() *slog.Logger {
@@ -48,19 +61,24 @@ type compiler struct {
 	traefikServices map[string]*model.TraefikService
 	transports      map[string]*model.ServersTransport
 	middlewares     map[string]*model.Middleware
-	secrets         map[string]*model.Secret
-	configMaps      map[string]*model.ConfigMap
-	transport       *upstream.TransportConfig // of the service being built
-	slices          map[string][]*model.EndpointSlice
-	diags           []model.Diagnostic
-	file            string                // file of the object being compiled
-	refs            map[string]bool       // ns/name of every Service a route references
-	bindings        map[string][]*binding // ns/name -> route services built from its EndpointSlices
-	bound           *binding              // set by endpointServers for the service being built
-	deps            []dep                 // Services read while compiling the current IngressRoute
-	lists           serverLists           // server lists shared by route services of one Service port
-	oneRefs         map[string]bool       // compileOne's refs and bindings, cleared for each IngressRoute
-	oneBindings     map[string][]*binding
+	ingressRoutes   map[string]*model.IngressRoute
+	// By Traefik id, Normalize(namespace-name), for "<id>@kubernetescrd".
+	tsByID      map[string]*model.TraefikService
+	stByID      map[string]*model.ServersTransport
+	mwByID      map[string]*model.Middleware
+	secrets     map[string]*model.Secret
+	configMaps  map[string]*model.ConfigMap
+	transport   *upstream.TransportConfig // of the service being built
+	slices      map[string][]*model.EndpointSlice
+	diags       []model.Diagnostic
+	file        string                // file of the object being compiled
+	refs        map[string]bool       // ns/name of every Service a route references
+	bindings    map[string][]*binding // ns/name -> route services built from its EndpointSlices
+	bound       *binding              // set by endpointServers for the service being built
+	deps        []dep                 // Services read while compiling the current IngressRoute
+	lists       serverLists           // server lists shared by route services of one Service port
+	oneRefs     map[string]bool       // compileOne's refs and bindings, cleared for each IngressRoute
+	oneBindings map[string][]*binding
 }
 
 // Result is a compiled table with its diagnostics and the handle that
@@ -113,10 +131,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	c := newCompiler(snap, opts)
 	c.keptObjects()
 	b := route.NewBuilder(opts.EntryPoints)
-	routes, entries := cc.routes(c, snap)
-	for i, r := range routes {
-		b.Add(r, entries[i])
-	}
+	c.routerTree(b, cc.routes(c, snap))
 	t := b.Build()
 	keepEndpoints(t, opts.Upstreams)
 	sortDiags(c.diags)
@@ -142,6 +157,13 @@ func newCompiler(snap *model.Snapshot, opts Options) *compiler {
 	for _, o := range snap.Middlewares {
 		c.middlewares[key(o.Meta)] = o
 	}
+	c.ingressRoutes = make(map[string]*model.IngressRoute, len(snap.IngressRoutes))
+	for _, o := range snap.IngressRoutes {
+		c.ingressRoutes[key(o.Meta)] = o
+	}
+	c.tsByID = byID(c.traefikServices, func(o *model.TraefikService) *model.Meta { return &o.Meta })
+	c.stByID = byID(c.transports, func(o *model.ServersTransport) *model.Meta { return &o.Meta })
+	c.mwByID = byID(c.middlewares, func(o *model.Middleware) *model.Meta { return &o.Meta })
 	for _, o := range snap.Secrets {
 		c.secrets[key(o.Meta)] = o
 	}
@@ -157,7 +179,7 @@ func newCompiler(snap *model.Snapshot, opts Options) *compiler {
 
 // routes compiles (or reuses) every IngressRoute's routes in name order;
 // a later router with the same name replaces an earlier one, as in Traefik.
-func (cc *Compiler) routes(c *compiler, snap *model.Snapshot) ([]*route.Route, [][]route.Entry) {
+func (cc *Compiler) routes(c *compiler, snap *model.Snapshot) []*placed {
 	type keyed struct {
 		key string
 		ir  *model.IngressRoute
@@ -168,8 +190,7 @@ func (cc *Compiler) routes(c *compiler, snap *model.Snapshot) ([]*route.Route, [
 	}
 	sort.Slice(irs, func(i, j int) bool { return irs[i].key < irs[j].key })
 	byName := map[string]int{}
-	var routes []*route.Route
-	var entries [][]route.Entry
+	var out []*placed
 	next := make(map[*model.IngressRoute]*irResult, len(irs))
 	for _, k := range irs {
 		ir := k.ir
@@ -177,21 +198,22 @@ func (cc *Compiler) routes(c *compiler, snap *model.Snapshot) ([]*route.Route, [
 		next[ir] = res
 		c.file = ir.File
 		for j := range res.routes {
-			r, es := res.routes[j].take()
+			cr := &res.routes[j]
+			r, es := cr.take()
+			p := &placed{r: r, entries: es, cr: cr, file: ir.File}
 			if i, dup := byName[r.Name]; dup {
 				c.warn(objName("IngressRoute", ir.Meta.Namespace, ir.Meta.Name), r.Source[len(k.key)+1:],
-					"router %s has the same match as %s and replaces it (Traefik keeps only the last)", r.Name, routes[i].Source)
-				routes[i], entries[i] = r, es
+					"router %s has the same match as %s and replaces it (Traefik keeps only the last)", r.Name, out[i].r.Source)
+				out[i] = p
 				continue
 			}
-			byName[r.Name] = len(routes)
-			routes = append(routes, r)
-			entries = append(entries, es)
+			byName[r.Name] = len(out)
+			out = append(out, p)
 		}
 	}
 	cc.cache = next
 	c.file = ""
-	return routes, entries
+	return out
 }
 
 func irKey(ir *model.IngressRoute) string { return ir.Meta.Namespace + "/" + irName(ir) }
@@ -240,6 +262,15 @@ type compiledRoute struct {
 	r       *route.Route
 	entries []route.Entry
 	built   bool // r and entries belong to a table (Build wrote into them)
+
+	// Multi-layer routing (tree.go): the parent routers' names (nil: a
+	// root), whether the route has a service, the configuration a child
+	// must not have ("" if none), and its middlewares, for a parent's
+	// handler.
+	parents    []string
+	hasService bool
+	nonRoot    string
+	mws        []pipeline.Middleware
 }
 
 // ingressRoute compiles the routes of one IngressRoute (crd.md section 3).
@@ -248,18 +279,37 @@ func (c *compiler) ingressRoute(ir *model.IngressRoute) []compiledRoute {
 	if !c.classMatches(ir) {
 		return nil
 	}
+	var parents []string
+	nonRoot := ""
 	if len(ir.Spec.ParentRefs) > 0 {
-		c.errorf(obj, "spec.parentRefs", "multi-layer routing (parentRefs) is not yet supported by Sluice; IngressRoute skipped")
-		return nil
+		var err string
+		if parents, err = c.parentRouters(ir); err != "" {
+			c.errorf(obj, "spec.parentRefs", "%s; IngressRoute skipped", err)
+			return nil
+		}
+		if ir.Spec.TLS != nil { // Traefik's checks of a router with parentRefs: TLS, observability, entry points
+			nonRoot = "TLS"
+		}
 	}
-	eps := c.entryPoints(obj, ir.Spec.EntryPoints)
-	if ir.Spec.TLS != nil {
-		c.errorf(obj, "spec.tls", "TLS is not yet supported by Sluice; Traefik serves these routes over HTTPS only, so they are not served")
+	var eps []string
+	if parents == nil {
+		eps = c.entryPoints(obj, ir.Spec.EntryPoints)
+		if ir.Spec.TLS != nil {
+			c.errorf(obj, "spec.tls", "TLS is not yet supported by Sluice; Traefik serves these routes over HTTPS only, so they are not served")
+		}
 	}
 	var out []compiledRoute
 	for i := range ir.Spec.Routes {
 		cr, ok := c.route(ir, obj, i, eps)
-		if ok && ir.Spec.TLS == nil && len(eps) > 0 {
+		cr.parents, cr.nonRoot = parents, nonRoot
+		switch {
+		case nonRoot != "" || parents == nil:
+		case ir.Spec.Routes[i].Observability != nil:
+			cr.nonRoot = "Observability"
+		case len(ir.Spec.EntryPoints) > 0:
+			cr.nonRoot = "Entrypoints"
+		}
+		if ok && (parents != nil || ir.Spec.TLS == nil && len(eps) > 0) {
 			out = append(out, cr)
 		}
 	}
@@ -321,32 +371,38 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		c.errorf(obj, f+".match", "%v; route disabled", err)
 		return compiledRoute{}, false
 	}
-	if len(rt.Middlewares) > 0 {
-		c.errorf(obj, f+".middlewares", "middlewares are not yet supported by Sluice; the route is disabled rather than served without them")
+	mws, mwNames, merr := c.middlewareChain(f, ir.Meta.Namespace, rt.Middlewares)
+	if merr != nil {
+		c.errorf(obj, merr.field, "%s; route disabled", merr.msg)
 		return compiledRoute{}, false
 	}
-	if rt.Observability != nil {
+	if rt.Observability != nil && len(ir.Spec.ParentRefs) == 0 {
 		c.warn(obj, f+".observability", "per-router observability is not yet supported by Sluice; ignored")
 	}
-	if len(rt.Services) == 0 {
-		c.errorf(obj, f+".services", "route has no services; disabled (404), as in Traefik")
-		return compiledRoute{}, false
-	}
 	name := RouterKey(ir.Meta.Namespace, irName(ir), rt.Match) + Provider // router and service
-	target, serr := c.routeService(ir, f, name, rt.Services)
-	if serr != nil {
-		c.errorf(obj, serr.field, "%s; route disabled", serr.msg)
-		return compiledRoute{}, false
+	var target service.Service
+	var handler pipeline.Handler
+	if len(rt.Services) > 0 { // without: a parent router, or disabled (tree.go)
+		var serr *svcErr
+		if target, serr = c.routeService(ir, f, name, rt.Services); serr != nil {
+			c.errorf(obj, serr.field, "%s; route disabled", serr.msg)
+			return compiledRoute{}, false
+		}
+		handler = pipeline.Chain(target, mws...)
 	}
 	prio := rt.Priority
 	if prio == 0 {
 		prio = int64(len(rt.Match))
 	}
-	r := &route.Route{
-		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps,
-		Source: irKey(ir) + "#" + f, Service: name, Target: target, Handler: target,
+	svcName := name
+	if target == nil {
+		svcName = ""
 	}
-	return compiledRoute{r: r, entries: Entries(tree)}, true
+	r := &route.Route{
+		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Middlewares: mwNames,
+		Source: irKey(ir) + "#" + f, Service: svcName, Target: target, Handler: handler,
+	}
+	return compiledRoute{r: r, entries: Entries(tree), hasService: target != nil, mws: mws}, true
 }
 
 func sortDiags(d []model.Diagnostic) {

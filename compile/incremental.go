@@ -36,7 +36,12 @@ const (
 	depSecret                          // obj: *model.Secret
 	depConfigMap                       // obj: *model.ConfigMap
 	depMiddleware                      // obj: *model.Middleware
-	depNodes                           // obj: []*model.Node, the whole set
+	depIngressRoute                    // obj: *model.IngressRoute (a parent, multi-layer routing)
+	// By Traefik id (Normalize(namespace-name)), for "<id>@kubernetescrd".
+	depTraefikServiceID   // obj: *model.TraefikService
+	depServersTransportID // obj: *model.ServersTransport
+	depMiddlewareID       // obj: *model.Middleware
+	depNodes              // obj: []*model.Node, the whole set
 )
 
 // dep is an object an IngressRoute's routes were built from, as seen
@@ -81,6 +86,14 @@ func (c *compiler) lookup(kind depKind, key string) any {
 		return c.configMaps[key]
 	case depMiddleware:
 		return c.middlewares[key]
+	case depIngressRoute:
+		return c.ingressRoutes[key]
+	case depTraefikServiceID:
+		return c.tsByID[key]
+	case depServersTransportID:
+		return c.stByID[key]
+	case depMiddlewareID:
+		return c.mwByID[key]
 	}
 	return &stale{}
 }

@@ -61,15 +61,19 @@ func (c *compiler) target(parent owner, f, name string, spec *model.LoadBalancer
 		w = *spec.Weight
 	}
 	ns := nsOr(spec.Namespace, parent.ns)
+	mws, names, err := c.middlewareChain(f, ns, spec.Middlewares)
+	if err != nil {
+		return service.Child{}, err
+	}
 	if spec.Kind == "TraefikService" {
 		svc, err := c.traefikService(parent, f, spec, visiting)
-		return service.Child{Service: svc, Weight: w, Name: Normalize(ns + "-" + spec.Name)}, err
+		return service.Child{Service: service.Wrap(svc, names, mws), Weight: w, Name: Normalize(ns + "-" + spec.Name)}, err
 	}
 	lb, err := c.service(parent, f, name, spec)
 	if err != nil {
 		return service.Child{}, err
 	}
-	return service.Child{Service: lb, Weight: w, Name: Normalize(ns + "-" + spec.Name + "-" + spec.Port.String())}, nil
+	return service.Child{Service: service.Wrap(lb, names, mws), Weight: w, Name: Normalize(ns + "-" + spec.Name + "-" + spec.Port.String())}, nil
 }
 
 func nsOr(ns, def string) string {
@@ -139,10 +143,10 @@ func (c *compiler) service(parent owner, f, name string, spec *model.LoadBalance
 // reference checks a Service or TraefikService reference's name and
 // namespace (crd.md section 4) and returns the namespace.
 func (c *compiler) reference(parent owner, f string, spec *model.LoadBalancerSpec) (string, *svcErr) {
-	if strings.Contains(spec.Name, "@") {
-		return "", &svcErr{f + ".name", fmt.Sprintf("service name %q: the character '@' is not allowed", spec.Name)}
-	}
 	ns := nsOr(spec.Namespace, parent.ns)
+	if strings.Contains(spec.Name, "@") { // a cross-provider reference: only kind TraefikService takes one
+		return "", &svcErr{f + ".name", fmt.Sprintf("kubernetes service not found: %s/%s (a name with '@' is a cross-provider reference, which only kind: TraefikService takes)", ns, spec.Name)}
+	}
 	if ns != parent.ns && !c.opts.AllowCrossNamespace {
 		return "", &svcErr{f + ".namespace", fmt.Sprintf("service %s/%s is in another namespace and allowCrossNamespace is false", ns, spec.Name)}
 	}
@@ -168,9 +172,6 @@ func (c *compiler) unsupported(obj, f string, spec *model.LoadBalancerSpec) *svc
 		if _, err := time.ParseDuration(rf.FlushInterval); err != nil && rf.FlushInterval != "-1" {
 			return &svcErr{f + ".responseForwarding.flushInterval", fmt.Sprintf("invalid duration %q", rf.FlushInterval)}
 		}
-	}
-	if len(spec.Middlewares) > 0 {
-		return &svcErr{f + ".middlewares", "middlewares are not yet supported by Sluice; the route is disabled rather than served without them"}
 	}
 	return nil
 }

@@ -15,23 +15,19 @@ import (
 // Children may be Services or TraefikServices of any kind to any depth,
 // cycles rejected.
 func (c *compiler) traefikService(parent owner, f string, spec *model.LoadBalancerSpec, visiting []string) (service.Service, *svcErr) {
-	ns, e := c.reference(parent, f, spec)
-	if e != nil {
-		return nil, e
+	obj, internal, e := c.traefikServiceObj(parent, f, spec)
+	if e != nil || internal != nil {
+		return internal, e
 	}
-	key := ns + "/" + spec.Name
-	c.noteObj(depTraefikService, key)
-	obj := c.traefikServices[key]
-	if obj == nil {
-		return nil, &svcErr{f + ".name", "traefik service not found: " + key}
-	}
+	ns := obj.Meta.Namespace
+	key := ns + "/" + obj.Meta.Name
 	if slices.Contains(visiting, key) {
 		return nil, &svcErr{f + ".name", fmt.Sprintf("TraefikService recursion: %s -> %s", strings.Join(visiting, " -> "), key)}
 	}
 	where := fmt.Sprintf("%s (TraefikService %s)", f, key)
 	ts := &obj.Spec
-	name := Normalize(ns+"-"+spec.Name) + Provider
-	self := owner{obj: objName("TraefikService", ns, spec.Name), ns: ns}
+	name := Normalize(ns+"-"+obj.Meta.Name) + Provider
+	self := owner{obj: objName("TraefikService", ns, obj.Meta.Name), ns: ns}
 	inner := append(visiting[:len(visiting):len(visiting)], key)
 	switch {
 	case ts.Weighted == nil && ts.Mirroring == nil && ts.HighestRandomWeight == nil && ts.Failover == nil:
@@ -127,6 +123,25 @@ func (c *compiler) failover(self owner, where, name string, fs *model.FailoverSe
 		maxBody = *fs.Errors.MaxRequestBodyBytes
 	}
 	return &service.Failover{Name: name, Main: main.Service, Fallback: fallback.Service, Status: ranges, MaxBody: maxBody}, nil
+}
+
+// traefikServiceObj finds the TraefikService a reference names: by
+// namespace and name, or by qualified name (an @internal service is
+// returned as internal instead).
+func (c *compiler) traefikServiceObj(parent owner, f string, spec *model.LoadBalancerSpec) (obj *model.TraefikService, internal service.Service, e *svcErr) {
+	if strings.Contains(spec.Name, "@") {
+		return c.qualifiedTraefikService(parent, f, spec)
+	}
+	ns, e := c.reference(parent, f, spec)
+	if e != nil {
+		return nil, nil, e
+	}
+	key := ns + "/" + spec.Name
+	c.noteObj(depTraefikService, key)
+	if obj = c.traefikServices[key]; obj == nil {
+		return nil, nil, &svcErr{f + ".name", "traefik service not found: " + key}
+	}
+	return obj, nil, nil
 }
 
 // statusRange reads "500-504" or "502".

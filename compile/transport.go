@@ -11,22 +11,31 @@ import (
 )
 
 // serversTransport resolves a service's serversTransport (crd.md 4): a
-// ServersTransport in the service's namespace; missing, or naming a Secret
-// that is missing or wrong, drops the route (Traefik: 404).
+// ServersTransport in the service's namespace, or one named by qualified
+// name (refs.go); none, or default@internal, is the static default
+// transport. Missing, or naming a Secret that is missing or wrong, drops
+// the route (Traefik: 404).
 func (c *compiler) serversTransport(f, ns, name string) (*upstream.TransportConfig, *svcErr) {
 	if name == "" {
-		return nil, nil
+		return c.opts.DefaultTransport, nil
 	}
 	f += ".serversTransport"
+	var obj *model.ServersTransport
 	if strings.Contains(name, "@") {
-		return nil, &svcErr{f, fmt.Sprintf("serversTransport %q: cross-provider references are not supported by Sluice", name)}
+		st, dflt, e := c.qualifiedTransport(f, ns, name)
+		if e != nil || dflt {
+			return c.opts.DefaultTransport, e
+		}
+		obj = st
+	} else {
+		key := ns + "/" + name
+		c.noteObj(depServersTransport, key)
+		if obj = c.transports[key]; obj == nil {
+			return nil, &svcErr{f, "serversTransport not found: " + key}
+		}
 	}
+	ns, name = obj.Meta.Namespace, obj.Meta.Name // a qualified name may name another namespace
 	key := ns + "/" + name
-	c.noteObj(depServersTransport, key)
-	obj := c.transports[key]
-	if obj == nil {
-		return nil, &svcErr{f, "serversTransport not found: " + key}
-	}
 	st := &obj.Spec
 	tc := &upstream.TransportConfig{Name: key, ServerName: st.ServerName, InsecureSkipVerify: st.InsecureSkipVerify,
 		MaxIdleConnsPerHost: st.MaxIdleConnsPerHost, DisableHTTP2: st.DisableHTTP2}

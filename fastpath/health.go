@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 )
 
 // Health is what an entry point's /ping and /ready report.
@@ -66,4 +68,18 @@ func healthReply(ctx *fasthttp.RequestCtx, code int) {
 	ctx.Response.SetStatusCode(code)
 	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
 	ctx.Response.SetBodyString(fasthttp.StatusMessage(code))
+}
+
+// Ping is Traefik's ping@internal service: any request gets 200 "OK", or
+// the terminating status once shutdown has begun (as /ping).
+func (h *Health) Ping() pipeline.Handler {
+	return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
+		code := fasthttp.StatusOK
+		if h.terminating.Load() {
+			code = h.terminatingStatus()
+		}
+		x.Resp.SetStatusCode(code)
+		x.Resp.Header.SetContentType("text/plain; charset=utf-8")
+		x.Resp.SetBodyString(fasthttp.StatusMessage(code))
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch/kube"
 )
 
@@ -47,10 +48,15 @@ type config struct {
 	Kube                      bool   // providers.kubernetesCRD is enabled (the section, or any option of it)
 	KubeSection               bool   // --providers.kubernetesCRD itself was given
 	KubeOpts                  kube.Options
-	Ping                      bool   // ping: /ping and /ready on PingEntryPoint
-	PingEntryPoint            string // ping.entryPoint (default traefik, created on :8080 if missing)
-	PingTerminatingStatus     int    // ping.terminatingStatusCode (default 503)
-	Warnings                  []string
+	Transport                 staticTransport // serversTransport.*
+	DefaultTransport          *upstream.TransportConfig
+	// CrossProviderNamespaces: providers.kubernetesCRD.crossProviderNamespaces
+	// (nil: unset, every namespace may make cross-provider references).
+	CrossProviderNamespaces []string
+	Ping                    bool   // ping: /ping and /ready on PingEntryPoint
+	PingEntryPoint          string // ping.entryPoint (default traefik, created on :8080 if missing)
+	PingTerminatingStatus   int    // ping.terminatingStatusCode (default 503)
+	Warnings                []string
 }
 
 // ourKeys are the keys Sluice reads (lower-cased; <ep> is any name).
@@ -66,7 +72,10 @@ var ourKeys = []string{
 	"providers.kubernetescrd.endpoint", "providers.kubernetescrd.token", "providers.kubernetescrd.certauthfilepath",
 	"providers.kubernetescrd.disableclusterscoperesources", "kubeconfig", "ping", "ping.entrypoint", "ping.terminatingstatuscode",
 	"entrypoints.<ep>.transport.lifecycle.requestacceptgracetimeout", "entrypoints.<ep>.transport.lifecycle.gracetimeout",
-	"entrypoints.<ep>.http.tls",
+	"entrypoints.<ep>.http.tls", "providers.kubernetescrd.crossprovidernamespaces",
+	"serverstransport.insecureskipverify", "serverstransport.rootcas", "serverstransport.maxidleconnsperhost",
+	"serverstransport.forwardingtimeouts.dialtimeout", "serverstransport.forwardingtimeouts.responseheadertimeout",
+	"serverstransport.forwardingtimeouts.idleconntimeout",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -177,6 +186,10 @@ func buildConfig(kv map[string]string, keys []string) (*config, error) {
 		c.EntryPoints = append(c.EntryPoints, ep)
 	}
 	sort.Slice(c.EntryPoints, func(i, j int) bool { return c.EntryPoints[i].Name < c.EntryPoints[j].Name })
+	var err error
+	if c.DefaultTransport, err = c.Transport.config(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -218,6 +231,8 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		c.PprofAddress = v
 	case strings.HasPrefix(k, "entrypoints."):
 		return c.applyEntryPoint(k, v, eps)
+	case strings.HasPrefix(k, "serverstransport."):
+		return c.applyTransport(k, v)
 	default:
 		return c.unknown(k)
 	}
@@ -322,6 +337,13 @@ func (c *config) applyKube(k, v string) error {
 		o.CertAuthFilePath = v
 	case "disableclusterscoperesources":
 		return parseBool(k, v, &o.DisableClusterScopeResources)
+	case "crossprovidernamespaces": // an empty value is the empty list: no namespace may
+		c.CrossProviderNamespaces = []string{}
+		for _, ns := range strings.Split(v, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				c.CrossProviderNamespaces = append(c.CrossProviderNamespaces, ns)
+			}
+		}
 	default:
 		return c.unknown(k)
 	}

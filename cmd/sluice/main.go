@@ -66,7 +66,8 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 	o := compile.Options{
 		AllowCrossNamespace: cfg.AllowCrossNamespace, AllowExternalNameServices: cfg.AllowExternalNameServices,
 		AllowEmptyServices: cfg.AllowEmptyServices, NativeLBByDefault: cfg.NativeLBByDefault,
-		IngressClass: cfg.IngressClass, Upstreams: reg,
+		IngressClass: cfg.IngressClass, Upstreams: reg, CrossProviderNamespaces: cfg.CrossProviderNamespaces,
+		DefaultTransport: cfg.DefaultTransport,
 	}
 	if cfg.Kube {
 		o.Namespaces = cfg.KubeOpts.Namespaces

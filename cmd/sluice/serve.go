@@ -16,6 +16,7 @@ import (
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch"
 	"github.com/sluiceproxy/sluice/watch/kube"
@@ -73,6 +74,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
 	copts := compileOptions(cfg, p.reg)
 	copts.Logger = log
+	if cfg.Ping {
+		copts.Internal = map[string]service.Service{"ping@internal": &service.Internal{Name: "ping@internal", Handler: p.health.Ping()}}
+	}
 	p.compiler = compile.NewCompiler(copts)
 	p.table.Store(route.NewBuilder(nil).Build())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -125,3 +125,32 @@ func (s *Internal) EachLoadBalancer(func(*LoadBalancer)) {}
 var Noop = &Internal{Name: "noop@internal", Handler: pipeline.HandlerFunc(func(x *pipeline.Exchange) {
 	x.Resp.SetStatusCode(418)
 })}
+
+// Wrapped is a service with middlewares of its own (a service entry's
+// middlewares, Traefik v3.7): they serve in front of it, after the
+// router's.
+type Wrapped struct {
+	Inner       Service
+	Middlewares []string // their names, for Describe
+	h           pipeline.Handler
+}
+
+// Wrap returns inner behind mws (named names), or inner when there are none.
+func Wrap(inner Service, names []string, mws []pipeline.Middleware) Service {
+	if len(mws) == 0 {
+		return inner
+	}
+	return &Wrapped{Inner: inner, Middlewares: names, h: pipeline.Chain(inner, mws...)}
+}
+
+// Serve implements pipeline.Handler.
+func (w *Wrapped) Serve(x *pipeline.Exchange) { w.h.Serve(x) }
+
+// Describe implements Service.
+func (w *Wrapped) Describe(b *strings.Builder, indent string) {
+	fmt.Fprintf(b, "%smiddlewares %s:\n", indent, strings.Join(w.Middlewares, ", "))
+	w.Inner.Describe(b, indent+"  ")
+}
+
+// EachLoadBalancer implements Service.
+func (w *Wrapped) EachLoadBalancer(f func(*LoadBalancer)) { w.Inner.EachLoadBalancer(f) }
