@@ -5,7 +5,7 @@ export GOFLAGS := -buildvcs=false
 .PHONY: build demo test tools unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor profile
 
 build:
-	$(GO) build -o bin/sluice ./cmd/sluice
+	$(GO) build -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o bin/sluice ./cmd/sluice
 
 demo:
 	$(GO) run ./cmd/sluice demo

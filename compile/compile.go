@@ -79,6 +79,7 @@ type compiler struct {
 	lists       serverLists           // server lists shared by route services of one Service port
 	oneRefs     map[string]bool       // compileOne's refs and bindings, cleared for each IngressRoute
 	oneBindings map[string][]*binding
+	disabled    []Disabled // routes left out of the table (Result.Disabled)
 }
 
 // Result is a compiled table with its diagnostics and the handle that
@@ -87,6 +88,25 @@ type Result struct {
 	Table     *route.Table
 	Diags     []model.Diagnostic
 	Endpoints *Endpoints
+	// Disabled are the routes whose rule parsed but which are not served,
+	// with the reason: what `sluice route` explains a 404 with.
+	Disabled []Disabled
+}
+
+// Disabled is a route left out of the table: a copy of it without a
+// handler, its entries, and why.
+type Disabled struct {
+	Route   *route.Route
+	Entries []route.Entry
+	Reason  string
+}
+
+// disable records a route left out of the table, copied: the route and
+// entries may be cached and reused by the next Build.
+func (c *compiler) disable(r *route.Route, entries []route.Entry, reason string) {
+	cp := *r
+	cp.Handler, cp.Target, cp.Children = nil, nil, nil
+	c.disabled = append(c.disabled, Disabled{Route: &cp, Entries: append([]route.Entry(nil), entries...), Reason: reason})
 }
 
 // Compiler compiles successive snapshots with the same options. Not safe
@@ -135,7 +155,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	t := b.Build()
 	keepEndpoints(t, opts.Upstreams)
 	sortDiags(c.diags)
-	return &Result{Table: t, Diags: c.diags, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
+	return &Result{Table: t, Diags: c.diags, Disabled: c.disabled, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
 }
 
 // newCompiler indexes the snapshot's objects by namespace/name.
@@ -199,6 +219,10 @@ func (cc *Compiler) routes(c *compiler, snap *model.Snapshot) []*placed {
 		c.file = ir.File
 		for j := range res.routes {
 			cr := &res.routes[j]
+			if cr.disabled != "" {
+				c.disable(cr.r, cr.entries, cr.disabled)
+				continue
+			}
 			r, es := cr.take()
 			p := &placed{r: r, entries: es, cr: cr, file: ir.File}
 			if i, dup := byName[r.Name]; dup {
@@ -271,6 +295,10 @@ type compiledRoute struct {
 	hasService bool
 	nonRoot    string
 	mws        []pipeline.Middleware
+
+	// disabled: why a route whose rule parsed is not served (r has no
+	// handler then); kept so that `sluice route` can say it would match.
+	disabled string
 }
 
 // ingressRoute compiles the routes of one IngressRoute (crd.md section 3).
@@ -292,10 +320,14 @@ func (c *compiler) ingressRoute(ir *model.IngressRoute) []compiledRoute {
 		}
 	}
 	var eps []string
+	irDisabled := ""
 	if parents == nil {
 		eps = c.entryPoints(obj, ir.Spec.EntryPoints)
 		if ir.Spec.TLS != nil {
-			c.errorf(obj, "spec.tls", "TLS is not yet supported by Sluice; Traefik serves these routes over HTTPS only, so they are not served")
+			irDisabled = "TLS is not yet supported by Sluice; Traefik serves these routes over HTTPS only, so they are not served"
+			c.errorf(obj, "spec.tls", "%s", irDisabled)
+		} else if len(eps) == 0 {
+			irDisabled = "no valid entry point"
 		}
 	}
 	var out []compiledRoute
@@ -309,7 +341,10 @@ func (c *compiler) ingressRoute(ir *model.IngressRoute) []compiledRoute {
 		case len(ir.Spec.EntryPoints) > 0:
 			cr.nonRoot = "Entrypoints"
 		}
-		if ok && (parents != nil || ir.Spec.TLS == nil && len(eps) > 0) {
+		if ok && irDisabled != "" {
+			cr.disabled = irDisabled
+		}
+		if ok || cr.disabled != "" {
 			out = append(out, cr)
 		}
 	}
@@ -371,28 +406,31 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		c.errorf(obj, f+".match", "%v; route disabled", err)
 		return compiledRoute{}, false
 	}
+	name := RouterKey(ir.Meta.Namespace, irName(ir), rt.Match) + Provider // router and service
+	prio := rt.Priority
+	if prio == 0 {
+		prio = int64(len(rt.Match))
+	}
+	disabled := func(e *svcErr) (compiledRoute, bool) {
+		c.errorf(obj, e.field, "%s; route disabled", e.msg)
+		r := &route.Route{Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Source: irKey(ir) + "#" + f}
+		return compiledRoute{r: r, entries: Entries(tree), disabled: e.field + ": " + e.msg}, false
+	}
 	mws, mwNames, merr := c.middlewareChain(f, ir.Meta.Namespace, rt.Middlewares)
 	if merr != nil {
-		c.errorf(obj, merr.field, "%s; route disabled", merr.msg)
-		return compiledRoute{}, false
+		return disabled(merr)
 	}
 	if rt.Observability != nil && len(ir.Spec.ParentRefs) == 0 {
 		c.warn(obj, f+".observability", "per-router observability is not yet supported by Sluice; ignored")
 	}
-	name := RouterKey(ir.Meta.Namespace, irName(ir), rt.Match) + Provider // router and service
 	var target service.Service
 	var handler pipeline.Handler
 	if len(rt.Services) > 0 { // without: a parent router, or disabled (tree.go)
 		var serr *svcErr
 		if target, serr = c.routeService(ir, f, name, rt.Services); serr != nil {
-			c.errorf(obj, serr.field, "%s; route disabled", serr.msg)
-			return compiledRoute{}, false
+			return disabled(serr)
 		}
 		handler = pipeline.Chain(target, mws...)
-	}
-	prio := rt.Priority
-	if prio == 0 {
-		prio = int64(len(rt.Match))
 	}
 	svcName := name
 	if target == nil {

@@ -169,6 +169,9 @@ func (c *compiler) build(p *placed) bool {
 
 // treeError disables p with a diagnostic naming its router.
 func (c *compiler) treeError(p *placed, format string, a ...any) {
+	if !p.err {
+		c.disable(p.r, p.entries, fieldOf(p)+": "+fmt.Sprintf(format, a...))
+	}
 	p.err = true
 	c.file = p.file
 	c.errorf(objOf(p), fieldOf(p), "router %s: %s; router disabled", p.r.Name, fmt.Sprintf(format, a...))

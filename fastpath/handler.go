@@ -107,24 +107,41 @@ func peerIP(ctx *fasthttp.RequestCtx) netip.Addr {
 	return netip.Addr{}
 }
 
+// Resolution is what the pre-routing steps and the lookup make of a
+// request, without forwarding it (`sluice route`).
+type Resolution struct {
+	Status int          // 400, 404 or 200
+	Route  *route.Route // nil: 404
+	// Child is the child router a parent Route routes the request to, as
+	// it arrives (its middlewares could change that); nil if none.
+	Child      *route.Route
+	Candidates []*route.Cand // the candidates considered, in order
+	// Shadow is the router the request would have reached first in
+	// shadow, a table of routers left out of the live one, if any.
+	Shadow *route.Route
+}
+
 // Resolve runs the pre-routing steps and the lookup on ctx without
-// forwarding (for `sluice route`). It returns the route (nil for 404), the
-// candidates that were considered in order, and 400, 404 or 200.
-func (h *Handler) Resolve(ctx *fasthttp.RequestCtx) (*route.Route, []*route.Cand, int) {
+// forwarding, and looks the request up in shadow too when it is not nil.
+func (h *Handler) Resolve(ctx *fasthttp.RequestCtx, shadow *route.Table) Resolution {
 	x := pipeline.Acquire()
 	defer pipeline.Release(x)
 	client := peerIP(ctx)
 	if !x.BeginHTTP1(ctx, &h.ep, client, nil) {
-		return nil, nil, fasthttp.StatusBadRequest
+		return Resolution{Status: fasthttp.StatusBadRequest}
+	}
+	res := Resolution{Status: fasthttp.StatusNotFound}
+	if ix := shadow.Index(h.ep.Index); ix != nil {
+		res.Shadow = ix.Lookup(&x.Req)
 	}
 	ix := h.table.Load().Index(h.ep.Index)
 	if ix == nil {
-		return nil, nil, fasthttp.StatusNotFound
+		return res
 	}
-	cands := ix.Candidates(&x.Req)
-	r := ix.Lookup(&x.Req)
-	if r == nil {
-		return nil, cands, fasthttp.StatusNotFound
+	res.Candidates = ix.Candidates(&x.Req)
+	if res.Route = ix.Lookup(&x.Req); res.Route != nil {
+		res.Status = fasthttp.StatusOK
+		res.Child = res.Route.Child(&x.Req)
 	}
-	return r, cands, fasthttp.StatusOK
+	return res
 }

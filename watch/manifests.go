@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -131,10 +132,19 @@ func (m *Manifests) fsys() fs.FS {
 }
 
 func (m *Manifests) files() ([]string, error) {
+	if fi, err := fs.Stat(m.fsys(), "."); err != nil || !fi.IsDir() {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("manifests directory %q does not exist", m.Dir)
+		case err != nil:
+			return nil, fmt.Errorf("manifests directory %q: %v", m.Dir, errors.Unwrap(err))
+		}
+		return nil, fmt.Errorf("manifests directory %q is not a directory", m.Dir)
+	}
 	var out []string
 	err := fs.WalkDir(m.fsys(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			return fmt.Errorf("manifests directory %q: %s: %v", m.Dir, p, errors.Unwrap(err))
 		}
 		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
 			out = append(out, p)
@@ -152,10 +162,17 @@ func (m *Manifests) Path(f string) string { return filepath.Join(m.Dir, f) }
 
 // Watch polls the directory every interval and calls onChange with a new
 // snapshot whenever the files' contents change, until ctx is done. The
-// first snapshot is delivered at once.
+// first snapshot is delivered at once. While the directory cannot be read
+// it keeps trying every interval, but calls onChange with the error only
+// when it changes, and again after 1 s, 2 s, 4 s ... up to a minute if it
+// persists, so that a missing directory is said once, not four times a
+// second.
 func (m *Manifests) Watch(ctx context.Context, interval time.Duration, onChange func(*model.Snapshot, []model.Diagnostic, error)) {
+	var rep errorReport
 	snap, diags, err := m.Load()
-	onChange(snap, diags, err)
+	if err == nil || rep.due(err) {
+		onChange(snap, diags, err)
+	}
 	last, lastStat := m.sum, m.statSum()
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -171,12 +188,43 @@ func (m *Manifests) Watch(ctx context.Context, interval time.Duration, onChange 
 		}
 		lastStat = st
 		snap, diags, err := m.Load()
-		if err == nil && m.sum == last {
+		if err != nil {
+			if rep.due(err) {
+				onChange(nil, nil, err)
+			}
 			continue
 		}
+		if !rep.failing && m.sum == last {
+			continue
+		}
+		rep.failing = false
 		last = m.sum
 		onChange(snap, diags, err)
 	}
+}
+
+// errorReport decides when a persisting error is said again.
+type errorReport struct {
+	failing bool
+	last    string
+	next    time.Time
+	backoff time.Duration
+}
+
+// due reports whether err is to be said now: a new error at once, the
+// same one after a doubling backoff (1 s to a minute).
+func (r *errorReport) due(err error) bool {
+	now := time.Now()
+	if r.failing && err.Error() == r.last {
+		if now.Before(r.next) {
+			return false
+		}
+		r.backoff = min(2*r.backoff, time.Minute)
+	} else {
+		r.backoff = time.Second
+	}
+	r.failing, r.last, r.next = true, err.Error(), now.Add(r.backoff)
+	return true
 }
 
 // statSum fingerprints names, sizes and modification times, so an unchanged

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -26,7 +27,10 @@ type headerFlags []string
 func (h *headerFlags) String() string     { return strings.Join(*h, ", ") }
 func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
 
-// routeCmd prints which router a request would hit, without serving.
+// routeCmd prints which router a request would hit, without serving: the
+// data plane's own pre-routing and lookup on the compiled table, and, for
+// routers the compiler left out, which would have matched and why it is
+// disabled.
 func routeCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("route", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -47,29 +51,45 @@ func routeCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice route:", err)
 		return 2
 	}
-	t, _ := compile.Compile(snap, compile.Options{EntryPoints: []string{*ep}, Upstreams: upstream.NewRegistry(upstream.Options{})})
+	res := compile.Build(snap, compile.Options{EntryPoints: []string{*ep}, Upstreams: upstream.NewRegistry(upstream.Options{})})
 	var tp atomic.Pointer[route.Table]
-	tp.Store(t)
+	tp.Store(res.Table)
 	ctx, err := requestCtx(method, target, hdrs, *remote)
 	if err != nil {
 		fmt.Fprintln(stderr, "sluice route:", err)
 		return 2
 	}
 	h := fastpath.NewHandler(&tp, fastpath.Config{EntryPoint: *ep})
-	r, cands, status := h.Resolve(ctx)
-	res := explain(r, cands, status, *ep)
-	res.Diagnostics = len(diags)
+	shadow, reasons := shadowTable(*ep, res.Disabled)
+	e := explain(h.Resolve(ctx, shadow), reasons, *ep)
+	e.Diagnostics = len(diags) + len(res.Diags)
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(res)
+		_ = enc.Encode(e)
 	} else {
-		printExplain(stdout, res)
+		printExplain(stdout, e)
 	}
-	if r == nil {
+	if e.Router == "" {
 		return 1
 	}
 	return 0
+}
+
+// shadowTable indexes the routers left out of the table on entry point
+// ep, with the reason of each. (A disabled child router, on no entry
+// point of its own, is not placed: its parent's rule is not in it.)
+func shadowTable(ep string, disabled []compile.Disabled) (*route.Table, map[*route.Route]string) {
+	b := route.NewBuilder([]string{ep})
+	reasons := map[*route.Route]string{}
+	for _, d := range disabled {
+		if slices.Contains(d.Route.EntryPoints, ep) {
+			r := *d.Route
+			b.Add(&r, append([]route.Entry(nil), d.Entries...))
+			reasons[&r] = d.Reason
+		}
+	}
+	return b.Build(), reasons
 }
 
 func requestCtx(method, target string, hdrs []string, remote string) (*fasthttp.RequestCtx, error) {
@@ -111,52 +131,97 @@ type explained struct {
 	Rule        string   `json:"rule,omitempty"`
 	Priority    int64    `json:"priority,omitempty"`
 	Source      string   `json:"source,omitempty"`
+	Middlewares []string `json:"middlewares,omitempty"`
 	Service     string   `json:"service,omitempty"`
+	Tree        string   `json:"serviceTree,omitempty"` // the service graph, one node a line
 	Servers     []string `json:"servers,omitempty"`
+	Child       string   `json:"childRouter,omitempty"`
+	// Disabled is a router left out of the table that would have matched
+	// the request first, and DisabledWhy the reason it is left out.
+	Disabled    string   `json:"disabledRouter,omitempty"`
+	DisabledWhy string   `json:"disabledReason,omitempty"`
 	Why         string   `json:"why"`
 	Considered  []string `json:"considered,omitempty"`
-	Diagnostics int      `json:"manifestDiagnostics"`
+	Diagnostics int      `json:"diagnostics"`
 }
 
-func explain(r *route.Route, cands []*route.Cand, status int, ep string) explained {
-	e := explained{Status: status, EntryPoint: ep}
-	for _, c := range cands {
+func explain(res fastpath.Resolution, reasons map[*route.Route]string, ep string) explained {
+	r := res.Route
+	e := explained{Status: res.Status, EntryPoint: ep}
+	for _, c := range res.Candidates {
 		e.Considered = append(e.Considered, fmt.Sprintf("%s priority=%d %s", c.Route.Name, c.Route.Priority, c.Route.Rule))
 		if c.Route == r {
 			break
 		}
 	}
+	if s := res.Shadow; s != nil && (r == nil || route.Less(s, r)) {
+		e.Disabled, e.DisabledWhy = fmt.Sprintf("%s priority=%d %s", s.Name, s.Priority, s.Rule), reasons[s]
+	}
 	switch {
-	case status == 400:
+	case res.Status == 400:
 		e.Why = "malformed request (Traefik answers 400)"
-	case r == nil && len(cands) == 0:
+	case r == nil && e.Disabled != "":
+		e.Why = "404: the router that would match is disabled"
+	case r == nil && len(res.Candidates) == 0:
 		e.Why = "404: no router on this entry point is indexed for this host and path"
 	case r == nil:
-		e.Why = fmt.Sprintf("404: %d candidate router(s) for this host and path, none whose rule holds", len(cands))
+		e.Why = fmt.Sprintf("404: %d candidate router(s) for this host and path, none whose rule holds", len(res.Candidates))
 	default:
-		e.Router, e.Rule, e.Priority, e.Source, e.Service = r.Name, r.Rule, r.Priority, r.Source, r.Service
-		if r.Target != nil {
-			r.Target.EachLoadBalancer(func(lb *service.LoadBalancer) {
-				for _, s := range lb.Servers().Servers {
-					e.Servers = append(e.Servers, s.URL)
-				}
-			})
-		}
-		e.Why = "first router in priority order whose rule holds"
-		if len(e.Servers) == 0 {
-			e.Status, e.Why = 503, e.Why+"; its service has no server (503)"
-		}
+		e.describe(r, res.Child)
 	}
 	return e
+}
+
+// describe fills in the router that serves, or its child for a parent.
+func (e *explained) describe(r, child *route.Route) {
+	e.Router, e.Rule, e.Priority, e.Source, e.Middlewares = r.Name, r.Rule, r.Priority, r.Source, r.Middlewares
+	e.Why = "first router in priority order whose rule holds"
+	serving := r
+	if len(r.Children) > 0 {
+		if child == nil {
+			e.Status, e.Why = 404, e.Why+"; a parent router, and none of its child routers matches (404)"
+			return
+		}
+		e.Child = fmt.Sprintf("%s priority=%d %s", child.Name, child.Priority, child.Rule)
+		e.Why += "; a parent router: its child router serves (as the request arrives; the parent's middlewares may change it)"
+		serving = child
+	}
+	e.Service = serving.Service
+	if serving.Target == nil {
+		return
+	}
+	e.Tree = service.Describe(serving.Target, "")
+	serving.Target.EachLoadBalancer(func(lb *service.LoadBalancer) {
+		for _, s := range lb.Servers().Servers {
+			e.Servers = append(e.Servers, s.URL)
+		}
+	})
+	if len(e.Servers) == 0 && !strings.Contains(e.Tree, "internal ") {
+		e.Status, e.Why = 503, e.Why+"; its service has no server (503)"
+	}
 }
 
 func printExplain(w io.Writer, e explained) {
 	fmt.Fprintf(w, "status:     %d\nentrypoint: %s\n", e.Status, e.EntryPoint)
 	if e.Router != "" {
-		fmt.Fprintf(w, "router:     %s\nrule:       %s\npriority:   %d\nsource:     %s\nservice:    %s\n", e.Router, e.Rule, e.Priority, e.Source, e.Service)
-		for _, s := range e.Servers {
-			fmt.Fprintf(w, "server:     %s\n", s)
+		fmt.Fprintf(w, "router:     %s\nrule:       %s\npriority:   %d\nsource:     %s\n", e.Router, e.Rule, e.Priority, e.Source)
+		if len(e.Middlewares) > 0 {
+			fmt.Fprintf(w, "middlewares: %s\n", strings.Join(e.Middlewares, ", "))
 		}
+		if e.Child != "" {
+			fmt.Fprintf(w, "child:      %s\n", e.Child)
+		}
+		if e.Service != "" {
+			fmt.Fprintf(w, "service:    %s\n", e.Service)
+		}
+		for _, line := range strings.Split(e.Tree, "\n") {
+			if line != "" {
+				fmt.Fprintf(w, "            %s\n", line)
+			}
+		}
+	}
+	if e.Disabled != "" {
+		fmt.Fprintf(w, "disabled:   %s\n            would match first, but is not served: %s\n", e.Disabled, e.DisabledWhy)
 	}
 	fmt.Fprintf(w, "why:        %s\n", e.Why)
 	for _, c := range e.Considered {

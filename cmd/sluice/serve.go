@@ -143,11 +143,19 @@ func (p *proxy) pings(ep *entryPoint) bool { return p.cfg.Ping && ep.Name == p.c
 func (p *proxy) runProvider(ctx context.Context, m *watch.Manifests) error {
 	if m != nil {
 		m.Watch(ctx, 250*time.Millisecond, func(snap *model.Snapshot, diags []model.Diagnostic, err error) {
-			if err != nil {
-				p.log.Error("cannot read manifests; the last good table keeps serving", "error", err)
+			if err == nil {
+				p.publish(snap, diags)
 				return
 			}
-			p.publish(snap, diags)
+			select {
+			case <-p.ready:
+				p.log.Error("cannot read manifests; the last good table keeps serving", "error", err)
+			default:
+				// There is no last good table: serve an empty one (404s),
+				// so that the entry points and /ready come up.
+				p.log.Error("cannot read manifests; serving an empty table until they can be read", "error", err)
+				p.publish(&model.Snapshot{}, nil)
+			}
 		})
 		return nil
 	}

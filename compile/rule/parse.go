@@ -16,14 +16,19 @@ import (
 // Error is a rule that does not parse or does not validate.
 type Error struct {
 	Line, Col int    // 1-based position of the offending token
-	Reason    string // what is wrong, Traefik's wording where it has one
+	Reason    string // what is wrong, naming the matcher; Traefik's wording where it has one
+	Rule      string // the rule as written
 }
 
 func (e *Error) Error() string {
-	if e.Line > 1 {
-		return fmt.Sprintf("line %d col %d: %s", e.Line, e.Col, e.Reason)
+	in := ""
+	if e.Rule != "" {
+		in = fmt.Sprintf(", in %q", e.Rule)
 	}
-	return fmt.Sprintf("col %d: %s", e.Col, e.Reason)
+	if e.Line > 1 {
+		return fmt.Sprintf("line %d col %d: %s%s", e.Line, e.Col, e.Reason, in)
+	}
+	return fmt.Sprintf("col %d: %s%s", e.Col, e.Reason, in)
 }
 
 // arity lists the accepted argument counts of each v3 matcher.
@@ -47,8 +52,17 @@ var spellings = func() map[string]string {
 	return m
 }()
 
-// Parse parses and validates a v3 rule.
+// Parse parses and validates a v3 rule. Its error is an *Error quoting
+// the rule.
 func Parse(rule string) (*Node, error) {
+	n, err := parse(rule)
+	if e, ok := err.(*Error); ok {
+		e.Rule = rule
+	}
+	return n, err
+}
+
+func parse(rule string) (*Node, error) {
 	fset := token.NewFileSet()
 	expr, err := parser.ParseExprFrom(fset, "", rule, parser.SkipObjectResolution)
 	if err != nil {
@@ -176,11 +190,11 @@ func validateLeaf(n *Node) error {
 		return &Error{Line: n.Line, Col: n.Col, Reason: fmt.Sprintf(format, a...)}
 	}
 	if len(n.Args) == 0 {
-		return fail("no args for matcher %s", n.written)
+		return fail("%s: no args for matcher %s", n.written, n.written)
 	}
 	for _, a := range n.Args {
 		if a == "" {
-			return fail("empty args for matcher %s, %q", n.written, n.Args)
+			return fail("%s: empty args for matcher %s, %q", n.written, n.written, n.Args)
 		}
 	}
 	want := arity[n.Name]
@@ -189,7 +203,7 @@ func validateLeaf(n *Node) error {
 		okCount = okCount || c == len(n.Args)
 	}
 	if !okCount {
-		return fail("unexpected number of parameters; got %d, expected one of %v", len(n.Args), want)
+		return fail("%s: expected %s, got %d", n.written, arguments(want), len(n.Args))
 	}
 	v := n.Args[0]
 	switch n.Name {
@@ -214,6 +228,20 @@ func validateLeaf(n *Node) error {
 		}
 	}
 	return nil
+}
+
+// arguments says how many arguments a matcher takes: "1 argument", "1 or
+// 2 arguments".
+func arguments(counts []int) string {
+	var parts []string
+	for _, c := range counts {
+		parts = append(parts, strconv.Itoa(c))
+	}
+	s := strings.Join(parts, " or ") + " argument"
+	if len(counts) > 1 || counts[0] != 1 {
+		s += "s"
+	}
+	return s
 }
 
 // regexpArg returns the regexp argument of a regexp matcher, or "".

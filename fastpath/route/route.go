@@ -34,6 +34,15 @@ type Route struct {
 // Serve lets the router's handler serve x.
 func (r *Route) Serve(x *pipeline.Exchange) { r.Handler.Serve(x) }
 
+// Child is the child router that would serve r, routed as it arrives
+// (before any middleware of the parent), or nil (404, or not a parent).
+func (r *Route) Child(req *Request) *Route {
+	if r.children == nil {
+		return nil
+	}
+	return r.children.Lookup(req)
+}
+
 // ChildRouter is a parent router's next handler (after its
 // middlewares): it routes the request, as the middlewares left it, among
 // the parent's children, as Traefik's child muxer does; when none

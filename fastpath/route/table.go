@@ -18,9 +18,10 @@ type Table struct {
 	Routes      []*Route // all routes, in rank order
 }
 
-// Index returns the index of entry point number ep, or nil.
+// Index returns the index of entry point number ep, or nil (also for a
+// nil table).
 func (t *Table) Index(ep int) *Index {
-	if ep < 0 || ep >= len(t.Indexes) {
+	if t == nil || ep < 0 || ep >= len(t.Indexes) {
 		return nil
 	}
 	return t.Indexes[ep]
