@@ -90,3 +90,16 @@ func TestH2C(t *testing.T) {
 		t.Fatalf("unknown host over h2c: %d %q", resp.StatusCode, body)
 	}
 }
+
+// newH2Request is a GET / to addr for host with headers.
+func newH2Request(addr, host string, hdr map[string]string) (*http.Request, error) {
+	req, err := http.NewRequest("GET", "http://"+addr+"/", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Host = host
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	return req, nil
+}
