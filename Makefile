@@ -15,13 +15,15 @@ demo:
 # and the tests against a real kube-apiserver.
 test: deps-check tools unit race fuzz test-k8s
 
-# Tools the tests drive (h2load from nghttp2-client): installed with apt
-# when missing, and then required (SLUICE_REQUIRE_TOOLS: a test fails
-# rather than skips without them).
+# Tools the tests drive (h2load from nghttp2-client, the tinyproxy HTTP
+# proxy, the microsocks SOCKS5 proxy): installed with apt when missing,
+# and then required (SLUICE_REQUIRE_TOOLS: a test fails rather than skips
+# without them).
 export SLUICE_REQUIRE_TOOLS := 1
+TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks
 tools:
-	@command -v h2load >/dev/null || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null)
+	@missing=""; for t in $(TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 # The real-API-server tests: kube-apiserver and etcd are built from the Go
 # module proxy on first use (about 5-7 minutes of 2 cores) and cached in

@@ -131,13 +131,20 @@ func startSluice(t *testing.T, dir string, extra ...string) *sluiceProc {
 // it accepts connections there.
 func runSluice(t *testing.T, addr string, wait time.Duration, extra ...string) *sluiceProc {
 	t.Helper()
+	return runSluiceEnv(t, addr, wait, nil, extra...)
+}
+
+// runSluiceEnv is runSluice with env added to the process's environment.
+func runSluiceEnv(t *testing.T, addr string, wait time.Duration, env []string, extra ...string) *sluiceProc {
+	t.Helper()
 	args := append([]string{"--entryPoints.web.address=" + addr, "--log.level=debug"}, extra...)
 	cmd := exec.Command(binary(t), args...)
-	for _, e := range os.Environ() { // the tests say which cluster, never the environment
-		if !strings.HasPrefix(e, "KUBECONFIG=") && !strings.HasPrefix(e, "KUBERNETES_SERVICE_") {
+	for _, e := range os.Environ() { // the tests say which cluster and proxy, never the environment
+		if !strings.HasPrefix(e, "KUBECONFIG=") && !strings.HasPrefix(e, "KUBERNETES_SERVICE_") && !isProxyEnv(e) {
 			cmd.Env = append(cmd.Env, e)
 		}
 	}
+	cmd.Env = append(cmd.Env, env...)
 	p := &sluiceProc{cmd: cmd, addr: addr, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -359,4 +366,13 @@ func TestBinaryTakesTraefikSizedHeaders(t *testing.T) {
 	if st, _ := get(t, q.addr, "a.example", "/"+strings.Repeat("p", 14<<10)); st != 431 {
 		t.Fatalf("14 KiB over a configured 8 KiB + slack: %d", st)
 	}
+}
+
+func isProxyEnv(e string) bool {
+	k, _, _ := strings.Cut(e, "=")
+	switch strings.ToUpper(k) {
+	case "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "REQUEST_METHOD":
+		return true
+	}
+	return false
 }

@@ -70,7 +70,8 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 			return err
 		}
 	}
-	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{}), reported: map[string]bool{}, ready: make(chan struct{}), loaded: startupGC()}
+	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{Proxy: envProxy(log)}), reported: map[string]bool{},
+		ready: make(chan struct{}), loaded: startupGC()}
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
 	copts := compileOptions(cfg, p.reg)
 	copts.Logger = log

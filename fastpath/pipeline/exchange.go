@@ -59,6 +59,7 @@ type Exchange struct {
 	buf       []byte // scratch
 	hostBuf   []byte // Out's Host while a send replaces it
 	authority []byte // an HTTP/2 request's :authority
+	uriBuf    []byte // Out's request URI while ProxyForm replaces it
 	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
 
 	body     streamView // Out's body stream: In's, without its Close
@@ -141,5 +142,26 @@ func (x *Exchange) SetServerHost(passHost bool, addr string) bool {
 func (x *Exchange) RestoreHost(set bool) {
 	if set {
 		x.Out.Header.SetHostBytes(x.hostBuf)
+	}
+}
+
+// ProxyForm puts Out's request line in absolute form for an HTTP proxy
+// ("GET http://addr/path"), with auth, if not empty, as its
+// Proxy-Authorization, for the time of one send; UndoProxyForm puts it
+// back.
+func (x *Exchange) ProxyForm(addr, auth string) {
+	x.uriBuf = append(x.uriBuf[:0], x.Out.Header.RequestURI()...)
+	x.buf = append(append(append(x.buf[:0], "http://"...), addr...), x.uriBuf...)
+	x.Out.SetRequestURIBytes(x.buf)
+	if auth != "" {
+		x.Out.Header.Set("Proxy-Authorization", auth)
+	}
+}
+
+// UndoProxyForm undoes ProxyForm.
+func (x *Exchange) UndoProxyForm(auth string) {
+	x.Out.SetRequestURIBytes(x.uriBuf)
+	if auth != "" {
+		x.Out.Header.Del("Proxy-Authorization")
 	}
 }

@@ -13,12 +13,18 @@ import (
 // forward sends Out to srv over the endpoint's pooled connections and
 // relays the answer into Resp.
 func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
-	out, resp := &x.Out, x.Resp
-	host := x.SetServerHost(lb.PassHostHeader, srv.Endpoint.Addr)
-	if srv.Endpoint.Client.IsTLS {
+	out, resp, e := &x.Out, x.Resp, srv.Endpoint
+	host := x.SetServerHost(lb.PassHostHeader, e.Addr)
+	if e.Client.IsTLS {
 		out.URI().SetSchemeBytes(schemeHTTPS) // the HostClient refuses a request whose scheme differs from its own
 	}
-	err := srv.Endpoint.Do(out, resp)
+	if e.AbsoluteForm() { // through an HTTP proxy (upstream/proxy.go)
+		x.ProxyForm(e.Addr, e.ProxyAuthorization())
+	}
+	err := e.Do(out, resp)
+	if e.AbsoluteForm() {
+		x.UndoProxyForm(e.ProxyAuthorization())
+	}
 	x.RestoreHost(host)
 	if err != nil {
 		resp.Reset()

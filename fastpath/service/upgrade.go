@@ -23,10 +23,14 @@ import (
 // hand over): Go's HTTP/2 server refuses Connection and Upgrade headers, so
 // none arrives here.
 func upgrade(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
-	out, resp := &x.Out, x.Resp
-	host := x.SetServerHost(lb.PassHostHeader, srv.Endpoint.Addr)
+	out, resp, e := &x.Out, x.Resp, srv.Endpoint
+	host := x.SetServerHost(lb.PassHostHeader, e.Addr)
 	defer x.RestoreHost(host)
-	up, err := srv.Endpoint.DialRaw()
+	if e.AbsoluteForm() { // through an HTTP proxy, as Go's transport sends it
+		x.ProxyForm(e.Addr, e.ProxyAuthorization())
+		defer x.UndoProxyForm(e.ProxyAuthorization())
+	}
+	up, err := e.DialRaw()
 	if err != nil {
 		upstreamError(x, srv, err)
 		return

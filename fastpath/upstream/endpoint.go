@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -19,6 +20,9 @@ type Options struct {
 	IdleConnTimeout time.Duration // default 90s (Traefik's)
 	ReadTimeout     time.Duration // response timeout; 0 = none (Traefik's default)
 	ReadBufferSize  int           // read buffer per request in flight; default 4 KiB (larger response headers get a larger one)
+	// Proxy chooses the proxy for a server (its scheme http or https and
+	// host:port), as net/http's ProxyFromEnvironment; nil: none (proxy.go).
+	Proxy func(*url.URL) (*url.URL, error)
 }
 
 // Endpoint is one upstream address with its connection pool. It must not be
@@ -37,6 +41,29 @@ type Endpoint struct {
 
 	maxIdle int  // ServersTransport maxIdleConnsPerHost for the net/http transport
 	noHTTP2 bool // ServersTransport disableHTTP2
+	proxy   *proxyRoute
+	rawDial func(string) (net.Conn, error) // TCP to an address, never through the proxy
+}
+
+// rawDialOrDefault is rawDial, or a plain dial for endpoints made by hand.
+func (e *Endpoint) rawDialOrDefault() func(string) (net.Conn, error) {
+	if e.rawDial != nil {
+		return e.rawDial
+	}
+	return func(a string) (net.Conn, error) { return net.DialTimeout("tcp", a, 30*time.Second) }
+}
+
+// AbsoluteForm reports whether requests to e go to an HTTP proxy in
+// absolute form ("GET http://server/path"), with ProxyAuthorization, if
+// not empty, as their Proxy-Authorization header.
+func (e *Endpoint) AbsoluteForm() bool { return e.proxy != nil && e.proxy.absolute }
+
+// ProxyAuthorization is the Proxy-Authorization of absolute-form requests.
+func (e *Endpoint) ProxyAuthorization() string {
+	if e.proxy == nil {
+		return ""
+	}
+	return e.proxy.auth
 }
 
 // Registry hands out endpoints by address. The zero value is not usable;
@@ -105,6 +132,21 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		}
 	}
 	dialer := &fasthttp.TCPDialer{Concurrency: 0}
+	rawDial := func(a string) (net.Conn, error) {
+		c, err := dialer.DialTimeout(a, o.DialTimeout)
+		if err != nil {
+			return nil, err
+		}
+		return pollconn.Wrap(c), nil
+	}
+	px, err := proxyFor(o, scheme, addr)
+	if err != nil {
+		return nil, err
+	}
+	dial := rawDial
+	if px != nil {
+		dial = px.dial(rawDial, o.DialTimeout)
+	}
 	c := &fasthttp.HostClient{
 		Addr:                          addr,
 		IsTLS:                         scheme == "https",
@@ -118,13 +160,7 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		NoDefaultUserAgentHeader:      true,
 		Transport:                     &Transport{MaxIdle: tc.maxIdle()}, // streams large bodies; fasthttp's own streaming allocates
 		RetryIfErr:                    retryIdempotentOnReusedConn,
-		Dial: func(a string) (net.Conn, error) {
-			c, err := dialer.DialTimeout(a, o.DialTimeout)
-			if err != nil {
-				return nil, err
-			}
-			return pollconn.Wrap(c), nil
-		},
+		Dial:                          dial,
 	}
 	// The connection released last is taken first, as Go's http.Transport
 	// (and so Traefik) takes them (TestPoolReusesTheLastConnection): after a
@@ -139,7 +175,7 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		}
 		c.TLSConfig = tlsc
 	}
-	e := &Endpoint{Key: key, URL: scheme + "://" + addr, Addr: addr, Scheme: scheme, Client: c}
+	e := &Endpoint{Key: key, URL: scheme + "://" + addr, Addr: addr, Scheme: scheme, Client: c, proxy: px, rawDial: rawDial}
 	if !c.IsTLS {
 		e.direct = c.Transport.(*Transport) // Do's way (do.go)
 	}

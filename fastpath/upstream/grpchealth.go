@@ -15,15 +15,28 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// grpcTransport speaks HTTP/2 to the check target: h2c for http, TLS for
-// https.
-func grpcTransport(url string) http.RoundTripper {
+// grpcTransport speaks HTTP/2 to the check target, over connections from
+// dial: h2c for http, TLS (tc) for https.
+func grpcTransport(url string, tc *tls.Config, dial func(string) (net.Conn, error)) http.RoundTripper {
 	if strings.HasPrefix(url, "https://") {
-		return &http2.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}
+		tc.NextProtos = []string{"h2"}
+		return &http2.Transport{TLSClientConfig: tc,
+			DialTLSContext: func(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {
+				c, err := dial(addr)
+				if err != nil {
+					return nil, err
+				}
+				t := tls.Client(c, cfg)
+				if err := t.HandshakeContext(ctx); err != nil {
+					c.Close()
+					return nil, err
+				}
+				return t, nil
+			}}
 	}
 	return &http2.Transport{AllowHTTP: true,
 		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
+			return dial(addr)
 		}}
 }
 

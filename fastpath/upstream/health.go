@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ type Health struct {
 	cancel context.CancelFunc
 	used   bool // guarded by Registry.mu
 	log    *slog.Logger
+	proxy  *proxyRoute // the check's, chosen as the endpoint's are
 }
 
 // Down reports whether the last probe failed. nil is always up.
@@ -73,6 +75,9 @@ func (r *Registry) Health(e *Endpoint, cfg HealthConfig, log *slog.Logger) *Heal
 	}
 	h := &Health{cfg: cfg, e: e, used: true, log: log}
 	h.url = h.target()
+	if u, err := url.Parse(h.url); err == nil {
+		h.proxy, _ = proxyFor(r.opts, h.scheme(), u.Host) // an error: as the endpoint, which reports it
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	r.health[k] = h
@@ -104,12 +109,33 @@ func (h *Health) scheme() string {
 	return h.e.Scheme
 }
 
+// tlsConfig is the endpoint's TLS configuration (its ServersTransport,
+// or the default transport's: serverName, CAs, insecureSkipVerify, client
+// certificates), which the check uses too, as Traefik's does.
+func (h *Health) tlsConfig() *tls.Config {
+	if tc := h.e.Client.TLSConfig; tc != nil {
+		return tc.Clone()
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12}
+}
+
+// dial is how the check reaches its target: directly, or through the
+// proxy's tunnel (Go's transport does absolute-form requests itself).
+func (h *Health) dial() func(string) (net.Conn, error) {
+	raw := h.e.rawDialOrDefault()
+	if h.proxy == nil || h.proxy.absolute {
+		return raw
+	}
+	return h.proxy.dial(raw, 30*time.Second)
+}
+
 func (h *Health) run(ctx context.Context) {
 	client := &http.Client{Timeout: h.cfg.Timeout, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}, DisableKeepAlives: true,
+		TLSClientConfig: h.tlsConfig(), DisableKeepAlives: true, DialContext: dialContext(h.e.rawDialOrDefault()),
+		Proxy: h.proxy.proxyFunc(),
 	}}
 	if h.cfg.Mode == "grpc" || h.scheme() == "h2c" {
-		client.Transport = grpcTransport(h.url)
+		client.Transport = grpcTransport(h.url, h.tlsConfig(), h.dial())
 	}
 	if !h.cfg.FollowRedirects {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -11,12 +11,13 @@ import (
 
 // RoundTripper returns the endpoint's net/http transport, made on first
 // use: HTTP/2 with prior knowledge for h2c (gRPC), Go's transport for http
-// and https. It serves HTTP/2 clients (and HTTP/1.1 clients of h2c
-// servers); HTTP/1.1 to http/https servers keeps the fasthttp pool.
+// and https. It serves h2c servers; the others are reached through the
+// fasthttp pool. A proxy is used as the pool uses it: a CONNECT or SOCKS5
+// tunnel for h2c, Go's own proxying for the others.
 func (e *Endpoint) RoundTripper() http.RoundTripper {
 	e.rtOnce.Do(func() {
 		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return e.Client.Dial(addr)
+			return e.Client.Dial(addr) // through the proxy's tunnel, if any
 		}
 		switch e.Scheme {
 		case "h2c":
@@ -29,8 +30,8 @@ func (e *Endpoint) RoundTripper() http.RoundTripper {
 			if e.maxIdle > 0 {
 				idle = e.maxIdle
 			}
-			t := &http.Transport{DialContext: dial, ForceAttemptHTTP2: !e.noHTTP2, MaxIdleConnsPerHost: idle,
-				IdleConnTimeout: e.Client.MaxIdleConnDuration}
+			t := &http.Transport{DialContext: dialContext(e.rawDialOrDefault()), Proxy: e.proxy.proxyFunc(), ForceAttemptHTTP2: !e.noHTTP2,
+				MaxIdleConnsPerHost: idle, IdleConnTimeout: e.Client.MaxIdleConnDuration}
 			if e.Client.TLSConfig != nil {
 				t.TLSClientConfig = e.Client.TLSConfig.Clone()
 			}
