@@ -23,7 +23,7 @@ type LoadBalancer struct {
 	Strategy       Strategy // set before the table is published
 	servers        atomic.Pointer[ServerSet]
 	// lean: SetServers derives only what Sticky and Strategy use (cookie
-	// values for sticky and hrw, load counters for p2c and leasttime);
+	// values for sticky, load counters for p2c and leasttime);
 	// PERF.md has what that saved at 100k services.
 	lean bool
 	// first is the first server set, kept inside the LoadBalancer so that
@@ -108,7 +108,7 @@ func NewLoadBalancerWith(name string, passHost bool, sticky *Sticky, strategy St
 func (lb *LoadBalancer) SetServers(servers []Server) {
 	w, fw := make([]int, len(servers)), make([]int, len(servers))
 	checked, anyFenced := false, false
-	cookies := !lb.lean || lb.Sticky != nil || lb.Strategy == HRW
+	cookies := !lb.lean || lb.Sticky != nil
 	loads := !lb.lean || lb.Strategy == P2C || lb.Strategy == LeastTime
 	if cookies || loads {
 		servers = slices.Clone(servers) // the caller's list may be shared with other load balancers

@@ -80,7 +80,7 @@ func TestLeanServiceDerivesWhatItUses(t *testing.T) {
 	}{
 		{"wrr", nil, WRR, false, false},
 		{"sticky wrr", &Sticky{Name: "s"}, WRR, true, false},
-		{"hrw", nil, HRW, true, false},
+		{"hrw", nil, HRW, false, false}, // Traefik's score names a server by its URL
 		{"p2c", nil, P2C, false, true},
 		{"leasttime", nil, LeastTime, false, true},
 	} {

@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"time"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // Strategy is a service's load-balancing strategy (Traefik v3.7 names).
@@ -99,26 +97,40 @@ func (set *ServerSet) randomEligible(skip int, now int64) int {
 	return -1
 }
 
-// hrw returns the eligible server with the highest weighted rendezvous
-// score for the client IP, so a client keeps its server while the set is
-// unchanged and only the clients of a removed server move.
+// hrw returns the eligible server with the highest rendezvous score for
+// the client IP, so a client keeps its server while the set is unchanged
+// and only the clients of a removed server move. The score is Traefik's
+// (traefik v3.7 pkg/server/service/loadbalancer/hrw getNodeScore, the
+// server named by its URL), so a client reaches the server it would reach
+// through Traefik.
 func (set *ServerSet) hrw(ip netip.Addr) int {
 	best, bestScore := -1, math.Inf(-1)
 	now := set.clock()
-	var key [32]byte
-	ip16 := ip.As16()
-	copy(key[:16], ip16[:])
+	var buf [64]byte
+	src := ip.AppendTo(buf[:0])
 	for i := range set.Servers {
 		if !set.eligible(i, now) {
 			continue
 		}
-		copy(key[16:], set.Servers[i].cookie)                      // 16 hex digits naming the server
-		u := (float64(xxhash.Sum64(key[:])>>11) + 0.5) / (1 << 53) // uniform in (0,1)
-		if score := -1 / math.Log(u); score > bestScore {
+		if score := hrwScore(src, set.Servers[i].URL, 1); score > bestScore {
 			best, bestScore = i, score
 		}
 	}
 	return best
+}
+
+// hrwScore is Traefik's rendezvous score of a client (its IP as text)
+// and a node: the node's weight over -ln(u), u the FNV-64a hash of the IP
+// and the name together, as a fraction of 2^64. It allocates nothing.
+func hrwScore(src []byte, name string, weight float64) float64 {
+	h := uint64(14695981039346656037)
+	for _, c := range src {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint64(name[i])) * 1099511628211
+	}
+	return 1 / -math.Log(float64(h)/math.Pow(2, 64)) * weight
 }
 
 // eligible: not fenced and not down at now (see clock).
@@ -138,19 +150,17 @@ func (set *ServerSet) clock() int64 {
 
 // rendezvous is a highestRandomWeight TraefikService's choice: the child
 // with the highest weighted score for the client IP (weight 0 excluded),
-// so a client sticks to a child and shares follow the weights.
+// so a client sticks to a child and shares follow the weights; Traefik's
+// score, each child named by its Traefik service name (Child.Name).
 func (w *Weighted) rendezvous(ip netip.Addr) int {
 	best, bestScore := -1, math.Inf(-1)
-	var key [32]byte
-	ip16 := ip.As16()
-	copy(key[:16], ip16[:])
+	var buf [64]byte
+	src := ip.AppendTo(buf[:0])
 	for i, c := range w.Children {
 		if c.Weight <= 0 {
 			continue
 		}
-		copy(key[16:], w.values[i])
-		u := (float64(xxhash.Sum64(key[:])>>11) + 0.5) / (1 << 53)
-		if score := -float64(c.Weight) / math.Log(u); score > bestScore {
+		if score := hrwScore(src, c.Name, float64(c.Weight)); score > bestScore {
 			best, bestScore = i, score
 		}
 	}

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"hash/fnv"
+	"math"
 	"net/netip"
 	"testing"
 	"time"
@@ -59,10 +61,24 @@ func TestP2CAvoidsTheBusyServer(t *testing.T) {
 }
 
 // TestHRWService: a highestRandomWeight TraefikService keeps each client
-// on one child, shares clients by weight, and never uses a weight-0 child.
+// on one child, never uses a weight-0 child, and picks for each client the
+// child Traefik picks: its score, computed here with the standard
+// library's FNV-64a as Traefik's getNodeScore does.
 func TestHRWService(t *testing.T) {
 	a, b, z := &recorder{name: "a"}, &recorder{name: "b"}, &recorder{name: "z"}
-	g := NewHRW("g", []Child{{Weight: 3, Service: a, Name: "ns-a-80"}, {Weight: 1, Service: b, Name: "ns-b-80"}, {Weight: 0, Service: z, Name: "ns-z-80"}})
+	children := []Child{{Weight: 3, Service: a, Name: "ns-a-80"}, {Weight: 1, Service: b, Name: "ns-b-80"}, {Weight: 0, Service: z, Name: "ns-z-80"}}
+	g := NewHRW("g", children)
+	traefik := func(ip netip.Addr) string {
+		best, bestScore := "", math.Inf(-1)
+		for _, c := range children[:2] {
+			h := fnv.New64a()
+			h.Write([]byte(ip.String() + c.Name))
+			if score := 1.0 / -math.Log(float64(h.Sum64())/math.Pow(2, 64)) * float64(c.Weight); score > bestScore {
+				best, bestScore = c.Name[3:4], score
+			}
+		}
+		return best
+	}
 	count := map[string]int{}
 	for i := 0; i < 800; i++ {
 		ip := netip.AddrFrom4([4]byte{172, 16, byte(i / 256), byte(i)})
@@ -70,10 +86,13 @@ func TestHRWService(t *testing.T) {
 		if again, _ := serveOne(t, g, ip, ""); again != first {
 			t.Fatalf("client %v moved between children", ip)
 		}
+		if want := traefik(ip); first != want {
+			t.Fatalf("client %v: child %s; Traefik's score picks %s", ip, first, want)
+		}
 		count[first]++
 	}
-	if count["z"] != 0 || count["a"] < 520 || count["a"] > 680 {
-		t.Fatalf("shares %v, want about 600/200/0", count)
+	if count["z"] != 0 || count["a"] <= count["b"] {
+		t.Fatalf("shares %v: the weight-3 child must get more than the weight-1 one, the weight-0 none", count)
 	}
 }
 
