@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test tools unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor profile
+.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor profile
 
 build:
 	$(GO) build -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o bin/sluice ./cmd/sluice
@@ -37,6 +37,15 @@ k8s-deps:
 	@command -v ip >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null)
 	@BUILD_ONLY=1 watch/kubetest/apiserver-up.sh "$(K8S_CACHE)" >/dev/null
+
+# The Traefik oracle (not part of make test): the real Traefik v3.7, built
+# from the Go module proxy on first use (several minutes, cached in
+# ~/.cache/traefik-oracle), and Sluice against one real kube-apiserver,
+# the same objects and requests compared (cmd/sluice/conformance*_test.go).
+# The table goes to conformance-results.md.
+conformance: k8s-deps
+	SLUICE_CONFORMANCE=1 SLUICE_CONFORMANCE_OUT=$(CURDIR)/conformance-results.md \
+		$(GO) test -count=1 -timeout 60m -run '^TestConformance$$' -v ./cmd/sluice
 
 # Regenerate deploy/crds from compile/model.
 crds:

@@ -85,6 +85,9 @@ func writeH2(w http.ResponseWriter, resp *fasthttp.Response) {
 		}
 		hdr.Add(string(k), string(v))
 	}
+	if _, ok := hdr["Content-Type"]; !ok {
+		hdr["Content-Type"] = nil // none was set: Go's server must not sniff one
+	}
 	if !resp.IsBodyStream() {
 		body := resp.Body()
 		if hdr.Get("Content-Length") == "" && resp.StatusCode() != 204 && resp.StatusCode() != 304 {

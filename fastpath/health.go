@@ -63,10 +63,11 @@ func (h *Health) terminatingStatus() int {
 	return h.TerminatingStatus
 }
 
-// healthReply writes the status text as the body, as Traefik's ping does.
+// healthReply writes the status text as the body, as Traefik's ping does
+// (no Content-Type: it writes the status first, so Go sniffs none).
 func healthReply(ctx *fasthttp.RequestCtx, code int) {
 	ctx.Response.SetStatusCode(code)
-	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	ctx.Response.Header.SetNoDefaultContentType(true)
 	ctx.Response.SetBodyString(fasthttp.StatusMessage(code))
 }
 
@@ -79,7 +80,7 @@ func (h *Health) Ping() pipeline.Handler {
 			code = h.terminatingStatus()
 		}
 		x.Resp.SetStatusCode(code)
-		x.Resp.Header.SetContentType("text/plain; charset=utf-8")
+		x.Resp.Header.SetNoDefaultContentType(true)
 		x.Resp.SetBodyString(fasthttp.StatusMessage(code))
 	})
 }

@@ -102,17 +102,27 @@ func TestBinaryStatusLineIsSluices(t *testing.T) {
 // rawRequest sends raw bytes on a fresh connection and reads one answer.
 func rawRequest(t *testing.T, addr, req string) (int, string) {
 	t.Helper()
+	resp, body, err := rawResponse(addr, req)
+	if err != nil {
+		t.Fatalf("reading the answer to %q: %v", req, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// rawResponse sends raw bytes on a fresh connection and reads one answer.
+func rawResponse(addr, req string) (*http.Response, []byte, error) {
 	c, err := net.Dial("tcp4", addr)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(c, req)
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
-		t.Fatalf("reading the answer to %q: %v", req, err)
+		return nil, nil, err
 	}
+	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp, b, nil
 }

@@ -1,6 +1,9 @@
 package balance
 
-import "sync/atomic"
+import (
+	"math/rand/v2"
+	"sync/atomic"
+)
 
 // maxPeriod bounds the precomputed schedule; larger weight sums are scaled
 // down proportionally (each positive weight keeps at least 1).
@@ -52,6 +55,12 @@ func (b *WRR) Init(weights []int) {
 		seq = append(seq, uint32(best))
 	}
 	b.seq = seq
+	if len(seq) > 1 {
+		// A random phase, as Traefik shuffles a balancer's servers when it
+		// builds it: replicas (and tables) do not all send their first
+		// requests to the same server. Shares are unchanged.
+		b.n.Store(uint64(rand.IntN(len(seq))))
+	}
 }
 
 func normalize(weights []int) []int {

@@ -5,23 +5,46 @@ import (
 	"testing"
 )
 
+// TestWRRSmoothSequence: the picks are the smooth schedule (nginx's),
+// from a random phase: some rotation of it, repeated.
 func TestWRRSmoothSequence(t *testing.T) {
-	f := func(weights []int, want []int) {
+	f := func(weights []int, period []int) {
 		t.Helper()
 		b := New(weights)
-		for i, w := range want {
-			if got := b.Next(); got != w {
-				t.Fatalf("unexpected pick %d for %v; got %d; want %d", i, weights, got, w)
+		got := make([]int, 2*len(period))
+		for i := range got {
+			got[i] = b.Next()
+		}
+		for k := range period {
+			ok := true
+			for i, g := range got {
+				ok = ok && g == period[(i+k)%len(period)]
+			}
+			if ok {
+				return
 			}
 		}
+		t.Fatalf("unexpected picks for %v; got %v; want a rotation of %v, repeated", weights, got, period)
 	}
 	// nginx's documented smooth sequence for 5,1,1: a a b a c a a.
-	f([]int{5, 1, 1}, []int{0, 0, 1, 0, 2, 0, 0, 0, 0, 1})
-	f([]int{1, 1, 1}, []int{0, 1, 2, 0, 1, 2})
-	f([]int{0, 2}, []int{1, 1, 1})
-	f([]int{3, 0, 0}, []int{0, 0})
-	f([]int{0, 0}, []int{-1, -1})
+	f([]int{5, 1, 1}, []int{0, 0, 1, 0, 2, 0, 0})
+	f([]int{1, 1, 1}, []int{0, 1, 2})
+	f([]int{0, 2}, []int{1})
+	f([]int{3, 0, 0}, []int{0})
+	f([]int{0, 0}, []int{-1})
 	f(nil, []int{-1})
+}
+
+// TestWRRRandomPhase: balancers over the same weights do not all start
+// with the same index (Traefik shuffles its servers for the same reason).
+func TestWRRRandomPhase(t *testing.T) {
+	first := map[int]bool{}
+	for i := 0; i < 60; i++ {
+		first[New([]int{1, 1, 1}).Next()] = true
+	}
+	if len(first) != 3 {
+		t.Fatalf("60 balancers over 3 equal weights started with %v; want every index", first)
+	}
 }
 
 func TestWRRConcurrentShares(t *testing.T) {

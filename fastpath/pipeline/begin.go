@@ -162,6 +162,10 @@ func (x *Exchange) finishBegin(host []byte, p present) {
 	x.Req.Headers = out
 	x.forwarded(p, host)
 	out.ResetConnectionClose()
+	out.SetNoDefaultContentType(true) // no Content-Type the client did not send
+	if !out.IsHTTP11() {
+		out.SetProtocol("HTTP/1.1") // what Traefik sends any server, whatever the client spoke
+	}
 	x.Out.SetRequestURIBytes(x.fwd)
 	x.Out.UseHostHeader = true
 }

@@ -5,11 +5,13 @@ import "github.com/valyala/fasthttp"
 // Preallocated bodies, as Go's http.Error and NotFoundHandler (and so
 // Traefik) write them.
 var (
-	BodyNotFound       = []byte("404 page not found\n")
-	BodyNoServer       = []byte("no available server\n")
-	BodyBadRequest     = []byte("400 Bad Request\n")
-	BodyBadGateway     = []byte("Bad Gateway\n")
-	BodyGatewayTimeout = []byte("Gateway Timeout\n")
+	BodyNotFound   = []byte("404 page not found\n")
+	BodyNoServer   = []byte("no available server\n")
+	BodyBadRequest = []byte("400 Bad Request\n")
+	// A server that failed: Traefik's proxy writes the status text alone
+	// (no newline, no Content-Type): RespondStatusText.
+	BodyBadGateway     = []byte("Bad Gateway")
+	BodyGatewayTimeout = []byte("Gateway Timeout")
 	BodyInternal       = []byte("Internal Server Error\n")
 	BodyTooLarge       = []byte("Request body too large\n")
 )
@@ -27,3 +29,13 @@ func (x *Exchange) Respond(status int, body []byte) {
 
 // NotFound answers 404 as Go's NotFoundHandler.
 func (x *Exchange) NotFound() { x.Respond(fasthttp.StatusNotFound, BodyNotFound) }
+
+// RespondStatusText answers as Traefik's reverse proxy answers a server's
+// failure (pkg/proxy/httputil ErrorHandler): the status, then its text as
+// the body, and no other header.
+func (x *Exchange) RespondStatusText(status int, body []byte) {
+	r := x.Resp
+	r.SetStatusCode(status)
+	r.Header.SetNoDefaultContentType(true)
+	r.SetBodyRaw(body)
+}

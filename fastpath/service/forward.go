@@ -21,7 +21,11 @@ func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 	if e.AbsoluteForm() { // through an HTTP proxy (upstream/proxy.go)
 		x.ProxyForm(e.Addr, e.ProxyAuthorization())
 	}
+	gz := askGzip(x)
 	err := e.Do(out, resp)
+	if gz {
+		unaskGzip(x)
+	}
 	if e.AbsoluteForm() {
 		x.UndoProxyForm(e.ProxyAuthorization())
 	}
@@ -31,16 +35,21 @@ func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 		upstreamError(x, srv, err)
 		return
 	}
+	if gz {
+		gunzipResponse(x)
+	}
 	relayed(x)
 }
 
-// relayed readies an upstream answer in Resp for the client: hop-by-hop
-// headers go, the status line is Sluice's own HTTP/1.1 (an intermediary
+// relayed readies an upstream answer in Resp for the client: no
+// Content-Type is added where the server sent none (Traefik adds none),
+// hop-by-hop headers go, the status line is Sluice's own HTTP/1.1 (an intermediary
 // sends its own version, RFC 9110 section 6.2; Traefik answers HTTP/1.1
 // whatever the server spoke), the server's Connection: close stays with
 // the server.
 func relayed(x *pipeline.Exchange) {
 	h := &x.Resp.Header
+	h.SetNoDefaultContentType(true) // a server that sent no Content-Type gets none invented
 	pipeline.StripResponseHopHeaders(h)
 	if !bytes.Equal(h.Protocol(), strHTTP11) {
 		h.SetProtocol(strHTTP11)
@@ -58,9 +67,9 @@ var (
 func upstreamError(x *pipeline.Exchange, srv *Server, err error) {
 	srv.Passive.Fail(time.Now())
 	if upstream.IsTimeout(err) {
-		x.Respond(fasthttp.StatusGatewayTimeout, pipeline.BodyGatewayTimeout)
+		x.RespondStatusText(fasthttp.StatusGatewayTimeout, pipeline.BodyGatewayTimeout)
 	} else {
-		x.Respond(fasthttp.StatusBadGateway, pipeline.BodyBadGateway)
+		x.RespondStatusText(fasthttp.StatusBadGateway, pipeline.BodyBadGateway)
 	}
 	x.EP.Log.Debug("upstream error", "entryPoint", x.EP.Name, "server", srv.URL, "error", err)
 }

@@ -57,7 +57,11 @@ func forwardNetHTTP(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 			r.Header.Add(k, v)
 		}
 	}
-	r.SetBodyStream(&trailerBody{ReadCloser: resp.Body, resp: resp}, -1) // closed by whoever writes Resp
+	size := int(resp.ContentLength) // -1 when unknown (or decoded from gzip)
+	if len(resp.Trailer) > 0 {
+		size = -1 // trailers need the chunked framing to follow the body
+	}
+	r.SetBodyStream(&trailerBody{ReadCloser: resp.Body, resp: resp}, size) // closed by whoever writes Resp
 	relayed(x)
 }
 

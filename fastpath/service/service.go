@@ -124,6 +124,7 @@ func (s *Internal) EachLoadBalancer(func(*LoadBalancer)) {}
 // Noop is Traefik's noop@internal: 418 and no body.
 var Noop = &Internal{Name: "noop@internal", Handler: pipeline.HandlerFunc(func(x *pipeline.Exchange) {
 	x.Resp.SetStatusCode(418)
+	x.Resp.Header.SetNoDefaultContentType(true)
 })}
 
 // Wrapped is a service with middlewares of its own (a service entry's

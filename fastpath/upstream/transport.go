@@ -144,6 +144,28 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 	return false, nil
 }
 
+func (s *stream[C]) take() { s.taken = true }
+
+// TakeBody takes a streamed response body out of resp, which is left
+// without one, and returns it: the caller reads and closes it (a body
+// stream Transport made keeps its connection until then). It returns nil
+// for a response whose body is not a stream.
+func TakeBody(resp *fasthttp.Response) io.ReadCloser {
+	bs := resp.BodyStream()
+	if bs == nil {
+		return nil
+	}
+	if t, ok := bs.(interface{ take() }); ok {
+		t.take() // ResetBody's Close is then not the end
+	}
+	rc, ok := bs.(io.ReadCloser)
+	if !ok {
+		rc = io.NopCloser(bs)
+	}
+	resp.ResetBody()
+	return rc
+}
+
 // MaxResponseHeaderBytes is the largest response header read: Go's
 // http.Transport default, and so Traefik's.
 const MaxResponseHeaderBytes = 10 << 20
@@ -234,6 +256,7 @@ type stream[C conn] struct {
 	done           bool  // the body ended cleanly
 	mustClose      bool  // the connection cannot be reused
 	err            error
+	taken          bool // TakeBody: the next Close is the response's letting go, not the end
 }
 
 var streamPool sync.Pool
@@ -403,6 +426,10 @@ func parseChunkSize(line []byte) (int64, bool) {
 // Close returns the connection to the pool when the body was read to its
 // end, closes it otherwise, and recycles the stream.
 func (s *stream[C]) Close() error {
+	if s.taken {
+		s.taken = false
+		return nil
+	}
 	releaseReader(s.hc, s.br, s.pooled)
 	finish(s.t, s.hc, s.cc, s.release, s.close, s.done && !s.mustClose)
 	*s = stream[C]{}

@@ -1,0 +1,153 @@
+package main
+
+import "fmt"
+
+// ir is an IngressRoute in namespace conf with the given spec body.
+func ir(name, spec string) string {
+	return "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: " + name + ", namespace: conf}\nspec:\n" + spec + "---\n"
+}
+
+// route is one route: a match and its services (a YAML flow list).
+func confRoute(match, services string) string {
+	return fmt.Sprintf("  - match: %q\n    services: %s\n", match, services)
+}
+
+// http10Close: both close an HTTP/1.0 client's connection after the
+// answer; fasthttp's server says so in a header, Go's leaves it implied.
+const http10Close = "Connection: fasthttp names the close an HTTP/1.0 answer implies"
+
+// corpus is the oracle's corpus: every row of the IngressRoute reference
+// that Sluice serves (TLS, middlewares and observability come with their
+// issues), and every gap of the issue that added the oracle.
+var corpus = []confCase{
+	{name: "entryPoints", objects: ir("eps", "  entryPoints: [alt]\n  routes:\n"+confRoute("Host(`eps.example`)", "[{name: alpha, port: 80}]")),
+		requests: []confReq{{host: "eps.example", path: "/a", entry: "alt"}, {host: "eps.example", path: "/a"}}},
+	{name: "routes.match (the v3 rule language)", objects: ir("rules", "  routes:\n"+
+		confRoute("Host(`rules.example`) && PathPrefix(`/p`)", "[{name: alpha, port: 80}]")+
+		confRoute("Host(`rules.example`) && Path(`/exact`)", "[{name: beta, port: 80}]")+
+		confRoute("Host(`rules.example`) && Method(`POST`) && PathPrefix(`/m`)", "[{name: beta, port: 80}]")+
+		confRoute("Host(`rules.example`) && Header(`X-Env`, `prod`)", "[{name: gamma, port: 80}]")+
+		confRoute("Host(`rules.example`) && HeaderRegexp(`X-Ver`, `^v[0-9]+$`)", "[{name: beta, port: 80}]")+
+		confRoute("Host(`rules.example`) && Query(`q`, `1`)", "[{name: gamma, port: 80}]")+
+		confRoute("Host(`rules.example`) && QueryRegexp(`r`, `^a.*`)", "[{name: beta, port: 80}]")+
+		confRoute("HostRegexp(`^[a-z]+\\.regexp\\.example$`)", "[{name: gamma, port: 80}]")+
+		confRoute("Host(`rules.example`) && ClientIP(`127.0.0.0/8`) && PathPrefix(`/ip`)", "[{name: gamma, port: 80}]")+
+		confRoute("Host(`rules.example`) && (PathPrefix(`/or1`) || PathPrefix(`/or2`)) && !Method(`DELETE`)", "[{name: beta, port: 80}]")+
+		confRoute("Host(`*.wild.example`)", "[{name: alpha, port: 80}]")),
+		requests: []confReq{
+			{host: "rules.example", path: "/p/1?x=y"}, {host: "rules.example", path: "/exact"}, {host: "rules.example", path: "/exact/"},
+			{method: "POST", host: "rules.example", path: "/m", body: "form"}, {host: "rules.example", path: "/m"},
+			{host: "rules.example", path: "/h", header: map[string]string{"X-Env": "prod"}},
+			{host: "rules.example", path: "/h", header: map[string]string{"X-Ver": "v12"}},
+			{host: "rules.example", path: "/q?q=1"}, {host: "rules.example", path: "/q?r=abc"},
+			{host: "any.regexp.example", path: "/"}, {host: "ANY.Regexp.Example", path: "/"},
+			{host: "rules.example", path: "/ip"}, {host: "rules.example", path: "/or2/x"},
+			{method: "DELETE", host: "rules.example", path: "/or1"}, {host: "a.wild.example", path: "/w"},
+			{host: "rules.example:8080", path: "/p"}, {host: "rules.example", path: "/nothing"}, {host: "unknown.example", path: "/"},
+		}},
+	{name: "routes.priority", objects: ir("prio", "  routes:\n"+
+		"  - match: Host(`prio.example`)\n    priority: 100\n    services: [{name: beta, port: 80}]\n"+
+		confRoute("Host(`prio.example`) && Path(`/x`)", "[{name: alpha, port: 80}]")+
+		"  - match: Host(`prio.example`) && PathPrefix(`/low`)\n    kind: Rule\n    priority: 200\n    services: [{name: gamma, port: 80}]\n"),
+		requests: []confReq{{host: "prio.example", path: "/x"}, {host: "prio.example", path: "/low/1"}}},
+	{name: "services: port by name and number, namespace", objects: ir("ports", "  routes:\n"+
+		confRoute("Host(`ports.example`) && PathPrefix(`/name`)", "[{name: alpha, port: http}]")+
+		confRoute("Host(`ports.example`) && PathPrefix(`/number`)", "[{name: alpha, port: 80}]")+
+		confRoute("Host(`ports.example`) && PathPrefix(`/other-ns`)", "[{name: other, namespace: conf2, port: 80}]")+
+		confRoute("Host(`ports.example`) && PathPrefix(`/missing`)", "[{name: nosuch, port: 80}]")+
+		confRoute("Host(`ports.example`) && PathPrefix(`/badport`)", "[{name: alpha, port: 99}]")),
+		requests: []confReq{{host: "ports.example", path: "/name"}, {host: "ports.example", path: "/number"},
+			{host: "ports.example", path: "/other-ns"}, {host: "ports.example", path: "/missing"}, {host: "ports.example", path: "/badport"}}},
+	{name: "services: several, weight", objects: ir("weights", "  routes:\n"+
+		confRoute("Host(`weights.example`)", "[{name: alpha, port: 80, weight: 3}, {name: beta, port: 80, weight: 1}]")),
+		requests: []confReq{{host: "weights.example", path: "/", repeat: 8}}},
+	{name: "services.passHostHeader", objects: ir("nopass", "  routes:\n"+
+		confRoute("Host(`nopass.example`)", "[{name: alpha, port: 80, passHostHeader: false}]")),
+		requests: []confReq{{host: "nopass.example", path: "/n"}}},
+	{name: "services.scheme (https, h2c), serversTransport", objects: ir("schemes", "  routes:\n"+
+		confRoute("Host(`schemes.example`) && PathPrefix(`/https`)", "[{name: alpha, port: https}]")+
+		confRoute("Host(`schemes.example`) && PathPrefix(`/h2c`)", "[{name: alpha, port: h2c, scheme: h2c}]")+
+		confRoute("Host(`schemes.example`) && PathPrefix(`/st`)", "[{name: alpha, port: 443, scheme: https, serversTransport: st}]")+
+		confRoute("Host(`schemes.example`) && PathPrefix(`/st-missing`)", "[{name: alpha, port: 443, scheme: https, serversTransport: nosuch}]")) +
+		"apiVersion: traefik.io/v1alpha1\nkind: ServersTransport\nmetadata: {name: st, namespace: conf}\nspec: {insecureSkipVerify: true, forwardingTimeouts: {dialTimeout: 5s}}\n---\n",
+		requests: []confReq{{host: "schemes.example", path: "/https"}, {host: "schemes.example", path: "/h2c"}, {host: "schemes.example", path: "/h2c", h2: true},
+			{host: "schemes.example", path: "/st"}, {host: "schemes.example", path: "/st-missing"}}},
+	{name: "services.sticky.cookie", objects: ir("sticky", "  routes:\n"+
+		confRoute("Host(`sticky.example`)", "[{name: pair, port: 80, sticky: {cookie: {name: pin, httpOnly: true, secure: true, sameSite: strict, maxAge: 120}}}]")+
+		confRoute("Host(`sticky2.example`)", "[{name: pair, port: 80, sticky: {cookie: {}}}]")),
+		requests: []confReq{{host: "sticky.example", path: "/", random: true}, {host: "sticky.example", path: "/", cookie: "@pin", repeat: 6},
+			{host: "sticky2.example", path: "/", random: true}, {host: "sticky2.example", path: "/", h2: true, random: true}}},
+	{name: "services.strategy", objects: ir("strategies", "  routes:\n"+
+		confRoute("Host(`hrw.example`)", "[{name: pair, port: 80, strategy: hrw}]")+
+		confRoute("Host(`rr.example`)", "[{name: pair, port: 80, strategy: RoundRobin}]")),
+		requests: []confReq{{host: "hrw.example", path: "/", repeat: 4}, {host: "rr.example", path: "/", repeat: 4}}},
+	{name: "services: ExternalName, empty", objects: ir("special", "  routes:\n"+
+		confRoute("Host(`ext.example`)", "[{name: ext, port: 8080}]")+
+		confRoute("Host(`empty.example`)", "[{name: empty, port: 80}]")),
+		requests: []confReq{{host: "ext.example", path: "/e"}, {host: "empty.example", path: "/"}}},
+	{name: "TraefikService weighted (sticky), highestRandomWeight, qualified name", objects: ir("ts", "  routes:\n"+
+		confRoute("Host(`tsw.example`)", "[{name: split, kind: TraefikService}]")+
+		confRoute("Host(`tsh.example`)", "[{name: hrw, kind: TraefikService}]")+
+		confRoute("Host(`tsq.example`)", "[{name: conf-split@kubernetescrd, kind: TraefikService}]")+
+		confRoute("Host(`tsmissing.example`)", "[{name: nosuch, kind: TraefikService}]")) +
+		"apiVersion: traefik.io/v1alpha1\nkind: TraefikService\nmetadata: {name: split, namespace: conf}\nspec:\n  weighted:\n    services: [{name: alpha, port: 80, weight: 1}, {name: beta, port: 80, weight: 1}]\n    sticky: {cookie: {name: tsc}}\n---\n" +
+		"apiVersion: traefik.io/v1alpha1\nkind: TraefikService\nmetadata: {name: hrw, namespace: conf}\nspec:\n  highestRandomWeight:\n    services: [{name: alpha, port: 80, weight: 1}, {name: beta, port: 80, weight: 3}]\n---\n",
+		requests: []confReq{{host: "tsw.example", path: "/", repeat: 6}, {host: "tsw.example", path: "/", cookie: "@tsc", repeat: 4},
+			{host: "tsh.example", path: "/", repeat: 3}, {host: "tsq.example", path: "/", repeat: 4}, {host: "tsmissing.example", path: "/"}}},
+	{name: "TraefikService mirroring (GET and POST: gap 1)", objects: ir("mirror", "  routes:\n"+
+		confRoute("Host(`mirror.example`)", "[{name: mirrored, kind: TraefikService}]")) +
+		"apiVersion: traefik.io/v1alpha1\nkind: TraefikService\nmetadata: {name: mirrored, namespace: conf}\nspec:\n  mirroring: {name: alpha, port: 80, mirrors: [{name: shadow, port: 80, percent: 50}]}\n---\n",
+		requests: []confReq{{host: "mirror.example", path: "/m", repeat: 4}, {method: "POST", host: "mirror.example", path: "/m", body: "copy me", repeat: 4},
+			{host: "mirror.example", path: "/m2", h2: true}},
+		after: func(env *confEnv) (string, string) {
+			s := env.backends["shadow"]
+			return fmt.Sprint(s.count("oracle"), " mirrored"), fmt.Sprint(s.count("sluice"), " mirrored")
+		}},
+	{name: "TraefikService failover (GET, HEAD, POST: gap 2)", objects: ir("failover", "  routes:\n"+
+		confRoute("Host(`fo.example`)", "[{name: fo, kind: TraefikService}]")) +
+		"apiVersion: traefik.io/v1alpha1\nkind: TraefikService\nmetadata: {name: fo, namespace: conf}\nspec:\n  failover:\n    service: {name: alpha, port: 80}\n    fallback: {name: gamma, port: 80}\n    errors: {status: [\"500-504\"]}\n---\n",
+		requests: []confReq{{host: "fo.example", path: "/fail"}, {method: "HEAD", host: "fo.example", path: "/fail"},
+			{method: "POST", host: "fo.example", path: "/fail", body: "replay me"}, {host: "fo.example", path: "/ok"},
+			{host: "fo.example", path: "/fail", h2: true}}},
+	{name: "internal services, cross-provider references (gap 6)", objects: ir("internal", "  routes:\n"+
+		confRoute("Host(`noop.example`)", "[{name: noop@internal, kind: TraefikService}]")+
+		confRoute("Host(`api.example`)", "[{name: api@internal, kind: TraefikService}]")+
+		confRoute("Host(`ping.example`)", "[{name: ping@internal, kind: TraefikService}]")+
+		confRoute("Host(`file.example`)", "[{name: whoami@file, kind: TraefikService}]")),
+		requests: []confReq{{host: "noop.example", path: "/"}, {host: "api.example", path: "/"}, {host: "ping.example", path: "/x"}, {host: "file.example", path: "/"},
+			{host: "noop.example", path: "/", h2: true}, {host: "ping.example", path: "/x", h2: true}}},
+	{name: "parentRefs (multi-layer routing: gap 10)", objects: ir("parent", "  routes:\n  - match: Host(`ml.example`) && PathPrefix(`/api`)\n") +
+		ir("children", "  parentRefs: [{name: parent}]\n  routes:\n"+
+			confRoute("Header(`X-Role`, `admin`)", "[{name: beta, port: 80}]")+
+			confRoute("PathPrefix(`/api/users`)", "[{name: gamma, port: 80}]")),
+		requests: []confReq{{host: "ml.example", path: "/api/users/1"}, {host: "ml.example", path: "/api/x", header: map[string]string{"X-Role": "admin"}},
+			{host: "ml.example", path: "/api/none"}, {host: "ml.example", path: "/api/users/2", h2: true}}},
+	{name: "HTTP/1.0 without Host (gap 7); an HTTP/1.0 server's status line", objects: ir("http10", "  routes:\n"+
+		confRoute("HostRegexp(`.*`) && PathPrefix(`/re`)", "[{name: alpha, port: 80}]")+
+		confRoute("!Host(`example.com`) && PathPrefix(`/not`)", "[{name: alpha, port: 80}]")+
+		confRoute("Host(`old.example`)", "[{name: alpha, port: old}]")),
+		requests: []confReq{{raw: "GET /re HTTP/1.0\r\n\r\n", known: http10Close}, {raw: "GET /not HTTP/1.0\r\n\r\n", known: http10Close},
+			{host: "old.example", path: "/"}}},
+	{name: "forwarded headers, hop-by-hop headers, path and query", objects: ir("headers", "  routes:\n"+
+		confRoute("Host(`hdr.example`)", "[{name: alpha, port: 80}]")),
+		requests: []confReq{
+			{host: "hdr.example", path: "/f", header: map[string]string{"X-Forwarded-For": "1.2.3.4", "X-Forwarded-Proto": "https", "X-Real-Ip": "5.6.7.8", "X-Forwarded-Host": "evil"}},
+			{host: "hdr.example", path: "/c", header: map[string]string{"Connection": "X-Drop", "X-Drop": "1", "X-Keep": "2", "Te": "trailers"}},
+			{host: "hdr.example", path: "/a/../b//c/./d"}, {host: "hdr.example", path: "/q?a=1;b=2&c"}, {host: "hdr.example", path: "/%2Fenc%20x"},
+			{host: "hdr.example", path: "/f", h2: true, header: map[string]string{"X-Forwarded-For": "1.2.3.4"}},
+			{method: "POST", host: "hdr.example", path: "/body", body: "some body", h2: true},
+			{host: "hdr.example", path: "/noct"}, {host: "hdr.example", path: "/noct", h2: true},
+			{host: "hdr.example", path: "/noct-bin"}, {host: "hdr.example", path: "/noct-bin", h2: true},
+		}},
+	{name: "response encoding (Traefik's transport asks for gzip and decodes it)", objects: ir("gzip", "  routes:\n"+
+		confRoute("Host(`gzip.example`)", "[{name: alpha, port: 80}]")),
+		requests: []confReq{{host: "gzip.example", path: "/gzip"}, {host: "gzip.example", path: "/gzip", header: map[string]string{"Accept-Encoding": "gzip"}},
+			{host: "gzip.example", path: "/gzip", h2: true}, {method: "HEAD", host: "gzip.example", path: "/gzip"},
+			{host: "gzip.example", path: "/echo", header: map[string]string{"Range": "bytes=0-3"}}}},
+	{name: "errors: 404, 502, 503", objects: ir("errors", "  routes:\n"+
+		confRoute("Host(`dead.example`)", "[{name: dead, port: 80}]")) +
+		"apiVersion: v1\nkind: Service\nmetadata: {name: dead, namespace: conf}\nspec: {ports: [{name: http, port: 80}]}\n---\n" +
+		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: dead, namespace: conf, labels: {kubernetes.io/service-name: dead}}\naddressType: IPv4\nports: [{name: http, port: 9}]\nendpoints: [{addresses: [ALPHA]}]\n---\n",
+		requests: []confReq{{host: "nowhere.example", path: "/"}, {host: "nowhere.example", path: "/", h2: true}, {host: "dead.example", path: "/"},
+			{host: "dead.example", path: "/", h2: true}, {host: "empty.example", path: "/", h2: true}}},
+}

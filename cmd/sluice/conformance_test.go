@@ -1,0 +1,702 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/sluiceproxy/sluice/watch/kubetest"
+)
+
+// The Traefik oracle (make conformance; not part of make test): the real
+// Traefik v3.7 and Sluice run side by side against one real
+// kube-apiserver, on the same objects, with the same flags; every request
+// of the corpus (conformance_corpus_test.go) is sent to both, and what
+// the client gets and what the backend saw must agree. Traefik is built
+// from the Go module proxy on first use (kubetest.Traefik).
+
+// confBackend is a test backend in the network namespace: it answers
+// with what it received, as JSON, and counts requests by proxy.
+type confBackend struct {
+	name string
+	mu   sync.Mutex
+	hits map[string]int // by X-Conformance-Proxy
+}
+
+// echo is what a backend saw of a request.
+type echo struct {
+	Name    string            `json:"name"`
+	Method  string            `json:"method"`
+	URI     string            `json:"uri"`
+	Host    string            `json:"host"`
+	Proto   string            `json:"proto"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"`
+}
+
+func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	b.hits[r.Header.Get("X-Conformance-Proxy")]++
+	b.mu.Unlock()
+	body, _ := io.ReadAll(r.Body)
+	e := echo{Name: b.name, Method: r.Method, URI: r.RequestURI, Host: r.Host, Proto: r.Proto, Headers: map[string]string{}, Body: string(body)}
+	for k, vs := range r.Header {
+		e.Headers[k] = strings.Join(vs, " | ")
+	}
+	switch r.URL.Path {
+	case "/noct": // an answer without a Content-Type
+		w.Header()["Content-Type"] = nil
+		io.WriteString(w, "hello, no type")
+		return
+	case "/noct-bin":
+		w.Header()["Content-Type"] = nil
+		w.Write([]byte{0, 1, 2, 3})
+		return
+	case "/gzip": // gzip whatever was asked (as servers that always compress do)
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, "compressed body")
+		zw.Close()
+		return
+	}
+	var code int
+	switch {
+	case b.name == "alpha" && r.URL.Path == "/fail":
+		code = 503
+	case strings.HasPrefix(r.URL.Path, "/status/"):
+		fmt.Sscanf(r.URL.Path, "/status/%d", &code)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Backend", b.name)
+	if code != 0 {
+		w.WriteHeader(code)
+	}
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+func (b *confBackend) count(proxy string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.hits[proxy]
+}
+
+// confEnv is the running oracle: both proxies, the backends, the objects.
+type confEnv struct {
+	host     *kubetest.Host
+	backends map[string]*confBackend
+	addrs    map[string]map[string]string // proxy -> entry point -> address
+	subst    *strings.Replacer
+}
+
+func TestConformance(t *testing.T) {
+	if os.Getenv("SLUICE_CONFORMANCE") != "1" {
+		t.Skip("set SLUICE_CONFORMANCE=1 (make conformance) to compare Sluice with the real Traefik")
+	}
+	env := startConformance(t)
+	var rows []confRow
+	for _, cs := range corpus {
+		rows = append(rows, env.run(t, cs)...)
+	}
+	report(t, rows)
+}
+
+// startConformance starts the cluster, the backends, both proxies and
+// applies the corpus's objects.
+func startConformance(t *testing.T) *confEnv {
+	traefikBin, crds, err := kubetest.Traefik()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kubetest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Stop)
+	c, err := cl.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	data, err := os.ReadFile(crds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, c.Apply(ctx, string(data), false))
+	must(t, c.WaitEstablished(ctx, "ingressroutes.traefik.io", "middlewares.traefik.io", "traefikservices.traefik.io",
+		"tlsoptions.traefik.io", "tlsstores.traefik.io", "serverstransports.traefik.io"))
+	env := &confEnv{backends: map[string]*confBackend{}, addrs: map[string]map[string]string{}}
+	env.startBackends(t)
+	objects := []string{"apiVersion: v1\nkind: Namespace\nmetadata: {name: conf}\n", "apiVersion: v1\nkind: Namespace\nmetadata: {name: conf2}\n",
+		env.subst.Replace(confServices)}
+	for _, cs := range corpus {
+		if cs.objects != "" {
+			objects = append(objects, env.subst.Replace(cs.objects))
+		}
+	}
+	for _, o := range objects {
+		must(t, c.Apply(ctx, o, false))
+	}
+	flags := []string{"--ping", "--providers.kubernetesCRD", "--providers.kubernetesCRD.namespaces=conf,conf2",
+		"--providers.kubernetesCRD.allowEmptyServices=true", "--providers.kubernetesCRD.allowExternalNameServices=true",
+		"--serversTransport.insecureSkipVerify=true", "--log.level=ERROR"}
+	// "oracle" is Traefik: a label as long as "sluice", so that the echoes
+	// that carry it are as long too.
+	env.addrs["oracle"] = env.startTraefik(t, traefikBin, cl.Kubeconfig, flags)
+	env.addrs["sluice"] = env.startSluice(t, cl.Kubeconfig, flags)
+	for p, eps := range env.addrs {
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			if o := env.send(t, p, confReq{host: "ready.example", path: "/"}); o.Status == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never served ready.example on %s", p, eps["web"])
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	time.Sleep(3 * time.Second) // Traefik applies configurations at most every 2 s: let the last one land
+	return env
+}
+
+// confServices are the Services and EndpointSlices of the backends.
+const confServices = `apiVersion: v1
+kind: Service
+metadata: {name: alpha, namespace: conf}
+spec: {ports: [{name: http, port: 80}, {name: h2c, port: 81}, {name: https, port: 443}, {name: old, port: 90}, {name: up, port: 82}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: alpha, namespace: conf, labels: {kubernetes.io/service-name: alpha}}
+addressType: IPv4
+ports: [{name: http, port: 8080}, {name: h2c, port: 8081}, {name: https, port: 8443}, {name: old, port: 8090}, {name: up, port: 8082}]
+endpoints: [{addresses: [ALPHA]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: beta, namespace: conf}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: beta, namespace: conf, labels: {kubernetes.io/service-name: beta}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [BETA]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: pair, namespace: conf}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: pair, namespace: conf, labels: {kubernetes.io/service-name: pair}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [ALPHA]}, {addresses: [BETA]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: gamma, namespace: conf}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: gamma, namespace: conf, labels: {kubernetes.io/service-name: gamma}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [GAMMA]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: shadow, namespace: conf}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: shadow, namespace: conf, labels: {kubernetes.io/service-name: shadow}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [SHADOW]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty, namespace: conf}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: conf}
+spec: {type: ExternalName, externalName: EXT, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other, namespace: conf2}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: other, namespace: conf2, labels: {kubernetes.io/service-name: other}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [BETA]}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: ready, namespace: conf}
+spec:
+  entryPoints: [web]
+  routes:
+  - match: Host(` + "`ready.example`" + `)
+    services: [{name: alpha, port: 80}]
+`
+
+// startBackends serves the backends in a network namespace: alpha (also
+// h2c, https, an HTTP/1.0 server and an upgrade echo), beta, gamma,
+// shadow (mirrors) and ext (an ExternalName's).
+func (env *confEnv) startBackends(t *testing.T) {
+	names := []string{"alpha", "beta", "gamma", "shadow", "ext"}
+	h, err := kubetest.NewHost(len(names))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	env.host = h
+	var pairs []string
+	listen := func(i, port int) net.Listener {
+		ln, err := h.Listen(fmt.Sprintf("%s:%d", h.Addr(i), port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln
+	}
+	for i, name := range names {
+		b := &confBackend{name: name, hits: map[string]int{}}
+		env.backends[name] = b
+		pairs = append(pairs, strings.ToUpper(name), h.Addr(i))
+		go (&http.Server{Handler: b}).Serve(listen(i, 8080))
+	}
+	alpha := env.backends["alpha"]
+	go (&http.Server{Handler: h2c.NewHandler(alpha, &http2.Server{})}).Serve(listen(0, 8081))
+	ts := httptest.NewUnstartedServer(alpha)
+	ts.Listener = listen(0, 8443)
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	go serveHTTP10(listen(0, 8090))
+	go serveUpgradeEcho(listen(0, 8082))
+	env.subst = strings.NewReplacer(pairs...)
+}
+
+// serveHTTP10 answers every request as an HTTP/1.0 server.
+func serveHTTP10(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+				io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nold ok")
+			}
+		}()
+	}
+}
+
+// serveUpgradeEcho switches protocols and says which headers it got.
+func serveUpgradeEcho(ln net.Listener) {
+	_ = (&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\nxfp=%s conn=%s\n",
+			r.Header.Get("Upgrade"), r.Header.Get("X-Forwarded-Proto"), r.Header.Get("Connection"))
+		brw.Flush()
+	})}).Serve(ln)
+}
+
+// startTraefik runs the oracle with flags, and web, alt and traefik entry points.
+func (env *confEnv) startTraefik(t *testing.T, bin, kubeconfig string, flags []string) map[string]string {
+	eps := map[string]string{"web": addrFree(t), "alt": addrFree(t), "traefik": addrFree(t)}
+	args := append([]string{"--entryPoints.web.address=" + eps["web"], "--entryPoints.alt.address=" + eps["alt"],
+		"--entryPoints.traefik.address=" + eps["traefik"]}, flags...)
+	logFile := filepath.Join(t.TempDir(), "traefik.log")
+	f, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(withoutProxyEnv(os.Environ()), "KUBECONFIG="+kubeconfig)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		f.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile)
+			t.Logf("Traefik's log:\n%s", b)
+		}
+	})
+	return eps
+}
+
+// startSluice runs Sluice with the same flags and entry points.
+func (env *confEnv) startSluice(t *testing.T, kubeconfig string, flags []string) map[string]string {
+	eps := map[string]string{"web": addrFree(t), "alt": addrFree(t), "traefik": addrFree(t)}
+	args := append([]string{"--entryPoints.alt.address=" + eps["alt"], "--entryPoints.traefik.address=" + eps["traefik"],
+		"--kubeconfig=" + kubeconfig}, flags...)
+	runSluice(t, eps["web"], 90*time.Second, args...)
+	return eps
+}
+
+func addrFree(t *testing.T) string { return fmt.Sprintf("127.0.0.1:%d", freePort(t)) }
+
+func withoutProxyEnv(env []string) []string {
+	var out []string
+	for _, e := range env {
+		if !isProxyEnv(e) && !strings.HasPrefix(e, "KUBECONFIG=") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// confReq is one request of the corpus.
+type confReq struct {
+	method, host, path string
+	header             map[string]string
+	body               string
+	h2                 bool   // HTTP/2 with prior knowledge (h2c)
+	entry              string // entry point; "" is web
+	raw                string // raw bytes to send instead (HTTP/1.x), e.g. without a Host
+	repeat             int    // compare which backends served repeat requests (a balancer's shares)
+	cookie             string // Cookie header; "@name" takes the name cookie from the previous answer
+	// random: which server serves is random in Traefik (it shuffles a
+	// balancer's servers when it builds it): compare that a sticky cookie
+	// names the server that served, not which server it was.
+	random bool
+	// known: a response header that differs for a reason given in
+	// CONFORMANCE.md ("Header: reason"); the rest must agree.
+	known string
+}
+
+// confOut is what one request gave: compared between the proxies.
+type confOut struct {
+	Status      int
+	Proto       string
+	Seen        *echo             // what the backend saw; nil if the answer is not a backend's echo
+	RespHeaders map[string]string // but Date
+	RespBody    string            // when not an echo
+	Shares      map[string]int    // repeat: backend -> requests
+}
+
+// send sends req to proxy p and returns the outcome.
+func (env *confEnv) send(t *testing.T, p string, req confReq) confOut {
+	t.Helper()
+	ep := req.entry
+	if ep == "" {
+		ep = "web"
+	}
+	addr := env.addrs[p][ep]
+	if req.raw != "" {
+		return sendRaw(t, addr, req.raw)
+	}
+	if req.repeat == 0 {
+		o := env.sendOne(t, p, addr, req)
+		if req.random {
+			env.unrandom(&o)
+		}
+		return o
+	}
+	shares := map[string]int{} // which backends served: a balancer's shares, not its order
+	for i := 0; i < req.repeat; i++ {
+		name := "none"
+		if o := env.sendOne(t, p, addr, req); o.Seen != nil {
+			name = o.Seen.Name
+		}
+		shares[name]++
+	}
+	return confOut{Shares: shares}
+}
+
+var lastCookies = map[string][]*http.Cookie{} // by proxy, for "@name" cookies
+
+// unrandom replaces which server served (random in Traefik) with whether
+// the sticky cookies name it.
+func (env *confEnv) unrandom(o *confOut) {
+	if o.Seen == nil {
+		return
+	}
+	url := ""
+	for i, name := range []string{"alpha", "beta", "gamma", "shadow", "ext"} {
+		if name == o.Seen.Name {
+			url = fmt.Sprintf("http://%s:8080", env.host.Addr(i))
+		}
+	}
+	sum := sha256.Sum256([]byte(url))
+	value := hex.EncodeToString(sum[:])[:16]
+	o.Seen.Name = "(a server)"
+	delete(o.RespHeaders, "X-Backend")
+	delete(o.RespHeaders, "Content-Length") // the echo names the server: its length varies with it
+	if sc, ok := o.RespHeaders["Set-Cookie"]; ok {
+		o.RespHeaders["Set-Cookie"] = strings.ReplaceAll(sc, value, "(value naming the server that served)")
+	}
+}
+
+func (env *confEnv) sendOne(t *testing.T, p, addr string, req confReq) confOut {
+	t.Helper()
+	method := req.method
+	if method == "" {
+		method = "GET"
+	}
+	var body io.Reader
+	if req.body != "" {
+		body = strings.NewReader(req.body)
+	}
+	hr, _ := http.NewRequest(method, "http://"+addr+req.path, body)
+	hr.Host = req.host
+	hr.Header.Set("X-Conformance-Proxy", p)
+	for k, v := range req.header {
+		hr.Header.Set(k, v)
+	}
+	if c := req.cookie; strings.HasPrefix(c, "@") {
+		for _, ck := range lastCookies[p] {
+			if ck.Name == c[1:] {
+				hr.Header.Set("Cookie", ck.Name+"="+ck.Value)
+			}
+		}
+	} else if c != "" {
+		hr.Header.Set("Cookie", c)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if req.h2 {
+		client.Transport = &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, n, a string, _ *tls.Config) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, n, a)
+		}}
+	}
+	resp, err := client.Do(hr)
+	if err != nil {
+		return confOut{Status: -1, RespBody: "error: " + strings.ReplaceAll(err.Error(), addr, "PROXY")}
+	}
+	defer resp.Body.Close()
+	lastCookies[p] = resp.Cookies()
+	b, _ := io.ReadAll(resp.Body)
+	return confOutcome(resp, b)
+}
+
+// confOutcome reads an answer: a backend's echo, or the proxy's own body.
+func confOutcome(resp *http.Response, b []byte) confOut {
+	out := confOut{Status: resp.StatusCode, Proto: resp.Proto, RespHeaders: map[string]string{}}
+	for k, vs := range resp.Header {
+		switch k {
+		case "Date":
+		case "Set-Cookie": // compared as cookies: attribute order and case are not part of them
+			var cs []string
+			for _, v := range vs {
+				if c, err := http.ParseSetCookie(v); err == nil {
+					cs = append(cs, c.String())
+				}
+			}
+			out.RespHeaders[k] = strings.Join(cs, " | ")
+		default:
+			out.RespHeaders[k] = strings.Join(vs, " | ")
+		}
+	}
+	var e echo
+	if json.Unmarshal(b, &e) == nil && e.Name != "" {
+		delete(e.Headers, "X-Conformance-Proxy")
+		out.Seen = &e
+	} else {
+		out.RespBody = string(b)
+	}
+	return out
+}
+
+// sendRaw writes raw bytes and reads one answer.
+func sendRaw(t *testing.T, addr, raw string) confOut {
+	resp, b, err := rawResponse(addr, raw)
+	if err != nil {
+		return confOut{Status: -1, RespBody: "error: " + err.Error()}
+	}
+	return confOutcome(resp, b)
+}
+
+// confCase is a row of the corpus: what it covers, the objects it adds,
+// its requests, and optionally a check after them (given the hit counts
+// of the backends by proxy).
+type confCase struct {
+	name     string // the seed row or gap it covers
+	objects  string // YAML; ALPHA, BETA, ... are the backends' addresses
+	requests []confReq
+	after    func(env *confEnv) (traefik, sluice string)
+}
+
+// confRow is one compared request.
+type confRow struct {
+	caseName, request string
+	agree             bool
+	diff              string
+	note              string // a known difference, explained
+}
+
+// run sends a case's requests to both proxies, alternating, and compares.
+func (env *confEnv) run(t *testing.T, cs confCase) []confRow {
+	var rows []confRow
+	for _, req := range cs.requests {
+		a := env.send(t, "oracle", req)
+		b := env.send(t, "sluice", req)
+		row := confRow{caseName: cs.name, request: describeReq(req), agree: reflect.DeepEqual(a, b), diff: diffOut(a, b)}
+		if k, why, ok := strings.Cut(req.known, ": "); ok && !row.agree {
+			delete(a.RespHeaders, k)
+			delete(b.RespHeaders, k)
+			if row.agree = reflect.DeepEqual(a, b); row.agree {
+				row.note = fmt.Sprintf("agree but for %s (%s)", k, why)
+			}
+		}
+		rows = append(rows, row)
+	}
+	if cs.after != nil {
+		time.Sleep(300 * time.Millisecond) // mirror copies are sent in the background
+		a, b := cs.after(env)
+		rows = append(rows, confRow{caseName: cs.name, request: "after: " + a, agree: a == b, diff: fmt.Sprintf("Traefik %s, Sluice %s", a, b)})
+	}
+	return rows
+}
+
+func describeReq(r confReq) string {
+	if r.raw != "" {
+		return fmt.Sprintf("raw %q", strings.SplitN(r.raw, "\r\n", 2)[0])
+	}
+	s := fmt.Sprintf("%s %s%s", or(r.method, "GET"), r.host, r.path)
+	if r.h2 {
+		s += " (h2c)"
+	}
+	if r.entry != "" {
+		s += " on " + r.entry
+	}
+	if r.repeat > 0 {
+		s += fmt.Sprintf(" x%d", r.repeat)
+	}
+	for _, k := range sortedKeys(r.header) {
+		s += fmt.Sprintf(" %s: %s", k, r.header[k])
+	}
+	if r.cookie != "" {
+		s += " cookie " + r.cookie
+	}
+	return s
+}
+
+func or(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// diffOut names the fields where a (Traefik) and b (Sluice) differ.
+func diffOut(a, b confOut) string {
+	var d []string
+	add := func(what string, x, y any) {
+		if !reflect.DeepEqual(x, y) {
+			d = append(d, fmt.Sprintf("%s: Traefik %v, Sluice %v", what, x, y))
+		}
+	}
+	add("status", a.Status, b.Status)
+	add("proto", a.Proto, b.Proto)
+	add("body", a.RespBody, b.RespBody)
+	add("shares", a.Shares, b.Shares)
+	for _, k := range union(a.RespHeaders, b.RespHeaders) {
+		add("response "+k, a.RespHeaders[k], b.RespHeaders[k])
+	}
+	switch {
+	case a.Seen == nil || b.Seen == nil:
+		add("backend", a.Seen != nil, b.Seen != nil)
+	default:
+		add("backend", a.Seen.Name, b.Seen.Name)
+		add("method", a.Seen.Method, b.Seen.Method)
+		add("uri", a.Seen.URI, b.Seen.URI)
+		add("host", a.Seen.Host, b.Seen.Host)
+		add("backend proto", a.Seen.Proto, b.Seen.Proto)
+		add("backend body", a.Seen.Body, b.Seen.Body)
+		for _, k := range union(a.Seen.Headers, b.Seen.Headers) {
+			add("seen "+k, a.Seen.Headers[k], b.Seen.Headers[k])
+		}
+	}
+	return strings.Join(d, "; ")
+}
+
+func union(a, b map[string]string) []string {
+	m := map[string]string{}
+	for k := range a {
+		m[k] = ""
+	}
+	for k := range b {
+		m[k] = ""
+	}
+	return sortedKeys(m)
+}
+
+// report prints the table of agreements and differences (also to
+// $SLUICE_CONFORMANCE_OUT as Markdown) and fails on a difference.
+func report(t *testing.T, rows []confRow) {
+	var b strings.Builder
+	agree := 0
+	b.WriteString("| case | request | Traefik and Sluice |\n|---|---|---|\n")
+	for _, r := range rows {
+		verdict := "agree"
+		if r.note != "" {
+			verdict = r.note
+		}
+		if r.agree {
+			agree++
+		} else {
+			verdict = "**differ**: " + r.diff
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.caseName, strings.ReplaceAll(r.request, "|", "\\|"), strings.ReplaceAll(verdict, "|", "\\|"))
+	}
+	fmt.Fprintf(&b, "\n%d requests compared, %d agree, %d differ.\n", len(rows), agree, len(rows)-agree)
+	t.Log("\n" + b.String())
+	if f := os.Getenv("SLUICE_CONFORMANCE_OUT"); f != "" {
+		_ = os.WriteFile(f, []byte(b.String()), 0o644)
+	}
+	if agree != len(rows) {
+		t.Errorf("%d of %d requests differ between Traefik and Sluice (table above)", len(rows)-agree, len(rows))
+	}
+}

@@ -1,0 +1,99 @@
+package service
+
+import (
+	"bytes"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// Traefik forwards through Go's http.Transport, which asks a server for
+// gzip when the request names no encoding (no Accept-Encoding, no Range,
+// not HEAD) and then decodes a gzip answer before the client sees it,
+// Content-Encoding and Content-Length dropped: a client that asked for no
+// encoding gets none, and the server saw Accept-Encoding: gzip. Sluice
+// does the same, so that the server and the client see what they see
+// through Traefik. (Traefik's issue 13075 asks for a switch to turn it
+// off; none exists in v3.7.)
+
+var (
+	strAcceptEncoding = []byte("Accept-Encoding")
+	strGzip           = []byte("gzip")
+)
+
+// askGzip adds Accept-Encoding: gzip to Out for one send when Go's
+// transport would, and reports whether it did (undo with unaskGzip).
+func askGzip(x *pipeline.Exchange) bool {
+	h := &x.Out.Header
+	if len(h.Peek("Accept-Encoding")) > 0 || len(h.Peek("Range")) > 0 || h.IsHead() {
+		return false
+	}
+	h.SetCanonical(strAcceptEncoding, strGzip)
+	return true
+}
+
+func unaskGzip(x *pipeline.Exchange) { x.Out.Header.Del("Accept-Encoding") }
+
+// gunzipResponse decodes a gzip answer to a request askGzip asked gzip
+// for. A body read whole is decoded at once; a streamed one as the client
+// reads it. A body that is not gzip after all is left as it came (Go's
+// transport would fail the read; the client sees what the server sent).
+func gunzipResponse(x *pipeline.Exchange) {
+	resp := x.Resp
+	if !bytes.EqualFold(resp.Header.Peek("Content-Encoding"), strGzip) {
+		return
+	}
+	if rc := upstream.TakeBody(resp); rc != nil {
+		resp.Header.Del("Content-Encoding")
+		resp.SetBodyStream(&gunzipStream{src: rc}, -1)
+		return
+	}
+	zr := gzipReaders.Get().(*gzip.Reader)
+	defer gzipReaders.Put(zr)
+	if zr.Reset(bytes.NewReader(resp.Body())) != nil {
+		return
+	}
+	bb := decodeBufs.Get().(*bytes.Buffer)
+	defer decodeBufs.Put(bb)
+	bb.Reset()
+	if _, err := io.Copy(bb, zr); err != nil {
+		return
+	}
+	resp.Header.Del("Content-Encoding")
+	resp.SetBody(bb.Bytes())
+}
+
+var (
+	gzipReaders = sync.Pool{New: func() any { return new(gzip.Reader) }}
+	decodeBufs  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
+// gunzipStream decodes a streamed gzip body; Close closes the source.
+type gunzipStream struct {
+	src io.ReadCloser
+	zr  *gzip.Reader
+	err error
+}
+
+func (g *gunzipStream) Read(p []byte) (int, error) {
+	if g.zr == nil && g.err == nil {
+		g.zr = gzipReaders.Get().(*gzip.Reader)
+		g.err = g.zr.Reset(g.src)
+	}
+	if g.err != nil {
+		return 0, g.err
+	}
+	return g.zr.Read(p)
+}
+
+func (g *gunzipStream) Close() error {
+	if g.zr != nil {
+		gzipReaders.Put(g.zr)
+		g.zr = nil
+	}
+	return g.src.Close()
+}
