@@ -13,7 +13,12 @@
 # route set: peak RSS (VmHWM) and time to the first routed 200 after start.
 #
 # Usage: bench/compare.sh [SCENARIO...]     (default: all; see SCENARIOS below)
-# Environment: ROUNDS (3) DURATION (5s) WARMUP (2s) WORK (/tmp/sluice-bench)
+# BASE=<commit>: also build Sluice at that commit and run it as proxy "base" (port 8084),
+# interleaved with the others: a before-and-after comparison in one run.
+# h2c scenarios (r1-h2c) load every proxy with h2load (nghttp2-client), HTTP/2 with prior
+# knowledge: Sluice and base on their one port, HAProxy on 8085 (proto h2), nginx on 8086
+# (listen http2); their p50 column is h2load's mean, p99 and p99.9 are not measured (0).
+# Environment: ROUNDS (3) DURATION (5s) WARMUP (2s) WORK (/tmp/sluice-bench) BASE
 #              RATE (r1-rate's fixed rate; default: half the slowest proxy's saturation rate,
 #              measured by its warm-up, rounded down to 1,000 req/s)
 #              QUIET_PCT (10) QUIET_MAX (60) OTHER_MAX (10) TRIES (3)
@@ -34,6 +39,8 @@ QUIET_MAX=${QUIET_MAX:-60}
 OTHER_MAX=${OTHER_MAX:-10}
 TRIES=${TRIES:-3}
 PROXIES=(sluice haproxy nginx)
+BASE=${BASE:-}
+[[ -n $BASE ]] && PROXIES=(sluice base haproxy nginx)
 
 # scenario: name routeset conns path method body(bytes) extra
 SCENARIOS=(
@@ -46,6 +53,7 @@ SCENARIOS=(
   "r1-req1k      hosts:1       50   /                 POST 1024    -"
   "r1-req1m      hosts:1       50   /                 POST 1048576 -"
   "r1-rate       hosts:1       50   /                 GET  0       rate"
+  "r1-h2c        hosts:1       50   /                 GET  0       h2c"
   "h1k-mid       hosts:1000    50   /                 GET  0       -"
   "h1k-spread    hosts:1000    50   /                 GET  0       spread"
   "h10k-mid      hosts:10000   50   /                 GET  0       -"
@@ -60,10 +68,10 @@ SCENARIOS=(
 
 PATH=$PATH:/usr/sbin:/usr/local/go/bin
 source "$HERE/lib.sh"
-need_tools wrk haproxy nginx
-for t in wrk haproxy nginx curl taskset ss go; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
+need_tools wrk haproxy nginx h2load
+for t in wrk haproxy nginx h2load curl taskset ss go; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
 (($(nproc) >= 2)) || { echo "needs at least 2 cores" >&2; exit 1; }
-ports_free 8081 8082 8083 9001 9002 9003
+ports_free 8081 8082 8083 8084 8085 8086 9001 9002 9003
 
 mkdir -p "$WORK/bin"
 RES=$WORK/results.tsv SETS=$WORK/routesets.tsv
@@ -80,6 +88,14 @@ trap cleanup EXIT INT TERM
 echo "building sluice and the bench tools" >&2
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes ./bench/cmd/loadgen)
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $BASE ]]; then
+  echo "building the base, $BASE" >&2
+  rm -rf "$WORK/base-src"
+  (cd "$ROOT" && git worktree add -f --detach "$WORK/base-src" "$BASE" >/dev/null 2>&1)
+  (cd "$WORK/base-src" && CGO_ENABLED=0 go build -o "$WORK/bin/sluice-base" ./cmd/sluice)
+  (cd "$ROOT" && git worktree remove --force "$WORK/base-src")
+  COMMIT="$COMMIT (base $(cd "$ROOT" && git rev-parse --short "$BASE"))"
+fi
 
 start() { # NAME CORE CMD... ; sets PID_NAME
   local name=$1 core=$2; shift 2
@@ -102,7 +118,8 @@ corestat() { awk '/^cpu[01] / {printf "%s %d %d %d ", $1, $2+$3+$4+$7+$8+$9, $2+
 child_ticks() { awk '{sub(/^.*\) /, ""); print $14 + $15}' "/proc/$$/stat"; }
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
   else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
-port_of() { case $1 in haproxy) echo 8081 ;; nginx) echo 8082 ;; sluice) echo 8083 ;; esac; }
+port_of() { case $1 in haproxy) echo 8081 ;; nginx) echo 8082 ;; sluice) echo 8083 ;; base) echo 8084 ;; esac; }
+h2c_port_of() { case $1 in haproxy) echo 8085 ;; nginx) echo 8086 ;; *) port_of "$1" ;; esac; }
 
 quiet_gate() {
   local i a b busy=0
@@ -143,6 +160,11 @@ start_set() {
   start sluice 1 env GOMAXPROCS=1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
     --providers.manifests.directory="$dir/sluice" --log.level=warn
   t=$(ready sluice 8083 "$host" "$path"); echo -e "$kind:$n\tsluice\tready_s\t$t" >> "$SETS"
+  if [[ -n $BASE ]]; then
+    start base 1 env GOMAXPROCS=1 "$WORK/bin/sluice-base" --entryPoints.web.address=127.0.0.1:8084 \
+      --providers.manifests.directory="$dir/sluice" --log.level=warn
+    t=$(ready base 8084 "$host" "$path"); echo -e "$kind:$n\tbase\tready_s\t$t" >> "$SETS"
+  fi
   for p in "${PROXIES[@]}"; do
     local v="PID_$p"; echo -e "$kind:$n\t$p\trss_start_kb\t$(hwm_kb "${!v}")" >> "$SETS"
   done
@@ -220,7 +242,10 @@ measure_once() {
   t0=$(ticks "$pid"); b0=$(($(ticks "$PID_backend1") + $(ticks "$PID_backend2"))); c0=$(corestat); w0=$(child_ticks)
   local cpid=""
   if [[ $extra == changes && $proxy == sluice ]]; then changes "$SETDIR" & cpid=$!; fi
-  if [[ $extra == rate ]]; then # the backends run inside the load generator (see rate_backends)
+  if [[ $extra == h2c ]]; then
+    timeout 120 taskset -c 0 h2load -c "$conns" -m 10 -D "${DURATION%s}" -H ":authority: $HIT_HOST" \
+      "http://127.0.0.1:$(h2c_port_of "$proxy")$path" > "$out" 2>&1 || true
+  elif [[ $extra == rate ]]; then # the backends run inside the load generator (see rate_backends)
     taskset -c 0 "$WORK/bin/loadgen" -url "http://127.0.0.1:$port$path" -host "$HIT_HOST" -rate "$RUN_RATE" -c "$conns" \
       -d "$DURATION" -warmup "$WARMUP" -procs 1 -serve 127.0.0.1:9001,127.0.0.2:9002 > "$out"
   else
@@ -230,7 +255,11 @@ measure_once() {
   [[ -n $cpid ]] && wait "$cpid"
   w1=$(child_ticks); t1=$(ticks "$pid"); b1=$(($(ticks "$PID_backend1") + $(ticks "$PID_backend2"))); c1=$(corestat)
   local reqs rps p50 p99 p999 errs
-  if [[ $extra == rate ]]; then
+  if [[ $extra == h2c ]]; then
+    reqs=$(awk '/^requests:/ {print $6}' "$out"); rps=$(awk '/^finished in/ {print $4}' "$out")
+    p50=$(to_ms "$(awk '/^time for request:/ {print $6}' "$out")"); p99=0; p999=0
+    errs=$(awk '/^requests:/ {print $10 + $12 + $14}' "$out")
+  elif [[ $extra == rate ]]; then
     local warm
     read -r reqs ok errs rps p50 _ p99 p999 _ warm < "$out"
     reqs=$((reqs + warm)) # the CPU figures cover the warm-up's requests too
@@ -284,6 +313,11 @@ for line in "${SCENARIOS[@]}"; do
   echo "== $sc" >&2
   slowest=""
   for p in "${PROXIES[@]}"; do # warm-up, not recorded
+    if [[ $extra == h2c ]]; then
+      timeout 60 taskset -c 0 h2load -c "$conns" -m 10 -D "${WARMUP%s}" -H ":authority: $HIT_HOST" \
+        "http://127.0.0.1:$(h2c_port_of "$p")$path" > "$WORK/warmup.txt" 2>&1 || true
+      continue
+    fi
     timeout 60 taskset -c 0 wrk -t1 -c"$conns" -d"$WARMUP" -s "$lua" -H "Host: $HIT_HOST" \
       "http://127.0.0.1:$(port_of "$p")$path" > "$WORK/warmup.txt" 2>&1 || true
     rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' "$WORK/warmup.txt")

@@ -7,7 +7,7 @@ need_tools() {
   local t pkgs=()
   for t in "$@"; do
     command -v "$t" > /dev/null && continue
-    case $t in nginx) pkgs+=(nginx-light) ;; perf) pkgs+=(linux-perf) ;; *) pkgs+=("$t") ;; esac
+    case $t in nginx) pkgs+=(nginx-light) ;; perf) pkgs+=(linux-perf) ;; h2load) pkgs+=(nghttp2-client) ;; *) pkgs+=("$t") ;; esac
   done
   if ((${#pkgs[@]})); then
     echo "installing ${pkgs[*]}" >&2

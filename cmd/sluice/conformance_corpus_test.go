@@ -79,8 +79,11 @@ var corpus = []confCase{
 			{host: "sticky2.example", path: "/", random: true}, {host: "sticky2.example", path: "/", h2: true, random: true}}},
 	{name: "services.strategy", objects: ir("strategies", "  routes:\n"+
 		confRoute("Host(`hrw.example`)", "[{name: pair, port: 80, strategy: hrw}]")+
-		confRoute("Host(`rr.example`)", "[{name: pair, port: 80, strategy: RoundRobin}]")),
-		requests: []confReq{{host: "hrw.example", path: "/", repeat: 4}, {host: "rr.example", path: "/", repeat: 4}}},
+		confRoute("Host(`rr.example`)", "[{name: pair, port: 80, strategy: RoundRobin}]")+
+		confRoute("Host(`p2c.example`)", "[{name: pair, port: 80, strategy: p2c}]")+
+		confRoute("Host(`lt.example`)", "[{name: pair, port: 80, strategy: leasttime}]")),
+		requests: []confReq{{host: "hrw.example", path: "/", repeat: 4}, {host: "rr.example", path: "/", repeat: 4},
+			{host: "p2c.example", path: "/", random: true}, {host: "lt.example", path: "/", random: true}}},
 	{name: "services: ExternalName, empty", objects: ir("special", "  routes:\n"+
 		confRoute("Host(`ext.example`)", "[{name: ext, port: 8080}]")+
 		confRoute("Host(`empty.example`)", "[{name: empty, port: 80}]")),
@@ -139,6 +142,10 @@ var corpus = []confCase{
 			{host: "hdr.example", path: "/noct"}, {host: "hdr.example", path: "/noct", h2: true},
 			{host: "hdr.example", path: "/noct-bin"}, {host: "hdr.example", path: "/noct-bin", h2: true},
 		}},
+	{name: "WebSocket upgrade; HTTP/2 :authority and host that differ", objects: ir("upgrade", "  routes:\n"+
+		confRoute("Host(`ws.example`)", "[{name: alpha, port: up}]")),
+		requests: []confReq{{host: "ws.example", path: "/chat", upgrade: true},
+			{host: "other.example", authority: "hdr.example", path: "/"}, {host: "hdr.example", authority: "hdr.example", path: "/"}}},
 	{name: "response encoding (Traefik's transport asks for gzip and decodes it)", objects: ir("gzip", "  routes:\n"+
 		confRoute("Host(`gzip.example`)", "[{name: alpha, port: 80}]")),
 		requests: []confReq{{host: "gzip.example", path: "/gzip"}, {host: "gzip.example", path: "/gzip", header: map[string]string{"Accept-Encoding": "gzip"}},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -25,6 +26,7 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/sluiceproxy/sluice/watch/kubetest"
 )
@@ -406,6 +408,12 @@ type confReq struct {
 	// known: a response header that differs for a reason given in
 	// CONFORMANCE.md ("Header: reason"); the rest must agree.
 	known string
+	// upgrade: an HTTP/1.1 Upgrade request; the outcome is the status and
+	// the first line the server sends once switched.
+	upgrade bool
+	// authority: an HTTP/2 request whose :authority is this and whose
+	// host header is host (written frame by frame).
+	authority string
 }
 
 // confOut is what one request gave: compared between the proxies.
@@ -426,8 +434,13 @@ func (env *confEnv) send(t *testing.T, p string, req confReq) confOut {
 		ep = "web"
 	}
 	addr := env.addrs[p][ep]
-	if req.raw != "" {
+	switch {
+	case req.raw != "":
 		return sendRaw(t, addr, req.raw)
+	case req.upgrade:
+		return sendUpgrade(addr, req)
+	case req.authority != "":
+		return sendAuthority(addr, req)
 	}
 	if req.repeat == 0 {
 		o := env.sendOne(t, p, addr, req)
@@ -547,6 +560,68 @@ func sendRaw(t *testing.T, addr, raw string) confOut {
 		return confOut{Status: -1, RespBody: "error: " + err.Error()}
 	}
 	return confOutcome(resp, b)
+}
+
+// sendUpgrade sends an upgrade request and reads the switch and the line
+// after it.
+func sendUpgrade(addr string, req confReq) confOut {
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		return confOut{Status: -1, RespBody: err.Error()}
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", req.path, req.host)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return confOut{Status: -1, RespBody: err.Error()}
+	}
+	out := confOutcome(resp, nil)
+	out.RespBody, _ = br.ReadString('\n')
+	return out
+}
+
+// sendAuthority sends an HTTP/2 request whose :authority and host header
+// differ, and returns the status, or the stream's reset.
+func sendAuthority(addr string, req confReq) confOut {
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		return confOut{Status: -1, RespBody: err.Error()}
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, http2.ClientPreface)
+	fr := http2.NewFramer(c, c)
+	fr.WriteSettings()
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":path", req.path}, {":authority", req.authority}, {"host", req.host}} {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndStream: true, EndHeaders: true})
+	dec := hpack.NewDecoder(4096, nil)
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			return confOut{Status: -1, RespBody: "connection: " + err.Error()}
+		}
+		switch f := f.(type) {
+		case *http2.RSTStreamFrame:
+			return confOut{Status: -1, RespBody: "RST_STREAM " + f.ErrCode.String()}
+		case *http2.GoAwayFrame:
+			return confOut{Status: -1, RespBody: "GOAWAY " + f.ErrCode.String()}
+		case *http2.HeadersFrame:
+			fields, _ := dec.DecodeFull(f.HeaderBlockFragment())
+			for _, hf := range fields {
+				if hf.Name == ":status" {
+					var code int
+					fmt.Sscanf(hf.Value, "%d", &code)
+					return confOut{Status: code}
+				}
+			}
+		}
+	}
 }
 
 // confCase is a row of the corpus: what it covers, the objects it adds,

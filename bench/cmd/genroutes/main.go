@@ -134,6 +134,7 @@ defaults
     http-reuse safe
 frontend fe_bench
     bind 127.0.0.1:8081
+    bind 127.0.0.1:8085 proto h2
 `)
 	m, err := filepath.Abs(filepath.Join(g.dir, "haproxy.map"))
 	must(err)
@@ -207,12 +208,13 @@ http {
 			h, _ := g.route(i)
 			fmt.Fprintf(w, "        %s 1;\n", h)
 		}
-		fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n        location / {\n"+
+		fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n        listen 127.0.0.1:8086 http2;\n        location / {\n"+
 			"            if ($routed = 0) { return 404 \"404 page not found\\n\"; }\n            %s\n        }\n    }\n}\n", proxy)
 		return
 	}
-	fmt.Fprint(w, "    server {\n        listen 127.0.0.1:8082 default_server;\n        return 404 \"404 page not found\\n\";\n    }\n")
-	fmt.Fprint(w, "    server {\n        listen 127.0.0.1:8082;\n        server_name bench.local;\n")
+	fmt.Fprint(w, "    server {\n        listen 127.0.0.1:8082 default_server;\n        listen 127.0.0.1:8086 http2 default_server;\n"+
+		"        return 404 \"404 page not found\\n\";\n    }\n")
+	fmt.Fprint(w, "    server {\n        listen 127.0.0.1:8082;\n        listen 127.0.0.1:8086 http2;\n        server_name bench.local;\n")
 	fmt.Fprint(w, "        location / { return 404 \"404 page not found\\n\"; }\n")
 	for i := 0; i < g.n; i++ {
 		fmt.Fprintf(w, "        location /p%06d { %s }\n", i, proxy)
@@ -230,7 +232,7 @@ func (g gen) nginxMix(w *bufio.Writer, proxy string) {
 		fmt.Fprintf(w, "        %s 1;\n", h)
 	}
 	notFound := `if ($routed = 0) { return 404 "404 page not found\n"; }`
-	fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n"+
+	fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n        listen 127.0.0.1:8086 http2;\n"+
 		"        location /api { %[1]s set $tenant plain; if ($http_x_tenant = gold) { set $tenant gold; } %[2]s }\n"+
 		"        location ~ ^/users/[0-9]+$ { %[1]s %[2]s }\n"+
 		"        location / { %[1]s %[2]s }\n    }\n}\n", notFound, proxy)
