@@ -161,6 +161,7 @@ func (x *Exchange) finishBegin(host []byte, p present) {
 	x.Req.Host, x.Req.Path, x.Req.Method = x.host, x.rpath, out.Method()
 	x.Req.Headers = out
 	x.forwarded(p, host)
+	x.gzip = p&hasRange == 0 && !out.IsHead() && (p&hasAcceptEncoding == 0 || len(out.Peek("Accept-Encoding")) == 0)
 	out.ResetConnectionClose()
 	out.SetNoDefaultContentType(true) // no Content-Type the client did not send
 	if !out.IsHTTP11() {

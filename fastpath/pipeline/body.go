@@ -81,6 +81,6 @@ func (x *Exchange) Clone() *Exchange {
 	m.rpath = append(m.rpath[:0], x.rpath...)
 	m.Req.Host, m.Req.Path, m.Req.Method = m.host, m.rpath, m.Out.Header.Method()
 	m.Req.Headers = &m.Out.Header
-	m.heldDone = true
+	m.heldDone, m.gzip, m.gzipAdded = true, x.gzip, x.gzipAdded
 	return m
 }

@@ -62,6 +62,9 @@ type Exchange struct {
 	uriBuf    []byte // Out's request URI while ProxyForm replaces it
 	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
 
+	gzip      bool // Go's transport would ask the server for gzip (AsksGzip)
+	gzipAdded bool // Out carries the Accept-Encoding: gzip a send added (GzipAdded)
+
 	body     streamView // Out's body stream: In's, without its Close
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
 	heldDone bool       // HoldBody ran: held (or Out's raw body) is the whole body
@@ -80,7 +83,7 @@ func Release(x *Exchange) {
 	x.Req.Reset()
 	x.In, x.Resp, x.EP, x.ctx = nil, nil, nil, nil
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
-	x.held, x.heldDone = x.held[:0], false
+	x.held, x.heldDone, x.gzip, x.gzipAdded = x.held[:0], false, false, false
 	exchanges.Put(x)
 }
 
@@ -164,4 +167,27 @@ func (x *Exchange) UndoProxyForm(auth string) {
 	if auth != "" {
 		x.Out.Header.Del("Proxy-Authorization")
 	}
+}
+
+// AsksGzip reports whether a send of Out would carry Accept-Encoding: gzip
+// through Go's transport (Traefik's): the request names no encoding (an
+// empty one counts as none), no Range, and is not a HEAD. It is decided
+// from the headers as Begin found them; HeadersEdited decides again.
+func (x *Exchange) AsksGzip() bool { return x.gzip }
+
+// GzipAdded reports whether Out carries an Accept-Encoding: gzip that a
+// send added (MarkGzipAdded), not the client: its answers are decoded.
+func (x *Exchange) GzipAdded() bool { return x.gzipAdded }
+
+// MarkGzipAdded records that a send added Accept-Encoding: gzip to Out.
+// It stays for later sends (a replay, a mirror), which Go's transport
+// would each ask gzip for too; middlewares, which run before the first
+// send, never see it.
+func (x *Exchange) MarkGzipAdded() { x.gzipAdded = true }
+
+// HeadersEdited tells x that Out's headers were changed (a middleware):
+// what Begin found of them is found again.
+func (x *Exchange) HeadersEdited() {
+	h := &x.Out.Header
+	x.gzip = len(h.Peek("Accept-Encoding")) == 0 && len(h.Peek("Range")) == 0 && !h.IsHead()
 }

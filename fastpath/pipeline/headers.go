@@ -63,6 +63,9 @@ const (
 	hasXFHost
 	hasXFPort
 	anyManaged
+	hasAcceptEncoding
+	hasRange
+	hasContentEncoding
 )
 
 func presentIn(k []byte) present {
@@ -95,6 +98,12 @@ func presentIn(k []byte) present {
 		return hasXFHost | anyManaged
 	case "X-Forwarded-Port":
 		return hasXFPort | anyManaged
+	case "Accept-Encoding":
+		return hasAcceptEncoding
+	case "Range":
+		return hasRange
+	case "Content-Encoding":
+		return hasContentEncoding
 	}
 	if isManaged(k) {
 		return anyManaged
@@ -131,9 +140,10 @@ func hostPort(host []byte) []byte {
 	return host[i+1:]
 }
 
-// stripResponseHopHeaders removes hop-by-hop headers from an upstream
-// response; fasthttp frames the body itself.
-func StripResponseHopHeaders(h *fasthttp.ResponseHeader) {
+// StripResponseHopHeaders removes hop-by-hop headers from an upstream
+// response (fasthttp frames the body itself), and reports whether the
+// response has a Content-Encoding, found in the same pass.
+func StripResponseHopHeaders(h *fasthttp.ResponseHeader) (encoded bool) {
 	p := ^present(0) // with trailers, All allocates: look every header up
 	if len(h.PeekTrailerKeys()) == 0 {
 		p = 0
@@ -153,6 +163,7 @@ func StripResponseHopHeaders(h *fasthttp.ResponseHeader) {
 			h.Del(k)
 		}
 	}
+	return p&hasContentEncoding != 0
 }
 
 var strClose, strKeepAlive = []byte("close"), []byte("keep-alive")

@@ -23,9 +23,6 @@ func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 	}
 	gz := askGzip(x)
 	err := e.Do(out, resp)
-	if gz {
-		unaskGzip(x)
-	}
 	if e.AbsoluteForm() {
 		x.UndoProxyForm(e.ProxyAuthorization())
 	}
@@ -35,10 +32,9 @@ func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 		upstreamError(x, srv, err)
 		return
 	}
-	if gz {
+	if relayed(x) && gz {
 		gunzipResponse(x)
 	}
-	relayed(x)
 }
 
 // relayed readies an upstream answer in Resp for the client: no
@@ -46,15 +42,16 @@ func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 // hop-by-hop headers go, the status line is Sluice's own HTTP/1.1 (an intermediary
 // sends its own version, RFC 9110 section 6.2; Traefik answers HTTP/1.1
 // whatever the server spoke), the server's Connection: close stays with
-// the server.
-func relayed(x *pipeline.Exchange) {
+// the server. It reports whether the answer has a Content-Encoding.
+func relayed(x *pipeline.Exchange) (encoded bool) {
 	h := &x.Resp.Header
 	h.SetNoDefaultContentType(true) // a server that sent no Content-Type gets none invented
-	pipeline.StripResponseHopHeaders(h)
+	encoded = pipeline.StripResponseHopHeaders(h)
 	if !bytes.Equal(h.Protocol(), strHTTP11) {
 		h.SetProtocol(strHTTP11)
 	}
 	h.ResetConnectionClose()
+	return encoded
 }
 
 var (

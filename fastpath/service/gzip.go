@@ -25,18 +25,20 @@ var (
 	strGzip           = []byte("gzip")
 )
 
-// askGzip adds Accept-Encoding: gzip to Out for one send when Go's
-// transport would, and reports whether it did (undo with unaskGzip).
+// askGzip gives Out the Accept-Encoding: gzip Go's transport would add,
+// and reports whether the send asks gzip on the client's behalf (its
+// answer is then decoded). Once added, it stays (Exchange.MarkGzipAdded).
 func askGzip(x *pipeline.Exchange) bool {
-	h := &x.Out.Header
-	if len(h.Peek("Accept-Encoding")) > 0 || len(h.Peek("Range")) > 0 || h.IsHead() {
+	if x.GzipAdded() {
+		return true
+	}
+	if !x.AsksGzip() {
 		return false
 	}
-	h.SetCanonical(strAcceptEncoding, strGzip)
+	x.Out.Header.SetCanonical(strAcceptEncoding, strGzip)
+	x.MarkGzipAdded()
 	return true
 }
-
-func unaskGzip(x *pipeline.Exchange) { x.Out.Header.Del("Accept-Encoding") }
 
 // gunzipResponse decodes a gzip answer to a request askGzip asked gzip
 // for. A body read whole is decoded at once; a streamed one as the client
@@ -44,7 +46,7 @@ func unaskGzip(x *pipeline.Exchange) { x.Out.Header.Del("Accept-Encoding") }
 // transport would fail the read; the client sees what the server sent).
 func gunzipResponse(x *pipeline.Exchange) {
 	resp := x.Resp
-	if !bytes.EqualFold(resp.Header.Peek("Content-Encoding"), strGzip) {
+	if !bytes.EqualFold(resp.Header.ContentEncoding(), strGzip) {
 		return
 	}
 	if rc := upstream.TakeBody(resp); rc != nil {

@@ -31,9 +31,10 @@ func forwardNetHTTP(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 		return
 	}
 	for k, v := range out.Header.All() {
-		if !bytes.EqualFold(k, []byte("Host")) {
-			hr.Header.Add(string(k), string(v))
+		if bytes.EqualFold(k, []byte("Host")) || x.GzipAdded() && bytes.EqualFold(k, strAcceptEncoding) {
+			continue // Go's transport adds (and decodes) its own gzip
 		}
+		hr.Header.Add(string(k), string(v))
 	}
 	hr.Host = string(out.Header.Host())
 	if !lb.PassHostHeader || hr.Host == "" {

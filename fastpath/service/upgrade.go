@@ -30,9 +30,7 @@ func upgrade(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 		x.ProxyForm(e.Addr, e.ProxyAuthorization())
 		defer x.UndoProxyForm(e.ProxyAuthorization())
 	}
-	if askGzip(x) { // as Go's transport asks, even for an upgrade
-		defer unaskGzip(x)
-	}
+	askGzip(x) // as Go's transport asks, even for an upgrade
 	up, err := e.DialRaw()
 	if err != nil {
 		upstreamError(x, srv, err)
