@@ -18,12 +18,15 @@ test: deps-check tools unit race fuzz test-k8s
 # Tools the tests drive (h2load from nghttp2-client, the tinyproxy HTTP
 # proxy, the microsocks SOCKS5 proxy): installed with apt when missing,
 # and then required (SLUICE_REQUIRE_TOOLS: a test fails rather than skips
-# without them).
+# without them). h2spec comes from the Go module proxy, into TOOLS_CACHE.
 export SLUICE_REQUIRE_TOOLS := 1
 TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks
+TOOLS_CACHE ?= $(HOME)/.cache/sluice-tools
+export SLUICE_H2SPEC := $(TOOLS_CACHE)/h2spec
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	@test -x $(SLUICE_H2SPEC) || GOBIN=$(TOOLS_CACHE) $(GO) install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible
 
 # The real-API-server tests: kube-apiserver and etcd are built from the Go
 # module proxy on first use (about 5-7 minutes of 2 cores) and cached in
@@ -62,6 +65,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePrintParse$$' -fuzztime 20s ./compile/rule
 	$(GO) test -run '^$$' -fuzz '^FuzzLookupMatchesLinearScan$$' -fuzztime 20s ./compile
 	$(GO) test -run '^$$' -fuzz '^FuzzProxyRequest$$' -fuzztime 20s ./fastpath
+	$(GO) test -run '^$$' -fuzz '^FuzzConn$$' -fuzztime 20s ./fastpath/h2
+	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime 10s ./fastpath/h2
 	$(GO) test -run '^$$' -fuzz '^FuzzManifests$$' -fuzztime 20s -fuzzminimizetime 2s ./compile
 
 # fastpath must never import the control plane.

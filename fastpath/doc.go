@@ -12,9 +12,10 @@
 // 503 no server, 502 upstream refused or broken, 504 upstream timeout; a
 // panic is recovered, logged and answered with 500.
 //
-// An HTTP/2 connection is served by golang.org/x/net/http2 on the
-// hijacked connection, wrapped so that no frame writer outlives the
-// hijack (h2conn.go).
+// An HTTP/2 connection is served by package h2 (Sluice's own server: one
+// reader goroutine per connection, a goroutine per stream, no request
+// maps) on the hijacked connection, wrapped so that no stream handler
+// writing late outlives the hijack (h2conn.go).
 //
 // Server is one entry point's HTTP/1.1 server. Each client connection holds
 // a 4 KiB read buffer; one whose request header overflows it is moved, with

@@ -8,13 +8,14 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 )
 
-// h2Conn is the hijacked connection an HTTP/2 server serves, with a
+// h2Conn is the hijacked connection the HTTP/2 server serves, with a
 // lifetime of its own. fasthttp's hijacked connection is valid only until
 // the hijack handler returns: fasthttp then closes the socket and puts the
-// wrapper back in a pool, where another connection may take it. The
-// HTTP/2 server writes frames from goroutines of its own
-// (writeFrameAsync) that can still run when ServeConn returns; a write
-// then reached a wrapper whose socket was gone (a nil pointer: any client
+// wrapper back in a pool, where another connection may take it. Stream
+// handlers write their frames from goroutines of their own, which can
+// still run when ServeConn returns (a handler waiting for its server); a
+// write then reached a wrapper whose socket was gone (with
+// golang.org/x/net/http2's frame writer, a nil pointer: any client
 // closing mid-stream could crash the process), or, once the wrapper was
 // reused, another client's connection.
 //
@@ -31,7 +32,7 @@ type h2Conn struct {
 	// sock is the socket under c's wrappers, whose deadline unblocks c's
 	// reads and writes; the wrappers' own SetDeadline is not safe beside a
 	// read in progress, the socket's is.
-	sock   interface{ SetDeadline(time.Time) error }
+	sock   deadliner
 	pre    []byte // bytes fasthttp consumed before the hijack (the preface), read first
 	closed bool
 }
@@ -91,8 +92,8 @@ func (c *h2Conn) finish() {
 func (c *h2Conn) LocalAddr() net.Addr  { return c.c.LocalAddr() }
 func (c *h2Conn) RemoteAddr() net.Addr { return c.c.RemoteAddr() }
 
-// Deadlines are set on the socket: the HTTP/2 server sets them from its
-// serving goroutine while another reads.
+// Deadlines are set on the socket: the HTTP/2 server sets them from
+// other goroutines than the one reading.
 func (c *h2Conn) SetDeadline(t time.Time) error {
 	if !c.enter() {
 		return net.ErrClosed
@@ -101,11 +102,31 @@ func (c *h2Conn) SetDeadline(t time.Time) error {
 	return c.sock.SetDeadline(t)
 }
 
-func (c *h2Conn) SetReadDeadline(t time.Time) error  { return c.SetDeadline(t) }
-func (c *h2Conn) SetWriteDeadline(t time.Time) error { return c.SetDeadline(t) }
+func (c *h2Conn) SetReadDeadline(t time.Time) error {
+	if !c.enter() {
+		return net.ErrClosed
+	}
+	defer c.mu.RUnlock()
+	return c.sock.SetReadDeadline(t)
+}
+
+func (c *h2Conn) SetWriteDeadline(t time.Time) error {
+	if !c.enter() {
+		return net.ErrClosed
+	}
+	defer c.mu.RUnlock()
+	return c.sock.SetWriteDeadline(t)
+}
+
+// deadliner is what h2Conn needs of the socket.
+type deadliner interface {
+	SetDeadline(time.Time) error
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
 
 // socketOf is the socket under Sluice's and pollconn's wrappers of c.
-func socketOf(c net.Conn) interface{ SetDeadline(time.Time) error } {
+func socketOf(c net.Conn) deadliner {
 	c = innermost(c)
 	if pc, ok := c.(*pollconn.Conn); ok {
 		return pc.TCPConn

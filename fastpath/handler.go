@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
-	"golang.org/x/net/http2"
 
+	"github.com/sluiceproxy/sluice/fastpath/h2"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 )
@@ -39,7 +39,7 @@ type Handler struct {
 	cfg   Config
 	ep    pipeline.EntryPoint
 	log   *slog.Logger
-	h2    *http2.Server // h2c connections (see serveH2C)
+	h2    *h2.Server // h2c connections (see serveH2C)
 }
 
 // NewHandler returns a handler reading the table published in table.
@@ -47,7 +47,7 @@ func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
 	if cfg.ServerName == "" {
 		cfg.ServerName, _ = os.Hostname()
 	}
-	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, h2: &http2.Server{MaxConcurrentStreams: 250}}
+	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, h2: &h2.Server{MaxHeaderBytes: cfg.MaxHeaderBytes}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -597,7 +597,9 @@ func sendAuthority(addr string, req confReq) confOut {
 	var hb bytes.Buffer
 	enc := hpack.NewEncoder(&hb)
 	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":path", req.path}, {":authority", req.authority}, {"host", req.host}} {
-		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+		if f[1] != "" { // no :authority: the host field alone
+			enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+		}
 	}
 	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndStream: true, EndHeaders: true})
 	dec := hpack.NewDecoder(4096, nil)

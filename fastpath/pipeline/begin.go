@@ -2,11 +2,12 @@ package pipeline
 
 import (
 	"bytes"
-	"net/http"
+	"io"
 	"net/netip"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/sluiceproxy/sluice/fastpath/h2"
 	"github.com/sluiceproxy/sluice/fastpath/match"
 )
 
@@ -54,43 +55,55 @@ func (x *Exchange) BeginHTTP1(ctx *fasthttp.RequestCtx, ep *EntryPoint, client n
 	return true
 }
 
-// BeginHTTP2 fills x from an HTTP/2 request (In stays nil; Resp is x's
-// own, which the front end writes once the handler returns). The body is
-// passed through as a stream. It returns false for a 400.
-func (x *Exchange) BeginHTTP2(r *http.Request, ep *EntryPoint, client netip.Addr) bool {
+// BeginHTTP2 fills x from an HTTP/2 request and its body (In stays nil;
+// Resp is x's own, which the front end writes once the handler returns).
+// The host is :authority, or the host field without it (RFC 9113 section
+// 8.3.1), as Go's server (Traefik's) takes it. The body is passed through
+// as a stream. It returns false for a 400.
+func (x *Exchange) BeginHTTP2(r *h2.Request, body io.Reader, ep *EntryPoint, client netip.Addr) bool {
 	x.Resp, x.EP = &x.own, ep
 	x.Req.ClientIP = client
 	x.peerBuf = client.AppendTo(x.peerBuf[:0])
 	x.peer = x.peerBuf
-	x.buf = append(x.buf[:0], r.RequestURI...)
-	uri := x.buf
-	host := append(x.authority[:0], r.Host...)
-	x.authority = host
-	if !match.ValidHostHeader(host) || !x.target(uri, bytes.IndexByte(uri, '?') >= 0) {
+	x.authority = append(x.authority[:0], r.Authority...)
+	host := x.authority
+	if !match.ValidHostHeader(host) || !x.target(r.Path, bytes.IndexByte(r.Path, '?') >= 0) {
 		return false
 	}
 	out := &x.Out.Header
-	out.SetMethod(r.Method)
+	out.SetMethodBytes(r.Method)
 	out.SetHostBytes(host)
 	trusted := ep.Trusted(client)
 	var p present
-	for k, vs := range r.Header {
-		kb := []byte(k)
-		bit := presentIn(kb)
+	for _, f := range r.Fields {
+		x.buf = canonical(x.buf[:0], f.Name)
+		bit := presentIn(x.buf)
 		if bit&anyManaged != 0 && !trusted {
 			continue
 		}
 		p |= bit
-		for _, v := range vs {
-			out.Add(k, v)
-		}
+		out.AddBytesKV(x.buf, f.Value)
 	}
-	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-		x.body.r = r.Body
+	if r.HasBody {
+		x.body.r = body
 		x.Out.SetBodyStream(&x.body, int(r.ContentLength))
 	}
 	x.finishBegin(host, p)
 	return true
+}
+
+// canonical appends a lower-case field name in fasthttp's spelling
+// (Content-Type), so presentIn finds it.
+func canonical(dst, name []byte) []byte {
+	up := true
+	for _, c := range name {
+		if up && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = c == '-'
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // target computes the forward path (sanitised unless the entry point keeps
