@@ -40,6 +40,7 @@ const maxBufferedBody = 64 << 10
 // moving up when a request header does not fit.
 type Server struct {
 	tiers []*fasthttp.Server // growing ReadBufferSize
+	h     *Handler
 
 	draining atomic.Bool
 	peak     atomic.Int64 // most connections open at once since OpenConns
@@ -55,7 +56,7 @@ func NewServer(h *Handler) *Server {
 	if limit <= 0 {
 		limit = DefaultMaxHeaderBytes
 	}
-	s := &Server{idle: map[net.Conn]struct{}{}}
+	s := &Server{idle: map[net.Conn]struct{}{}, h: h}
 	sizes := tierSizes(limit)
 	last := len(sizes) - 1
 	for i, size := range sizes {
@@ -163,7 +164,8 @@ func (s *Server) Shutdown() error { return s.ShutdownWithContext(context.Backgro
 
 // ShutdownWithContext stops accepting, closes idle connections and waits
 // for in-flight requests until ctx ends. Connections on the upper tiers
-// close after their current response.
+// close after their current response; HTTP/2 connections get a GOAWAY
+// and close once their open streams are answered.
 func (s *Server) ShutdownWithContext(ctx context.Context) error {
 	s.draining.Store(true)
 	s.mu.Lock()
@@ -171,7 +173,10 @@ func (s *Server) ShutdownWithContext(ctx context.Context) error {
 		_ = c.Close()
 	}
 	s.mu.Unlock()
-	return s.tiers[0].ShutdownWithContext(ctx)
+	h2done := make(chan error, 1)
+	go func() { h2done <- s.h.h2.Shutdown(ctx) }()
+	err := s.tiers[0].ShutdownWithContext(ctx)
+	return errors.Join(err, <-h2done)
 }
 
 // answerError answers a request fasthttp could not read as Go's net/http

@@ -12,14 +12,19 @@ import (
 )
 
 // TestGracefulShutdown: on SIGTERM /ping turns 503, the entry points keep
-// accepting for requestAcceptGraceTimeout, requests in flight finish, and
-// the process exits 0. No accepted request fails.
+// accepting for requestAcceptGraceTimeout, requests in flight finish
+// (HTTP/1.1 ones, and streams of an h2c connection), and the process
+// exits 0. No accepted request fails.
 func TestGracefulShutdown(t *testing.T) {
 	var inFlight atomic.Int32
 	slowPort := namedBackendFunc(t, "127.0.0.2", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/slow" {
+		switch r.URL.Path {
+		case "/slow":
 			inFlight.Add(1)
 			time.Sleep(1500 * time.Millisecond)
+		case "/slower": // outlasts the HTTP/1.1 requests
+			inFlight.Add(1)
+			time.Sleep(2500 * time.Millisecond)
 		}
 		fmt.Fprintf(w, "done %s", r.URL.Path)
 	})
@@ -44,14 +49,20 @@ spec:
 	eventually(t, ping, "", "/ping/deep", 200, "OK")
 	eventually(t, p.addr, "s.example", "/fast", 200, "done /fast")
 
-	const n = 5
+	const n1, n2 = 5, 3 // HTTP/1.1 requests, h2c streams on one connection
+	const n = n1 + n2
 	var wg sync.WaitGroup
 	errs := make(chan error, n+1)
+	h2c := h2cHTTPClient()
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- expect(p.addr, "/slow", "done /slow")
+			if i < n1 {
+				errs <- expect(p.addr, "/slow", "done /slow")
+			} else {
+				errs <- expectWith(h2c, p.addr, "/slower", "done /slower")
+			}
 		}()
 	}
 	for deadline := time.Now().Add(5 * time.Second); inFlight.Load() < n; {
@@ -92,9 +103,14 @@ spec:
 func expect(addr, path, want string) error {
 	tr := &http.Transport{DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
+	return expectWith(&http.Client{Transport: tr, Timeout: 10 * time.Second}, addr, path, want)
+}
+
+// expectWith sends one request with c.
+func expectWith(c *http.Client, addr, path, want string) error {
 	req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
 	req.Host = "s.example"
-	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return err
 	}
