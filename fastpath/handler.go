@@ -81,11 +81,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	}
 	pipeline.Release(x)
 	if !ctx.Request.Header.IsHTTP11() {
-		ctx.Response.Header.SetProtocol(strHTTP10) // Go's server (Traefik's) answers HTTP/1.0 in kind
+		answerHTTP10(ctx)
 	}
 }
-
-var strHTTP10 = []byte("HTTP/1.0")
 
 // route looks the router up in the current table, once, and lets it
 // serve: its middlewares, its service, the server choice, the forward.

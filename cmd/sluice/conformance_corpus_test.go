@@ -12,10 +12,6 @@ func confRoute(match, services string) string {
 	return fmt.Sprintf("  - match: %q\n    services: %s\n", match, services)
 }
 
-// http10Close: both close an HTTP/1.0 client's connection after the
-// answer; fasthttp's server says so in a header, Go's leaves it implied.
-const http10Close = "Connection: fasthttp names the close an HTTP/1.0 answer implies"
-
 // corpus is the oracle's corpus: every row of the IngressRoute reference
 // that Sluice serves (TLS, middlewares and observability come with their
 // issues), and every gap of the issue that added the oracle.
@@ -125,12 +121,14 @@ var corpus = []confCase{
 			confRoute("PathPrefix(`/api/users`)", "[{name: gamma, port: 80}]")),
 		requests: []confReq{{host: "ml.example", path: "/api/users/1"}, {host: "ml.example", path: "/api/x", header: map[string]string{"X-Role": "admin"}},
 			{host: "ml.example", path: "/api/none"}, {host: "ml.example", path: "/api/users/2", h2: true}}},
-	{name: "HTTP/1.0 without Host (gap 7); an HTTP/1.0 server's status line", objects: ir("http10", "  routes:\n"+
+	{name: "HTTP/1.0 without Host (gap 7), keep-alive, bodies of unknown length; an HTTP/1.0 server's status line", objects: ir("http10", "  routes:\n"+
 		confRoute("HostRegexp(`.*`) && PathPrefix(`/re`)", "[{name: alpha, port: 80}]")+
 		confRoute("!Host(`example.com`) && PathPrefix(`/not`)", "[{name: alpha, port: 80}]")+
 		confRoute("Host(`old.example`)", "[{name: alpha, port: old}]")),
-		requests: []confReq{{raw: "GET /re HTTP/1.0\r\n\r\n", known: http10Close}, {raw: "GET /not HTTP/1.0\r\n\r\n", known: http10Close},
-			{host: "old.example", path: "/"}}},
+		requests: []confReq{{raw: "GET /re HTTP/1.0\r\n\r\n"}, {raw: "GET /not HTTP/1.0\r\n\r\n"},
+			{raw: "GET /re/stream HTTP/1.0\r\n\r\n"}, {raw: "GET /re/stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+			{raw: "HEAD /re/stream HTTP/1.0\r\n\r\n"}, {raw: "GET /re HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+			{host: "any.example", path: "/re/stream"}, {host: "old.example", path: "/"}}},
 	{name: "forwarded headers, hop-by-hop headers, path and query", objects: ir("headers", "  routes:\n"+
 		confRoute("Host(`hdr.example`)", "[{name: alpha, port: 80}]")),
 		requests: []confReq{

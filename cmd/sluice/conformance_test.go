@@ -66,6 +66,12 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, vs := range r.Header {
 		e.Headers[k] = strings.Join(vs, " | ")
 	}
+	if strings.HasSuffix(r.URL.Path, "/stream") { // a body of unknown length, in two flushes
+		io.WriteString(w, "part1 ")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, "part2")
+		return
+	}
 	switch r.URL.Path {
 	case "/noct": // an answer without a Content-Type
 		w.Header()["Content-Type"] = nil

@@ -154,3 +154,80 @@ func TestBinaryH2AuthorityOverHost(t *testing.T) {
 		t.Fatalf("the backend saw %d requests, want 2", n)
 	}
 }
+
+// TestBinaryHTTP10Answers: an HTTP/1.0 client gets what Go's server
+// (Traefik's) sends it: a body of unknown length raw and ended by the
+// close, never chunked (an HTTP/1.0 client cannot read chunks); no
+// "Connection: close" field on a connection that closes; and, when it
+// asked for keep-alive, "Connection: keep-alive" on an answer of known
+// length and the connection kept for its next request.
+func TestBinaryHTTP10Answers(t *testing.T) {
+	port := namedBackendFunc(t, "127.0.0.2", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			io.WriteString(w, "part1 ")
+			w.(http.Flusher).Flush()
+		}
+		io.WriteString(w, "part2")
+	})
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("be", port, "127.0.0.2")+"---\n"+
+		routeYAML("r", "old.example", "{name: be, port: 80}"))
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "old.example", "/", 200, "part2")
+	for _, tc := range []struct{ req, want string }{
+		{"GET /stream HTTP/1.0\r\nHost: old.example\r\n\r\n", "HTTP/1.0 200 OK|-Transfer-Encoding|-Connection|\r\n\r\npart1 part2"},
+		{"GET /stream HTTP/1.0\r\nHost: old.example\r\nConnection: keep-alive\r\n\r\n", "HTTP/1.0 200 OK|-Transfer-Encoding|-Connection|\r\n\r\npart1 part2"},
+		{"HEAD /stream HTTP/1.0\r\nHost: old.example\r\n\r\n", "HTTP/1.0 200 OK|-Transfer-Encoding|-Connection|\r\n\r\n"},
+		{"GET / HTTP/1.0\r\nHost: old.example\r\n\r\n", "HTTP/1.0 200 OK|Content-Length: 5|-Connection|\r\n\r\npart2"},
+	} {
+		got := readUntilClose(t, p.addr, tc.req)
+		for _, w := range strings.Split(tc.want, "|") {
+			if neg, ok := strings.CutPrefix(w, "-"); ok && strings.Contains(got, "\r\n"+neg+":") {
+				t.Errorf("%q: the answer has %s:\n%s", tc.req, neg, got)
+			} else if !ok && !strings.Contains(got, w) {
+				t.Errorf("%q: the answer lacks %q:\n%s", tc.req, w, got)
+			}
+		}
+		if strings.HasPrefix(tc.req, "GET") && !strings.HasSuffix(got, "part2") {
+			t.Errorf("%q: the body does not end the answer:\n%s", tc.req, got)
+		}
+	}
+	// Keep-alive asked, length known: kept, and said so.
+	c, err := net.Dial("tcp4", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	for i := 0; i < 2; i++ {
+		io.WriteString(c, "GET / HTTP/1.0\r\nHost: old.example\r\nConnection: keep-alive\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("keep-alive request %d: %v", i+1, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != "part2" || resp.Header.Get("Connection") != "keep-alive" {
+			t.Fatalf("keep-alive request %d: %q, Connection %q", i+1, b, resp.Header.Get("Connection"))
+		}
+	}
+}
+
+// readUntilClose sends req on a new connection and returns all the
+// server sends until it closes.
+func readUntilClose(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, req)
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("%q: the server did not close the connection: %v (read %q)", req, err, b)
+	}
+	return string(b)
+}
