@@ -38,15 +38,20 @@ func (c *compiler) serversTransport(f, ns, name string) (*upstream.TransportConf
 	key := ns + "/" + name
 	st := &obj.Spec
 	tc := &upstream.TransportConfig{Name: key, ServerName: st.ServerName, InsecureSkipVerify: st.InsecureSkipVerify,
-		MaxIdleConnsPerHost: st.MaxIdleConnsPerHost, DisableHTTP2: st.DisableHTTP2}
+		MaxIdleConnsPerHost: st.MaxIdleConnsPerHost, DisableHTTP2: st.DisableHTTP2, PeerCertURI: st.PeerCertURI}
 	if e := c.transportSecrets(f, ns, st, tc); e != nil {
 		return nil, e
 	}
 	if e := transportTimeouts(f, st.ForwardingTimeouts, tc); e != nil {
 		return nil, e
 	}
-	if st.PeerCertURI != "" || st.Spiffe != nil {
-		c.warn(objName("ServersTransport", ns, name), "spec", "peerCertURI and spiffe are not yet supported by Sluice; ignored")
+	if st.Spiffe != nil {
+		// Traefik without a SPIFFE Workload API (Sluice has none) logs an
+		// error and connects with the default TLS configuration, the
+		// transport's other TLS fields dropped with it; so does Sluice.
+		c.errorf(objName("ServersTransport", ns, name), "spec.spiffe", "SPIFFE is not supported by Sluice "+
+			"(Traefik: enabled but not configured); servers are reached with the default TLS configuration, as Traefik does")
+		tc.ServerName, tc.InsecureSkipVerify, tc.RootCAs, tc.Certificates, tc.PeerCertURI = "", false, nil, nil, ""
 	}
 	if err := tc.Validate(); err != nil {
 		return nil, &svcErr{f, fmt.Sprintf("ServersTransport %s: %v", key, err)}

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,6 +42,9 @@ func newPKI(t *testing.T, serverName string) *testPKI {
 		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn}, DNSNames: dns,
 			ExtKeyUsage: []x509.ExtKeyUsage{usage}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		if usage == x509.ExtKeyUsageServerAuth {
+			tmpl.URIs = []*url.URL{{Scheme: "spiffe", Host: "test.example", Path: "/backend"}} // for peerCertURI
+		}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +66,11 @@ func newPKI(t *testing.T, serverName string) *testPKI {
 // ServersTransport (serverName, rootCAs and a client certificate from
 // Secrets, or rootCAs from a ConfigMap) verifies the server and presents the certificate; without it
 // the unknown CA is a 502; insecureSkipVerify skips verification; a
-// missing ServersTransport disables the route (404).
+// missing ServersTransport disables the route (404). peerCertURI requires
+// the server's certificate to name the URI, and its chain to verify even
+// with insecureSkipVerify, as Traefik's; spiffe, which Sluice cannot
+// serve, falls back to the default TLS configuration as Traefik without a
+// Workload API does, with a diagnostic.
 func TestBinaryServersTransport(t *testing.T) {
 	pki := newPKI(t, "backend.internal")
 	ln, err := net.Listen("tcp4", "127.0.0.2:0")
@@ -121,10 +129,45 @@ metadata: {name: insecure, namespace: e2e}
 spec: {insecureSkipVerify: true}
 ---
 apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: uri-ok, namespace: e2e}
+spec: {serverName: backend.internal, rootCAs: [{secret: ca}], peerCertURI: "SPIFFE://test.example/backend"}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: uri-other, namespace: e2e}
+spec: {serverName: backend.internal, rootCAs: [{secret: ca}], peerCertURI: "spiffe://test.example/other"}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: uri-insecure-noca, namespace: e2e}
+spec: {insecureSkipVerify: true, peerCertURI: "spiffe://test.example/backend"}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: uri-insecure-ca, namespace: e2e}
+spec: {insecureSkipVerify: true, rootCAs: [{secret: ca}], peerCertURI: "spiffe://test.example/backend"}
+---
+apiVersion: traefik.io/v1alpha1
+kind: ServersTransport
+metadata: {name: spiffe, namespace: e2e}
+spec: {insecureSkipVerify: true, spiffe: {ids: ["spiffe://test.example/backend"]}}
+---
+apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: {name: r, namespace: e2e}
 spec:
   routes:
+  - match: Host(`+"`uri-ok.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: uri-ok}]
+  - match: Host(`+"`uri-other.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: uri-other}]
+  - match: Host(`+"`uri-insecure-noca.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: uri-insecure-noca}]
+  - match: Host(`+"`uri-insecure-ca.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: uri-insecure-ca}]
+  - match: Host(`+"`spiffe.example`"+`)
+    services: [{name: tlsapp, port: 443, serversTransport: spiffe}]
   - match: Host(`+"`secure.example`"+`)
     services: [{name: tlsapp, port: 443, serversTransport: verified}]
   - match: Host(`+"`cm.example`"+`)
@@ -148,6 +191,12 @@ spec:
 	eventually(t, p.addr, "insecure.example", "/", 200, "tls sni= client=none") // Go sends no SNI for an IP
 	eventually(t, p.addr, "missing.example", "/", 404, "404")
 	waitLog(t, p, time.Second, "serversTransport not found: e2e/nosuch")
+	eventually(t, p.addr, "uri-ok.example", "/", 200, "tls sni=backend.internal client=none")
+	eventually(t, p.addr, "uri-other.example", "/", 502, "Bad Gateway")
+	eventually(t, p.addr, "uri-insecure-noca.example", "/", 502, "Bad Gateway") // the chain is still verified
+	eventually(t, p.addr, "uri-insecure-ca.example", "/", 200, "tls sni= client=none")
+	eventually(t, p.addr, "spiffe.example", "/", 502, "Bad Gateway") // default TLS: the test CA is unknown
+	waitLog(t, p, time.Second, "SPIFFE is not supported by Sluice")
 }
 
 // TestBinaryPostAfterBackendIdleClose: a backend closes keep-alive
