@@ -44,7 +44,10 @@ type Options struct {
 	// --serversTransport.*): services without a ServersTransport of their
 	// own, and those naming default@internal, use it. nil: Go's defaults.
 	DefaultTransport *upstream.TransportConfig
-	Logger           *slog.Logger // for health-check transitions; slog.Default() if nil
+	// SPIFFE builds SPIFFE mutual TLS for ServersTransports with spiffe
+	// (Traefik's --spiffe.workloadAPIAddr); nil: none configured.
+	SPIFFE upstream.SPIFFEConfig
+	Logger *slog.Logger // for health-check transitions; slog.Default() if nil
 }
 
 func (o Options) logger() *slog.Logger {

@@ -45,13 +45,11 @@ func (c *compiler) serversTransport(f, ns, name string) (*upstream.TransportConf
 	if e := transportTimeouts(f, st.ForwardingTimeouts, tc); e != nil {
 		return nil, e
 	}
-	if st.Spiffe != nil {
-		// Traefik without a SPIFFE Workload API (Sluice has none) logs an
-		// error and connects with the default TLS configuration, the
-		// transport's other TLS fields dropped with it; so does Sluice.
-		c.errorf(objName("ServersTransport", ns, name), "spec.spiffe", "SPIFFE is not supported by Sluice "+
-			"(Traefik: enabled but not configured); servers are reached with the default TLS configuration, as Traefik does")
-		tc.ServerName, tc.InsecureSkipVerify, tc.RootCAs, tc.Certificates, tc.PeerCertURI = "", false, nil, nil, ""
+	if sp := st.Spiffe; sp != nil {
+		if err := tc.UseSPIFFE(c.opts.SPIFFE, sp.IDs, sp.TrustDomain); err != nil {
+			c.errorf(objName("ServersTransport", ns, name), "spec.spiffe", "%v; servers are reached with the default "+
+				"TLS configuration, as Traefik does", err)
+		}
 	}
 	if err := tc.Validate(); err != nil {
 		return nil, &svcErr{f, fmt.Sprintf("ServersTransport %s: %v", key, err)}

@@ -45,6 +45,7 @@ type config struct {
 	LogLevel                  string
 	LogFormat                 string
 	PprofAddress              string // debug.pprofAddress: net/http/pprof on this address (off if empty)
+	SpiffeAddr                string // spiffe.workloadAPIAddr: the SPIFFE Workload API (off if empty)
 	Kube                      bool   // providers.kubernetesCRD is enabled (the section, or any option of it)
 	KubeSection               bool   // --providers.kubernetesCRD itself was given
 	KubeOpts                  kube.Options
@@ -75,7 +76,8 @@ var ourKeys = []string{
 	"entrypoints.<ep>.http.tls", "providers.kubernetescrd.crossprovidernamespaces",
 	"serverstransport.insecureskipverify", "serverstransport.rootcas", "serverstransport.maxidleconnsperhost",
 	"serverstransport.forwardingtimeouts.dialtimeout", "serverstransport.forwardingtimeouts.responseheadertimeout",
-	"serverstransport.forwardingtimeouts.idleconntimeout",
+	"serverstransport.forwardingtimeouts.idleconntimeout", "serverstransport.spiffe.ids", "serverstransport.spiffe.trustdomain",
+	"spiffe.workloadapiaddr",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -229,6 +231,8 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		c.LogFormat = strings.ToLower(v)
 	case k == "debug.pprofaddress":
 		c.PprofAddress = v
+	case k == "spiffe.workloadapiaddr":
+		c.SpiffeAddr = v
 	case strings.HasPrefix(k, "entrypoints."):
 		return c.applyEntryPoint(k, v, eps)
 	case strings.HasPrefix(k, "serverstransport."):
@@ -255,10 +259,7 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		}
 		ep.Address = addr
 	case "forwardedheaders.trustedips":
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s == "" {
-				continue
-			}
+		for _, s := range splitList(v) {
 			p, err := netip.ParsePrefix(s)
 			if err != nil {
 				a, aerr := netip.ParseAddr(s)
@@ -316,12 +317,7 @@ func (c *config) applyKube(k, v string) error {
 	case "ingressclass":
 		c.IngressClass = v
 	case "namespaces":
-		o.Namespaces = nil
-		for _, ns := range strings.Split(v, ",") {
-			if ns = strings.TrimSpace(ns); ns != "" {
-				o.Namespaces = append(o.Namespaces, ns)
-			}
-		}
+		o.Namespaces = splitList(v)
 	case "labelselector":
 		if _, err := labels.Parse(v); err != nil {
 			return fmt.Errorf("--%s: invalid label selector %q: %v", k, v, err)
@@ -338,12 +334,7 @@ func (c *config) applyKube(k, v string) error {
 	case "disableclusterscoperesources":
 		return parseBool(k, v, &o.DisableClusterScopeResources)
 	case "crossprovidernamespaces": // an empty value is the empty list: no namespace may
-		c.CrossProviderNamespaces = []string{}
-		for _, ns := range strings.Split(v, ",") {
-			if ns = strings.TrimSpace(ns); ns != "" {
-				c.CrossProviderNamespaces = append(c.CrossProviderNamespaces, ns)
-			}
-		}
+		c.CrossProviderNamespaces = append([]string{}, splitList(v)...)
 	default:
 		return c.unknown(k)
 	}
@@ -419,4 +410,15 @@ func distance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// splitList splits a comma-separated option value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -97,6 +97,8 @@ Servers transport (services without a ServersTransport; default@internal):
   --serversTransport.rootCAs=FILE,...                CA bundles servers' certificates are verified with
   --serversTransport.maxIdleConnsPerHost=N           idle connections kept per server (negative: none)
   --serversTransport.forwardingTimeouts.{dialTimeout,responseHeaderTimeout,idleConnTimeout}=D
+  --serversTransport.spiffe.{ids=ID,...,trustDomain=TD}  SPIFFE mutual TLS to servers (needs the next)
+  --spiffe.workloadAPIAddr=unix:///PATH              the SPIFFE Workload API (a SPIRE agent's socket)
 
 Health, logs, debugging:
   --ping, --ping.entryPoint=traefik, --ping.terminatingStatusCode=503   /ping and /ready
@@ -143,6 +145,9 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 		AllowEmptyServices: cfg.AllowEmptyServices, NativeLBByDefault: cfg.NativeLBByDefault,
 		IngressClass: cfg.IngressClass, Upstreams: reg, CrossProviderNamespaces: cfg.CrossProviderNamespaces,
 		DefaultTransport: cfg.DefaultTransport,
+	}
+	if cfg.SpiffeAddr != "" {
+		o.SPIFFE = checkSPIFFE // serve replaces it with the Workload API's source
 	}
 	if cfg.Kube {
 		o.Namespaces = cfg.KubeOpts.Namespaces

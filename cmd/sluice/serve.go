@@ -73,15 +73,26 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{Proxy: envProxy(log)}), reported: map[string]bool{},
 		ready: make(chan struct{}), loaded: startupGC()}
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	copts := compileOptions(cfg, p.reg)
 	copts.Logger = log
+	if cfg.SpiffeAddr != "" {
+		build, src, err := spiffeSource(ctx, cfg.SpiffeAddr, log)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		copts.SPIFFE = build
+	}
+	if err := cfg.Transport.useSPIFFE(copts.DefaultTransport, copts.SPIFFE); err != nil {
+		log.Error(err.Error())
+	}
 	if cfg.Ping {
 		copts.Internal = map[string]service.Service{"ping@internal": &service.Internal{Name: "ping@internal", Handler: p.health.Ping()}}
 	}
 	p.compiler = compile.NewCompiler(copts)
 	p.table.Store(route.NewBuilder(nil).Build())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	eps := newEntryPoints(p)
 	go newBurstTrim(log).run(eps.openConns, ctx.Done())
 	// The ping entry point answers /ping at once (liveness) and /ready when

@@ -68,9 +68,9 @@ func newPKI(t *testing.T, serverName string) *testPKI {
 // the unknown CA is a 502; insecureSkipVerify skips verification; a
 // missing ServersTransport disables the route (404). peerCertURI requires
 // the server's certificate to name the URI, and its chain to verify even
-// with insecureSkipVerify, as Traefik's; spiffe, which Sluice cannot
-// serve, falls back to the default TLS configuration as Traefik without a
-// Workload API does, with a diagnostic.
+// with insecureSkipVerify, as Traefik's; spiffe without a Workload API
+// (--spiffe.workloadAPIAddr) falls back to the default TLS configuration
+// as Traefik's does, with a diagnostic (TestBinarySPIFFE has one).
 func TestBinaryServersTransport(t *testing.T) {
 	pki := newPKI(t, "backend.internal")
 	ln, err := net.Listen("tcp4", "127.0.0.2:0")
@@ -196,7 +196,7 @@ spec:
 	eventually(t, p.addr, "uri-insecure-noca.example", "/", 502, "Bad Gateway") // the chain is still verified
 	eventually(t, p.addr, "uri-insecure-ca.example", "/", 200, "tls sni= client=none")
 	eventually(t, p.addr, "spiffe.example", "/", 502, "Bad Gateway") // default TLS: the test CA is unknown
-	waitLog(t, p, time.Second, "SPIFFE is not supported by Sluice")
+	waitLog(t, p, time.Second, "SPIFFE is enabled for this transport, but not configured")
 }
 
 // TestBinaryPostAfterBackendIdleClose: a backend closes keep-alive

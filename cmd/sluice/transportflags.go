@@ -21,7 +21,9 @@ type staticTransport struct {
 	DialTimeout         time.Duration
 	ResponseHeader      time.Duration
 	IdleConnTimeout     time.Duration
-	spiffe              bool
+	spiffe              bool // serversTransport.spiffe given: SPIFFE mutual TLS (serve applies it)
+	SpiffeIDs           []string
+	SpiffeTrustDomain   string
 }
 
 // applyTransport sets one serversTransport.* option.
@@ -32,11 +34,7 @@ func (c *config) applyTransport(k, v string) error {
 	case "insecureskipverify":
 		return parseBool(k, v, &t.InsecureSkipVerify)
 	case "rootcas":
-		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				t.RootCAs = append(t.RootCAs, f)
-			}
-		}
+		t.RootCAs = append(t.RootCAs, splitList(v)...)
 	case "maxidleconnsperhost":
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -53,23 +51,23 @@ func (c *config) applyTransport(k, v string) error {
 		// HTTP/2 health pings of Go's transport: Sluice's pool speaks
 		// HTTP/1.1 to servers, where they do not apply.
 		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s applies to HTTP/2 connections to servers, which Sluice does not make; ignored", k))
-	case "spiffe", "spiffe.ids", "spiffe.trustdomain":
+	case "spiffe":
 		t.spiffe = true
+	case "spiffe.ids":
+		t.spiffe, t.SpiffeIDs = true, splitList(v)
+	case "spiffe.trustdomain":
+		t.spiffe, t.SpiffeTrustDomain = true, v
 	default:
 		return c.unknown(k)
 	}
 	return nil
 }
 
-// config returns the transport, nil when no option was given. SPIFFE is
-// refused rather than ignored: serving without it would skip the peer
-// verification it asks for.
+// config returns the transport, nil when no option was given. Its
+// SPIFFE part needs the Workload API's source: useSPIFFE applies it.
 func (t *staticTransport) config() (*upstream.TransportConfig, error) {
 	if !t.set {
 		return nil, nil
-	}
-	if t.spiffe {
-		return nil, fmt.Errorf("serversTransport.spiffe is not supported by Sluice; remove it rather than have servers reached without the SPIFFE verification it asks for")
 	}
 	tc := &upstream.TransportConfig{Name: "default@internal", InsecureSkipVerify: t.InsecureSkipVerify,
 		MaxIdleConnsPerHost: t.MaxIdleConnsPerHost, DialTimeout: t.DialTimeout,
@@ -89,4 +87,19 @@ func (t *staticTransport) config() (*upstream.TransportConfig, error) {
 		return nil, fmt.Errorf("serversTransport.rootCAs: %w", err)
 	}
 	return tc, nil
+}
+
+// useSPIFFE gives the default transport tc the SPIFFE mutual TLS that
+// serversTransport.spiffe asks for, built by build (nil without
+// --spiffe.workloadAPIAddr). As Traefik, a transport that cannot have it
+// is used with the default TLS configuration, and the error is returned
+// to be logged.
+func (t *staticTransport) useSPIFFE(tc *upstream.TransportConfig, build upstream.SPIFFEConfig) error {
+	if !t.spiffe || tc == nil {
+		return nil
+	}
+	if err := tc.UseSPIFFE(build, t.SpiffeIDs, t.SpiffeTrustDomain); err != nil {
+		return fmt.Errorf("serversTransport.spiffe: %w; servers are reached with the default TLS configuration, as Traefik does", err)
+	}
+	return nil
 }

@@ -22,7 +22,11 @@ type TransportConfig struct {
 	// PeerCertURI: the server's certificate must name this URI among its
 	// SANs, its chain verified against RootCAs even with
 	// InsecureSkipVerify (Traefik's peerCertURI).
-	PeerCertURI           string
+	PeerCertURI string
+	// TLS, when set, is the whole client TLS configuration, used as it is
+	// (SPIFFE mTLS, UseSPIFFE); TLSName says what it is (keys, logs).
+	TLS                   *tls.Config
+	TLSName               string
 	MaxIdleConnsPerHost   int
 	DialTimeout           time.Duration
 	ResponseHeaderTimeout time.Duration
@@ -36,8 +40,8 @@ func (c *TransportConfig) key() string {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%t|%d|%v|%v|%v|%t|%s", c.Name, c.ServerName, c.InsecureSkipVerify, c.MaxIdleConnsPerHost,
-		c.DialTimeout, c.ResponseHeaderTimeout, c.IdleConnTimeout, c.DisableHTTP2, c.PeerCertURI)
+	fmt.Fprintf(h, "%s|%s|%t|%d|%v|%v|%v|%t|%s|%s", c.Name, c.ServerName, c.InsecureSkipVerify, c.MaxIdleConnsPerHost,
+		c.DialTimeout, c.ResponseHeaderTimeout, c.IdleConnTimeout, c.DisableHTTP2, c.PeerCertURI, c.TLSName)
 	for _, ca := range c.RootCAs {
 		h.Write(ca)
 	}
@@ -54,6 +58,9 @@ func (c *TransportConfig) tlsConfig(host string) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if c == nil {
 		return tc, nil
+	}
+	if c.TLS != nil {
+		return c.TLS.Clone(), nil
 	}
 	if c.ServerName != "" {
 		tc.ServerName = c.ServerName
@@ -106,6 +113,36 @@ func verifyPeerURI(uri string, roots *x509.CertPool, raw [][]byte) error {
 		}
 	}
 	return fmt.Errorf("peer certificate mismatch: no SAN URI in peer certificate matches %s", uri)
+}
+
+// SPIFFEConfig builds the client TLS configuration of SPIFFE mutual TLS
+// that accepts the servers whose SPIFFE ID is one of ids, or, without
+// ids, is in trustDomain, or, without either, any ID of the bundle.
+type SPIFFEConfig func(ids []string, trustDomain string) (*tls.Config, error)
+
+// UseSPIFFE gives c the SPIFFE mutual TLS a transport's spiffe {ids,
+// trustDomain} asks for, as Traefik's transport manager does: SPIFFE
+// needs build (nil: no Workload API configured) and excludes the other
+// TLS fields. When it cannot be had, c's TLS fields are cleared and the
+// error returned: Traefik then logs it and connects with the default TLS
+// configuration, and so does Sluice.
+func (c *TransportConfig) UseSPIFFE(build SPIFFEConfig, ids []string, trustDomain string) error {
+	var err error
+	switch {
+	case build == nil:
+		err = errors.New("SPIFFE is enabled for this transport, but not configured (--spiffe.workloadAPIAddr)")
+	case c.InsecureSkipVerify || len(c.RootCAs) > 0 || c.ServerName != "" || len(c.Certificates) > 0 || c.PeerCertURI != "":
+		err = errors.New("TLS and SPIFFE configuration cannot be defined at the same time")
+	default:
+		var cfg *tls.Config
+		if cfg, err = build(ids, trustDomain); err == nil {
+			c.TLS, c.TLSName = cfg, fmt.Sprintf("spiffe ids=%v trustDomain=%s", ids, trustDomain)
+			return nil
+		}
+	}
+	c.ServerName, c.InsecureSkipVerify, c.RootCAs, c.Certificates, c.PeerCertURI = "", false, nil, nil, ""
+	c.TLS, c.TLSName = nil, ""
+	return err
 }
 
 // Validate reports a configuration no connection could use (a CA bundle
