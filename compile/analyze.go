@@ -125,7 +125,12 @@ func allIndexes(n int) []int {
 	return out
 }
 
+// sharesEntryPoint: a and b can see the same requests: an entry point
+// in common, and both TLS routers or both plain (different indexes).
 func sharesEntryPoint(a, b *route.Route) bool {
+	if (a.TLS == nil) != (b.TLS == nil) {
+		return false
+	}
 	for _, x := range a.EntryPoints {
 		if slices.Contains(b.EntryPoints, x) {
 			return true
@@ -227,6 +232,9 @@ func shadowedBy(t *route.Table, b *route.Route) *route.Route {
 	var by *route.Route
 	for _, ep := range b.EntryPoints {
 		ix := t.Index(slices.Index(t.EntryPoints, ep))
+		if b.TLS != nil {
+			ix = t.TLSIndex(slices.Index(t.EntryPoints, ep))
+		}
 		for i := range b.Entries {
 			eb := &b.Entries[i]
 			if eb.Cand.Tree != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
+	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
@@ -47,7 +48,12 @@ type Options struct {
 	// SPIFFE builds SPIFFE mutual TLS for ServersTransports with spiffe
 	// (Traefik's --spiffe.workloadAPIAddr); nil: none configured.
 	SPIFFE upstream.SPIFFEConfig
-	Logger *slog.Logger // for health-check transitions; slog.Default() if nil
+	// EntryPointTLS are the entry points with http.tls, by name.
+	EntryPointTLS map[string]EntryPointTLS
+	// TicketKeys seal TLS session tickets for every table; nil: each
+	// table's configurations have Go's own keys.
+	TicketKeys *tlsconf.TicketKeys
+	Logger     *slog.Logger // for health-check transitions; slog.Default() if nil
 }
 
 func (o Options) logger() *slog.Logger {
@@ -117,6 +123,7 @@ func (c *compiler) disable(r *route.Route, entries []route.Entry, reason string)
 type Compiler struct {
 	opts  Options
 	cache map[*model.IngressRoute]*irResult
+	certs map[*model.Secret]certEntry // parsed certificates, by Secret as seen
 }
 
 // NewCompiler returns a compiler for opts.
@@ -154,8 +161,11 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	c := newCompiler(snap, opts)
 	c.keptObjects()
 	b := route.NewBuilder(opts.EntryPoints)
-	c.routerTree(b, cc.routes(c, snap))
+	tlsOpts := c.tlsOptions()
+	all, closed := c.resolveTLS(c.entryPointTLS(cc.routes(c, snap)), tlsOpts)
+	c.routerTree(b, all)
 	t := b.Build()
+	t.TLS = c.tlsSet(t, tlsOpts, cc.store(c), closed)
 	keepEndpoints(t, opts.Upstreams)
 	sortDiags(c.diags)
 	return &Result{Table: t, Diags: c.diags, Disabled: c.disabled, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
@@ -276,12 +286,6 @@ func (c *compiler) keptObjects() {
 	for _, o := range c.snap.Middlewares {
 		kept("Middleware", &o.Meta, o.File)
 	}
-	for _, o := range c.snap.TLSOptions {
-		kept("TLSOption", &o.Meta, o.File)
-	}
-	for _, o := range c.snap.TLSStores {
-		kept("TLSStore", &o.Meta, o.File)
-	}
 	c.file = ""
 }
 
@@ -302,6 +306,7 @@ type compiledRoute struct {
 	// disabled: why a route whose rule parsed is not served (r has no
 	// handler then); kept so that `sluice route` can say it would match.
 	disabled string
+	hosts    []string // the rule's Host names (TLS option mapping)
 }
 
 // ingressRoute compiles the routes of one IngressRoute (crd.md section 3).
@@ -326,10 +331,7 @@ func (c *compiler) ingressRoute(ir *model.IngressRoute) []compiledRoute {
 	irDisabled := ""
 	if parents == nil {
 		eps = c.entryPoints(obj, ir.Spec.EntryPoints)
-		if ir.Spec.TLS != nil {
-			irDisabled = "TLS is not yet supported by Sluice; Traefik serves these routes over HTTPS only, so they are not served"
-			c.errorf(obj, "spec.tls", "%s", irDisabled)
-		} else if len(eps) == 0 {
+		if len(eps) == 0 {
 			irDisabled = "no valid entry point"
 		}
 	}
@@ -419,6 +421,13 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		r := &route.Route{Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Source: irKey(ir) + "#" + f}
 		return compiledRoute{r: r, entries: Entries(tree), disabled: e.field + ": " + e.msg}, false
 	}
+	var tlsBlock *route.TLS
+	if len(ir.Spec.ParentRefs) == 0 {
+		var terr *svcErr
+		if tlsBlock, terr = c.routeTLS(ir, tree); terr != nil {
+			return disabled(terr)
+		}
+	}
 	mws, mwNames, merr := c.middlewareChain(f, ir.Meta.Namespace, rt.Middlewares)
 	if merr != nil {
 		return disabled(merr)
@@ -441,9 +450,9 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	}
 	r := &route.Route{
 		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Middlewares: mwNames,
-		Source: irKey(ir) + "#" + f, Service: svcName, Target: target, Handler: handler,
+		Source: irKey(ir) + "#" + f, Service: svcName, Target: target, Handler: handler, TLS: tlsBlock,
 	}
-	return compiledRoute{r: r, entries: Entries(tree), hasService: target != nil, mws: mws}, true
+	return compiledRoute{r: r, entries: Entries(tree), hasService: target != nil, mws: mws, hosts: hostNames(tree)}, true
 }
 
 func sortDiags(d []model.Diagnostic) {

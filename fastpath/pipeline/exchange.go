@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -39,6 +40,17 @@ func (ep *EntryPoint) Trusted(ip netip.Addr) bool {
 	return false
 }
 
+// ConnTLS is what a TLS connection's handshake decided, kept with the
+// connection (one per connection, read by each of its requests).
+type ConnTLS struct {
+	// Option is the name of the TLS option the handshake used (Traefik's
+	// TLS options name in the connection's context): a TLS router whose
+	// own option differs answers 421.
+	Option     string
+	ServerName string // the SNI, as the client sent it
+	State      tls.ConnectionState
+}
+
 // Exchange is one request's state: see the package documentation. The
 // zero value is not usable; take one with Acquire.
 type Exchange struct {
@@ -47,6 +59,9 @@ type Exchange struct {
 	Resp *fasthttp.Response // the response to the client
 	Req  match.Request      // the routing view; Headers is &Out.Header
 	EP   *EntryPoint
+	// TLS is the connection's TLS, or nil for a plain connection; set by
+	// the front end before Begin, valid until Release.
+	TLS *ConnTLS
 
 	ctx *fasthttp.RequestCtx // the HTTP/1.1 connection's; nil otherwise
 	own fasthttp.Response    // Resp when the front end has no response of its own
@@ -81,7 +96,7 @@ func Release(x *Exchange) {
 	x.Out.Reset()
 	x.own.Reset()
 	x.Req.Reset()
-	x.In, x.Resp, x.EP, x.ctx = nil, nil, nil, nil
+	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
 	x.held, x.heldDone, x.gzip, x.gzipAdded = x.held[:0], false, false, false
 	exchanges.Put(x)

@@ -63,20 +63,43 @@ func (x *Exchange) setForwarded(p present, host []byte) {
 		hdr.Set("Connection", "Upgrade")
 		hdr.SetBytesV("Upgrade", x.upgrade)
 	}
-	if p&hasXFProto == 0 || len(hdr.Peek("X-Forwarded-Proto")) == 0 {
-		if hasToken(x.upgrade, "websocket") {
-			hdr.SetCanonical(strXFProto, strWS) // Traefik's scheme for WebSocket requests
-		} else {
-			hdr.SetCanonical(strXFProto, strHTTP)
+	var proto []byte
+	if p&hasXFProto != 0 {
+		proto = hdr.Peek("X-Forwarded-Proto")
+	}
+	if len(proto) == 0 {
+		ws := hasToken(x.upgrade, "websocket") // Traefik's scheme for WebSocket requests
+		switch {
+		case ws && x.TLS != nil:
+			proto = strWSS
+		case ws:
+			proto = strWS
+		case x.TLS != nil:
+			proto = strHTTPS
+		default:
+			proto = strHTTP
 		}
+		hdr.SetCanonical(strXFProto, proto)
 	}
 	if (p&hasXFHost == 0 || len(hdr.Peek("X-Forwarded-Host")) == 0) && len(host) > 0 {
 		hdr.SetCanonical(strXFHost, host)
 	}
 	if p&hasXFPort == 0 || len(hdr.Peek("X-Forwarded-Port")) == 0 {
-		hdr.SetCanonical(strXFPort, hostPort(host))
+		hdr.SetCanonical(strXFPort, x.forwardedPort(host, proto))
 	}
 	hdr.SetCanonical(strXFServer, x.EP.ServerName)
+}
+
+// forwardedPort is Traefik's X-Forwarded-Port: the Host's port, else 443
+// for an https or wss request (its X-Forwarded-Proto, or TLS), else 80.
+func (x *Exchange) forwardedPort(host, proto []byte) []byte {
+	if p := hostPort(host); p != nil {
+		return p
+	}
+	if string(proto) == "https" || string(proto) == "wss" || x.TLS != nil {
+		return port443
+	}
+	return port80
 }
 
 // deleteManaged removes every managed header from Out, in any spelling.

@@ -63,8 +63,14 @@ func naiveForwarded(ep *EntryPoint, hdr *fasthttp.RequestHeader, ip netip.Addr, 
 	if len(hdr.Peek("X-Forwarded-Host")) == 0 && len(host) > 0 {
 		hdr.SetBytesV("X-Forwarded-Host", host)
 	}
-	if len(hdr.Peek("X-Forwarded-Port")) == 0 {
-		hdr.SetBytesV("X-Forwarded-Port", hostPort(host))
+	if len(hdr.Peek("X-Forwarded-Port")) == 0 { // Traefik's forwardedPort
+		port := hostPort(host)
+		if xfp := string(hdr.Peek("X-Forwarded-Proto")); port == nil && (xfp == "https" || xfp == "wss") {
+			port = []byte("443")
+		} else if port == nil {
+			port = []byte("80")
+		}
+		hdr.SetBytesV("X-Forwarded-Port", port)
 	}
 	hdr.SetBytesV("X-Forwarded-Server", ep.ServerName)
 }

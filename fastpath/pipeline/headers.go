@@ -125,17 +125,18 @@ var (
 	strTe, strTrailers         = []byte("Te"), []byte("trailers")
 	strXFF, strXRealIP         = []byte("X-Forwarded-For"), []byte("X-Real-Ip")
 	strXFProto, strWS, strHTTP = []byte("X-Forwarded-Proto"), []byte("ws"), []byte("http")
+	strWSS, strHTTPS, port443  = []byte("wss"), []byte("https"), []byte("443")
 	strXFHost, strXFPort       = []byte("X-Forwarded-Host"), []byte("X-Forwarded-Port")
 	strXFServer                = []byte("X-Forwarded-Server")
 )
 
 var port80 = []byte("80")
 
-// hostPort is the port of a Host value, or 80.
+// hostPort is the port of a Host value, or nil.
 func hostPort(host []byte) []byte {
 	i := bytes.LastIndexByte(host, ':')
 	if i < 0 || bytes.IndexByte(host[i:], ']') >= 0 || i+1 == len(host) {
-		return port80
+		return nil
 	}
 	return host[i+1:]
 }

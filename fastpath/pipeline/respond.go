@@ -14,6 +14,7 @@ var (
 	BodyGatewayTimeout = []byte("Gateway Timeout")
 	BodyInternal       = []byte("Internal Server Error\n")
 	BodyTooLarge       = []byte("Request body too large\n")
+	BodyMisdirected    = []byte("Misdirected Request\n")
 )
 
 // Respond answers with status and a plain-text body, as http.Error does

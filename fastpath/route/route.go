@@ -27,8 +27,25 @@ type Route struct {
 	Children []*Route
 	Rank     int     // position in priority order (0 first)
 	Entries  []Entry // the rule as indexed conjunctions
+	// TLS is a TLS router's TLS block: it serves only TLS connections
+	// (the table's TLS indexes); nil: only plain ones.
+	TLS *TLS
 
 	children *Index // Children, indexed by Build
+}
+
+// TLS is a router's TLS block, resolved as Traefik resolves it.
+type TLS struct {
+	// Option is the TLS option the router serves with: "default", or a
+	// TLSOption's qualified name ("ns-name@kubernetescrd"). A request on
+	// a connection whose handshake chose another option is answered 421
+	// (Traefik's snicheck: domain fronting).
+	Option string
+	// Domains are the Host names of the rule, lower case: the server
+	// names that select Option at the handshake.
+	Domains      []string
+	CertResolver string // kept for explanations; ACME comes later
+	SecretName   string // namespace/name of the IngressRoute's tls.secretName, if any
 }
 
 // Serve lets the router's handler serve x.

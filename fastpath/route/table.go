@@ -6,25 +6,42 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/service"
+	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
 )
 
-// Table is the published routing state: one Index per entry point. It is
-// immutable and safe for concurrent use.
+// Table is the published routing state: per entry point an Index of its
+// plain routers and one of its TLS routers, and the TLS state handshakes
+// read. It is immutable and safe for concurrent use.
 type Table struct {
-	EntryPoints []string // index i of Indexes serves EntryPoints[i]
+	EntryPoints []string // index i of Indexes and TLSIndexes serves EntryPoints[i]
 	Indexes     []*Index
+	TLSIndexes  []*Index
 	Routes      []*Route // all routes, in rank order
+	// TLS is the certificates and options (nil: no TLS state; handshakes
+	// are then closed).
+	TLS *tlsconf.Set
 }
 
-// Index returns the index of entry point number ep, or nil (also for a
-// nil table).
+// Index returns the index of entry point number ep's plain routers, or
+// nil (also for a nil table).
 func (t *Table) Index(ep int) *Index {
 	if t == nil || ep < 0 || ep >= len(t.Indexes) {
 		return nil
 	}
 	return t.Indexes[ep]
+}
+
+// TLSIndex returns the index of entry point number ep's TLS routers, or
+// nil.
+func (t *Table) TLSIndex(ep int) *Index {
+	if t == nil || ep < 0 || ep >= len(t.TLSIndexes) {
+		return nil
+	}
+	return t.TLSIndexes[ep]
 }
 
 // HostKind says how an entry is indexed by host.
@@ -214,16 +231,21 @@ func (b *Builder) Build() *Table {
 	}
 	t := &Table{EntryPoints: b.eps, Routes: b.routes}
 	for _, ep := range b.eps {
-		var es []*Entry
+		var plain, secure []*Entry
 		for _, r := range b.routes {
 			if !slices.Contains(r.EntryPoints, ep) {
 				continue
 			}
 			for i := range r.Entries {
-				es = append(es, &r.Entries[i])
+				if r.TLS != nil {
+					secure = append(secure, &r.Entries[i])
+				} else {
+					plain = append(plain, &r.Entries[i])
+				}
 			}
 		}
-		t.Indexes = append(t.Indexes, buildIndex(es))
+		t.Indexes = append(t.Indexes, buildIndex(plain))
+		t.TLSIndexes = append(t.TLSIndexes, buildIndex(secure))
 	}
 	return t
 }
@@ -300,7 +322,9 @@ func mergeByRank[T any](a, b []T, rank func(T) int) []T {
 }
 
 // Serve routes x (its routing view) to the first router whose rule
-// matches and lets it serve; none, or a nil index: 404.
+// matches and lets it serve; none, or a nil index: 404. A TLS router
+// answers 421 to a request whose connection chose another TLS option
+// than its own (Traefik's snicheck).
 func (ix *Index) Serve(x *pipeline.Exchange) {
 	if ix == nil {
 		x.NotFound()
@@ -309,6 +333,10 @@ func (ix *Index) Serve(x *pipeline.Exchange) {
 	hit := ix.Find(&x.Req)
 	if hit.Route == nil {
 		x.NotFound()
+		return
+	}
+	if t := hit.Route.TLS; t != nil && (x.TLS == nil || x.TLS.Option != t.Option) {
+		x.Respond(fasthttp.StatusMisdirectedRequest, pipeline.BodyMisdirected)
 		return
 	}
 	hit.Serve(x)

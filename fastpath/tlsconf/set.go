@@ -105,10 +105,10 @@ func certGetter(store *Store, sniStrict bool) func(*tls.ClientHelloInfo) (*tls.C
 		if c := store.ForHello(hello); c != nil {
 			return c.TLS, nil
 		}
-		if sniStrict || store.Default == nil {
+		if sniStrict {
 			return nil, nil
 		}
-		return store.Default.TLS, nil
+		return store.DefaultCert().TLS, nil
 	}
 }
 

@@ -67,8 +67,8 @@ type Store struct {
 	certs   []*Cert // in search order
 }
 
-// NewStore indexes certs; def is the default certificate (never nil in
-// a served table). Certificates with the same names as an earlier one are
+// NewStore indexes certs; def is the default certificate (nil: Traefik's
+// generated one, see DefaultCert). Certificates with the same names as an earlier one are
 // dropped, as Traefik drops them, and returned.
 func NewStore(certs []*Cert, def *Cert) (*Store, []*Cert) {
 	s := &Store{exact: map[string]*Cert{}, wild: map[string]*Cert{}, Default: def}
@@ -98,6 +98,15 @@ func NewStore(certs []*Cert, def *Cert) (*Store, []*Cert) {
 		}
 	}
 	return s, dropped
+}
+
+// DefaultCert is the default certificate: the configured one, else
+// Traefik's generated one (made at the first need).
+func (s *Store) DefaultCert() *Cert {
+	if s.Default != nil {
+		return s.Default
+	}
+	return Generated()
 }
 
 // Certs are the store's certificates in search order.

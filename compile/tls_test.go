@@ -1,0 +1,90 @@
+package compile_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sluiceproxy/sluice/compile"
+	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/watch"
+)
+
+func decode(t *testing.T, yaml string) *model.Snapshot {
+	t.Helper()
+	snap := &model.Snapshot{}
+	for _, d := range watch.Decode("in.yaml", []byte(yaml), snap) {
+		if d.Severity == model.Error {
+			t.Fatalf("decode: %v", d)
+		}
+	}
+	return snap
+}
+
+const tlsApp = `apiVersion: v1
+kind: Service
+metadata: {name: app, namespace: apps}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: app-1, namespace: apps, labels: {kubernetes.io/service-name: app}}
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [10.1.0.1]}]
+---
+`
+
+// TestEntryPointTLS: a router on an entry point with http.tls is a TLS
+// router there, with the entry point's option; on several entry points it
+// is copied per TLS entry point ("<entrypoint>-<name>"), as Traefik's
+// models copy it, and stays plain on the others.
+func TestEntryPointTLS(t *testing.T) {
+	snap := decode(t, tlsApp+`apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: modern, namespace: apps}
+spec: {minVersion: VersionTLS13}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: both, namespace: apps}
+spec:
+  entryPoints: [web, websecure]
+  routes: [{match: Host(`+"`a.example`"+`), services: [{name: app, port: 80}]}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: secure-only, namespace: apps}
+spec:
+  entryPoints: [websecure]
+  routes: [{match: Host(`+"`b.example`"+`), services: [{name: app, port: 80}]}]
+`)
+	tbl, diags := compile.Compile(snap, compile.Options{EntryPoints: []string{"web", "websecure"},
+		EntryPointTLS: map[string]compile.EntryPointTLS{"websecure": {Options: "apps-modern"}}})
+	for _, d := range diags {
+		if d.Severity == model.Error {
+			t.Errorf("diagnostic: %v", d)
+		}
+	}
+	got := map[string]string{}
+	for _, r := range tbl.Routes {
+		opt := "plain"
+		if r.TLS != nil {
+			opt = r.TLS.Option
+		}
+		got[strings.Split(r.Name, "-")[0]+" "+strings.Join(r.EntryPoints, ",")] = opt
+	}
+	want := map[string]string{"apps web": "plain", "websecure websecure": "apps-modern@kubernetescrd", "apps websecure": "apps-modern@kubernetescrd"}
+	if len(got) != len(want) {
+		t.Fatalf("routes %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if ix := tbl.TLSIndex(1); ix == nil {
+		t.Fatal("no TLS index for websecure")
+	}
+	if o := tbl.TLS.EntryPoints[1].For("a.example"); o == nil || o.Name != "apps-modern@kubernetescrd" {
+		t.Fatalf("SNI a.example on websecure: option %v", o)
+	}
+}
