@@ -50,6 +50,8 @@ type Options struct {
 	SPIFFE upstream.SPIFFEConfig
 	// EntryPointTLS are the entry points with http.tls, by name.
 	EntryPointTLS map[string]EntryPointTLS
+	// Redirections are the entry points' http.redirections.entryPoint.
+	Redirections []Redirection
 	// TicketKeys seal TLS session tickets for every table; nil: each
 	// table's configurations have Go's own keys.
 	TicketKeys *tlsconf.TicketKeys
@@ -164,6 +166,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	tlsOpts := c.tlsOptions()
 	all, closed := c.resolveTLS(c.entryPointTLS(cc.routes(c, snap)), tlsOpts)
 	c.routerTree(b, all)
+	c.redirections(b)
 	t := b.Build()
 	t.TLS = c.tlsSet(t, tlsOpts, cc.store(c), closed)
 	keepEndpoints(t, opts.Upstreams)

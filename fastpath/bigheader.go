@@ -10,8 +10,10 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 )
 
 // Large request headers. fasthttp reads a request header only within the
@@ -37,10 +39,12 @@ import (
 // spillConn must sit directly under fasthttp's reader: a TLS entry point
 // wraps it around the tls.Conn, not under it.
 
-// spillListener wraps each accepted connection in a spillConn.
+// spillListener wraps each accepted connection in a spillConn that also
+// tells a TLS ClientHello from HTTP by its first byte (tls.go).
 type spillListener struct {
 	net.Listener
 	size int
+	srv  *Server
 }
 
 func (l *spillListener) Accept() (net.Conn, error) {
@@ -48,7 +52,7 @@ func (l *spillListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &spillConn{Conn: pollconn.WrapServer(c), size: l.size}, nil
+	return &spillConn{Conn: pollconn.WrapServer(c), size: l.size, sniff: l.srv}, nil
 }
 
 // spillConn is a client connection whose reads are watched for a header
@@ -64,6 +68,10 @@ type spillConn struct {
 	fresh bool
 	moved atomic.Bool // taken over: the first server's writes are dropped
 	long  bool        // the response being written has more body than a buffer (coalesce.go)
+	// sniff: the connection is new on a plain entry point, and its first
+	// read decides between HTTP and TLS (tls.go); nil afterwards.
+	sniff *Server
+	tls   *pipeline.ConnTLS // the handshake's, for a connection after it
 
 	// The client's address and its text, worked out on the connection's
 	// first request rather than on every one (peerText nil: not yet).
@@ -85,6 +93,15 @@ func (c *spillConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n == 0 || c.moved.Load() {
 		return n, err
+	}
+	if c.sniff != nil {
+		srv := c.sniff
+		c.sniff = nil
+		if p[0] == recordTypeHandshake {
+			c.moved.Store(true) // fasthttp reads nothing more and writes nothing
+			srv.serveTLS(&prefacedConn{Conn: c.Conn, pre: append([]byte(nil), p[:n]...)})
+			return 0, io.EOF
+		}
 	}
 	if c.buf == nil {
 		if len(p) != c.size {
@@ -150,8 +167,9 @@ func (c *spillConn) ReadFrom(r io.Reader) (int64, error) {
 // mover is the ErrorHandler of the tier below next: a header that
 // overflowed the buffer moves its connection to tier next, which serves it
 // from the copied bytes on; anything else is answered as Go answers it.
-func (s *Server) mover(next int) func(*fasthttp.RequestCtx, error) {
+func (s *Server) mover(tiers *[]*fasthttp.Server, next int) func(*fasthttp.RequestCtx, error) {
 	return func(ctx *fasthttp.RequestCtx, err error) {
+		tiers := *tiers
 		var small *fasthttp.ErrSmallBuffer
 		c, ok := ctx.Conn().(*spillConn)
 		if !errors.As(err, &small) || !ok || !c.fresh {
@@ -161,12 +179,12 @@ func (s *Server) mover(next int) func(*fasthttp.RequestCtx, error) {
 		var moved net.Conn = &prefacedConn{Conn: c.Conn, pre: c.spill}
 		c.spill, c.fresh = nil, false
 		c.moved.Store(true)
-		if next < len(s.tiers)-1 {
-			moved = &spillConn{Conn: moved, size: s.tiers[next].ReadBufferSize}
+		if next < len(tiers)-1 {
+			moved = &spillConn{Conn: moved, size: tiers[next].ReadBufferSize, tls: c.tls}
 		} else {
 			moved = lingerConn{moved}
 		}
-		_ = s.tiers[next].ServeConn(moved)
+		_ = tiers[next].ServeConn(moved)
 	}
 }
 

@@ -33,15 +33,17 @@ func (h *Handler) serveH2C(ctx *fasthttp.RequestCtx) {
 		_ = c.SetDeadline(time.Time{}) // no reader yet: the wrappers' own state is cleared too
 		hc := &h2Conn{c: c, sock: sock, pre: []byte(h2cPreface)}
 		defer hc.finish()
-		h.h2.ServeConn(hc, func(s *h2.Stream) { h.serveStream(s, peer) })
+		h.h2.ServeConn(hc, func(s *h2.Stream) { h.serveStream(s, peer, nil) })
 	})
 }
 
 // serveStream is the HTTP/2 front end: each stream becomes an Exchange,
 // routed and served as an HTTP/1.1 request is, and the response the
-// pipeline left is written to the stream.
-func (h *Handler) serveStream(s *h2.Stream, peer netip.Addr) {
+// pipeline left is written to the stream. tls is the connection's TLS,
+// nil for h2c.
+func (h *Handler) serveStream(s *h2.Stream, peer netip.Addr, tls *pipeline.ConnTLS) {
 	x := pipeline.Acquire()
+	x.TLS = tls
 	if x.BeginHTTP2(&s.Request, s, &h.ep, peer) {
 		h.routeH2(x)
 	} else {

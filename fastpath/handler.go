@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -29,6 +30,8 @@ type Config struct {
 	ServerName     string       // X-Forwarded-Server; the hostname if empty
 	Health         *Health      // when set, /ping and /ready are answered here before routing
 	Logger         *slog.Logger // nil: slog.Default()
+	// HandshakeTimeout bounds a TLS handshake; 0: DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
 }
 
 // Handler serves one entry point from the table behind Table: both front
@@ -71,8 +74,10 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	var peer []byte
 	if c, ok := ctx.Conn().(*spillConn); ok {
 		client, peer = c.peerOf(ctx)
+		x.TLS = c.tls
 	} else {
 		client = peerIP(ctx) // peer nil: the Exchange formats it
+		x.TLS = tlsOf(ctx.Conn())
 	}
 	if x.BeginHTTP1(ctx, &h.ep, client, peer) {
 		h.route(x)
@@ -86,9 +91,15 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 }
 
 // route looks the router up in the current table, once, and lets it
-// serve: its middlewares, its service, the server choice, the forward.
+// serve: its middlewares, its service, the server choice, the forward. A
+// request on a TLS connection is routed among the TLS routers.
 func (h *Handler) route(x *pipeline.Exchange) {
-	h.table.Load().Index(h.ep.Index).Serve(x)
+	t := h.table.Load()
+	if x.TLS != nil {
+		t.TLSIndex(h.ep.Index).Serve(x)
+		return
+	}
+	t.Index(h.ep.Index).Serve(x)
 }
 
 func (h *Handler) recover(ctx *fasthttp.RequestCtx) {
@@ -103,9 +114,12 @@ func (h *Handler) recover(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-func peerIP(ctx *fasthttp.RequestCtx) netip.Addr {
-	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
-		return a.AddrPort().Addr().Unmap()
+func peerIP(ctx *fasthttp.RequestCtx) netip.Addr { return addrIP(ctx.RemoteAddr()) }
+
+// addrIP is a TCP address's IP (IPv4-mapped unmapped), or the zero Addr.
+func addrIP(a net.Addr) netip.Addr {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.AddrPort().Addr().Unmap()
 	}
 	return netip.Addr{}
 }

@@ -39,8 +39,9 @@ const maxBufferedBody = 64 << 10
 // growing read buffers (tiers), a connection starting on the first and
 // moving up when a request header does not fit.
 type Server struct {
-	tiers []*fasthttp.Server // growing ReadBufferSize
-	h     *Handler
+	tiers    []*fasthttp.Server // growing ReadBufferSize
+	tlsTiers []*fasthttp.Server // the same, for connections after their TLS handshake
+	h        *Handler
 
 	draining atomic.Bool
 	peak     atomic.Int64 // most connections open at once since OpenConns
@@ -57,8 +58,17 @@ func NewServer(h *Handler) *Server {
 		limit = DefaultMaxHeaderBytes
 	}
 	s := &Server{idle: map[net.Conn]struct{}{}, h: h}
-	sizes := tierSizes(limit)
+	s.tiers = s.newTiers(tierSizes(limit))
+	s.tlsTiers = s.newTiers(tierSizes(limit))
+	return s
+}
+
+// newTiers builds one set of tiers (plain, or for TLS connections: the
+// same servers, fed by serveTLS rather than a listener).
+func (s *Server) newTiers(sizes []int) []*fasthttp.Server {
+	h := s.h
 	last := len(sizes) - 1
+	tiers := make([]*fasthttp.Server, 0, len(sizes))
 	for i, size := range sizes {
 		fs := newFastServer(serveTier0(h.Serve), size)
 		if i > 0 {
@@ -66,11 +76,11 @@ func NewServer(h *Handler) *Server {
 			fs.ConnState = s.trackIdle
 		}
 		if i < last {
-			fs.ErrorHandler = s.mover(i + 1)
+			fs.ErrorHandler = s.mover(&tiers, i+1)
 		}
-		s.tiers = append(s.tiers, fs)
+		tiers = append(tiers, fs)
 	}
-	return s
+	return tiers
 }
 
 // serveTier0 is the first tier's handler: after the Handler, the
@@ -128,10 +138,7 @@ func newFastServer(handler fasthttp.RequestHandler, buf int) *fasthttp.Server {
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	ln = peakListener{Listener: ln, s: s}
-	if len(s.tiers) == 1 {
-		return s.tiers[0].Serve(ln)
-	}
-	return s.tiers[0].Serve(&spillListener{Listener: ln, size: s.tiers[0].ReadBufferSize})
+	return s.tiers[0].Serve(&spillListener{Listener: ln, size: s.tiers[0].ReadBufferSize, srv: s})
 }
 
 // OpenConns is the number of client connections open now, and the most
@@ -173,10 +180,11 @@ func (s *Server) ShutdownWithContext(ctx context.Context) error {
 		_ = c.Close()
 	}
 	s.mu.Unlock()
-	h2done := make(chan error, 1)
+	h2done, tlsDone := make(chan error, 1), make(chan error, 1)
 	go func() { h2done <- s.h.h2.Shutdown(ctx) }()
+	go func() { tlsDone <- s.tlsTiers[0].ShutdownWithContext(ctx) }()
 	err := s.tiers[0].ShutdownWithContext(ctx)
-	return errors.Join(err, <-h2done)
+	return errors.Join(err, <-h2done, <-tlsDone)
 }
 
 // answerError answers a request fasthttp could not read as Go's net/http

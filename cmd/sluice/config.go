@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sluiceproxy/sluice/compile"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch/kube"
 )
@@ -26,7 +27,11 @@ type entryPoint struct {
 	AsDefault  bool // routers without entryPoints attach here (and to other asDefault ones only)
 	EncodeSemi bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
 	MaxHeader  int  // http.maxHeaderBytes: request header limit (default 1 MiB, as Traefik)
-	TLS        bool // http.tls: not served until TLS is supported
+	// TLS is http.tls: every router attached here is a TLS router, with
+	// these options (nil: not set).
+	TLS *epTLS
+	// Redirect is http.redirections.entryPoint (nil: none).
+	Redirect *epRedirect
 	// transport.lifeCycle: keep accepting this long after SIGTERM, then
 	// give in-flight requests GraceTimeOut to finish (Traefik: 0s, 10s).
 	AcceptGrace  time.Duration
@@ -51,6 +56,7 @@ type config struct {
 	KubeOpts                  kube.Options
 	Transport                 staticTransport // serversTransport.*
 	DefaultTransport          *upstream.TransportConfig
+	Redirections              []compile.Redirection // entry points' http.redirections
 	// CrossProviderNamespaces: providers.kubernetesCRD.crossProviderNamespaces
 	// (nil: unset, every namespace may make cross-provider references).
 	CrossProviderNamespaces []string
@@ -73,7 +79,10 @@ var ourKeys = []string{
 	"providers.kubernetescrd.endpoint", "providers.kubernetescrd.token", "providers.kubernetescrd.certauthfilepath",
 	"providers.kubernetescrd.disableclusterscoperesources", "kubeconfig", "ping", "ping.entrypoint", "ping.terminatingstatuscode",
 	"entrypoints.<ep>.transport.lifecycle.requestacceptgracetimeout", "entrypoints.<ep>.transport.lifecycle.gracetimeout",
-	"entrypoints.<ep>.http.tls", "providers.kubernetescrd.crossprovidernamespaces",
+	"entrypoints.<ep>.http.tls", "entrypoints.<ep>.http.tls.options", "entrypoints.<ep>.http.tls.certresolver",
+	"entrypoints.<ep>.http.redirections.entrypoint.to", "entrypoints.<ep>.http.redirections.entrypoint.scheme",
+	"entrypoints.<ep>.http.redirections.entrypoint.permanent", "entrypoints.<ep>.http.redirections.entrypoint.priority",
+	"providers.kubernetescrd.crossprovidernamespaces",
 	"serverstransport.insecureskipverify", "serverstransport.rootcas", "serverstransport.maxidleconnsperhost",
 	"serverstransport.forwardingtimeouts.dialtimeout", "serverstransport.forwardingtimeouts.responseheadertimeout",
 	"serverstransport.forwardingtimeouts.idleconntimeout", "serverstransport.spiffe.ids", "serverstransport.spiffe.trustdomain",
@@ -192,6 +201,9 @@ func buildConfig(kv map[string]string, keys []string) (*config, error) {
 	if c.DefaultTransport, err = c.Transport.config(); err != nil {
 		return nil, err
 	}
+	if c.Redirections, err = c.redirections(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -281,8 +293,11 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		return parseBool(k, v, &ep.AsDefault)
 	case "http.encodequerysemicolons":
 		return parseBool(k, v, &ep.EncodeSemi)
-	case "http.tls":
-		return parseBool(k, v, &ep.TLS)
+	case "http.tls", "http.tls.options", "http.tls.certresolver":
+		return ep.applyTLS(k, field, v)
+	case "http.redirections.entrypoint.to", "http.redirections.entrypoint.scheme",
+		"http.redirections.entrypoint.permanent", "http.redirections.entrypoint.priority":
+		return ep.applyRedirect(k, strings.TrimPrefix(field, "http.redirections.entrypoint."), v)
 	case "transport.lifecycle.requestacceptgracetimeout":
 		return parseDuration(k, v, &ep.AcceptGrace)
 	case "transport.lifecycle.gracetimeout":

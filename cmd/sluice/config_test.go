@@ -32,8 +32,8 @@ func TestChartDefaultArgs(t *testing.T) {
 		if ep.GraceTimeOut != 10*time.Second {
 			t.Errorf("%s graceTimeOut %v, want Traefik's 10s", ep.Name, ep.GraceTimeOut)
 		}
-		if ep.TLS != (ep.Name == "websecure") {
-			t.Errorf("%s tls=%t", ep.Name, ep.TLS)
+		if (ep.TLS != nil) != (ep.Name == "websecure") {
+			t.Errorf("%s tls=%v", ep.Name, ep.TLS)
 		}
 	}
 	want := map[string]string{"metrics": ":9100", "traefik": ":8080", "web": ":8000", "websecure": ":8443"}

@@ -19,10 +19,6 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 		if !want(ep) || e.servers[ep] != nil {
 			continue
 		}
-		if ep.TLS {
-			p.log.Error("TLS is not yet supported by Sluice; this entry point is not served rather than served without TLS", "entryPoint", ep.Name)
-			continue
-		}
 		fc := fastpath.Config{
 			EntryPoint: ep.Name, Index: i, TrustedIPs: ep.TrustedIPs, Insecure: ep.Insecure, KeepPath: ep.KeepPath,
 			EncodeQuerySemicolons: ep.EncodeSemi, MaxHeaderBytes: ep.MaxHeader, Logger: p.log,

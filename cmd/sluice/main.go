@@ -149,6 +149,15 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 	if cfg.SpiffeAddr != "" {
 		o.SPIFFE = checkSPIFFE // serve replaces it with the Workload API's source
 	}
+	o.Redirections = cfg.Redirections
+	for _, ep := range cfg.EntryPoints {
+		if ep.TLS != nil {
+			if o.EntryPointTLS == nil {
+				o.EntryPointTLS = map[string]compile.EntryPointTLS{}
+			}
+			o.EntryPointTLS[ep.Name] = compile.EntryPointTLS{Options: ep.TLS.Options, CertResolver: ep.TLS.CertResolver}
+		}
+	}
 	if cfg.Kube {
 		o.Namespaces = cfg.KubeOpts.Namespaces
 		o.DisableClusterScopeResources = cfg.KubeOpts.DisableClusterScopeResources

@@ -17,6 +17,7 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
+	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch"
 	"github.com/sluiceproxy/sluice/watch/kube"
@@ -88,6 +89,8 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	if err := cfg.Transport.useSPIFFE(copts.DefaultTransport, copts.SPIFFE); err != nil {
 		log.Error(err.Error())
 	}
+	copts.TicketKeys = tlsconf.NewTicketKeys()
+	go p.rotateTicketKeys(ctx, copts.TicketKeys)
 	if cfg.Ping {
 		copts.Internal = map[string]service.Service{"ping@internal": &service.Internal{Name: "ping@internal", Handler: p.health.Ping()}}
 	}
@@ -127,6 +130,29 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	eps.shutdown(false)
 	log.Info("stopped")
 	return nil
+}
+
+// ticketKeyRotation is how often a new TLS session ticket key is made;
+// tickets stay good for maxTicketKeys rotations (a week), as Go's own.
+const ticketKeyRotation = 24 * time.Hour
+
+// rotateTicketKeys rotates the session ticket keys every
+// ticketKeyRotation and gives them to the configurations of the table
+// being served (later tables take them when built).
+func (p *proxy) rotateTicketKeys(ctx context.Context, keys *tlsconf.TicketKeys) {
+	t := time.NewTicker(ticketKeyRotation)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			keys.Rotate()
+			if s := p.table.Load().TLS; s != nil {
+				keys.Apply(s.Configs())
+			}
+		}
+	}
 }
 
 // chooseProvider checks the configuration names one provider and returns

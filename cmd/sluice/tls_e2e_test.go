@@ -1,0 +1,226 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tlsFixture is a binary serving TLS routers: a.example (its Secret),
+// *.w.example (a wildcard Secret), s.example (option strict: sniStrict,
+// TLS 1.3), m.example (option mtls: client certificates required), and a
+// plain router for plain.example; TLSStore default names the default
+// certificate.
+type tlsFixture struct {
+	p          *sluiceProc
+	dir        string
+	ca, client *testCA
+	clientCert tls.Certificate
+}
+
+func newTLSFixture(t *testing.T, extra ...string) *tlsFixture {
+	t.Helper()
+	f := &tlsFixture{ca: newTestCA(t, "server CA"), client: newTestCA(t, "client CA"), dir: t.TempDir()}
+	port := seenBackend(t, "127.0.0.2", "main", nil)
+	aCrt, aKey := f.ca.issue(t, "a.example", "a.example")
+	wCrt, wKey := f.ca.issue(t, "wild", "*.w.example")
+	dCrt, dKey := f.ca.issue(t, "default.example", "default.example")
+	cCrt, cKey := f.client.issue(t, "a client")
+	var err error
+	if f.clientCert, err = tls.X509KeyPair(cCrt, cKey); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(f.dir, "svc.yaml"), manifests("main", port, "127.0.0.2"))
+	write(t, filepath.Join(f.dir, "a-cert.yaml"), tlsSecret("a-cert", aCrt, aKey))
+	write(t, filepath.Join(f.dir, "tls.yaml"), tlsSecret("w-cert", wCrt, wKey)+tlsSecret("d-cert", dCrt, dKey)+
+		caSecret("client-ca", f.client.pem)+`apiVersion: traefik.io/v1alpha1
+kind: TLSStore
+metadata: {name: default, namespace: e2e}
+spec: {defaultCertificate: {secretName: d-cert}}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: strict, namespace: e2e}
+spec: {sniStrict: true, minVersion: VersionTLS13}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: mtls, namespace: e2e}
+spec: {clientAuth: {secretNames: [client-ca], clientAuthType: RequireAndVerifyClientCert}}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: a, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`a.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {secretName: a-cert}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: w, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`x.w.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {secretName: w-cert}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: s, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`s.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {options: {name: strict}}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: m, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`m.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {options: {name: mtls}}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: plain, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`plain.example`"+`), services: [{name: main, port: 80}]}]
+`)
+	f.p = startSluice(t, f.dir, extra...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(f.p.log())
+		}
+	})
+	eventually(t, f.p.addr, "plain.example", "/", 200, "main")
+	return f
+}
+
+// TestBinaryTLS: one plain entry point serves TLS routers to TLS
+// clients and plain ones to plain clients; over HTTP/1.1 and HTTP/2; the
+// certificate by SNI (exact, wildcard, default); sniStrict refusing;
+// client certificates required; 421 when the Host belongs to another TLS
+// option than the SNI; X-Forwarded-Proto https and X-Forwarded-Port 443.
+func TestBinaryTLS(t *testing.T) {
+	f := newTLSFixture(t)
+	addr := f.p.addr
+	for _, h2 := range []bool{false, true} {
+		want := "HTTP/1.1"
+		if h2 {
+			want = "HTTP/2.0"
+		}
+		st, body, proto, cn, err := tlsGet(addr, "a.example", "a.example", "/x?q=1", h2, nil)
+		if err != nil || st != 200 || proto != want || cn != "a.example" || !strings.Contains(body, "main GET /x?q=1 host=a.example") ||
+			!strings.Contains(body, "xfproto=https") || !strings.Contains(body, "xfport=443") {
+			t.Errorf("h2=%t a.example: %d %q %s cert %q %v", h2, st, body, proto, cn, err)
+		}
+		if st, _, _, cn, err = tlsGet(addr, "x.w.example", "x.w.example", "/", h2, nil); err != nil || st != 200 || cn != "wild" {
+			t.Errorf("h2=%t wildcard: %d cert %q %v", h2, st, cn, err)
+		}
+		// A TLS client for a plain router, and for no router: 404, with
+		// the default certificate.
+		if st, _, _, cn, err = tlsGet(addr, "plain.example", "plain.example", "/", h2, nil); err != nil || st != 404 || cn != "default.example" {
+			t.Errorf("h2=%t TLS to a plain router: %d cert %q %v", h2, st, cn, err)
+		}
+		if st, _, _, cn, err = tlsGet(addr, "", "a.example", "/", h2, nil); err != nil || st != 200 || cn != "default.example" {
+			t.Errorf("h2=%t no SNI: %d cert %q %v", h2, st, cn, err)
+		}
+		// Domain fronting: SNI a.example (default option), Host m.example
+		// (option mtls): 421.
+		if st, body, _, _, err = tlsGet(addr, "a.example", "m.example", "/", h2, nil); err != nil || st != 421 || body != "Misdirected Request\n" {
+			t.Errorf("h2=%t fronting: %d %q %v", h2, st, body, err)
+		}
+		if _, _, _, _, err = tlsGet(addr, "m.example", "m.example", "/", h2, nil); err == nil {
+			t.Errorf("h2=%t mtls without a client certificate: served", h2)
+		}
+		if st, _, _, _, err = tlsGet(addr, "m.example", "m.example", "/", h2, &f.clientCert); err != nil || st != 200 {
+			t.Errorf("h2=%t mtls with a client certificate: %d %v", h2, st, err)
+		}
+		if _, _, _, _, err = tlsGet(addr, "s.example", "s.example", "/", h2, nil); err == nil {
+			t.Errorf("h2=%t sniStrict without a certificate for the name: served", h2)
+		}
+	}
+	// A plain client for a TLS router: 404 (it is HTTPS only).
+	if st, _ := get(t, addr, "a.example", "/"); st != 404 {
+		t.Errorf("plain request to a TLS router: %d, want 404", st)
+	}
+}
+
+// TestBinaryTLSSecretChange: a Secret edit is used by the next handshake
+// within a second, while a connection opened before keeps serving; a
+// Secret that no longer holds a certificate is reported, and its host
+// gets the default certificate.
+func TestBinaryTLSSecretChange(t *testing.T) {
+	f := newTLSFixture(t)
+	cfg := &tls.Config{ServerName: "a.example", InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}
+	old, err := tls.Dial("tcp4", f.p.addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	crt, key := f.ca.issue(t, "a.example renewed", "a.example")
+	write(t, filepath.Join(f.dir, "a-cert.yaml"), tlsSecret("a-cert", crt, key))
+	waitCert(t, f.p.addr, "a.example", "a.example renewed")
+	if st, _, _, err := httpOver(old, "a.example", "/", false); err != nil || st != 200 {
+		t.Fatalf("the connection opened before the change: %d %v", st, err)
+	}
+	if cn := old.ConnectionState().PeerCertificates[0].Subject.CommonName; cn != "a.example" {
+		t.Fatalf("the old connection's certificate changed: %q", cn)
+	}
+	write(t, filepath.Join(f.dir, "a-cert.yaml"), tlsSecret("a-cert", crt, []byte("not a key")))
+	waitCert(t, f.p.addr, "a.example", "default.example")
+	waitLog(t, f.p, 2*time.Second, "IngressRoute e2e/a", "secret e2e/a-cert")
+	if strings.Contains(f.p.log(), "PRIVATE KEY") {
+		t.Fatal("a private key reached the log")
+	}
+}
+
+// waitCert waits until a handshake with sni is served the certificate cn.
+func waitCert(t *testing.T, addr, sni, cn string) {
+	t.Helper()
+	got := ""
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		c, err := tls.Dial("tcp4", addr, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+		if err == nil {
+			got = c.ConnectionState().PeerCertificates[0].Subject.CommonName
+			c.Close()
+			if got == cn {
+				return
+			}
+		}
+	}
+	t.Fatalf("SNI %s: certificate %q, want %q", sni, got, cn)
+}
+
+// TestBinaryTLSEntryPoint: an entry point with http.tls serves every
+// router attached to it over TLS (no tls block needed), and the plain
+// entry point redirects to it with http.redirections: 301 for GET, 308
+// for others, to the TLS entry point's port.
+func TestBinaryTLSEntryPoint(t *testing.T) {
+	port := seenBackend(t, "127.0.0.2", "main", nil)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("main", port, "127.0.0.2")+"---\n"+routeYAML("r", "site.example", "{name: main, port: 80}"))
+	secure := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := startSluice(t, dir, "--entryPoints.websecure.address="+secure, "--entryPoints.websecure.http.tls=true",
+		"--entryPoints.web.http.redirections.entryPoint.to=websecure")
+	_, securePort, _ := strings.Cut(secure, ":")
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		st, body, _, cn, err := tlsGet(secure, "site.example", "site.example", "/p", true, nil)
+		if err == nil && st == 200 && strings.Contains(body, "main GET /p") && cn == "TRAEFIK DEFAULT CERT" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("TLS entry point: %d %q cert %q %v", st, body, cn, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for method, status := range map[string]int{"GET": 301, "POST": 308} {
+		resp, _, err := rawResponse(p.addr, method+" /p?x=1 HTTP/1.1\r\nHost: site.example\r\nContent-Length: 0\r\n\r\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "https://site.example:" + securePort + "/p?x=1"; resp.StatusCode != status || resp.Header.Get("Location") != want {
+			t.Errorf("%s on the plain entry point: %d Location %q, want %d %s", method, resp.StatusCode, resp.Header.Get("Location"), status, want)
+		}
+	}
+}
