@@ -65,6 +65,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePrintParse$$' -fuzztime 20s ./compile/rule
 	$(GO) test -run '^$$' -fuzz '^FuzzLookupMatchesLinearScan$$' -fuzztime 20s ./compile
 	$(GO) test -run '^$$' -fuzz '^FuzzProxyRequest$$' -fuzztime 20s ./fastpath
+	$(GO) test -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime 20s ./fastpath
 	$(GO) test -run '^$$' -fuzz '^FuzzConn$$' -fuzztime 20s ./fastpath/h2
 	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime 10s ./fastpath/h2
 	$(GO) test -run '^$$' -fuzz '^FuzzManifests$$' -fuzztime 20s -fuzzminimizetime 2s ./compile

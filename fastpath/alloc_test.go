@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/sluiceproxy/sluice/fastpath/match"
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
@@ -193,3 +194,47 @@ func TestNotFoundZeroAlloc(t *testing.T) {
 	serve := inmemRequest(h, "/nothing", "b.example")
 	zeroAllocs(t, "404", 1000, func() { serve() })
 }
+
+// TestTLSProxyZeroAlloc: a request on a TLS connection, once the
+// handshake is done, through the TLS routers' index and the 421 check,
+// allocates nothing either.
+func TestTLSProxyZeroAlloc(t *testing.T) {
+	ln := fasthttputil.NewInmemoryListener()
+	defer ln.Close()
+	be := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("hello") }}
+	go be.Serve(ln)
+	ep := &upstream.Endpoint{Key: "http://backend:80", Addr: "backend:80", Scheme: "http", Client: &fasthttp.HostClient{
+		Addr: "backend:80", Dial: func(string) (net.Conn, error) { return ln.Dial() },
+		DisablePathNormalizing: true, NoDefaultUserAgentHeader: true, Transport: &upstream.Transport{},
+	}}
+	svc := service.NewLoadBalancer("svc", true, []service.Server{{URL: "http://backend:80", Endpoint: ep}})
+	b := route.NewBuilder([]string{"web"})
+	r := &route.Route{Name: "r", Priority: 1, EntryPoints: []string{"web"}, Target: svc, Handler: svc,
+		TLS: &route.TLS{Option: "default", Domains: []string{"a.example"}}}
+	b.Add(r, []route.Entry{{HostKind: route.HostExact, HostKey: "a.example", Cand: route.Cand{Lits: []route.Lit{
+		{M: &match.Matcher{Kind: match.Host, A: "a.example"}}}}}})
+	var tp atomic.Pointer[route.Table]
+	tp.Store(b.Build())
+	h := NewHandler(&tp, Config{EntryPoint: "web", ServerName: "sluice"})
+	conn := &spillConn{Conn: fakeConn{}, tls: &pipeline.ConnTLS{Option: "default", ServerName: "a.example"}}
+	var req fasthttp.Request
+	req.SetRequestURI("/x")
+	req.Header.SetHost("a.example")
+	req.Header.SetMethod("GET") // as parsed: fasthttp's Method allocates a default
+	ctx := &fasthttp.RequestCtx{}
+	ctx.Init2(conn, nil, false)
+	zeroAllocs(t, "proxied TLS request", 1000, func() {
+		req.CopyTo(&ctx.Request)
+		ctx.Response.Reset()
+		h.Serve(ctx)
+		if ctx.Response.StatusCode() != 200 || string(ctx.Response.Body()) != "hello" {
+			t.Fatalf("unexpected response %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+	})
+}
+
+// fakeConn is a client connection for handler tests.
+type fakeConn struct{ net.Conn }
+
+func (fakeConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555} }
+func (fakeConn) LocalAddr() net.Addr  { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 443} }

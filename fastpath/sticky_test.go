@@ -63,7 +63,7 @@ func TestStickySessions(t *testing.T) {
 }
 
 // namedServer answers with its name.
-func namedServer(t *testing.T, name string) string {
+func namedServer(t testing.TB, name string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
