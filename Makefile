@@ -16,11 +16,12 @@ demo:
 test: deps-check tools unit race fuzz test-k8s
 
 # Tools the tests drive (h2load from nghttp2-client, the tinyproxy HTTP
-# proxy, the microsocks SOCKS5 proxy): installed with apt when missing,
+# proxy, the microsocks SOCKS5 proxy, curl, openssl, testssl.sh):
+# installed with apt when missing,
 # and then required (SLUICE_REQUIRE_TOOLS: a test fails rather than skips
 # without them). h2spec comes from the Go module proxy, into TOOLS_CACHE.
 export SLUICE_REQUIRE_TOOLS := 1
-TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks
+TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks curl:curl openssl:openssl testssl:testssl.sh
 TOOLS_CACHE ?= $(HOME)/.cache/sluice-tools
 export SLUICE_H2SPEC := $(TOOLS_CACHE)/h2spec
 tools:
