@@ -45,9 +45,10 @@ type h2specReport struct {
 }
 
 // TestBinaryH2Spec runs h2spec's whole suite (generic, HPACK and HTTP/2
-// conformance, 146 cases with the strict ones) against the binary's h2c front end, a route to
-// a real backend behind it: every case must pass but one, which Traefik's
-// server (Go's) fails the same way (h2specKnown).
+// conformance, 146 cases with the strict ones) against the binary's h2c
+// front end and its HTTP/2 over TLS, a route to a real backend behind
+// each: every case must pass but one on h2c, which Traefik's server
+// (Go's) fails the same way (h2specKnown).
 func TestBinaryH2Spec(t *testing.T) {
 	bin := h2specBinary(t)
 	port := seenBackend(t, "127.0.0.2", "main", nil)
@@ -60,12 +61,36 @@ spec:
   routes:
   - match: PathPrefix(`+"`/`"+`)
     services: [{name: main, port: 80}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: secure, namespace: e2e}
+spec:
+  routes:
+  - match: PathPrefix(`+"`/`"+`)
+    services: [{name: main, port: 80}]
+  tls: {}
 `)
 	p := startSluice(t, dir)
 	eventually(t, p.addr, "any.example", "/", 200, "main")
-	host, prt, _ := strings.Cut(p.addr, ":")
+	for _, secure := range []bool{false, true} {
+		name := "h2c"
+		if secure {
+			name = "TLS"
+		}
+		t.Run(name, func(t *testing.T) { runH2Spec(t, bin, p.addr, secure) })
+	}
+}
+
+// runH2Spec runs h2spec against addr and checks its report.
+func runH2Spec(t *testing.T, bin, addr string, secure bool) {
+	host, prt, _ := strings.Cut(addr, ":")
 	report := filepath.Join(t.TempDir(), "h2spec.xml")
-	cmd := exec.Command(bin, "-S", "-h", host, "-p", prt, "-o", "5", "-j", report) // -S: the strict cases too
+	args := []string{"-S", "-h", host, "-p", prt, "-o", "5", "-j", report} // -S: the strict cases too
+	if secure {
+		args = append(args, "-t", "-k")
+	}
+	cmd := exec.Command(bin, args...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("h2spec:\n%s", tail(string(out), 40))
 	data, rerr := os.ReadFile(report)
@@ -85,7 +110,7 @@ spec:
 			}
 			failed++
 			id := c.Package + ": " + c.Class
-			if why, ok := h2specKnown[id]; ok {
+			if why, ok := h2specKnown[id]; ok && !secure {
 				t.Logf("h2spec %s: failed as Traefik's server does: %s", id, why)
 				continue
 			}

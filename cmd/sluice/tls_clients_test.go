@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBinaryTLSRealClients: curl (HTTP/1.1 and HTTP/2, --resolve, a
@@ -70,4 +73,62 @@ func containsAll(s string, subs []string) bool {
 		}
 	}
 	return true
+}
+
+// TestBinaryTestSSL runs testssl.sh against a TLS router with Traefik's
+// default TLS option and a certificate a client would accept (a CA
+// testssl is given, the name asked for, a CRL address, a year to run):
+// no HIGH or CRITICAL finding. What it reports below that is logged.
+func TestBinaryTestSSL(t *testing.T) {
+	testssl := tool(t, "testssl", "testssl.sh")
+	port := seenBackend(t, "127.0.0.2", "main", nil)
+	ca := newTestCA(t, "testssl CA")
+	crt, key := ca.issueFor(t, 365*24*time.Hour, "ssl.example", "ssl.example")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("main", port, "127.0.0.2")+"---\n"+tlsSecret("ssl", crt, key)+`apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: ssl, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`ssl.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {secretName: ssl}
+`)
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "ignored.example", "/", 404, "")
+	caFile, report := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "testssl.json")
+	write(t, caFile, string(ca.pem))
+	_, prt, _ := strings.Cut(p.addr, ":")
+	cmd := exec.Command(testssl, "--quiet", "--color", "0", "--add-ca", caFile, "--ip", "127.0.0.1",
+		"--jsonfile-pretty", report, "ssl.example:"+prt)
+	out, _ := cmd.CombinedOutput()
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("testssl wrote no report: %v\n%s", err, tail(string(out), 30))
+	}
+	var r struct {
+		ScanResult []map[string]json.RawMessage `json:"scanResult"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, sr := range r.ScanResult {
+		for _, raw := range sr {
+			var findings []struct{ ID, Severity, Finding string }
+			if json.Unmarshal(raw, &findings) != nil {
+				continue
+			}
+			for _, f := range findings {
+				n++
+				switch f.Severity {
+				case "HIGH", "CRITICAL":
+					t.Errorf("testssl %s %s: %s", f.Severity, f.ID, f.Finding)
+				case "LOW", "MEDIUM", "WARN":
+					t.Logf("testssl %s %s: %s", f.Severity, f.ID, f.Finding)
+				}
+			}
+		}
+	}
+	if n < 50 {
+		t.Fatalf("testssl reported %d findings; the scan did not run:\n%s", n, tail(string(out), 30))
+	}
 }

@@ -45,13 +45,22 @@ func newTestCA(t *testing.T, cn string) *testCA {
 }
 
 // issue returns PEM certificate and key for cn and names (server and
-// client use).
+// client use), valid a day.
 func (ca *testCA) issue(t *testing.T, cn string, names ...string) (certPEM, keyPEM []byte) {
+	return ca.issueFor(t, 24*time.Hour, cn, names...)
+}
+
+// issueFor is issue for a validity, with a random 128-bit serial number
+// and a CRL address, as a public CA's certificates have.
+func (ca *testCA) issueFor(t *testing.T, validity time.Duration, cn string, names ...string) (certPEM, keyPEM []byte) {
 	t.Helper()
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn}, DNSNames: names,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn}, DNSNames: names,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		CRLDistributionPoints: []string{"http://127.0.0.1:9/ca.crl"},
+		NotBefore:             time.Now().Add(-time.Hour), NotAfter: time.Now().Add(validity)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &k.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
