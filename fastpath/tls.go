@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/sluiceproxy/sluice/fastpath/h2"
@@ -35,10 +36,19 @@ const recordTypeHandshake = 0x16
 const DefaultHandshakeTimeout = 10 * time.Second
 
 // tlsConn is a client connection after its handshake, with what the
-// handshake decided.
+// handshake decided. closed is closed with it: fasthttp closes a
+// connection it served when ServeConn returns, and a hijacked one (a
+// WebSocket) only when its hijack handler returns, later.
 type tlsConn struct {
 	*tls.Conn
-	info *pipeline.ConnTLS
+	info   *pipeline.ConnTLS
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (c *tlsConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.Conn.Close()
 }
 
 // errNoTLSConfig closes a handshake whose server name maps to a broken
@@ -68,7 +78,7 @@ func (s *Server) serveTLS(raw net.Conn) {
 		return
 	}
 	info.State = tc.ConnectionState()
-	conn := &tlsConn{Conn: tc, info: info}
+	conn := &tlsConn{Conn: tc, info: info, closed: make(chan struct{})}
 	switch info.State.NegotiatedProtocol {
 	case "h2":
 		peer := addrIP(raw.RemoteAddr())
@@ -77,8 +87,9 @@ func (s *Server) serveTLS(raw net.Conn) {
 		// A TLS-ALPN-01 validation: nothing to serve (ACME comes later).
 	default:
 		_ = s.tlsTiers[0].ServeConn(&spillConn{Conn: conn, size: s.tlsTiers[0].ReadBufferSize, tls: info})
+		<-conn.closed // a hijacked connection lives on until its handler ends
 	}
-	_ = tc.Close()
+	_ = conn.Close()
 }
 
 func (c Config) handshakeTimeout() time.Duration {

@@ -1,12 +1,24 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 )
 
 // tlsFixture is a binary serving TLS routers: a.example (its Secret),
@@ -222,5 +234,94 @@ func TestBinaryTLSEntryPoint(t *testing.T) {
 		if want := "https://site.example:" + securePort + "/p?x=1"; resp.StatusCode != status || resp.Header.Get("Location") != want {
 			t.Errorf("%s on the plain entry point: %d Location %q, want %d %s", method, resp.StatusCode, resp.Header.Get("Location"), status, want)
 		}
+	}
+}
+
+// TestBinaryTLSWebSocketAndGRPC: a WebSocket upgrade over TLS (the server
+// sees X-Forwarded-Proto wss) and gRPC over TLS (HTTP/2 by ALPN) to an
+// h2c server: a unary call, an error status in trailers, a stream.
+func TestBinaryTLSWebSocketAndGRPC(t *testing.T) {
+	wsPort := namedBackendFunc(t, "127.0.0.3", func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nxfp=%s\n", r.Header.Get("X-Forwarded-Proto"))
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString("echo: " + line)
+		brw.Flush()
+	})
+	ln, err := net.Listen("tcp4", "127.0.0.4:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	go gs.Serve(ln)
+	t.Cleanup(gs.Stop)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("ws", wsPort, "127.0.0.3")+"---\n"+
+		manifests("grpc", ln.Addr().(*net.TCPAddr).Port, "127.0.0.4")+`---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: r, namespace: e2e}
+spec:
+  routes:
+  - {match: Host(`+"`ws.example`"+`), services: [{name: ws, port: 80}]}
+  - {match: Host(`+"`grpc.example`"+`), services: [{name: grpc, port: 80, scheme: h2c}]}
+  tls: {}
+`)
+	p := startSluice(t, dir)
+	eventually(t, p.addr, "nothing.example", "/", 404, "")
+
+	c, err := tls.Dial("tcp4", p.addr, &tls.Config{ServerName: "ws.example", InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /chat HTTP/1.1\r\nHost: ws.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade over TLS: %v %v", resp, err)
+	}
+	if line, _ := br.ReadString('\n'); line != "xfp=wss\n" {
+		t.Fatalf("the server saw %q, want X-Forwarded-Proto wss", line)
+	}
+	io.WriteString(c, "one\n")
+	if line, _ := br.ReadString('\n'); line != "echo: one\n" {
+		t.Fatalf("through the upgraded TLS connection: %q", line)
+	}
+
+	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})),
+		grpc.WithAuthority("grpc.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := healthpb.NewHealthClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if res, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: "shop"}); err != nil || res.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("unary over TLS: %v %v", res, err)
+	}
+	if _, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: "nope"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("error status over TLS: %v", err)
+	}
+	stream, err := client.Watch(ctx, &healthpb.HealthCheckRequest{Service: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := stream.Recv(); err != nil || got.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("stream over TLS: %v %v", got, err)
+	}
+	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_NOT_SERVING)
+	if got, err := stream.Recv(); err != nil || got.Status != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("stream update over TLS: %v %v", got, err)
 	}
 }
