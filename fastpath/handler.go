@@ -127,7 +127,7 @@ func addrIP(a net.Addr) netip.Addr {
 // Resolution is what the pre-routing steps and the lookup make of a
 // request, without forwarding it (`sluice route`).
 type Resolution struct {
-	Status int          // 400, 404 or 200
+	Status int          // 400, 404, 421 or 200
 	Route  *route.Route // nil: 404
 	// Child is the child router a parent Route routes the request to, as
 	// it arrives (its middlewares could change that); nil if none.
@@ -140,24 +140,34 @@ type Resolution struct {
 
 // Resolve runs the pre-routing steps and the lookup on ctx without
 // forwarding, and looks the request up in shadow too when it is not nil.
-func (h *Handler) Resolve(ctx *fasthttp.RequestCtx, shadow *route.Table) Resolution {
+// tls is the connection's TLS (nil: a plain request): the TLS routers are
+// looked up, and a router of another TLS option is a 421.
+func (h *Handler) Resolve(ctx *fasthttp.RequestCtx, shadow *route.Table, tls *pipeline.ConnTLS) Resolution {
 	x := pipeline.Acquire()
 	defer pipeline.Release(x)
+	x.TLS = tls
 	client := peerIP(ctx)
 	if !x.BeginHTTP1(ctx, &h.ep, client, nil) {
 		return Resolution{Status: fasthttp.StatusBadRequest}
 	}
 	res := Resolution{Status: fasthttp.StatusNotFound}
-	if ix := shadow.Index(h.ep.Index); ix != nil {
+	index := (*route.Table).Index
+	if tls != nil {
+		index = (*route.Table).TLSIndex
+	}
+	if ix := index(shadow, h.ep.Index); ix != nil {
 		res.Shadow = ix.Lookup(&x.Req)
 	}
-	ix := h.table.Load().Index(h.ep.Index)
+	ix := index(h.table.Load(), h.ep.Index)
 	if ix == nil {
 		return res
 	}
 	res.Candidates = ix.Candidates(&x.Req)
 	if res.Route = ix.Lookup(&x.Req); res.Route != nil {
 		res.Status = fasthttp.StatusOK
+		if t := res.Route.TLS; t != nil && t.Option != tls.Option {
+			res.Status = fasthttp.StatusMisdirectedRequest
+		}
 		res.Child = res.Route.Child(&x.Req)
 	}
 	return res

@@ -123,3 +123,62 @@ func TestExamplesSayTheirPriorities(t *testing.T) {
 		t.Fatal("no priority comment found")
 	}
 }
+
+// TestBinaryRouteTLS: sluice route --sni (or an https:// target) says
+// which certificate and TLS option the handshake gets, whether it fails
+// (sniStrict), and a 421 when the Host's router has another option than
+// the server name's; sluice check reports an expired certificate.
+func TestBinaryRouteTLS(t *testing.T) {
+	ca := newTestCA(t, "route CA")
+	aCrt, aKey := ca.issue(t, "a.example", "a.example")
+	oldCrt, oldKey := ca.issueFor(t, -time.Hour, "old.example", "old.example")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("main", 8080, "10.0.0.1")+"---\n"+tlsSecret("a-cert", aCrt, aKey)+
+		tlsSecret("old-cert", oldCrt, oldKey)+`apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: strict, namespace: e2e}
+spec: {sniStrict: true}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: a, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`a.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {secretName: a-cert}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: s, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`s.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {options: {name: strict}}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: old, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`old.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {secretName: old-cert}
+`)
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"GET", "https://a.example/x"}, []string{"status:     200", `server name "a.example": succeeds`, "certificate Secret e2e/a-cert (a.example)", "option default"}},
+		{[]string{"--sni", "a.example", "GET", "http://s.example/"}, []string{"status:     421", "421 Misdirected Request", "e2e-strict@kubernetescrd"}},
+		{[]string{"GET", "https://s.example/"}, []string{"refused: no certificate for this name and the option is sniStrict"}},
+		{[]string{"GET", "https://other.example/"}, []string{"with the default certificate", "status:     404"}},
+		{[]string{"GET", "http://a.example/"}, []string{"status:     404"}},
+	} {
+		out, _ := exec.Command(binary(t), append([]string{"route", "--manifests", dir}, tc.args...)...).CombinedOutput()
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("route %v: lacks %q:\n%s", tc.args, w, out)
+			}
+		}
+	}
+	out, _ := exec.Command(binary(t), "check", dir).CombinedOutput()
+	if !strings.Contains(string(out), "the certificate of Secret e2e/old-cert expired") {
+		t.Errorf("check does not report the expired certificate:\n%s", out)
+	}
+}

@@ -38,6 +38,7 @@ func routeCmd(args []string, stdout, stderr io.Writer) int {
 	ep := fs.String("entrypoint", "web", "entry point name")
 	remote := fs.String("remote-addr", "127.0.0.1:12345", "client address")
 	output := fs.String("output", "text", "text or json")
+	sni := fs.String("sni", "", "resolve as a TLS request with this server name (an https:// target is TLS, with its host as the name)")
 	var hdrs headerFlags
 	fs.Var(&hdrs, "H", "request header 'K: V' (repeatable)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 2 || *dir == "" {
@@ -61,7 +62,18 @@ func routeCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	h := fastpath.NewHandler(&tp, fastpath.Config{EntryPoint: *ep})
 	shadow, reasons := shadowTable(*ep, res.Disabled)
-	e := explain(h.Resolve(ctx, shadow), reasons, *ep)
+	var e explained
+	conn, hs := handshake(res.Table, *sni, target)
+	if hs != nil && conn == nil {
+		e = explained{Status: 0, EntryPoint: *ep, Why: "the TLS handshake fails: " + hs.Result}
+	} else {
+		e = explain(h.Resolve(ctx, shadow, conn), reasons, *ep)
+	}
+	e.TLS = hs
+	if e.Status == 421 {
+		e.Why = fmt.Sprintf("421 Misdirected Request: the router's TLS option is %s, the connection's (chosen by its server name) %s",
+			e.routeOption, conn.Option)
+	}
 	e.Diagnostics = len(diags) + len(res.Diags)
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -143,6 +155,9 @@ type explained struct {
 	Why         string   `json:"why"`
 	Considered  []string `json:"considered,omitempty"`
 	Diagnostics int      `json:"diagnostics"`
+	// TLS is what the handshake would be, for a TLS request.
+	TLS         *handshakeInfo `json:"tls,omitempty"`
+	routeOption string
 }
 
 func explain(res fastpath.Resolution, reasons map[*route.Route]string, ep string) explained {
@@ -175,6 +190,9 @@ func explain(res fastpath.Resolution, reasons map[*route.Route]string, ep string
 // describe fills in the router that serves, or its child for a parent.
 func (e *explained) describe(r, child *route.Route) {
 	e.Router, e.Rule, e.Priority, e.Source, e.Middlewares = r.Name, r.Rule, r.Priority, r.Source, r.Middlewares
+	if r.TLS != nil {
+		e.routeOption = r.TLS.Option
+	}
 	e.Why = "first router in priority order whose rule holds"
 	serving := r
 	if len(r.Children) > 0 {
@@ -203,6 +221,12 @@ func (e *explained) describe(r, child *route.Route) {
 
 func printExplain(w io.Writer, e explained) {
 	fmt.Fprintf(w, "status:     %d\nentrypoint: %s\n", e.Status, e.EntryPoint)
+	if t := e.TLS; t != nil {
+		fmt.Fprintf(w, "tls:        server name %q: %s\n", t.ServerName, t.Result)
+		if t.Certificate != "" {
+			fmt.Fprintf(w, "            certificate %s\n            option %s\n", t.Certificate, t.Option)
+		}
+	}
 	if e.Router != "" {
 		fmt.Fprintf(w, "router:     %s\nrule:       %s\npriority:   %d\nsource:     %s\n", e.Router, e.Rule, e.Priority, e.Source)
 		if len(e.Middlewares) > 0 {
