@@ -71,9 +71,19 @@ func (ca *testCA) issueFor(t *testing.T, validity time.Duration, cn string, name
 
 // tlsSecret is a kubernetes.io/tls Secret in namespace e2e.
 func tlsSecret(name string, certPEM, keyPEM []byte) string {
+	return tlsSecretIn("e2e", name, certPEM, keyPEM)
+}
+
+// tlsSecretIn is a kubernetes.io/tls Secret in namespace ns.
+func tlsSecretIn(ns, name string, certPEM, keyPEM []byte) string {
 	b64 := base64.StdEncoding.EncodeToString
-	return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: e2e}\ntype: kubernetes.io/tls\ndata: {tls.crt: %s, tls.key: %s}\n---\n",
-		name, b64(certPEM), b64(keyPEM))
+	return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: %s}\ntype: kubernetes.io/tls\ndata: {tls.crt: %s, tls.key: %s}\n---\n",
+		name, ns, b64(certPEM), b64(keyPEM))
+}
+
+// tlsDial opens a TLS connection speaking HTTP/1.1 with server name sni.
+func tlsDial(addr, sni string) (*tls.Conn, error) {
+	return tls.DialWithDialer(&netDialer, "tcp4", addr, &tls.Config{ServerName: sni, InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
 }
 
 // caSecret is a Secret holding a CA bundle (ca.crt) in namespace e2e.
