@@ -55,7 +55,11 @@ type Options struct {
 	// TicketKeys seal TLS session tickets for every table; nil: each
 	// table's configurations have Go's own keys.
 	TicketKeys *tlsconf.TicketKeys
-	Logger     *slog.Logger // for health-check transitions; slog.Default() if nil
+	// TicketSecret ("namespace/name"), when set, is the Secret whose
+	// session-ticket-keys set TicketKeys: replicas reading the same
+	// Secret resume each other's TLS sessions.
+	TicketSecret string
+	Logger       *slog.Logger // for health-check transitions; slog.Default() if nil
 }
 
 func (o Options) logger() *slog.Logger {
@@ -168,6 +172,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	c.routerTree(b, all)
 	c.redirections(b)
 	t := b.Build()
+	c.ticketKeys()
 	t.TLS = c.tlsSet(t, tlsOpts, cc.store(c), closed)
 	keepEndpoints(t, opts.Upstreams)
 	sortDiags(c.diags)

@@ -284,3 +284,33 @@ func (c *compiler) tlsSet(t *route.Table, opts map[string]*tlsconf.Option, st *t
 	}
 	return tlsconf.NewSet(st, opts, eps, c.opts.TicketKeys)
 }
+
+// TicketKeysField is the data key of the session ticket keys Secret: one
+// or more 32-byte keys back to back, the first sealing new tickets.
+const TicketKeysField = "session-ticket-keys"
+
+// ticketKeys reads the session ticket keys Secret, if one is named, into
+// the shared keys; a Secret that is missing or malformed is reported and
+// the keys in use stay.
+func (c *compiler) ticketKeys() {
+	name := c.opts.TicketSecret
+	if name == "" || c.opts.TicketKeys == nil {
+		return
+	}
+	obj := "Secret " + name
+	s := c.secrets[name]
+	if s == nil {
+		c.errorf(obj, "", "the session ticket keys Secret does not exist; the keys in use stay")
+		return
+	}
+	data, _ := s.Value(TicketKeysField)
+	if len(data) == 0 || len(data)%32 != 0 {
+		c.errorf(obj, "data."+TicketKeysField, "want one or more 32-byte keys (got %d bytes); the keys in use stay", len(data))
+		return
+	}
+	keys := make([][32]byte, len(data)/32)
+	for i := range keys {
+		copy(keys[i][:], data[i*32:])
+	}
+	c.opts.TicketKeys.Set(keys)
+}

@@ -51,6 +51,7 @@ type config struct {
 	LogFormat                 string
 	PprofAddress              string // debug.pprofAddress: net/http/pprof on this address (off if empty)
 	SpiffeAddr                string // spiffe.workloadAPIAddr: the SPIFFE Workload API (off if empty)
+	TicketSecret              string // tls.sessionTicketKeysSecret: namespace/name of shared ticket keys
 	Kube                      bool   // providers.kubernetesCRD is enabled (the section, or any option of it)
 	KubeSection               bool   // --providers.kubernetesCRD itself was given
 	KubeOpts                  kube.Options
@@ -86,7 +87,7 @@ var ourKeys = []string{
 	"serverstransport.insecureskipverify", "serverstransport.rootcas", "serverstransport.maxidleconnsperhost",
 	"serverstransport.forwardingtimeouts.dialtimeout", "serverstransport.forwardingtimeouts.responseheadertimeout",
 	"serverstransport.forwardingtimeouts.idleconntimeout", "serverstransport.spiffe.ids", "serverstransport.spiffe.trustdomain",
-	"spiffe.workloadapiaddr",
+	"spiffe.workloadapiaddr", "tls.sessionticketkeyssecret",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -245,6 +246,11 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		c.PprofAddress = v
 	case k == "spiffe.workloadapiaddr":
 		c.SpiffeAddr = v
+	case k == "tls.sessionticketkeyssecret":
+		if ns, name, ok := strings.Cut(v, "/"); !ok || ns == "" || name == "" {
+			return fmt.Errorf("--%s: %q is not NAMESPACE/NAME", k, v)
+		}
+		c.TicketSecret = v
 	case strings.HasPrefix(k, "entrypoints."):
 		return c.applyEntryPoint(k, v, eps)
 	case strings.HasPrefix(k, "serverstransport."):

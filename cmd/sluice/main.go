@@ -100,6 +100,10 @@ Servers transport (services without a ServersTransport; default@internal):
   --serversTransport.spiffe.{ids=ID,...,trustDomain=TD}  SPIFFE mutual TLS to servers (needs the next)
   --spiffe.workloadAPIAddr=unix:///PATH              the SPIFFE Workload API (a SPIRE agent's socket)
 
+TLS (Sluice's):
+  --tls.sessionTicketKeysSecret=NAMESPACE/NAME       TLS session ticket keys shared by every replica, from
+                                                     the Secret's session-ticket-keys (32-byte keys, first seals)
+
 Health, logs, debugging:
   --ping, --ping.entryPoint=traefik, --ping.terminatingStatusCode=503   /ping and /ready
   --log.level=debug|info|warn|error, --log.format=text|json

@@ -90,7 +90,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 		log.Error(err.Error())
 	}
 	copts.TicketKeys = tlsconf.NewTicketKeys()
-	go p.rotateTicketKeys(ctx, copts.TicketKeys)
+	if copts.TicketSecret = cfg.TicketSecret; copts.TicketSecret == "" {
+		go p.rotateTicketKeys(ctx, copts.TicketKeys) // else the Secret's owner rotates them
+	}
 	if cfg.Ping {
 		copts.Internal = map[string]service.Service{"ping@internal": &service.Internal{Name: "ping@internal", Handler: p.health.Ping()}}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -323,5 +324,57 @@ spec:
 	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_NOT_SERVING)
 	if got, err := stream.Recv(); err != nil || got.Status != healthpb.HealthCheckResponse_NOT_SERVING {
 		t.Fatalf("stream update over TLS: %v %v", got, err)
+	}
+}
+
+// TestBinaryTLSSharedTickets: two replicas reading one session ticket
+// keys Secret (--tls.sessionTicketKeysSecret) resume each other's TLS
+// sessions, over TLS 1.3 and 1.2; without it they cannot.
+func TestBinaryTLSSharedTickets(t *testing.T) {
+	ca := newTestCA(t, "tickets CA")
+	crt, key := ca.issue(t, "a.example", "a.example")
+	port := seenBackend(t, "127.0.0.2", "main", nil)
+	dir := t.TempDir()
+	keys := make([]byte, 64)
+	for i := range keys {
+		keys[i] = byte(i * 7)
+	}
+	write(t, filepath.Join(dir, "all.yaml"), manifests("main", port, "127.0.0.2")+"---\n"+tlsSecret("a-cert", crt, key)+
+		fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: tickets, namespace: e2e}\ndata: {session-ticket-keys: %s}\n---\n",
+			base64.StdEncoding.EncodeToString(keys))+`apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: a, namespace: e2e}
+spec:
+  routes: [{match: Host(`+"`a.example`"+`), services: [{name: main, port: 80}]}]
+  tls: {secretName: a-cert}
+`)
+	shared := "--tls.sessionTicketKeysSecret=e2e/tickets"
+	a, b, c := startSluice(t, dir, shared), startSluice(t, dir, shared), startSluice(t, dir)
+	for _, p := range []*sluiceProc{a, b, c} {
+		waitCert(t, p.addr, "a.example", "a.example")
+	}
+	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		resumes := func(from, to string) bool {
+			cache := tls.NewLRUClientSessionCache(4)
+			cfg := &tls.Config{ServerName: "a.example", InsecureSkipVerify: true, ClientSessionCache: cache, MaxVersion: v, NextProtos: []string{"http/1.1"}}
+			first, err := tls.Dial("tcp4", from, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			httpOver(first, "a.example", "/", false) // TLS 1.3 tickets come after the handshake
+			first.Close()
+			second, err := tls.Dial("tcp4", to, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer second.Close()
+			return second.ConnectionState().DidResume
+		}
+		if !resumes(a.addr, b.addr) {
+			t.Errorf("TLS %x: a session from one replica did not resume on the other sharing the keys", v)
+		}
+		if resumes(a.addr, c.addr) {
+			t.Errorf("TLS %x: a session resumed on a replica with keys of its own", v)
+		}
 	}
 }
