@@ -155,4 +155,92 @@ var corpus = []confCase{
 		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: dead, namespace: conf, labels: {kubernetes.io/service-name: dead}}\naddressType: IPv4\nports: [{name: http, port: 9}]\nendpoints: [{addresses: [ALPHA]}]\n---\n",
 		requests: []confReq{{host: "nowhere.example", path: "/"}, {host: "nowhere.example", path: "/", h2: true}, {host: "dead.example", path: "/"},
 			{host: "dead.example", path: "/", h2: true}, {host: "empty.example", path: "/", h2: true}}},
+	{name: "TLS: certificates by SNI (exact, wildcard, generated default), HTTPS-only routers, HTTP/2 by ALPN", objects: tlsObjects +
+		ir("tls-a", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`tls-a.example`)", "[{name: alpha, port: 80}]")+"  tls: {secretName: tls-a}\n") +
+		ir("tls-w", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`x.tlsw.example`)", "[{name: beta, port: 80}]")+"  tls: {secretName: tls-w}\n") +
+		ir("plainonly", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`plainonly.example`)", "[{name: alpha, port: 80}]")),
+		requests: []confReq{
+			{tls: true, sni: "tls-a.example", host: "tls-a.example", path: "/t?q=1"},
+			{tls: true, h2: true, sni: "tls-a.example", host: "tls-a.example", path: "/t2"},
+			{tls: true, sni: "x.tlsw.example", host: "x.tlsw.example", path: "/"},
+			{tls: true, sni: "plainonly.example", host: "plainonly.example", path: "/"},
+			{host: "tls-a.example", path: "/"},
+			{tls: true, host: "tls-a.example", path: "/nosni"},
+			{tls: true, sni: "unknown.example", host: "tls-a.example", path: "/"},
+		}},
+	{name: "TLSOption: minVersion, sniStrict, client certificates, broken and unknown options, 421", objects: tlsOptionObjects +
+		ir("tls-modern", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`m.tlsw.example`)", "[{name: alpha, port: 80}]")+"  tls: {options: {name: modern}}\n") +
+		ir("tls-strict", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`strict.example`)", "[{name: alpha, port: 80}]")+confRoute("Host(`s.tlsw.example`)", "[{name: alpha, port: 80}]")+"  tls: {options: {name: strict}}\n") +
+		ir("tls-mtls", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`mtls.tlsw.example`)", "[{name: alpha, port: 80}]")+"  tls: {options: {name: mtls}}\n") +
+		ir("tls-broken", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`broken.tlsw.example`)", "[{name: alpha, port: 80}]")+"  tls: {options: {name: broken}}\n") +
+		ir("tls-unknown", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`unknown.tlsw.example`)", "[{name: alpha, port: 80}]")+"  tls: {options: {name: nosuch}}\n") +
+		ir("tls-defref", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`defref.tlsw.example`)", "[{name: alpha, port: 80}]")+"  tls: {options: {name: default}}\n"),
+		requests: []confReq{
+			{tls: true, sni: "m.tlsw.example", host: "m.tlsw.example", path: "/"},
+			{tls: true, sni: "m.tlsw.example", host: "m.tlsw.example", path: "/", maxTLS12: true},
+			{tls: true, sni: "tls-a.example", host: "m.tlsw.example", path: "/fronting"},
+			{tls: true, sni: "strict.example", host: "strict.example", path: "/"},
+			{tls: true, sni: "s.tlsw.example", host: "s.tlsw.example", path: "/"},
+			{tls: true, sni: "mtls.tlsw.example", host: "mtls.tlsw.example", path: "/"},
+			{tls: true, sni: "mtls.tlsw.example", host: "mtls.tlsw.example", path: "/", clientCert: true},
+			{tls: true, sni: "broken.tlsw.example", host: "broken.tlsw.example", path: "/"},
+			{tls: true, sni: "unknown.tlsw.example", host: "unknown.tlsw.example", path: "/"},
+			{tls: true, sni: "defref.tlsw.example", host: "defref.tlsw.example", path: "/"},
+		}},
+	{name: "TLS option conflicts; entry points with http.tls and http.redirections", objects: ir("conflict-1", "  entryPoints: [web]\n  routes:\n"+
+		confRoute("Host(`conflict.tlsw.example`) && PathPrefix(`/a`)", "[{name: alpha, port: 80}]")+"  tls: {options: {name: modern}}\n") +
+		ir("conflict-2", "  entryPoints: [web]\n  routes:\n"+confRoute("Host(`conflict.tlsw.example`) && PathPrefix(`/b`)", "[{name: beta, port: 80}]")+"  tls: {}\n") +
+		ir("secure-ep", "  entryPoints: [websecure]\n  routes:\n"+confRoute("Host(`secure-ep.example`)", "[{name: alpha, port: 80}]")),
+		requests: []confReq{
+			{tls: true, sni: "conflict.tlsw.example", host: "conflict.tlsw.example", path: "/a", maxTLS12: true},
+			{tls: true, sni: "conflict.tlsw.example", host: "conflict.tlsw.example", path: "/b"},
+			{tls: true, entry: "websecure", sni: "secure-ep.example", host: "secure-ep.example", path: "/s"},
+			{tls: true, h2: true, entry: "websecure", sni: "secure-ep.example", host: "secure-ep.example", path: "/s2"},
+			{entry: "websecure", host: "secure-ep.example", path: "/plain"},
+			{entry: "redir", host: "secure-ep.example", path: "/r?x=1"},
+			{entry: "redir", method: "POST", host: "secure-ep.example", path: "/r", body: "b"},
+		}},
 }
+
+// tlsObjects are the TLS Secrets (certificates made by the harness).
+const tlsObjects = `apiVersion: v1
+kind: Secret
+metadata: {name: tls-a, namespace: conf}
+type: kubernetes.io/tls
+data: {tls.crt: TLS_A_CRT, tls.key: TLS_A_KEY}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: tls-w, namespace: conf}
+type: kubernetes.io/tls
+data: {tls.crt: TLS_W_CRT, tls.key: TLS_W_KEY}
+---
+`
+
+// tlsOptionObjects are the TLSOptions, with the client CA Secret.
+const tlsOptionObjects = `apiVersion: v1
+kind: Secret
+metadata: {name: client-ca, namespace: conf}
+data: {ca.crt: CLIENT_CA}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: modern, namespace: conf}
+spec: {minVersion: VersionTLS13}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: strict, namespace: conf}
+spec: {sniStrict: true}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: mtls, namespace: conf}
+spec: {clientAuth: {secretNames: [client-ca], clientAuthType: RequireAndVerifyClientCert}}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: broken, namespace: conf}
+spec: {cipherSuites: [TLS_NOT_A_SUITE]}
+---
+`

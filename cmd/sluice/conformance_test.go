@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -115,6 +117,9 @@ type confEnv struct {
 	backends map[string]*confBackend
 	addrs    map[string]map[string]string // proxy -> entry point -> address
 	subst    *strings.Replacer
+	// clientCert is signed by the CA of the conformance Secret
+	// client-ca (CLIENT_CA).
+	clientCert tls.Certificate
 }
 
 func TestConformance(t *testing.T) {
@@ -315,7 +320,7 @@ func (env *confEnv) startBackends(t *testing.T) {
 	t.Cleanup(ts.Close)
 	go serveHTTP10(listen(0, 8090))
 	go serveUpgradeEcho(listen(0, 8082))
-	env.subst = strings.NewReplacer(pairs...)
+	env.subst = strings.NewReplacer(append(pairs, env.certificates(t)...)...)
 }
 
 // serveHTTP10 answers every request as an HTTP/1.0 server.
@@ -348,11 +353,21 @@ func serveUpgradeEcho(ln net.Listener) {
 	})}).Serve(ln)
 }
 
-// startTraefik runs the oracle with flags, and web, alt and traefik entry points.
+// confEntryPoints are the entry points both proxies get: web, alt,
+// traefik (ping), websecure (http.tls) and redir (redirecting to
+// websecure).
+func confEntryPoints(t *testing.T) (map[string]string, []string) {
+	eps := map[string]string{"web": addrFree(t), "alt": addrFree(t), "traefik": addrFree(t), "websecure": addrFree(t), "redir": addrFree(t)}
+	args := []string{"--entryPoints.alt.address=" + eps["alt"], "--entryPoints.traefik.address=" + eps["traefik"],
+		"--entryPoints.websecure.address=" + eps["websecure"], "--entryPoints.websecure.http.tls=true",
+		"--entryPoints.redir.address=" + eps["redir"], "--entryPoints.redir.http.redirections.entryPoint.to=websecure"}
+	return eps, args
+}
+
+// startTraefik runs the oracle with flags and the conformance entry points.
 func (env *confEnv) startTraefik(t *testing.T, bin, kubeconfig string, flags []string) map[string]string {
-	eps := map[string]string{"web": addrFree(t), "alt": addrFree(t), "traefik": addrFree(t)}
-	args := append([]string{"--entryPoints.web.address=" + eps["web"], "--entryPoints.alt.address=" + eps["alt"],
-		"--entryPoints.traefik.address=" + eps["traefik"]}, flags...)
+	eps, epArgs := confEntryPoints(t)
+	args := append(append([]string{"--entryPoints.web.address=" + eps["web"]}, epArgs...), flags...)
 	logFile := filepath.Join(t.TempDir(), "traefik.log")
 	f, err := os.Create(logFile)
 	if err != nil {
@@ -378,9 +393,8 @@ func (env *confEnv) startTraefik(t *testing.T, bin, kubeconfig string, flags []s
 
 // startSluice runs Sluice with the same flags and entry points.
 func (env *confEnv) startSluice(t *testing.T, kubeconfig string, flags []string) map[string]string {
-	eps := map[string]string{"web": addrFree(t), "alt": addrFree(t), "traefik": addrFree(t)}
-	args := append([]string{"--entryPoints.alt.address=" + eps["alt"], "--entryPoints.traefik.address=" + eps["traefik"],
-		"--kubeconfig=" + kubeconfig}, flags...)
+	eps, epArgs := confEntryPoints(t)
+	args := append(append(epArgs, "--kubeconfig="+kubeconfig), flags...)
 	runSluice(t, eps["web"], 90*time.Second, args...)
 	return eps
 }
@@ -420,12 +434,20 @@ type confReq struct {
 	// authority: an HTTP/2 request whose :authority is this and whose
 	// host header is host (written frame by frame).
 	authority string
+	// tls: a TLS connection, with server name sni ("" : none), HTTP/2 by
+	// ALPN when h2; clientCert presents the conformance client
+	// certificate; maxTLS12 caps the client at TLS 1.2.
+	tls        bool
+	sni        string
+	clientCert bool
+	maxTLS12   bool
 }
 
 // confOut is what one request gave: compared between the proxies.
 type confOut struct {
 	Status      int
 	Proto       string
+	Cert        string            // a TLS connection's certificate: its subject's common name
 	Seen        *echo             // what the backend saw; nil if the answer is not a backend's echo
 	RespHeaders map[string]string // but Date
 	RespBody    string            // when not an echo
@@ -434,6 +456,17 @@ type confOut struct {
 
 // send sends req to proxy p and returns the outcome.
 func (env *confEnv) send(t *testing.T, p string, req confReq) confOut {
+	t.Helper()
+	out := env.sendVia(t, p, req)
+	if loc, ok := out.RespHeaders["Location"]; ok { // a redirection names the proxy's own websecure port
+		_, port, _ := strings.Cut(env.addrs[p]["websecure"], ":")
+		out.RespHeaders["Location"] = strings.ReplaceAll(loc, ":"+port, ":WEBSECURE")
+	}
+	return out
+}
+
+// sendVia sends req to proxy p as req says (raw, upgrade, TLS...).
+func (env *confEnv) sendVia(t *testing.T, p string, req confReq) confOut {
 	t.Helper()
 	ep := req.entry
 	if ep == "" {
@@ -447,6 +480,8 @@ func (env *confEnv) send(t *testing.T, p string, req confReq) confOut {
 		return sendUpgrade(addr, req)
 	case req.authority != "":
 		return sendAuthority(addr, req)
+	case req.tls:
+		return env.sendTLS(p, addr, req)
 	}
 	if req.repeat == 0 {
 		o := env.sendOne(t, p, addr, req)
@@ -588,6 +623,58 @@ func sendUpgrade(addr string, req confReq) confOut {
 	return out
 }
 
+// sendTLS sends req over a TLS connection and adds the certificate's
+// common name to the outcome; a handshake that fails is the outcome.
+func (env *confEnv) sendTLS(p, addr string, req confReq) confOut {
+	cfg := &tls.Config{ServerName: req.sni, InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}
+	if req.h2 {
+		cfg.NextProtos = []string{"h2"}
+	}
+	if req.clientCert {
+		cfg.Certificates = []tls.Certificate{env.clientCert}
+	}
+	if req.maxTLS12 {
+		cfg.MaxVersion = tls.VersionTLS12
+	}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp4", addr, cfg)
+	if err != nil {
+		return confOut{Status: -1, RespBody: "TLS handshake failed"}
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	method := req.method
+	if method == "" {
+		method = "GET"
+	}
+	var body io.Reader
+	if req.body != "" {
+		body = strings.NewReader(req.body)
+	}
+	hr, _ := http.NewRequest(method, "https://"+req.host+req.path, body)
+	hr.Host = req.host
+	hr.Header.Set("X-Conformance-Proxy", p)
+	for k, v := range req.header {
+		hr.Header.Set(k, v)
+	}
+	var resp *http.Response
+	if req.h2 {
+		var cc *http2.ClientConn
+		if cc, err = (&http2.Transport{}).NewClientConn(c); err == nil {
+			resp, err = cc.RoundTrip(hr)
+		}
+	} else if err = hr.Write(c); err == nil {
+		resp, err = http.ReadResponse(bufio.NewReader(c), hr)
+	}
+	if err != nil {
+		return confOut{Status: -1, RespBody: "after the handshake: " + strings.ReplaceAll(err.Error(), addr, "PROXY")}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := confOutcome(resp, b)
+	out.Cert = c.ConnectionState().PeerCertificates[0].Subject.CommonName
+	return out
+}
+
 // sendAuthority sends an HTTP/2 request whose :authority and host header
 // differ, and returns the status, or the stream's reset.
 func sendAuthority(addr string, req confReq) confOut {
@@ -648,6 +735,7 @@ type confRow struct {
 	agree             bool
 	diff              string
 	note              string // a known difference, explained
+	outcome           string // what Sluice answered, in short
 }
 
 // run sends a case's requests to both proxies, alternating, and compares.
@@ -656,7 +744,7 @@ func (env *confEnv) run(t *testing.T, cs confCase) []confRow {
 	for _, req := range cs.requests {
 		a := env.send(t, "oracle", req)
 		b := env.send(t, "sluice", req)
-		row := confRow{caseName: cs.name, request: describeReq(req), agree: reflect.DeepEqual(a, b), diff: diffOut(a, b)}
+		row := confRow{caseName: cs.name, request: describeReq(req), agree: reflect.DeepEqual(a, b), diff: diffOut(a, b), outcome: b.short()}
 		if k, why, ok := strings.Cut(req.known, ": "); ok && !row.agree {
 			delete(a.RespHeaders, k)
 			delete(b.RespHeaders, k)
@@ -676,11 +764,22 @@ func (env *confEnv) run(t *testing.T, cs confCase) []confRow {
 
 func describeReq(r confReq) string {
 	if r.raw != "" {
-		return fmt.Sprintf("raw %q", strings.SplitN(r.raw, "\r\n", 2)[0])
+		return fmt.Sprintf("raw %q", strings.Join(strings.Split(strings.TrimRight(r.raw, "\r\n"), "\r\n"), " / "))
 	}
 	s := fmt.Sprintf("%s %s%s", or(r.method, "GET"), r.host, r.path)
-	if r.h2 {
+	switch {
+	case r.tls && r.h2:
+		s += " (TLS, h2) SNI " + or(r.sni, "none")
+	case r.tls:
+		s += " (TLS) SNI " + or(r.sni, "none")
+	case r.h2:
 		s += " (h2c)"
+	}
+	if r.clientCert {
+		s += " with a client certificate"
+	}
+	if r.maxTLS12 {
+		s += ", client at most TLS 1.2"
 	}
 	if r.entry != "" {
 		s += " on " + r.entry
@@ -761,7 +860,7 @@ func union(a, b map[string]string) []string {
 func report(t *testing.T, rows []confRow) {
 	var b strings.Builder
 	agree := 0
-	b.WriteString("| case | request | Traefik and Sluice |\n|---|---|---|\n")
+	b.WriteString("| case | request | Traefik and Sluice | the answer |\n|---|---|---|---|\n")
 	for _, r := range rows {
 		verdict := "agree"
 		if r.note != "" {
@@ -772,7 +871,8 @@ func report(t *testing.T, rows []confRow) {
 		} else {
 			verdict = "**differ**: " + r.diff
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.caseName, strings.ReplaceAll(r.request, "|", "\\|"), strings.ReplaceAll(verdict, "|", "\\|"))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.caseName, strings.ReplaceAll(r.request, "|", "\\|"), strings.ReplaceAll(verdict, "|", "\\|"),
+			strings.ReplaceAll(r.outcome, "|", "\\|"))
 	}
 	fmt.Fprintf(&b, "\n%d requests compared, %d agree, %d differ.\n", len(rows), agree, len(rows)-agree)
 	t.Log("\n" + b.String())
@@ -782,4 +882,47 @@ func report(t *testing.T, rows []confRow) {
 	if agree != len(rows) {
 		t.Errorf("%d of %d requests differ between Traefik and Sluice (table above)", len(rows)-agree, len(rows))
 	}
+}
+
+// certificates makes the conformance certificates and returns the
+// placeholders of the corpus that stand for them (base64, as a Secret's
+// data): TLS_A_CRT/TLS_A_KEY (tls-a.example), TLS_W_CRT/TLS_W_KEY
+// (*.tlsw.example), CLIENT_CA (the CA of env.clientCert).
+func (env *confEnv) certificates(t *testing.T) []string {
+	ca, clientCA := newTestCA(t, "conformance CA"), newTestCA(t, "conformance client CA")
+	b64 := base64.StdEncoding.EncodeToString
+	aCrt, aKey := ca.issue(t, "tls-a.example", "tls-a.example")
+	wCrt, wKey := ca.issue(t, "wildcard tlsw", "*.tlsw.example")
+	cCrt, cKey := clientCA.issue(t, "conformance client")
+	var err error
+	if env.clientCert, err = tls.X509KeyPair(cCrt, cKey); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"TLS_A_CRT", b64(aCrt), "TLS_A_KEY", b64(aKey), "TLS_W_CRT", b64(wCrt), "TLS_W_KEY", b64(wKey),
+		"CLIENT_CA", b64(clientCA.pem)}
+}
+
+// short says what an outcome was, for the table: the status (or the
+// failure), the backend that served, the certificate, a redirection.
+func (o confOut) short() string {
+	var parts []string
+	switch {
+	case o.Status == -1:
+		parts = append(parts, o.RespBody)
+	case o.Status != 0:
+		parts = append(parts, strconv.Itoa(o.Status))
+	}
+	if o.Seen != nil {
+		parts = append(parts, "from "+o.Seen.Name)
+	}
+	if o.Cert != "" {
+		parts = append(parts, "certificate "+o.Cert)
+	}
+	if l := o.RespHeaders["Location"]; l != "" {
+		parts = append(parts, "to "+l)
+	}
+	if len(o.Shares) > 0 {
+		parts = append(parts, fmt.Sprint(o.Shares))
+	}
+	return strings.Join(parts, ", ")
 }

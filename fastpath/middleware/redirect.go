@@ -79,7 +79,7 @@ func (r RedirectScheme) move(x *pipeline.Exchange, location string) {
 	resp := x.Resp
 	resp.SetStatusCode(status)
 	resp.Header.Set("Location", location)
-	resp.Header.SetContentType("text/plain; charset=utf-8") // what Go's server sniffs for the status text
+	resp.Header.SetNoDefaultContentType(true) // Traefik's answer has none (the oracle says so)
 	resp.SetBodyString(http.StatusText(status))
 }
 
