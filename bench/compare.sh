@@ -18,6 +18,15 @@
 # h2c scenarios (r1-h2c) load every proxy with h2load (nghttp2-client), HTTP/2 with prior
 # knowledge: Sluice and base on their one port, HAProxy on 8085 (proto h2), nginx on 8086
 # (listen http2); their p50 column is h2load's mean, p99 and p99.9 are not measured (0).
+# TLS scenarios (route sets hosts:1:ecdsa and hosts:1:rsa: one certificate, ECDSA P-256 or
+# RSA-2048, made with openssl, served by all three; Sluice on its one port, HAProxy on 8087,
+# nginx on 8088): r1-tls keep-alive HTTPS with wrk; r1-tls-h2 HTTP/2 over TLS with h2load
+# (50 connections x 10 streams); r1-tls-new and r1-tls-resume a new connection per request
+# (bench/cmd/tlsload), full or resumed handshakes: their CPU per request is per handshake;
+# r1-tls-idle holds 9,000 idle plain connections, then TLS ones, to each proxy in turn and
+# records the proxy's RSS growth per connection (idle.tsv; the table's last section): 10,000
+# would need more than the 20,000 descriptors a process may have here, given HAProxy's two
+# per connection.
 # Environment: ROUNDS (3) DURATION (5s) WARMUP (2s) WORK (/tmp/sluice-bench) BASE
 #              RATE (r1-rate's fixed rate; default: half the slowest proxy's saturation rate,
 #              measured by its warm-up, rounded down to 1,000 req/s)
@@ -26,6 +35,7 @@
 # 8081-8083 and 9001-9003; stops what it starts, by PID. Results: $WORK/results.tsv and
 # $WORK/table.md (medians, min-max, ratios to Sluice).
 set -euo pipefail
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # r1-tls-idle holds 10,000 connections
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -54,6 +64,11 @@ SCENARIOS=(
   "r1-req1m      hosts:1       50   /                 POST 1048576 -"
   "r1-rate       hosts:1       50   /                 GET  0       rate"
   "r1-h2c        hosts:1       50   /                 GET  0       h2c"
+  "r1-tls        hosts:1:ecdsa 50   /                 GET  0       tls"
+  "r1-tls-h2     hosts:1:ecdsa 50   /                 GET  0       h2tls"
+  "r1-tls-new    hosts:1:rsa   50   /                 GET  0       tlsnew"
+  "r1-tls-resume hosts:1:rsa   50   /                 GET  0       tlsresume"
+  "r1-tls-idle   hosts:1:ecdsa 9000 /                 GET  0       tlsidle"
   "h1k-mid       hosts:1000    50   /                 GET  0       -"
   "h1k-spread    hosts:1000    50   /                 GET  0       spread"
   "h10k-mid      hosts:10000   50   /                 GET  0       -"
@@ -71,7 +86,7 @@ source "$HERE/lib.sh"
 need_tools wrk haproxy nginx h2load
 for t in wrk haproxy nginx h2load curl taskset ss go; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
 (($(nproc) >= 2)) || { echo "needs at least 2 cores" >&2; exit 1; }
-ports_free 8081 8082 8083 8084 8085 8086 9001 9002 9003
+ports_free 8081 8082 8083 8084 8085 8086 8087 8088 9001 9002 9003
 
 mkdir -p "$WORK/bin"
 RES=$WORK/results.tsv SETS=$WORK/routesets.tsv
@@ -86,7 +101,16 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "building sluice and the bench tools" >&2
-(cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes ./bench/cmd/loadgen)
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes ./bench/cmd/loadgen \
+  ./bench/cmd/tlsload)
+mkdir -p "$WORK/certs"
+[[ -f $WORK/certs/ecdsa.key ]] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+  -subj /CN=bench.local -addext "subjectAltName=DNS:*.bench.local,DNS:bench.local" \
+  -keyout "$WORK/certs/ecdsa.key" -out "$WORK/certs/ecdsa.crt" 2>/dev/null
+[[ -f $WORK/certs/rsa.key ]] || openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
+  -subj /CN=bench.local -addext "subjectAltName=DNS:*.bench.local,DNS:bench.local" \
+  -keyout "$WORK/certs/rsa.key" -out "$WORK/certs/rsa.crt" 2>/dev/null
+: > "$WORK/idle.tsv"
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $BASE ]]; then
   echo "building the base, $BASE" >&2
@@ -120,6 +144,7 @@ to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v
   else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 port_of() { case $1 in haproxy) echo 8081 ;; nginx) echo 8082 ;; sluice) echo 8083 ;; base) echo 8084 ;; esac; }
 h2c_port_of() { case $1 in haproxy) echo 8085 ;; nginx) echo 8086 ;; *) port_of "$1" ;; esac; }
+tls_port_of() { case $1 in haproxy) echo 8087 ;; nginx) echo 8088 ;; *) port_of "$1" ;; esac; }
 
 quiet_gate() {
   local i a b busy=0
@@ -144,12 +169,14 @@ ready() {
   echo "$name on :$port never routed Host $host $path; log:" >&2; tail -20 "$WORK/$name.log" >&2; exit 1
 }
 
-# start_set KIND N : write the route set, start each proxy alone and time it to its first 200
+# start_set KIND N [ALG] : write the route set (served over TLS too with ALG's certificate),
+# start each proxy alone and time it to its first 200
 start_set() {
-  local kind=$1 n=$2 dir=$WORK/routes-$1-$2 host path p t gen
+  local kind=$1 n=$2 alg=${3:-} dir=$WORK/routes-$1-$2${3:+-$3} host path p t gen tlsargs=()
+  [[ -n $alg ]] && tlsargs=(-tls-cert "$WORK/certs/$alg.crt" -tls-key "$WORK/certs/$alg.key")
   gen=$(sha256sum < "$WORK/bin/genroutes")  # a set written by another genroutes is stale
   if [[ ! -f $dir/hit || $(cat "$dir/.genroutes" 2>/dev/null) != "$gen" ]]; then
-    rm -rf "$dir" && "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir" && echo "$gen" > "$dir/.genroutes"
+    rm -rf "$dir" && "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir" "${tlsargs[@]}" && echo "$gen" > "$dir/.genroutes"
   fi
   read -r host path < "$dir/hit"
   HIT_HOST=$host HIT_PATH=$path SETDIR=$dir
@@ -242,9 +269,17 @@ measure_once() {
   t0=$(ticks "$pid"); b0=$(($(ticks "$PID_backend1") + $(ticks "$PID_backend2"))); c0=$(corestat); w0=$(child_ticks)
   local cpid=""
   if [[ $extra == changes && $proxy == sluice ]]; then changes "$SETDIR" & cpid=$!; fi
-  if [[ $extra == h2c ]]; then
-    timeout 120 taskset -c 0 h2load -c "$conns" -m 10 -D "${DURATION%s}" -H ":authority: $HIT_HOST" \
-      "http://127.0.0.1:$(h2c_port_of "$proxy")$path" > "$out" 2>&1 || true
+  if [[ $extra == h2c || $extra == h2tls ]]; then
+    local url="http://127.0.0.1:$(h2c_port_of "$proxy")$path"
+    [[ $extra == h2tls ]] && url="https://127.0.0.1:$(tls_port_of "$proxy")$path"
+    timeout 120 taskset -c 0 h2load -c "$conns" -m 10 -D "${DURATION%s}" -H ":authority: $HIT_HOST" "$url" > "$out" 2>&1 || true
+  elif [[ $extra == tlsnew || $extra == tlsresume ]]; then
+    local resume=(); [[ $extra == tlsresume ]] && resume=(-resume)
+    timeout 120 taskset -c 0 "$WORK/bin/tlsload" -mode handshake -addr "127.0.0.1:$(tls_port_of "$proxy")" -host "$HIT_HOST" \
+      -c "$conns" -d "$DURATION" "${resume[@]}" > "$out" 2>&1 || true
+  elif [[ $extra == tls ]]; then
+    timeout 120 taskset -c 0 wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$lua" -H "Host: $HIT_HOST" \
+      "https://127.0.0.1:$(tls_port_of "$proxy")$path" > "$out" 2>&1
   elif [[ $extra == rate ]]; then # the backends run inside the load generator (see rate_backends)
     taskset -c 0 "$WORK/bin/loadgen" -url "http://127.0.0.1:$port$path" -host "$HIT_HOST" -rate "$RUN_RATE" -c "$conns" \
       -d "$DURATION" -warmup "$WARMUP" -procs 1 -serve 127.0.0.1:9001,127.0.0.2:9002 > "$out"
@@ -255,7 +290,13 @@ measure_once() {
   [[ -n $cpid ]] && wait "$cpid"
   w1=$(child_ticks); t1=$(ticks "$pid"); b1=$(($(ticks "$PID_backend1") + $(ticks "$PID_backend2"))); c1=$(corestat)
   local reqs rps p50 p99 p999 errs
-  if [[ $extra == h2c ]]; then
+  if [[ $extra == tlsnew || $extra == tlsresume ]]; then
+    read -r reqs resumed errs rps < "$out" || true
+    p50=0; p99=0; p999=0
+    if [[ $extra == tlsresume && ${resumed:-0} -lt $((${reqs:-0} * 9 / 10)) ]]; then
+      echo "  $proxy resumed only ${resumed:-0} of ${reqs:-0} handshakes" >&2; errs=$((errs + reqs - resumed))
+    fi
+  elif [[ $extra == h2c || $extra == h2tls ]]; then
     reqs=$(awk '/^requests:/ {print $6}' "$out"); rps=$(awk '/^finished in/ {print $4}' "$out")
     p50=$(to_ms "$(awk '/^time for request:/ {print $6}' "$out")"); p99=0; p999=0
     errs=$(awk '/^requests:/ {print $10 + $12 + $14}' "$out")
@@ -282,6 +323,29 @@ measure_once() {
   tail -1 "$RES" >&2
 }
 
+rss_kb() { local p t=0 v; for p in $(tree "$1"); do
+  v=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0); t=$((t + ${v:-0})); done; echo "$t"; }
+
+# idle_mem ROUND PROXY N tls|plain : the proxy's RSS growth with N idle connections open (each
+# with its handshake and one request done), per connection, into idle.tsv
+idle_mem() {
+  local round=$1 proxy=$2 n=$3 mode=$4 v pid port before after lp i out=$WORK/idle-$2-$4-$1.txt plain=()
+  v="PID_$proxy"; pid=${!v}
+  port=$(tls_port_of "$proxy")
+  if [[ $mode == plain ]]; then plain=(-plain); port=$(port_of "$proxy"); fi
+  quiet_gate
+  before=$(rss_kb "$pid")
+  taskset -c 0 "$WORK/bin/tlsload" -mode idle -addr "127.0.0.1:$port" -host "$HIT_HOST" -n "$n" -hold 15s "${plain[@]}" > "$out" 2>&1 &
+  lp=$!
+  for ((i = 0; i < 1200; i++)); do grep -q '^ready' "$out" && break; sleep 0.1; done
+  sleep 2
+  after=$(rss_kb "$pid")
+  wait "$lp" || true
+  echo -e "$round\t$proxy\t$mode\t$n\t$before\t$after\t$(awk '/^ready/ {print $2}' "$out")" >> "$WORK/idle.tsv"
+  tail -1 "$WORK/idle.tsv" >&2
+  sleep 2 # the proxy lets the closed connections go
+}
+
 # ---- backends on core 0 (a third, :9003, for the endpoint flips)
 # rate_backends stop|start : the fixed-rate scenario runs the two backends inside the load
 # generator (loadgen -serve, one scheduler on core 0): as three processes taking turns in the
@@ -305,7 +369,8 @@ for line in "${SCENARIOS[@]}"; do
   if [[ $set != "$CUR_SET" ]]; then
     [[ -n $CUR_SET ]] && stop_set
     echo "== route set $set" >&2
-    start_set "${set%%:*}" "${set##*:}"
+    IFS=: read -r skind sn salg <<< "$set"
+    start_set "$skind" "$sn" "$salg"
     CUR_SET=$set
   fi
   [[ $path == - ]] && path=$HIT_PATH
@@ -313,13 +378,22 @@ for line in "${SCENARIOS[@]}"; do
   echo "== $sc" >&2
   slowest=""
   for p in "${PROXIES[@]}"; do # warm-up, not recorded
-    if [[ $extra == h2c ]]; then
-      timeout 60 taskset -c 0 h2load -c "$conns" -m 10 -D "${WARMUP%s}" -H ":authority: $HIT_HOST" \
-        "http://127.0.0.1:$(h2c_port_of "$p")$path" > "$WORK/warmup.txt" 2>&1 || true
-      continue
-    fi
+    case $extra in
+    h2c | h2tls)
+      url="http://127.0.0.1:$(h2c_port_of "$p")$path"
+      [[ $extra == h2tls ]] && url="https://127.0.0.1:$(tls_port_of "$p")$path"
+      timeout 60 taskset -c 0 h2load -c "$conns" -m 10 -D "${WARMUP%s}" -H ":authority: $HIT_HOST" "$url" > "$WORK/warmup.txt" 2>&1 || true
+      continue ;;
+    tlsnew | tlsresume)
+      timeout 60 taskset -c 0 "$WORK/bin/tlsload" -mode handshake -addr "127.0.0.1:$(tls_port_of "$p")" -host "$HIT_HOST" \
+        -c "$conns" -d "$WARMUP" > "$WORK/warmup.txt" 2>&1 || true
+      continue ;;
+    tlsidle) continue ;;
+    esac
+    scheme=http port=$(port_of "$p")
+    [[ $extra == tls ]] && scheme=https port=$(tls_port_of "$p")
     timeout 60 taskset -c 0 wrk -t1 -c"$conns" -d"$WARMUP" -s "$lua" -H "Host: $HIT_HOST" \
-      "http://127.0.0.1:$(port_of "$p")$path" > "$WORK/warmup.txt" 2>&1 || true
+      "$scheme://127.0.0.1:$port$path" > "$WORK/warmup.txt" 2>&1 || true
     rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' "$WORK/warmup.txt")
     if [[ -n $rps ]] && { [[ -z $slowest ]] || ((rps < slowest)); }; then slowest=$rps; fi
   done
@@ -332,6 +406,12 @@ for line in "${SCENARIOS[@]}"; do
   for ((r = 1; r <= ROUNDS; r++)); do
     for p in "${PROXIES[@]}"; do
       [[ $extra == changes && $p != sluice ]] && continue
+      [[ $extra == tls* || $extra == h2tls ]] && [[ $p == base ]] && continue # BASE may predate TLS
+      if [[ $extra == tlsidle ]]; then
+        idle_mem "$r" "$p" "$conns" plain # first: a proxy keeps what TLS connections grew
+        idle_mem "$r" "$p" "$conns" tls
+        continue
+      fi
       measure "$r" "$sc" "$p" "$conns" "$path" "$lua" "$extra"
     done
   done
@@ -339,4 +419,4 @@ for line in "${SCENARIOS[@]}"; do
 done
 [[ -n $CUR_SET ]] && stop_set
 
-"$HERE/table.sh" "$RES" "$SETS" "$COMMIT" "$ROUNDS" "$DURATION" | tee "$WORK/table.md"
+"$HERE/table.sh" "$RES" "$SETS" "$COMMIT" "$ROUNDS" "$DURATION" "$WORK/idle.tsv" | tee "$WORK/table.md"

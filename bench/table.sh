@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# table.sh RESULTS.tsv ROUTESETS.tsv COMMIT ROUNDS DURATION — the markdown tables of
+# table.sh RESULTS.tsv ROUTESETS.tsv COMMIT ROUNDS DURATION [IDLE.tsv] — the markdown tables of
 # compare.sh: per scenario and proxy, medians over the rounds (min-max for CPU and req/s),
 # and the ratios of Sluice's CPU per request to HAProxy's and nginx's from the same run.
 set -euo pipefail
-RES=$1 SETS=$2 COMMIT=$3 ROUNDS=$4 DURATION=$5
+RES=$1 SETS=$2 COMMIT=$3 ROUNDS=$4 DURATION=$5 IDLE=${6:-}
 CPU=$(awk -F: '/model name/ {sub(/^ /, "", $2); print $2; exit}' /proc/cpuinfo)
 echo "Commit $COMMIT, $(date -u +%Y-%m-%d), $(nproc) cores ($CPU). wrk -t1, $DURATION per run, $ROUNDS interleaved rounds;"
 echo "proxy on core 1, wrk and backends on core 0 (r1-rate: the load generator, backends inside it). Medians (min-max). CPU = proxy CPU µs per request."
@@ -40,3 +40,17 @@ echo "|---|---|---|---|---|"
 awk -F'\t' '{ key = $1 SUBSEP $2; if (!(key in seen)) { seen[key] = 1; order[++m] = key } v[key, $3] = $4 }
   END { for (o = 1; o <= m; o++) { key = order[o]; split(key, kk, SUBSEP)
     printf "| %s | %s | %s | %.1f | %.1f |\n", kk[1], kk[2], v[key, "ready_s"], v[key, "rss_start_kb"] / 1024, v[key, "rss_peak_kb"] / 1024 } }' "$SETS"
+if [[ -n $IDLE && -s $IDLE ]]; then
+  echo
+  echo "Idle connections (r1-tls-idle): the proxy's RSS growth per open idle connection, each with its"
+  echo "handshake and one request done. Medians over the rounds (min-max)."
+  echo
+  echo "| proxy | connection | connections | KiB per connection |"
+  echo "|---|---|---|---|"
+  awk -F'\t' '
+    function sort(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } }
+    { key = $2 SUBSEP $3; if (!(key in n)) order[++m] = key; i = ++n[key]; v[key, i] = ($6 - $5) / ($7 > 0 ? $7 : 1); c[key] = $7 }
+    END { for (o = 1; o <= m; o++) { key = order[o]; k = n[key]; for (i = 1; i <= k; i++) a[i] = v[key, i]; sort(a, k)
+      med = (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2; split(key, kk, SUBSEP)
+      printf "| %s | %s | %d | %.2f (%.2f-%.2f) |\n", kk[1], kk[2], c[key], med, a[1], a[k] } }' "$IDLE"
+fi

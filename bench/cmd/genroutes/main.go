@@ -5,7 +5,13 @@
 // hit them: the middle route's Host and path, and a wrk script that spreads
 // requests over every route.
 //
-//	genroutes -kind hosts|prefix|mix -n N -out DIR
+//	genroutes -kind hosts|prefix|mix -n N -out DIR [-tls-cert FILE -tls-key FILE]
+//
+// With a certificate (hosts only), every route is also served over TLS
+// with it: by Sluice on its one port (a TLS IngressRoute beside each
+// plain one, and TLSStore default naming the certificate, so that any
+// server name gets it), by HAProxy on 8087 and nginx on 8088 (HTTP/1.1
+// and HTTP/2 by ALPN).
 //
 // hosts:  route i is Host(`rNNNNNN.bench.local`) && PathPrefix(`/`).
 // prefix: route i is Host(`bench.local`) && PathPrefix(`/pNNNNNN`).
@@ -23,6 +29,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"log"
@@ -35,18 +42,32 @@ func main() {
 	kind := flag.String("kind", "hosts", "hosts or prefix")
 	n := flag.Int("n", 1, "number of routes")
 	out := flag.String("out", "", "output directory")
+	certFile := flag.String("tls-cert", "", "PEM certificate: serve the routes over TLS too (hosts only)")
+	keyFile := flag.String("tls-key", "", "PEM key of -tls-cert")
 	flag.Parse()
-	if *out == "" || *n < 1 || *kind != "hosts" && *kind != "prefix" && *kind != "mix" {
+	if *out == "" || *n < 1 || *kind != "hosts" && *kind != "prefix" && *kind != "mix" || *certFile != "" && *kind != "hosts" {
 		flag.Usage()
 		os.Exit(2)
 	}
 	g := gen{kind: *kind, n: *n, dir: *out}
+	if *certFile != "" {
+		var err error
+		g.cert, err = os.ReadFile(*certFile)
+		must(err)
+		g.key, err = os.ReadFile(*keyFile)
+		must(err)
+	}
 	for _, d := range []string{"sluice", "nginx/tmp"} {
 		must(os.MkdirAll(filepath.Join(*out, d), 0o755))
 	}
 	g.write("sluice/routes.yaml", g.sluice)
 	g.write("haproxy.cfg", g.haproxy)
 	g.write("haproxy.map", g.haproxyMap)
+	if g.cert != nil {
+		g.write("haproxy.pem", func(w *bufio.Writer) { w.Write(g.cert); w.Write(g.key) })
+		g.write("nginx/cert.pem", func(w *bufio.Writer) { w.Write(g.cert) })
+		g.write("nginx/key.pem", func(w *bufio.Writer) { w.Write(g.key) })
+	}
 	g.write("nginx/nginx.conf", g.nginx)
 	g.write("spread.lua", g.spread)
 	host, path := g.route(g.n / 2)
@@ -54,9 +75,10 @@ func main() {
 }
 
 type gen struct {
-	kind string
-	n    int
-	dir  string
+	kind      string
+	n         int
+	dir       string
+	cert, key []byte // PEM: the routes are served over TLS too
 }
 
 // route returns the Host and a path that route i (and only it) matches.
@@ -105,6 +127,17 @@ func (g gen) sluice(w *bufio.Writer) {
 		}
 		fmt.Fprintf(w, "---\n"+`{"apiVersion":"traefik.io/v1alpha1","kind":"IngressRoute","metadata":{"name":"r%06d","namespace":"bench"},`+
 			`"spec":{"entryPoints":["web"],"routes":[%s]}}`+"\n", i, strings.Join(routes, ","))
+		if g.cert != nil {
+			fmt.Fprintf(w, "---\n"+`{"apiVersion":"traefik.io/v1alpha1","kind":"IngressRoute","metadata":{"name":"r%06ds","namespace":"bench"},`+
+				`"spec":{"entryPoints":["web"],"routes":[%s],"tls":{"secretName":"bench-tls"}}}`+"\n", i, strings.Join(routes, ","))
+		}
+	}
+	if g.cert != nil {
+		b64 := base64.StdEncoding.EncodeToString
+		fmt.Fprintf(w, "---\n"+`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"bench-tls","namespace":"bench"},"type":"kubernetes.io/tls",`+
+			`"data":{"tls.crt":%q,"tls.key":%q}}`+"\n", b64(g.cert), b64(g.key))
+		fmt.Fprint(w, "---\n"+`{"apiVersion":"traefik.io/v1alpha1","kind":"TLSStore","metadata":{"name":"default","namespace":"bench"},`+
+			`"spec":{"defaultCertificate":{"secretName":"bench-tls"}}}`+"\n")
 	}
 }
 
@@ -122,7 +155,9 @@ func (g gen) rules(i int) []string {
 func (g gen) haproxy(w *bufio.Writer) {
 	fmt.Fprint(w, `global
     nbthread 1
-    maxconn 8192
+    # HAProxy wants two descriptors per connection: 9,900 fits the 20,000 this
+    # machine allows a process, and r1-tls-idle holds 9,000.
+    maxconn 9900
 defaults
     mode http
     timeout connect 5s
@@ -136,6 +171,11 @@ frontend fe_bench
     bind 127.0.0.1:8081
     bind 127.0.0.1:8085 proto h2
 `)
+	if g.cert != nil {
+		pem, err := filepath.Abs(filepath.Join(g.dir, "haproxy.pem"))
+		must(err)
+		fmt.Fprintf(w, "    bind 127.0.0.1:8087 ssl crt %s alpn h2,http/1.1\n", pem)
+	}
 	m, err := filepath.Abs(filepath.Join(g.dir, "haproxy.map"))
 	must(err)
 	switch g.kind {
@@ -176,7 +216,8 @@ func (g gen) nginx(w *bufio.Writer) {
 	fmt.Fprint(w, `worker_processes 1;
 pid nginx.pid;
 error_log nginx-error.log error;
-events { worker_connections 8192; }
+worker_rlimit_nofile 20000;
+events { worker_connections 12000; }
 http {
     access_log off;
     keepalive_timeout 30s;
@@ -208,8 +249,12 @@ http {
 			h, _ := g.route(i)
 			fmt.Fprintf(w, "        %s 1;\n", h)
 		}
-		fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n        listen 127.0.0.1:8086 http2;\n        location / {\n"+
-			"            if ($routed = 0) { return 404 \"404 page not found\\n\"; }\n            %s\n        }\n    }\n}\n", proxy)
+		tlsListen := ""
+		if g.cert != nil {
+			tlsListen = "        listen 127.0.0.1:8088 ssl http2;\n        ssl_certificate cert.pem;\n        ssl_certificate_key key.pem;\n"
+		}
+		fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n        listen 127.0.0.1:8086 http2;\n%s        location / {\n"+
+			"            if ($routed = 0) { return 404 \"404 page not found\\n\"; }\n            %s\n        }\n    }\n}\n", tlsListen, proxy)
 		return
 	}
 	fmt.Fprint(w, "    server {\n        listen 127.0.0.1:8082 default_server;\n        listen 127.0.0.1:8086 http2 default_server;\n"+
