@@ -22,8 +22,10 @@
 # RSA-2048, made with openssl, served by all three; Sluice on its one port, HAProxy on 8087,
 # nginx on 8088): r1-tls keep-alive HTTPS with wrk; r1-tls-h2 HTTP/2 over TLS with h2load
 # (50 connections x 10 streams); r1-tls-new and r1-tls-resume a new connection per request
-# (bench/cmd/tlsload), full or resumed handshakes: their CPU per request is per handshake;
-# r1-tls-idle holds 9,000 idle plain connections, then TLS ones, to each proxy in turn and
+# (bench/cmd/tlsload), full or resumed handshakes: their CPU per request is per handshake
+# (r1-tls-new-ec: full handshakes with the ECDSA certificate);
+# r1-tls-idle holds 9,000 idle plain connections, then TLS ones, to each proxy in turn (each a
+# fresh process) and
 # records the proxy's RSS growth per connection (idle.tsv; the table's last section): 10,000
 # would need more than the 20,000 descriptors a process may have here, given HAProxy's two
 # per connection.
@@ -68,6 +70,7 @@ SCENARIOS=(
   "r1-tls-h2     hosts:1:ecdsa 50   /                 GET  0       h2tls"
   "r1-tls-new    hosts:1:rsa   50   /                 GET  0       tlsnew"
   "r1-tls-resume hosts:1:rsa   50   /                 GET  0       tlsresume"
+  "r1-tls-new-ec hosts:1:ecdsa 50   /                 GET  0       tlsnew"
   "r1-tls-idle   hosts:1:ecdsa 9000 /                 GET  0       tlsidle"
   "h1k-mid       hosts:1000    50   /                 GET  0       -"
   "h1k-spread    hosts:1000    50   /                 GET  0       spread"
@@ -180,22 +183,26 @@ start_set() {
   fi
   read -r host path < "$dir/hit"
   HIT_HOST=$host HIT_PATH=$path SETDIR=$dir
-  start haproxy 1 haproxy -db -f "$dir/haproxy.cfg"
-  t=$(ready haproxy 8081 "$host" "$path"); echo -e "$kind:$n\thaproxy\tready_s\t$t" >> "$SETS"
-  start nginx 1 nginx -p "$dir/nginx/" -c nginx.conf -g 'daemon off;'
-  t=$(ready nginx 8082 "$host" "$path"); echo -e "$kind:$n\tnginx\tready_s\t$t" >> "$SETS"
-  start sluice 1 env GOMAXPROCS=1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
-    --providers.manifests.directory="$dir/sluice" --log.level=warn
-  t=$(ready sluice 8083 "$host" "$path"); echo -e "$kind:$n\tsluice\tready_s\t$t" >> "$SETS"
-  if [[ -n $BASE ]]; then
-    start base 1 env GOMAXPROCS=1 "$WORK/bin/sluice-base" --entryPoints.web.address=127.0.0.1:8084 \
-      --providers.manifests.directory="$dir/sluice" --log.level=warn
-    t=$(ready base 8084 "$host" "$path"); echo -e "$kind:$n\tbase\tready_s\t$t" >> "$SETS"
-  fi
+  for p in "${PROXIES[@]}"; do
+    start_proxy "$p"
+    t=$(ready "$p" "$(port_of "$p")" "$host" "$path"); echo -e "$kind:$n\t$p\tready_s\t$t" >> "$SETS"
+  done
   for p in "${PROXIES[@]}"; do
     local v="PID_$p"; echo -e "$kind:$n\t$p\trss_start_kb\t$(hwm_kb "${!v}")" >> "$SETS"
   done
 }
+# start_proxy NAME : start one proxy on the current route set (SETDIR), on core 1
+start_proxy() {
+  case $1 in
+  haproxy) start haproxy 1 haproxy -db -f "$SETDIR/haproxy.cfg" ;;
+  nginx) start nginx 1 nginx -p "$SETDIR/nginx/" -c nginx.conf -g 'daemon off;' ;;
+  sluice) start sluice 1 env GOMAXPROCS=1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
+    --providers.manifests.directory="$SETDIR/sluice" --log.level=warn ;;
+  base) start base 1 env GOMAXPROCS=1 "$WORK/bin/sluice-base" --entryPoints.web.address=127.0.0.1:8084 \
+    --providers.manifests.directory="$SETDIR/sluice" --log.level=warn ;;
+  esac
+}
+
 stop_set() {
   local p v
   for p in "${PROXIES[@]}"; do
@@ -330,6 +337,9 @@ rss_kb() { local p t=0 v; for p in $(tree "$1"); do
 # with its handshake and one request done), per connection, into idle.tsv
 idle_mem() {
   local round=$1 proxy=$2 n=$3 mode=$4 v pid port before after lp i out=$WORK/idle-$2-$4-$1.txt plain=()
+  # A fresh process: HAProxy and nginx keep what earlier connections grew in their pools,
+  # and would show no growth the second time.
+  stop "$proxy"; start_proxy "$proxy"; ready "$proxy" "$(port_of "$proxy")" "$HIT_HOST" "$HIT_PATH" > /dev/null
   v="PID_$proxy"; pid=${!v}
   port=$(tls_port_of "$proxy")
   if [[ $mode == plain ]]; then plain=(-plain); port=$(port_of "$proxy"); fi
@@ -408,7 +418,7 @@ for line in "${SCENARIOS[@]}"; do
       [[ $extra == changes && $p != sluice ]] && continue
       [[ $extra == tls* || $extra == h2tls ]] && [[ $p == base ]] && continue # BASE may predate TLS
       if [[ $extra == tlsidle ]]; then
-        idle_mem "$r" "$p" "$conns" plain # first: a proxy keeps what TLS connections grew
+        idle_mem "$r" "$p" "$conns" plain
         idle_mem "$r" "$p" "$conns" tls
         continue
       fi
