@@ -70,6 +70,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzConn$$' -fuzztime 20s ./fastpath/h2
 	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime 10s ./fastpath/h2
 	$(GO) test -run '^$$' -fuzz '^FuzzManifests$$' -fuzztime 20s -fuzzminimizetime 2s ./compile
+	$(GO) test -run '^$$' -fuzz '^FuzzPathMiddlewares$$' -fuzztime 15s ./fastpath/middleware
 
 # fastpath must never import the control plane.
 deps-check:

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/compile/rule"
@@ -94,7 +95,8 @@ type compiler struct {
 	lists       serverLists           // server lists shared by route services of one Service port
 	oneRefs     map[string]bool       // compileOne's refs and bindings, cleared for each IngressRoute
 	oneBindings map[string][]*binding
-	disabled    []Disabled // routes left out of the table (Result.Disabled)
+	disabled    []Disabled                     // routes left out of the table (Result.Disabled)
+	mwBuilt     map[*model.Middleware]*builtMW // each Middleware object, built once per table
 }
 
 // Result is a compiled table with its diagnostics and the handle that
@@ -285,14 +287,23 @@ func (c *compiler) errorf(obj, field, format string, a ...any) {
 	c.add(model.Errorf(obj, field, format, a...))
 }
 
-// keptObjects reports the CRDs that are decoded and kept but not served yet.
+// keptObjects reports the Middleware objects Sluice decodes but cannot
+// serve (no kind, several, or a kind it does not serve yet), whether or
+// not a route names them; a route that does is disabled with the reason.
 func (c *compiler) keptObjects() {
-	kept := func(kind string, o *model.Meta, file string) {
-		c.file = file
-		c.warn(objName(kind, o.Namespace, o.Name), "", "%s is not yet supported by Sluice; kept, not served", kind)
-	}
 	for _, o := range c.snap.Middlewares {
-		kept("Middleware", &o.Meta, o.File)
+		kinds := middlewareKinds(&o.Spec)
+		why := ""
+		switch {
+		case len(kinds) != 1:
+			why = fmt.Sprintf("%d kinds set (%s): a Middleware has exactly one", len(kinds), strings.Join(kinds, ", "))
+		case kindBuilders[kinds[0]] == nil && kinds[0] != "chain":
+			why = "kind " + kinds[0] + " is not yet supported by Sluice"
+		}
+		if why != "" {
+			c.file = o.File
+			c.warn(objName("Middleware", o.Meta.Namespace, o.Meta.Name), "spec", "%s; routes naming it are not served", why)
+		}
 	}
 	c.file = ""
 }

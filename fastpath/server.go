@@ -46,7 +46,7 @@ type Server struct {
 	draining atomic.Bool
 	peak     atomic.Int64 // most connections open at once since OpenConns
 	mu       sync.Mutex
-	idle     map[net.Conn]struct{} // idle connections of the upper tiers
+	idle     map[net.Conn]struct{} // idle connections of the upper tiers and of TLS
 }
 
 // NewServer returns the server of one entry point: no invented Server or
@@ -58,14 +58,16 @@ func NewServer(h *Handler) *Server {
 		limit = DefaultMaxHeaderBytes
 	}
 	s := &Server{idle: map[net.Conn]struct{}{}, h: h}
-	s.tiers = s.newTiers(tierSizes(limit))
-	s.tlsTiers = s.newTiers(tierSizes(limit))
+	s.tiers = s.newTiers(tierSizes(limit), false)
+	s.tlsTiers = s.newTiers(tierSizes(limit), true)
 	return s
 }
 
 // newTiers builds one set of tiers (plain, or for TLS connections: the
-// same servers, fed by serveTLS rather than a listener).
-func (s *Server) newTiers(sizes []int) []*fasthttp.Server {
+// same servers, fed by serveTLS rather than a listener). Servers without
+// a listener (the upper tiers, and every TLS one) report their idle
+// connections to Shutdown, which fasthttp cannot close for them.
+func (s *Server) newTiers(sizes []int, tls bool) []*fasthttp.Server {
 	h := s.h
 	last := len(sizes) - 1
 	tiers := make([]*fasthttp.Server, 0, len(sizes))
@@ -73,6 +75,8 @@ func (s *Server) newTiers(sizes []int) []*fasthttp.Server {
 		fs := newFastServer(serveTier0(h.Serve), size)
 		if i > 0 {
 			fs.Handler = s.serveMoved(h.Serve, i == last)
+		}
+		if i > 0 || tls {
 			fs.ConnState = s.trackIdle
 		}
 		if i < last {

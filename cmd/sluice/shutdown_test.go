@@ -122,3 +122,30 @@ func expectWith(c *http.Client, addr, path, want string) error {
 	}
 	return nil
 }
+
+// TestShutdownClosesIdleKeepAlive: idle keep-alive connections, HTTPS
+// ones included (served by fasthttp without a listener, which its own
+// Shutdown does not close), do not hold the process past SIGTERM.
+func TestShutdownClosesIdleKeepAlive(t *testing.T) {
+	f := newMWFixture(t, mwRoute("idle", "idle.example", "[]"))
+	eventually(t, f.p.addr, "idle.example", "/x", 200, "")
+	for _, cl := range f.clients { // each leaves a connection idle
+		if r := f.do(t, cl, mwCase{name: "idle", host: "idle.example", path: "/"}); r.status != 200 {
+			t.Fatalf("%s: %d", cl.name, r.status)
+		}
+	}
+	start := time.Now()
+	if err := f.p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.p.cmd.Wait() }()
+	select {
+	case <-done:
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("exit took %v with idle connections open", d)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatalf("did not exit within 8s (graceTimeOut is 10s) with idle connections open; logs:\n%s", f.p.log())
+	}
+}

@@ -263,3 +263,12 @@ func validEncodedByte(c byte) bool {
 	}
 	return isAlnum(c)
 }
+
+// CleanPath is Go's path.Clean for a rooted path, in place, keeping a
+// trailing slash, as URL.JoinPath cleans one.
+func CleanPath(p []byte) []byte {
+	if len(p) == 0 || p[0] != '/' {
+		return p
+	}
+	return cleanPath(p)
+}

@@ -75,6 +75,8 @@ type Exchange struct {
 	hostBuf   []byte // Out's Host while a send replaces it
 	authority []byte // an HTTP/2 request's :authority
 	uriBuf    []byte // Out's request URI while ProxyForm replaces it
+	pathBuf   []byte // scratch of SetRequestPath
+	scratch   [6][]byte
 	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
 
 	gzip      bool // Go's transport would ask the server for gzip (AsksGzip)

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The middleware tests run the real binary with a middleware fixture:
+// every IngressRoute of a test is served twice, on plain HTTP and on TLS
+// (a copy with tls: {secretName}), and every case is sent over HTTP/1.1,
+// h2c, HTTPS and HTTP/2 over TLS: one pipeline must give one answer.
+
+// mwFixture is a running binary and its clients.
+type mwFixture struct {
+	p       *sluiceProc
+	dir     string
+	clients []mwClient
+}
+
+// mwClient is one of the four ways a client reaches Sluice.
+type mwClient struct {
+	name string
+	tls  bool
+	c    *http.Client
+}
+
+// newMWFixture serves objects (Middlewares and IngressRoutes of namespace
+// e2e whose services are echo, port 80) with the echo backend.
+func newMWFixture(t *testing.T, objects string, extra ...string) *mwFixture {
+	t.Helper()
+	f := &mwFixture{dir: t.TempDir()}
+	back := &confBackend{name: "echo", hits: map[string]int{}}
+	port := namedBackendFunc(t, "127.0.0.2", back.ServeHTTP)
+	ca := newTestCA(t, "mw CA")
+	crt, key := ca.issue(t, "mw", "*.example", "example")
+	write(t, filepath.Join(f.dir, "svc.yaml"), manifests("echo", port, "127.0.0.2")+"---\n"+tlsSecret("mw-cert", crt, key))
+	write(t, filepath.Join(f.dir, "objects.yaml"), objects+withTLSCopies(objects))
+	f.p = startSluice(t, f.dir, extra...)
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, f.p.addr)
+	}
+	// one config per client: HTTP/2's transport adds h2 to its ALPN list
+	tlsConf := &tls.Config{RootCAs: ca.pool}
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	f.clients = []mwClient{
+		{"HTTP/1.1", false, &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect,
+			Transport: &http.Transport{DialContext: dial, DisableCompression: true}}},
+		{"h2c", false, h2cHTTPClient()},
+		{"HTTPS", true, &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect,
+			Transport: &http.Transport{DialContext: dial, TLSClientConfig: tlsConf.Clone(), DisableCompression: true, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}}},
+		{"HTTP/2 over TLS", true, &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect,
+			Transport: &http.Transport{DialContext: dial, TLSClientConfig: tlsConf.Clone(), DisableCompression: true, ForceAttemptHTTP2: true}}},
+	}
+	f.clients[1].c.CheckRedirect = noRedirect
+	return f
+}
+
+// withTLSCopies repeats each IngressRoute of objects as <name>-tls with
+// tls: {secretName: mw-cert}.
+func withTLSCopies(objects string) string {
+	var b strings.Builder
+	for _, doc := range strings.Split(objects, "---\n") {
+		if !strings.Contains(doc, "kind: IngressRoute") {
+			continue
+		}
+		i := strings.Index(doc, "metadata: {name: ")
+		j := i + len("metadata: {name: ")
+		k := j + strings.IndexAny(doc[j:], ",}")
+		doc = doc[:k] + "-tls" + doc[k:]
+		b.WriteString("---\n" + strings.TrimRight(doc, "\n") + "\n  tls: {secretName: mw-cert}\n")
+	}
+	return b.String()
+}
+
+// mwCase is one request and what every client must see.
+type mwCase struct {
+	name                 string
+	method, host, path   string
+	header               map[string]string
+	body                 string
+	plainOnly, tlsOnly   bool
+	status               int
+	uri                  string            // the echo's request URI ("" : not checked / no echo)
+	seen                 map[string]string // request headers the backend must see ("" : absent)
+	respHeader           map[string]string // response headers ("" : absent)
+	respBody             string            // when the answer is not the echo's
+	statusTLS, statusH2c int               // when the status differs there
+}
+
+// mwResult is what one client got.
+type mwResult struct {
+	status int
+	header http.Header
+	body   string
+	seen   *echo
+}
+
+func (f *mwFixture) do(t *testing.T, cl mwClient, c mwCase) mwResult {
+	t.Helper()
+	scheme := "http://"
+	if cl.tls {
+		scheme = "https://"
+	}
+	var rd io.Reader
+	if c.body != "" {
+		rd = strings.NewReader(c.body)
+	}
+	req, err := http.NewRequest(or(c.method, "GET"), scheme+c.host+c.path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.name == "h2c" {
+		req.URL.Host = f.p.addr
+		req.Host = c.host
+	}
+	for k, v := range c.header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := cl.c.Do(req)
+	if err != nil {
+		t.Fatalf("%s over %s: %v\n%s", c.name, cl.name, err, f.p.log())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := mwResult{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	var e echo
+	if resp.Header.Get("X-Backend") == "echo" && json.Unmarshal(b, &e) == nil {
+		r.seen = &e
+	}
+	return r
+}
+
+// run sends every case over every client and checks it.
+func (f *mwFixture) run(t *testing.T, cases []mwCase) {
+	t.Helper()
+	for _, c := range cases {
+		for _, cl := range f.clients {
+			if c.plainOnly && cl.tls || c.tlsOnly && !cl.tls {
+				continue
+			}
+			r := f.do(t, cl, c)
+			want := c.status
+			if cl.tls && c.statusTLS != 0 {
+				want = c.statusTLS
+			}
+			if cl.name == "h2c" && c.statusH2c != 0 {
+				want = c.statusH2c
+			}
+			if r.status != want {
+				t.Errorf("%s over %s: status %d, want %d (body %q)", c.name, cl.name, r.status, want, r.body)
+				continue
+			}
+			if c.uri != "" && (r.seen == nil || r.seen.URI != c.uri) {
+				t.Errorf("%s over %s: backend saw %+v, want URI %q", c.name, cl.name, r.seen, c.uri)
+			}
+			for k, v := range c.seen {
+				got := ""
+				if r.seen != nil {
+					got = r.seen.Headers[k]
+				}
+				if got != v {
+					t.Errorf("%s over %s: backend saw %s: %q, want %q", c.name, cl.name, k, got, v)
+				}
+			}
+			for k, v := range c.respHeader {
+				if got := strings.Join(r.header.Values(k), " | "); got != v {
+					t.Errorf("%s over %s: response %s: %q, want %q", c.name, cl.name, k, got, v)
+				}
+			}
+			if c.respBody != "" && r.body != c.respBody {
+				t.Errorf("%s over %s: body %q, want %q", c.name, cl.name, r.body, c.respBody)
+			}
+		}
+	}
+}
+
+// mwRoute is an IngressRoute e2e/name for host, with the route's
+// middlewares (a YAML flow list) and the echo service.
+func mwRoute(name, host, middlewares string) string {
+	return "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: " + name + ", namespace: e2e}\nspec:\n  routes:\n" +
+		"  - match: Host(`" + host + "`)\n    middlewares: " + middlewares + "\n    services: [{name: echo, port: 80}]\n---\n"
+}
+
+// mwObject is a Middleware e2e/name with spec (YAML flow mapping).
+func mwObject(name, spec string) string {
+	return "apiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata: {name: " + name + ", namespace: e2e}\nspec: " + spec + "\n---\n"
+}
+
+// TestBinaryPathMiddlewares: addPrefix, stripPrefix (X-Forwarded-Prefix,
+// the first matching prefix, encoded paths, the 400 of a path that
+// cleaning changes), stripPrefixRegex, replacePath (X-Replaced-Path),
+// replacePathRegex, and a chain of them, as Traefik's tests state them.
+func TestBinaryPathMiddlewares(t *testing.T) {
+	f := newMWFixture(t, mwObject("add", "{addPrefix: {prefix: /api}}")+
+		mwObject("strip", "{stripPrefix: {prefixes: [/foo, /bar/]}}")+
+		mwObject("stripre", "{stripPrefixRegex: {regex: ['/v[0-9]+', '/users/[a-z]+']}}")+
+		mwObject("replace", "{replacePath: {path: /new/path}}")+
+		mwObject("replacere", "{replacePathRegex: {regex: '^/old/(.*)', replacement: '/new/$1'}}")+
+		mwObject("both", "{chain: {middlewares: [{name: strip}, {name: add}]}}")+
+		mwRoute("add", "add.example", "[{name: add}]")+
+		mwRoute("strip", "strip.example", "[{name: strip}]")+
+		mwRoute("stripre", "stripre.example", "[{name: stripre}]")+
+		mwRoute("replace", "replace.example", "[{name: replace}]")+
+		mwRoute("replacere", "replacere.example", "[{name: replacere}]")+
+		mwRoute("chain", "chain.example", "[{name: both}]")+
+		mwRoute("order", "order.example", "[{name: add}, {name: strip}]"))
+	eventually(t, f.p.addr, "add.example", "/x", 200, "")
+	f.run(t, []mwCase{
+		{name: "addPrefix", host: "add.example", path: "/users?id=1", status: 200, uri: "/api/users?id=1"},
+		{name: "addPrefix with a body", method: "POST", host: "add.example", path: "/p", body: "data", status: 200, uri: "/api/p"},
+		{name: "stripPrefix", host: "strip.example", path: "/foo/bar", status: 200, uri: "/bar", seen: map[string]string{"X-Forwarded-Prefix": "/foo"}},
+		{name: "stripPrefix to root", host: "strip.example", path: "/foo", status: 200, uri: "/", seen: map[string]string{"X-Forwarded-Prefix": "/foo"}},
+		{name: "stripPrefix slash prefix", host: "strip.example", path: "/bar/baz", status: 200, uri: "/baz", seen: map[string]string{"X-Forwarded-Prefix": "/bar/"}},
+		{name: "stripPrefix not a prefix", host: "strip.example", path: "/other", status: 200, uri: "/other", seen: map[string]string{"X-Forwarded-Prefix": ""}},
+		{name: "stripPrefix encoded", host: "strip.example", path: "/foo/a%2Fb", status: 200, uri: "/a%2Fb"},
+		{name: "stripPrefix: a path cleaning changes is a 400", host: "strip.example", path: "/foo%2F..%2Fetc", status: 400, respBody: "Bad Request\n",
+			respHeader: map[string]string{"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"}},
+		{name: "stripPrefixRegex", host: "stripre.example", path: "/v2/items", status: 200, uri: "/items", seen: map[string]string{"X-Forwarded-Prefix": "/v2"}},
+		{name: "stripPrefixRegex second", host: "stripre.example", path: "/users/bob/photos", status: 200, uri: "/photos", seen: map[string]string{"X-Forwarded-Prefix": "/users/bob"}},
+		{name: "replacePath", host: "replace.example", path: "/any/thing?q=1", status: 200, uri: "/new/path?q=1", seen: map[string]string{"X-Replaced-Path": "/any/thing"}},
+		{name: "replacePathRegex", host: "replacere.example", path: "/old/a/b", status: 200, uri: "/new/a/b", seen: map[string]string{"X-Replaced-Path": "/old/a/b"}},
+		{name: "replacePathRegex no match", host: "replacere.example", path: "/kept", status: 200, uri: "/kept", seen: map[string]string{"X-Replaced-Path": ""}},
+		{name: "chain: strip then add", host: "chain.example", path: "/foo/x", status: 200, uri: "/api/x", seen: map[string]string{"X-Forwarded-Prefix": "/foo"}},
+		{name: "declared order: add then strip", host: "order.example", path: "/foo/x", status: 200, uri: "/api/foo/x", seen: map[string]string{"X-Forwarded-Prefix": ""}},
+	})
+}
+
+// TestBinaryRedirectMiddlewares: redirectScheme (to https; a request
+// already on https passes; X-Forwarded-Proto from a trusted peer counts;
+// the port; 302/307 by method, 301/308 when permanent) and redirectRegex
+// (groups in the replacement; no match passes; permanent), answered
+// before any server is chosen.
+func TestBinaryRedirectMiddlewares(t *testing.T) {
+	f := newMWFixture(t, mwObject("tohttps", "{redirectScheme: {scheme: https, permanent: true}}")+
+		mwObject("toport", "{redirectScheme: {scheme: https, port: '8443'}}")+
+		mwObject("re", "{redirectRegex: {regex: '^http://re.example/old/(.*)', replacement: 'http://new.example/${1}'}}")+
+		mwObject("reperm", "{redirectRegex: {regex: '^https?://([^/]+)/perm$', replacement: 'https://$1/moved', permanent: true}}")+
+		mwRoute("s", "s.example", "[{name: tohttps}]")+
+		mwRoute("port", "port.example", "[{name: toport}]")+
+		mwRoute("re", "re.example", "[{name: re}, {name: reperm}]"),
+		"--entryPoints.web.forwardedHeaders.trustedIPs=127.0.0.1")
+	eventually(t, f.p.addr, "re.example", "/x", 200, "")
+	noBody := map[string]string{"Content-Type": ""}
+	f.run(t, []mwCase{
+		{name: "redirectScheme permanent GET", host: "s.example", path: "/a?b=1", plainOnly: true, status: 301, respBody: "Moved Permanently",
+			respHeader: map[string]string{"Location": "https://s.example/a?b=1", "Content-Type": ""}},
+		{name: "redirectScheme permanent POST", method: "POST", host: "s.example", path: "/a", body: "x", plainOnly: true, status: 308,
+			respHeader: map[string]string{"Location": "https://s.example/a"}},
+		{name: "redirectScheme: already https", host: "s.example", path: "/a", tlsOnly: true, status: 200, uri: "/a"},
+		{name: "redirectScheme: X-Forwarded-Proto https from a trusted peer", host: "s.example", path: "/a", header: map[string]string{"X-Forwarded-Proto": "https"}, status: 200, uri: "/a"},
+		{name: "redirectScheme with a port", host: "port.example:8080", path: "/p", status: 302, respHeader: map[string]string{"Location": "https://port.example:8443/p"}},
+		{name: "redirectScheme with a port, POST", method: "POST", host: "port.example", path: "/p", status: 307, respHeader: map[string]string{"Location": "https://port.example:8443/p"}},
+		{name: "redirectScheme: on the port already", host: "port.example:8443", path: "/p", tlsOnly: true, status: 200, uri: "/p"},
+		{name: "redirectRegex", host: "re.example", path: "/old/x/y?z=1", plainOnly: true, status: 302, respHeader: map[string]string{"Location": "http://new.example/x/y?z=1"}},
+		{name: "redirectRegex over TLS: the URL is https, no match", host: "re.example", path: "/old/x", tlsOnly: true, status: 200, uri: "/old/x"},
+		{name: "redirectRegex permanent", host: "re.example", path: "/perm", status: 301, respHeader: map[string]string{"Location": "https://re.example/moved"}},
+		{name: "redirectRegex permanent POST", method: "POST", host: "re.example", path: "/perm", status: 308, respHeader: noBody},
+		{name: "redirectRegex no match", host: "re.example", path: "/stay", status: 200, uri: "/stay"},
+	})
+}

@@ -1,0 +1,200 @@
+package middleware
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/sluiceproxy/sluice/fastpath/match"
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+)
+
+// Traefik's path middlewares work on Go's URL: Path (decoded) and RawPath
+// (the escaped form, kept only when it is not Path's default escaping),
+// and send URL.RequestURI(), whose path is EscapedPath(). Sluice keeps
+// only the escaped path it sends (the Exchange's request path); the
+// functions here give the same results on bytes, without allocating once
+// the Exchange's scratch buffers have grown.
+
+var errBadEscape = errors.New("invalid URL escape")
+
+// unescapePath appends url.PathUnescape(s) to dst.
+func unescapePath(dst, s []byte) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '%' {
+			dst = append(dst, c)
+			continue
+		}
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			return dst, errBadEscape
+		}
+		dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
+		i += 2
+	}
+	return dst, nil
+}
+
+// escapePath appends url's escape(s, encodePath) to dst.
+func escapePath(dst, s []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	for _, c := range s {
+		if shouldEscapePath(c) {
+			dst = append(dst, '%', hex[c>>4], hex[c&15])
+		} else {
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+func shouldEscapePath(c byte) bool {
+	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+		return false
+	}
+	switch c {
+	case '-', '_', '.', '~', '$', '&', '+', ',', '/', ':', ';', '=', '@':
+		return false
+	}
+	return true
+}
+
+// validEncoded is url's validEncoded(s, encodePath).
+func validEncoded(s []byte) bool {
+	for _, c := range s {
+		switch c {
+		case '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '[', ']', '%':
+		default:
+			if shouldEscapePath(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// escapedPath appends URL.EscapedPath() of a URL with path and raw (nil:
+// no RawPath) to dst; tmp is scratch.
+func escapedPath(dst, path, raw []byte, tmp *[]byte) []byte {
+	if raw != nil && validEncoded(raw) {
+		if p, err := unescapePath((*tmp)[:0], raw); err == nil && bytes.Equal(p, path) {
+			*tmp = p
+			return append(dst, raw...)
+		}
+	}
+	if string(path) == "*" {
+		return append(dst, '*')
+	}
+	return escapePath(dst, path)
+}
+
+// reqPath is a request path as Go's URL holds it: path decoded, raw the
+// escaped form when it is not path's default escaping (nil otherwise).
+// Scratch buffers of the Exchange hold it: 0 the decoded path, 2 and 3
+// a middleware's new path and raw path, 4 and 5 send's.
+type reqPath struct {
+	x         *pipeline.Exchange
+	path, raw []byte
+}
+
+// Scratch buffers, by use.
+const (
+	bufPath = iota
+	bufHeader // the headers middlewares' joined values
+	bufNewPath
+	bufNewRaw
+	bufOut
+	bufTmp
+)
+
+// parse reads the Exchange's request path: url.setPath of the escaped
+// path Sluice sends. It reports false for an invalid escape.
+func parse(x *pipeline.Exchange) (reqPath, bool) {
+	esc, _, _ := x.RequestPath()
+	u := reqPath{x: x}
+	p, err := unescapePath((*x.Scratch(bufPath))[:0], esc)
+	*x.Scratch(bufPath) = p
+	if err != nil {
+		return u, false
+	}
+	u.path = p
+	def := escapePath((*x.Scratch(bufTmp))[:0], p)
+	*x.Scratch(bufTmp) = def
+	if !bytes.Equal(def, esc) {
+		u.raw = esc // Out's URI: valid until send sets it
+	}
+	return u, true
+}
+
+// escaped is URL.EscapedPath(), in scratch buffer bufOut.
+func (u reqPath) escaped() []byte {
+	x := u.x
+	out := escapedPath((*x.Scratch(bufOut))[:0], u.path, u.raw, x.Scratch(bufTmp))
+	*x.Scratch(bufOut) = out
+	return out
+}
+
+// send makes u the Exchange's request path (URL.RequestURI()).
+func (u reqPath) send() { u.x.SetRequestPath(u.escaped()) }
+
+// sendJoined is Traefik's "req.URL = req.URL.JoinPath()" and the check
+// after it, then send: it reports false, sending nothing, when cleaning
+// the path changes it (Traefik then answers 400). An empty path is sent
+// as it is.
+func (u reqPath) sendJoined() bool {
+	if !u.joinedSame() {
+		return false
+	}
+	if len(u.path) == 0 {
+		u.send()
+		return true
+	}
+	u.x.SetRequestPath(match.CleanPath(u.escaped()))
+	return true
+}
+
+// joinedSame reports whether URL.JoinPath() keeps u's decoded path.
+func (u reqPath) joinedSame() bool {
+	if len(u.path) == 0 {
+		return true
+	}
+	x := u.x
+	cleaned := match.CleanPath(u.escaped())
+	p, err := unescapePath((*x.Scratch(bufTmp))[:0], cleaned)
+	*x.Scratch(bufTmp) = p
+	return err == nil && bytes.Equal(p, u.path)
+}
+
+// encodedPrefixLen is Traefik's: the bytes of raw that hold the decoded
+// prefix, %XX counting as one.
+func encodedPrefixLen(raw []byte, prefix []byte) int {
+	decoded, i := 0, 0
+	for i < len(raw) && decoded < len(prefix) {
+		if raw[i] == '%' && i+2 < len(raw) {
+			i += 3
+		} else {
+			i++
+		}
+		decoded++
+	}
+	return i
+}
+
+// leadingSlash is ensureLeadingSlash, writing into dst when it must add one.
+func leadingSlash(dst, s []byte) []byte {
+	if len(s) == 0 || s[0] == '/' {
+		return s
+	}
+	return append(append(dst[:0], '/'), s...)
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
