@@ -2,6 +2,7 @@ package compile
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/middleware"
@@ -38,7 +39,53 @@ var kindBuilders = map[string]kindBuilder{
 		s := m.Spec.RedirectRegex
 		return middleware.RedirectRegex{Regex: s.Regex, Replacement: s.Replacement, Permanent: s.Permanent}.Middleware()
 	},
+	"headers": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		return headersOf(m.Spec.Headers).Middleware()
+	},
+	"ipAllowList": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		return ipAllowListOf(m.Spec.IPAllowList).Middleware()
+	},
+	"ipWhiteList": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		mw, err := ipAllowListOf(&model.IPAllowList{SourceRange: m.Spec.IPWhiteList.SourceRange, IPStrategy: m.Spec.IPWhiteList.IPStrategy}).Middleware()
+		if err != nil {
+			err = errors.New(strings.ReplaceAll(err.Error(), "IPAllowLister", "IPWhiteLister"))
+		}
+		return mw, err
+	},
 	"plugin": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return nil, errors.New("plugins (Yaegi or WASM) are not supported by Sluice; the route is not served without it")
 	},
+}
+
+// headersOf is a headers spec in the middleware's terms.
+func headersOf(h *model.Headers) middleware.Headers {
+	return middleware.Headers{
+		CustomRequestHeaders: h.CustomRequestHeaders, CustomResponseHeaders: h.CustomResponseHeaders,
+		AccessControlAllowCredentials:     h.AccessControlAllowCredentials,
+		AccessControlAllowHeaders:         h.AccessControlAllowHeaders,
+		AccessControlAllowMethods:         h.AccessControlAllowMethods,
+		AccessControlAllowOriginList:      h.AccessControlAllowOriginList,
+		AccessControlAllowOriginListRegex: h.AccessControlAllowOriginListRegex,
+		AccessControlExposeHeaders:        h.AccessControlExposeHeaders,
+		AccessControlMaxAge:               h.AccessControlMaxAge,
+		AddVaryHeader:                     h.AddVaryHeader,
+		AllowedHosts:                      h.AllowedHosts, HostsProxyHeaders: h.HostsProxyHeaders, SSLProxyHeaders: h.SSLProxyHeaders,
+		STSSeconds: h.STSSeconds, STSIncludeSubdomains: h.STSIncludeSubdomains, STSPreload: h.STSPreload, ForceSTSHeader: h.ForceSTSHeader,
+		FrameDeny: h.FrameDeny, CustomFrameOptionsValue: h.CustomFrameOptionsValue, ContentTypeNosniff: h.ContentTypeNosniff,
+		BrowserXSSFilter: h.BrowserXSSFilter, CustomBrowserXSSValue: h.CustomBrowserXSSValue,
+		ContentSecurityPolicy: h.ContentSecurityPolicy, ContentSecurityPolicyReportOnly: h.ContentSecurityPolicyReportOnly,
+		PublicKey: h.PublicKey, ReferrerPolicy: h.ReferrerPolicy, PermissionsPolicy: h.PermissionsPolicy, IsDevelopment: h.IsDevelopment,
+		Deprecated: h.FeaturePolicy != nil && *h.FeaturePolicy != "" || h.SSLRedirect != nil && *h.SSLRedirect ||
+			h.SSLTemporaryRedirect != nil && *h.SSLTemporaryRedirect || h.SSLHost != nil && *h.SSLHost != "" ||
+			h.SSLForceHost != nil && *h.SSLForceHost,
+	}
+}
+
+// ipAllowListOf is an ipAllowList spec in the middleware's terms.
+func ipAllowListOf(a *model.IPAllowList) middleware.IPAllowList {
+	out := middleware.IPAllowList{SourceRange: a.SourceRange, RejectStatusCode: a.RejectStatusCode}
+	if s := a.IPStrategy; s != nil {
+		out.Strategy = &middleware.IPStrategy{Depth: s.Depth, ExcludedIPs: s.ExcludedIPs, IPv6Subnet: s.IPv6Subnet}
+	}
+	return out
 }

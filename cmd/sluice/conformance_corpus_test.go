@@ -244,3 +244,140 @@ metadata: {name: broken, namespace: conf}
 spec: {cipherSuites: [TLS_NOT_A_SUITE]}
 ---
 `
+
+// confMW is a Middleware conf/name with spec (a YAML flow mapping).
+func confMW(name, spec string) string {
+	return "apiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata: {name: " + name + ", namespace: conf}\nspec: " + spec + "\n---\n"
+}
+
+// confMWRoute is a route of host through the middlewares (a YAML flow
+// list) to alpha.
+func confMWRoute(host, middlewares string) string {
+	return fmt.Sprintf("  - match: Host(`%s`)\n    middlewares: %s\n    services: [{name: alpha, port: 80}]\n", host, middlewares)
+}
+
+func init() { corpus = append(corpus, middlewareCorpus...) }
+
+// middlewareCorpus holds a case per middleware kind.
+var middlewareCorpus = []confCase{
+	{name: "Middleware addPrefix, stripPrefix, stripPrefixRegex, replacePath, replacePathRegex, chain", objects: confMW("add", "{addPrefix: {prefix: /api}}") +
+		confMW("strip", "{stripPrefix: {prefixes: [/foo, /bar/]}}") +
+		confMW("stripre", "{stripPrefixRegex: {regex: ['/v[0-9]+', '/users/[a-z]+']}}") +
+		confMW("replace", "{replacePath: {path: /new/path}}") +
+		confMW("replacebad", "{replacePath: {path: '/a%zz'}}") +
+		confMW("replacere", "{replacePathRegex: {regex: '^/old/(.*)', replacement: '/new/$1'}}") +
+		confMW("chain", "{chain: {middlewares: [{name: strip}, {name: add}]}}") +
+		confMW("noprefix", "{addPrefix: {}}") +
+		ir("mw-path", "  routes:\n"+confMWRoute("add.mw.example", "[{name: add}]")+confMWRoute("strip.mw.example", "[{name: strip}]")+
+			confMWRoute("stripre.mw.example", "[{name: stripre}]")+confMWRoute("replace.mw.example", "[{name: replace}]")+
+			confMWRoute("replacebad.mw.example", "[{name: replacebad}]")+confMWRoute("replacere.mw.example", "[{name: replacere}]")+
+			confMWRoute("chain.mw.example", "[{name: chain}]")+confMWRoute("order.mw.example", "[{name: add}, {name: strip}]")+
+			confMWRoute("noprefix.mw.example", "[{name: noprefix}]")+confMWRoute("missing.mw.example", "[{name: nosuch}]")),
+		requests: []confReq{
+			{host: "add.mw.example", path: "/users?id=1"}, {host: "add.mw.example", path: "/a%2Fb"}, {method: "POST", host: "add.mw.example", path: "/p", body: "data"},
+			{host: "strip.mw.example", path: "/foo/bar"}, {host: "strip.mw.example", path: "/foo"}, {host: "strip.mw.example", path: "/bar/baz"},
+			{host: "strip.mw.example", path: "/other"}, {host: "strip.mw.example", path: "/foo/a%2Fb"}, {host: "strip.mw.example", path: "/foo%2F..%2Fetc"},
+			{host: "strip.mw.example", path: "/foobar"}, {host: "strip.mw.example", path: "/foo/bar", h2: true},
+			{host: "stripre.mw.example", path: "/v2/items"}, {host: "stripre.mw.example", path: "/users/bob/photos"}, {host: "stripre.mw.example", path: "/x/v2"},
+			{host: "replace.mw.example", path: "/any/thing?q=1"}, {host: "replace.mw.example", path: "/a%2Fb"}, {host: "replacebad.mw.example", path: "/x"},
+			{host: "replacere.mw.example", path: "/old/a/b"}, {host: "replacere.mw.example", path: "/kept"}, {host: "replacere.mw.example", path: "/old/%2e%2e/x"},
+			{host: "chain.mw.example", path: "/foo/x"}, {host: "order.mw.example", path: "/foo/x"},
+			{host: "noprefix.mw.example", path: "/"}, {host: "missing.mw.example", path: "/"},
+		}},
+	{name: "Middleware redirectScheme, redirectRegex", objects: confMW("tohttps", "{redirectScheme: {scheme: https, permanent: true}}") +
+		confMW("toport", "{redirectScheme: {scheme: https, port: '8443'}}") +
+		confMW("tohttp", "{redirectScheme: {scheme: http}}") +
+		confMW("re", "{redirectRegex: {regex: '^http://re.mw.example/old/(.*)', replacement: 'http://new.example/${1}'}}") +
+		confMW("reperm", "{redirectRegex: {regex: '^https?://([^/]+)/perm$', replacement: 'https://$1/moved', permanent: true}}") +
+		confMW("rebad", "{redirectRegex: {regex: '(', replacement: x}}") +
+		ir("mw-redirect", "  routes:\n"+confMWRoute("s.mw.example", "[{name: tohttps}]")+confMWRoute("port.mw.example", "[{name: toport}]")+
+			confMWRoute("http.mw.example", "[{name: tohttp}]")+confMWRoute("re.mw.example", "[{name: re}, {name: reperm}]")+
+			confMWRoute("rebad.mw.example", "[{name: rebad}]")),
+		requests: []confReq{
+			{host: "s.mw.example", path: "/a?b=1"}, {method: "POST", host: "s.mw.example", path: "/a", body: "x"}, {method: "HEAD", host: "s.mw.example", path: "/a"},
+			{host: "s.mw.example", path: "/a", header: map[string]string{"X-Forwarded-Proto": "https"}},
+			{host: "s.mw.example:8000", path: "/a"}, {host: "s.mw.example", path: "/a", h2: true},
+			{host: "port.mw.example:8080", path: "/p"}, {method: "PUT", host: "port.mw.example", path: "/p"}, {host: "port.mw.example:8443", path: "/p", header: map[string]string{"X-Forwarded-Proto": "https"}},
+			{host: "http.mw.example", path: "/h"}, {host: "http.mw.example:80", path: "/h"}, {host: "http.mw.example", path: "/h", header: map[string]string{"X-Forwarded-Proto": "https"}},
+			{host: "re.mw.example", path: "/old/x/y?z=1"}, {host: "re.mw.example", path: "/perm"}, {method: "POST", host: "re.mw.example", path: "/perm"},
+			{host: "re.mw.example", path: "/stay"}, {host: "rebad.mw.example", path: "/"},
+		}},
+	{name: "Middleware headers: custom, CORS, security", objects: confMW("custom", "{headers: {customRequestHeaders: {X-Script-Name: test, X-Remove-Me: '', x-lower: v, X-Forwarded-For: ''}, "+
+		"customResponseHeaders: {X-Custom-Response: 'yes', X-Backend: ''}}}") +
+		confMW("xff", "{headers: {customRequestHeaders: {X-Forwarded-For: '10.9.9.9'}}}") +
+		confMW("cors", "{headers: {accessControlAllowMethods: [GET, OPTIONS, PUT], accessControlAllowHeaders: [X-Api-Key], "+
+			"accessControlAllowOriginList: ['https://a.example'], accessControlAllowOriginListRegex: ['^https://.*\\.b\\.example$'], "+
+			"accessControlMaxAge: 100, accessControlExposeHeaders: [X-Total], addVaryHeader: true}}") +
+		confMW("corscreds", "{headers: {accessControlAllowOriginList: ['*'], accessControlAllowCredentials: true, accessControlAllowMethods: ['*'], accessControlAllowHeaders: ['*'], accessControlExposeHeaders: ['*']}}") +
+		confMW("corsstar", "{headers: {accessControlAllowOriginList: ['*']}}") +
+		confMW("secure", "{headers: {frameDeny: true, contentTypeNosniff: true, browserXssFilter: true, stsSeconds: 31536000, "+
+			"stsIncludeSubdomains: true, stsPreload: true, contentSecurityPolicy: \"default-src 'self'\", contentSecurityPolicyReportOnly: \"script-src 'none'\", "+
+			"referrerPolicy: same-origin, permissionsPolicy: 'camera=()', publicKey: 'pin-sha256=\"x\"'}}") +
+		confMW("forcests", "{headers: {stsSeconds: 60, forceSTSHeader: true}}") +
+		confMW("sslproxy", "{headers: {stsSeconds: 60, sslProxyHeaders: {X-Forwarded-Proto: https}}}") +
+		confMW("hosts", "{headers: {allowedHosts: [hosts.mw.example], hostsProxyHeaders: [X-Alt-Host]}}") +
+		confMW("empty", "{headers: {customRequestHeaders: {}}}") +
+		confMW("badorigin", "{headers: {accessControlAllowOriginListRegex: ['(']}}") +
+		ir("mw-headers", "  routes:\n"+confMWRoute("custom.mw.example", "[{name: custom}]")+confMWRoute("xff.mw.example", "[{name: xff}]")+
+			confMWRoute("cors.mw.example", "[{name: cors}]")+confMWRoute("creds.mw.example", "[{name: corscreds}]")+
+			confMWRoute("star.mw.example", "[{name: corsstar}]")+confMWRoute("secure.mw.example", "[{name: secure}]")+
+			confMWRoute("force.mw.example", "[{name: forcests}]")+confMWRoute("sslproxy.mw.example", "[{name: sslproxy}]")+
+			confMWRoute("hosts.mw.example", "[{name: hosts}]")+confMWRoute("other.mw.example", "[{name: hosts}]")+
+			confMWRoute("empty.mw.example", "[{name: empty}]")+confMWRoute("badorigin.mw.example", "[{name: badorigin}]")+
+			confMWRoute("both.mw.example", "[{name: custom}, {name: secure}, {name: tohttps-temp}]")) +
+		confMW("tohttps-temp", "{redirectScheme: {scheme: https}}"),
+		requests: []confReq{
+			{host: "custom.mw.example", path: "/", header: map[string]string{"X-Remove-Me": "1", "X-Script-Name": "client", "X-Forwarded-For": "1.2.3.4"}},
+			{host: "custom.mw.example", path: "/", h2: true}, {method: "PUT", host: "custom.mw.example", path: "/b", body: "payload"},
+			{host: "xff.mw.example", path: "/"},
+			{method: "OPTIONS", host: "cors.mw.example", path: "/api", header: map[string]string{"Origin": "https://a.example", "Access-Control-Request-Method": "PUT"}},
+			{method: "OPTIONS", host: "cors.mw.example", path: "/api", h2: true, header: map[string]string{"Origin": "https://x.b.example", "Access-Control-Request-Method": "GET"}},
+			{method: "OPTIONS", host: "cors.mw.example", path: "/api", header: map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}},
+			{method: "OPTIONS", host: "cors.mw.example", path: "/api", header: map[string]string{"Origin": "https://a.example"}},
+			{host: "cors.mw.example", path: "/r?respond-header=Vary:Accept-Encoding", header: map[string]string{"Origin": "https://a.example"}},
+			{host: "cors.mw.example", path: "/r?respond-header=Vary:Origin"}, {host: "cors.mw.example", path: "/r"},
+			{method: "OPTIONS", host: "creds.mw.example", path: "/", header: map[string]string{"Origin": "https://c.example", "Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "X-A,X-B"}},
+			{host: "creds.mw.example", path: "/", header: map[string]string{"Origin": "https://c.example"}}, {host: "creds.mw.example", path: "/"},
+			{host: "star.mw.example", path: "/"},
+			{host: "secure.mw.example", path: "/?respond-header=X-Frame-Options:ALLOW"}, {host: "secure.mw.example", path: "/", h2: true},
+			{host: "force.mw.example", path: "/"}, {host: "sslproxy.mw.example", path: "/", header: map[string]string{"X-Forwarded-Proto": "https"}},
+			{host: "sslproxy.mw.example", path: "/"},
+			{host: "hosts.mw.example", path: "/"}, {host: "other.mw.example", path: "/"}, {host: "other.mw.example", path: "/", header: map[string]string{"X-Alt-Host": "hosts.mw.example"}},
+			{host: "hosts.mw.example:8080", path: "/"},
+			{host: "empty.mw.example", path: "/"}, {host: "badorigin.mw.example", path: "/"},
+			{host: "both.mw.example", path: "/x"}, {host: "both.mw.example", path: "/x", header: map[string]string{"X-Forwarded-Proto": "https"}},
+		}},
+	{name: "Middleware ipAllowList, ipWhiteList", objects: confMW("lo", "{ipAllowList: {sourceRange: [127.0.0.0/8]}}") +
+		confMW("ten", "{ipAllowList: {sourceRange: [10.0.0.0/8, 192.168.1.7]}}") +
+		confMW("ten404", "{ipAllowList: {sourceRange: [10.0.0.0/8], rejectStatusCode: 404}}") +
+		confMW("depth", "{ipAllowList: {sourceRange: [10.0.0.0/8], ipStrategy: {depth: 2}}}") +
+		confMW("excl", "{ipAllowList: {sourceRange: [1.2.3.4], ipStrategy: {excludedIPs: [10.0.0.0/8, 127.0.0.1]}}}") +
+		confMW("subnet", "{ipAllowList: {sourceRange: ['2001:db8::'], ipStrategy: {depth: 1, ipv6Subnet: 64}}}") +
+		confMW("badcode", "{ipAllowList: {sourceRange: [10.0.0.0/8], rejectStatusCode: 999}}") +
+		confMW("empty", "{ipAllowList: {rejectStatusCode: 403}}") +
+		confMW("white", "{ipWhiteList: {sourceRange: [10.0.0.0/8]}}") +
+		ir("mw-ip", "  routes:\n"+confMWRoute("lo.ip.example", "[{name: lo}]")+confMWRoute("ten.ip.example", "[{name: ten}]")+
+			confMWRoute("ten404.ip.example", "[{name: ten404}]")+confMWRoute("depth.ip.example", "[{name: depth}]")+
+			confMWRoute("excl.ip.example", "[{name: excl}]")+confMWRoute("subnet.ip.example", "[{name: subnet}]")+
+			confMWRoute("badcode.ip.example", "[{name: badcode}]")+confMWRoute("empty.ip.example", "[{name: empty}]")+
+			confMWRoute("white.ip.example", "[{name: white}]")),
+		requests: []confReq{
+			{host: "lo.ip.example", path: "/"}, {host: "lo.ip.example", path: "/", h2: true}, {method: "POST", host: "lo.ip.example", path: "/", body: "b"},
+			{host: "ten.ip.example", path: "/"}, {host: "ten.ip.example", path: "/", h2: true}, {host: "ten404.ip.example", path: "/"},
+			{entry: "alt", host: "ten.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "10.0.0.1"}},
+			{entry: "alt", host: "depth.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "10.0.0.1, 8.8.8.8"}},
+			{entry: "alt", host: "depth.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "8.8.8.8, 10.0.0.1"}},
+			{entry: "alt", host: "depth.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "10.0.0.1"}},
+			{host: "depth.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "10.0.0.1, 8.8.8.8"}},
+			{entry: "alt", host: "excl.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "1.2.3.4, 10.0.0.9"}},
+			{entry: "alt", host: "excl.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "5.5.5.5, 10.0.0.9"}},
+			{entry: "alt", host: "excl.ip.example", path: "/"},
+			{entry: "alt", host: "subnet.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "2001:db8::1234"}},
+			{entry: "alt", host: "subnet.ip.example", path: "/", header: map[string]string{"X-Forwarded-For": "2001:db9::1"}},
+			{host: "badcode.ip.example", path: "/"}, {host: "empty.ip.example", path: "/"}, {host: "white.ip.example", path: "/"},
+		}},
+	{name: "requests without a body: Content-Length by method", objects: ir("nobody", "  routes:\n"+confRoute("Host(`nobody.example`)", "[{name: alpha, port: 80}]")),
+		requests: []confReq{{method: "DELETE", host: "nobody.example", path: "/"}, {method: "OPTIONS", host: "nobody.example", path: "/"},
+			{method: "POST", host: "nobody.example", path: "/"}, {method: "PATCH", host: "nobody.example", path: "/", h2: true},
+			{method: "DELETE", host: "nobody.example", path: "/", h2: true}, {method: "DELETE", host: "nobody.example", path: "/", body: "x"}}},
+}

@@ -44,6 +44,16 @@ func newMWFixture(t *testing.T, objects string, extra ...string) *mwFixture {
 	write(t, filepath.Join(f.dir, "svc.yaml"), manifests("echo", port, "127.0.0.2")+"---\n"+tlsSecret("mw-cert", crt, key))
 	write(t, filepath.Join(f.dir, "objects.yaml"), objects+withTLSCopies(objects))
 	f.p = startSluice(t, f.dir, extra...)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(f.p.log(), "routing table published"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no routing table; logs:\n%s", f.p.log())
+		}
+	}
+	for _, line := range strings.Split(f.p.log(), "\n") {
+		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+			t.Log(line)
+		}
+	}
 	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, f.p.addr)
 	}
@@ -269,4 +279,81 @@ func TestBinaryRedirectMiddlewares(t *testing.T) {
 		{name: "redirectRegex permanent POST", method: "POST", host: "re.example", path: "/perm", status: 308, respHeader: noBody},
 		{name: "redirectRegex no match", host: "re.example", path: "/stay", status: 200, uri: "/stay"},
 	})
+}
+
+// TestBinaryHeadersMiddleware: custom request and response headers (an
+// empty value removes), CORS (the preflight answered by Sluice, the
+// origin list and regexes, credentials, Vary), and the security headers
+// (HSTS only over TLS unless forced, allowedHosts' 500, development mode).
+func TestBinaryHeadersMiddleware(t *testing.T) {
+	f := newMWFixture(t, mwObject("custom", "{headers: {customRequestHeaders: {X-Script-Name: test, X-Remove-Me: '', x-lower: v}, "+
+		"customResponseHeaders: {X-Custom-Response: 'yes', X-Backend-Extra: ''}}}")+
+		mwObject("cors", "{headers: {accessControlAllowMethods: [GET, OPTIONS, PUT], accessControlAllowHeaders: [X-Api-Key], "+
+			"accessControlAllowOriginList: ['https://a.example'], accessControlAllowOriginListRegex: ['^https://.*\\.b\\.example$'], "+
+			"accessControlMaxAge: 100, accessControlExposeHeaders: [X-Total], addVaryHeader: true}}")+
+		mwObject("corscreds", "{headers: {accessControlAllowOriginList: ['*'], accessControlAllowCredentials: true, accessControlAllowMethods: ['*'], accessControlAllowHeaders: ['*']}}")+
+		mwObject("secure", "{headers: {frameDeny: true, contentTypeNosniff: true, browserXssFilter: true, stsSeconds: 31536000, "+
+			"stsIncludeSubdomains: true, stsPreload: true, contentSecurityPolicy: \"default-src 'self'\", referrerPolicy: same-origin, "+
+			"permissionsPolicy: 'camera=()', customFrameOptionsValue: SAMEORIGIN}}")+
+		mwObject("forcests", "{headers: {stsSeconds: 60, forceSTSHeader: true, sslProxyHeaders: {X-Forwarded-Proto: https}}}")+
+		mwObject("hosts", "{headers: {allowedHosts: [hosts.example], hostsProxyHeaders: [X-Forwarded-Host]}}")+
+		mwObject("devhosts", "{headers: {allowedHosts: [nowhere.example], isDevelopment: true, stsSeconds: 60}}")+
+		mwRoute("custom", "custom.example", "[{name: custom}]")+
+		mwRoute("cors", "cors.example", "[{name: cors}]")+
+		mwRoute("corscreds", "creds.example", "[{name: corscreds}]")+
+		mwRoute("secure", "secure.example", "[{name: secure}]")+
+		mwRoute("forcests", "force.example", "[{name: forcests}]")+
+		mwRoute("hosts", "hosts.example", "[{name: hosts}]")+
+		mwRoute("hosts2", "other-host.example", "[{name: hosts}]")+
+		mwRoute("devhosts", "dev.example", "[{name: devhosts}]"))
+	eventuallyWithin(t, 5*time.Second, f.p.addr, "custom.example", "/x", 200, "")
+	f.run(t, []mwCase{
+		{name: "custom request headers", host: "custom.example", path: "/?respond-header=X-Backend-Extra:gone", header: map[string]string{"X-Remove-Me": "1", "X-Script-Name": "client"},
+			status: 200, seen: map[string]string{"X-Script-Name": "test", "X-Remove-Me": "", "X-Lower": "v"},
+			respHeader: map[string]string{"X-Custom-Response": "yes", "X-Backend-Extra": ""}},
+		{name: "custom headers with a body", method: "PUT", host: "custom.example", path: "/b", body: "payload", status: 200, seen: map[string]string{"X-Script-Name": "test"}},
+		{name: "CORS preflight", method: "OPTIONS", host: "cors.example", path: "/api", header: map[string]string{"Origin": "https://a.example", "Access-Control-Request-Method": "PUT"},
+			status: 200, respHeader: map[string]string{"Access-Control-Allow-Origin": "https://a.example", "Access-Control-Allow-Methods": "GET,OPTIONS,PUT",
+				"Access-Control-Allow-Headers": "X-Api-Key", "Access-Control-Max-Age": "100", "Access-Control-Expose-Headers": "X-Total",
+				"Content-Length": "0", "Content-Type": "", "Vary": "", "X-Backend": ""}},
+		{name: "CORS preflight, origin by regex", method: "OPTIONS", host: "cors.example", path: "/api", header: map[string]string{"Origin": "https://x.b.example", "Access-Control-Request-Method": "GET"},
+			status: 200, respHeader: map[string]string{"Access-Control-Allow-Origin": "https://x.b.example"}},
+		{name: "CORS preflight, unknown origin", method: "OPTIONS", host: "cors.example", path: "/api", header: map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+			status: 200, respHeader: map[string]string{"Access-Control-Allow-Origin": "", "Access-Control-Allow-Methods": "GET,OPTIONS,PUT"}},
+		{name: "OPTIONS without Access-Control-Request-Method goes to the server", method: "OPTIONS", host: "cors.example", path: "/api", header: map[string]string{"Origin": "https://a.example"},
+			status: 200, uri: "/api"},
+		{name: "CORS response", host: "cors.example", path: "/r?respond-header=Vary:Accept-Encoding", header: map[string]string{"Origin": "https://a.example"}, status: 200, uri: "/r?respond-header=Vary:Accept-Encoding",
+			respHeader: map[string]string{"Access-Control-Allow-Origin": "https://a.example", "Access-Control-Expose-Headers": "X-Total", "Vary": "Accept-Encoding,Origin"}},
+		{name: "CORS response without Origin", host: "cors.example", path: "/r", status: 200, respHeader: map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin"}},
+		{name: "CORS credentials and *", method: "OPTIONS", host: "creds.example", path: "/", header: map[string]string{"Origin": "https://c.example", "Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "X-A,X-B"},
+			status: 200, respHeader: map[string]string{"Access-Control-Allow-Origin": "https://c.example", "Access-Control-Allow-Credentials": "true",
+				"Access-Control-Allow-Methods": "DELETE", "Access-Control-Allow-Headers": "X-A,X-B"}},
+		{name: "security headers, plain", host: "secure.example", path: "/", plainOnly: true, status: 200,
+			respHeader: map[string]string{"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff", "X-Xss-Protection": "1; mode=block",
+				"Content-Security-Policy": "default-src 'self'", "Referrer-Policy": "same-origin", "Permissions-Policy": "camera=()", "Strict-Transport-Security": ""}},
+		{name: "security headers, TLS", host: "secure.example", path: "/", tlsOnly: true, status: 200,
+			respHeader: map[string]string{"X-Frame-Options": "SAMEORIGIN", "Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload"}},
+		{name: "forceSTSHeader", host: "force.example", path: "/", status: 200, respHeader: map[string]string{"Strict-Transport-Security": "max-age=60"}},
+		{name: "allowedHosts", host: "hosts.example", path: "/", status: 200, uri: "/"},
+		{name: "allowedHosts: another host is a 500", host: "other-host.example", path: "/", status: 500, respBody: "Bad Host\n",
+			respHeader: map[string]string{"Content-Type": "text/plain; charset=utf-8"}},
+		{name: "isDevelopment: any host, no HSTS", host: "dev.example", path: "/", tlsOnly: true, status: 200, respHeader: map[string]string{"Strict-Transport-Security": ""}},
+	})
+}
+
+// TestBinaryNoBodyContentLength: a request without a body reaches the
+// server with "Content-Length: 0" only for POST, PUT and PATCH, as Go's
+// transport (Traefik's) sends it; fasthttp would send it on every method
+// but GET and HEAD.
+func TestBinaryNoBodyContentLength(t *testing.T) {
+	f := newMWFixture(t, mwRoute("plain", "plain.example", "[]"))
+	var cases []mwCase
+	for _, m := range []string{"DELETE", "OPTIONS", "GET", "TRACE"} {
+		cases = append(cases, mwCase{name: m + " without a body", method: m, host: "plain.example", path: "/n", status: 200, seen: map[string]string{"Content-Length": ""}})
+	}
+	for _, m := range []string{"POST", "PUT", "PATCH"} {
+		cases = append(cases, mwCase{name: m + " without a body", method: m, host: "plain.example", path: "/n", status: 200, seen: map[string]string{"Content-Length": "0"}})
+	}
+	cases = append(cases, mwCase{name: "DELETE with a body", method: "DELETE", host: "plain.example", path: "/n", body: "abc", status: 200, seen: map[string]string{"Content-Length": "3"}})
+	f.run(t, cases)
 }

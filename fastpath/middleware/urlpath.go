@@ -98,7 +98,7 @@ type reqPath struct {
 
 // Scratch buffers, by use.
 const (
-	bufPath = iota
+	bufPath   = iota
 	bufHeader // the headers middlewares' joined values
 	bufNewPath
 	bufNewRaw

@@ -76,6 +76,7 @@ type Exchange struct {
 	authority []byte // an HTTP/2 request's :authority
 	uriBuf    []byte // Out's request URI while ProxyForm replaces it
 	pathBuf   []byte // scratch of SetRequestPath
+	priorXFF  []byte // the first X-Forwarded-For line the client sent (PriorForwardedFor)
 	scratch   [6][]byte
 	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
 
@@ -115,6 +116,11 @@ func (x *Exchange) Ctx() *fasthttp.RequestCtx { return x.ctx }
 
 // Peer is the client IP as text (X-Forwarded-For, X-Real-Ip).
 func (x *Exchange) Peer() []byte { return x.peer }
+
+// PriorForwardedFor is the first X-Forwarded-For line of the request as
+// Traefik's middlewares see it: the client's (a trusted peer's), before
+// the proxy appends the peer; empty when there is none.
+func (x *Exchange) PriorForwardedFor() []byte { return x.priorXFF }
 
 // Upgrade is the protocol of a Connection: Upgrade request (WebSocket),
 // or nil.

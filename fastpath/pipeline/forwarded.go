@@ -49,7 +49,9 @@ func (x *Exchange) forwarded(p present, host []byte) {
 func (x *Exchange) setForwarded(p present, host []byte) {
 	hdr := &x.Out.Header
 	x.buf = x.buf[:0]
+	x.priorXFF = x.priorXFF[:0]
 	if p&hasXFF != 0 {
+		x.priorXFF = append(x.priorXFF, hdr.Peek("X-Forwarded-For")...)
 		for _, v := range hdr.PeekAll("X-Forwarded-For") {
 			x.buf = append(append(x.buf, v...), ", "...)
 		}

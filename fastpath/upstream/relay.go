@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bufio"
 	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"io"
 	"net"
@@ -25,7 +26,12 @@ func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) er
 		c = rc
 	}
 	bw := hc.AcquireWriter(c)
-	err := req.Write(bw)
+	var err error
+	if !req.IsBodyStream() && len(req.Body()) == 0 && !sendsZeroLength(req.Header.Method()) {
+		err = writeHeaderOnly(req, bw)
+	} else {
+		err = req.Write(bw)
+	}
 	if err == nil {
 		pollconn.HoldLast(conn)
 		err = bw.Flush()
@@ -37,6 +43,31 @@ func writeRequest(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request) er
 		relayConns.Put(rc)
 	}
 	return err
+}
+
+// sendsZeroLength reports whether Go's transport (and so Traefik) sends
+// "Content-Length: 0" on a request of this method without a body: only
+// POST, PUT and PATCH (net/http transferWriter.shouldSendContentLength).
+// fasthttp sends it on every method but GET and HEAD.
+func sendsZeroLength(method []byte) bool {
+	switch string(method) {
+	case "POST", "PUT", "PATCH":
+		return true
+	}
+	return false
+}
+
+// writeHeaderOnly writes a request without a body, and without a
+// Content-Length. The header's request URI is the one to send: Sluice
+// sets it on the header (the URI object, when HostClient parsed it, holds
+// the same path and query); the host is the header's, as UseHostHeader
+// keeps it.
+func writeHeaderOnly(req *fasthttp.Request, bw *bufio.Writer) error {
+	if len(req.Header.Host()) == 0 || !req.UseHostHeader {
+		return req.Write(bw) // the host comes from the URI: fasthttp's way
+	}
+	req.Header.Del(fasthttp.HeaderContentLength)
+	return req.Header.Write(bw)
 }
 
 // relayConn is an upstream connection whose ReadFrom copies through a
