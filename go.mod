@@ -8,6 +8,7 @@ require (
 	github.com/klauspost/compress v1.20.0
 	github.com/spiffe/go-spiffe/v2 v2.8.1
 	github.com/valyala/fasthttp v1.74.0
+	golang.org/x/crypto v0.57.0
 	golang.org/x/net v0.60.0
 	golang.org/x/sys v0.48.0
 	google.golang.org/grpc v1.85.0

@@ -52,6 +52,8 @@ var kindBuilders = map[string]kindBuilder{
 		}
 		return mw, err
 	},
+	"basicAuth":  basicAuth,
+	"digestAuth": digestAuth,
 	"plugin": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return nil, errors.New("plugins (Yaegi or WASM) are not supported by Sluice; the route is not served without it")
 	},

@@ -380,4 +380,59 @@ var middlewareCorpus = []confCase{
 		requests: []confReq{{method: "DELETE", host: "nobody.example", path: "/"}, {method: "OPTIONS", host: "nobody.example", path: "/"},
 			{method: "POST", host: "nobody.example", path: "/"}, {method: "PATCH", host: "nobody.example", path: "/", h2: true},
 			{method: "DELETE", host: "nobody.example", path: "/", h2: true}, {method: "DELETE", host: "nobody.example", path: "/", body: "x"}}},
+	{name: "Middleware basicAuth, digestAuth", objects: authObjects +
+		confMW("basic", "{basicAuth: {secret: htpasswd, realm: inner, headerField: X-WebAuth-User, removeHeader: true}}") +
+		confMW("basic2", "{basicAuth: {secret: basic-auth}}") +
+		confMW("basicmissing", "{basicAuth: {secret: nosuch}}") +
+		confMW("basictwo", "{basicAuth: {secret: twokeys}}") +
+		confMW("basicnosecret", "{basicAuth: {realm: x}}") +
+		confMW("digest", "{digestAuth: {secret: htdigest}}") +
+		ir("mw-auth", "  routes:\n"+confMWRoute("basic.auth.example", "[{name: basic}]")+confMWRoute("basic2.auth.example", "[{name: basic2}]")+
+			confMWRoute("missing.auth.example", "[{name: basicmissing}]")+confMWRoute("two.auth.example", "[{name: basictwo}]")+
+			confMWRoute("nosecret.auth.example", "[{name: basicnosecret}]")+confMWRoute("digest.auth.example", "[{name: digest}]")),
+		requests: []confReq{
+			{host: "basic.auth.example", path: "/"}, {host: "basic.auth.example", path: "/", h2: true},
+			{host: "basic.auth.example", path: "/", header: map[string]string{"Authorization": "Basic dGVzdDpoZWxsbw=="}},           // test:hello, SHA
+			{host: "basic.auth.example", path: "/", header: map[string]string{"Authorization": "Basic dGVzdDI6aGVsbG8y"}},           // test2:hello2, apr1
+			{host: "basic.auth.example", path: "/", header: map[string]string{"Authorization": "Basic dGVzdDM6aGVsbG8z"}, h2: true}, // test3:hello3, bcrypt
+			{method: "POST", host: "basic.auth.example", path: "/", body: "b", header: map[string]string{"Authorization": "Basic dGVzdDM6aGVsbG8z"}},
+			{host: "basic.auth.example", path: "/", header: map[string]string{"Authorization": "Basic dGVzdDM6d3Jvbmc="}}, // test3:wrong
+			{host: "basic.auth.example", path: "/", header: map[string]string{"Authorization": "basic dGVzdDpoZWxsbw=="}},
+			{host: "basic.auth.example", path: "/", header: map[string]string{"Authorization": "Basic !!"}},
+			{host: "basic2.auth.example", path: "/", header: map[string]string{"Authorization": "Basic YWRtaW46czNjcmV0"}}, // admin:s3cret
+			{host: "basic2.auth.example", path: "/"},
+			{host: "missing.auth.example", path: "/"}, {host: "two.auth.example", path: "/"}, {host: "nosecret.auth.example", path: "/"},
+			{host: "digest.auth.example", path: "/", known: "Www-Authenticate: the nonce and opaque are random"},
+			{host: "digest.auth.example", path: "/", header: map[string]string{"Authorization": "Digest username=\"x\", nonce=\"n\""}, known: "Www-Authenticate: the nonce and opaque are random"},
+		}},
 }
+
+// authObjects are the auth middlewares' Secrets: htpasswd lines (go-http-auth's
+// test users: SHA, apr1, bcrypt), a basic-auth Secret (admin:s3cret), one
+// with two keys, and htdigest lines.
+const authObjects = `apiVersion: v1
+kind: Secret
+metadata: {name: htpasswd, namespace: conf}
+stringData:
+  users: |
+    test:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=
+    test2:$apr1$a0j62R97$mYqFkloXH0/UOaUnAiV2b0
+    test3:$2y$05$ih3C91zUBSTFcAh2mQnZYuob0UOZVEf16wl/ukgjDhjvj.xgM1WwS
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: basic-auth, namespace: conf}
+type: kubernetes.io/basic-auth
+stringData: {username: admin, password: s3cret}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: twokeys, namespace: conf}
+stringData: {a: "u:{SHA}x", b: "v:{SHA}y"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: htdigest, namespace: conf}
+stringData: {users: "test:traefik:aa78524fceb0e50fd8ca96dd818b8cf9"}
+---
+`

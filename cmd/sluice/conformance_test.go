@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -746,6 +747,10 @@ type confRow struct {
 	outcome           string // what Sluice answered, in short
 }
 
+// randomParams are the random parameters of a digest challenge: what a
+// known difference in WWW-Authenticate leaves out of the comparison.
+var randomParams = regexp.MustCompile(`(nonce|opaque)="[^"]*"`)
+
 // run sends a case's requests to both proxies, alternating, and compares.
 func (env *confEnv) run(t *testing.T, cs confCase) []confRow {
 	var rows []confRow
@@ -754,8 +759,7 @@ func (env *confEnv) run(t *testing.T, cs confCase) []confRow {
 		b := env.send(t, "sluice", req)
 		row := confRow{caseName: cs.name, request: describeReq(req), agree: reflect.DeepEqual(a, b), diff: diffOut(a, b), outcome: b.short()}
 		if k, why, ok := strings.Cut(req.known, ": "); ok && !row.agree {
-			delete(a.RespHeaders, k)
-			delete(b.RespHeaders, k)
+			a.RespHeaders[k], b.RespHeaders[k] = randomParams.ReplaceAllString(a.RespHeaders[k], `$1=*`), randomParams.ReplaceAllString(b.RespHeaders[k], `$1=*`)
 			if row.agree = reflect.DeepEqual(a, b); row.agree {
 				row.note = fmt.Sprintf("agree but for %s (%s)", k, why)
 			}

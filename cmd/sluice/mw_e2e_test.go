@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"regexp"
 	"crypto/tls"
 	"encoding/json"
 	"io"
@@ -356,4 +361,57 @@ func TestBinaryNoBodyContentLength(t *testing.T) {
 	}
 	cases = append(cases, mwCase{name: "DELETE with a body", method: "DELETE", host: "plain.example", path: "/n", body: "abc", status: 200, seen: map[string]string{"Content-Length": "3"}})
 	f.run(t, cases)
+}
+
+// TestBinaryAuthMiddlewares: basicAuth from an htpasswd Secret (SHA,
+// apr1, bcrypt lines) and from a kubernetes.io/basic-auth Secret, realm,
+// headerField, removeHeader; digestAuth from an htdigest Secret, with a
+// client answering its challenge; a missing Secret disables the route.
+func TestBinaryAuthMiddlewares(t *testing.T) {
+	htpasswd := "test:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=\ntest2:$apr1$a0j62R97$mYqFkloXH0/UOaUnAiV2b0\n" +
+		"test3:$2y$05$ih3C91zUBSTFcAh2mQnZYuob0UOZVEf16wl/ukgjDhjvj.xgM1WwS\n"
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	f := newMWFixture(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: e2e}\ndata: {users: "+b64(htpasswd)+"}\n---\n"+
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: one, namespace: e2e}\ntype: kubernetes.io/basic-auth\ndata: {username: "+b64("admin")+", password: "+b64("s3cret")+"}\n---\n"+
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: digest, namespace: e2e}\ndata: {users: "+b64("dig:traefik:"+md5hex("dig:traefik:pass")+"\n")+"}\n---\n"+
+		mwObject("basic", "{basicAuth: {secret: users, realm: inner, headerField: X-WebAuth-User, removeHeader: true}}")+
+		mwObject("basic2", "{basicAuth: {secret: one}}")+
+		mwObject("nosecret", "{basicAuth: {secret: nosuch}}")+
+		mwObject("digest", "{digestAuth: {secret: digest, headerField: X-Digest-User}}")+
+		mwRoute("basic", "basic.example", "[{name: basic}]")+mwRoute("basic2", "basic2.example", "[{name: basic2}]")+
+		mwRoute("nosecret", "nosecret.example", "[{name: nosecret}]")+mwRoute("digest", "digest.example", "[{name: digest}]"))
+	auth := func(user, pw string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + b64(user+":"+pw)}
+	}
+	f.run(t, []mwCase{
+		{name: "no credentials", host: "basic.example", path: "/", status: 401, respBody: "401 Unauthorized\n",
+			respHeader: map[string]string{"Www-Authenticate": `Basic realm="inner"`, "Content-Type": "text/plain"}},
+		{name: "SHA", host: "basic.example", path: "/", header: auth("test", "hello"), status: 200, seen: map[string]string{"X-Webauth-User": "test", "Authorization": ""}},
+		{name: "apr1, with a body", method: "POST", host: "basic.example", path: "/", body: "b", header: auth("test2", "hello2"), status: 200, seen: map[string]string{"X-Webauth-User": "test2"}},
+		{name: "bcrypt", host: "basic.example", path: "/", header: auth("test3", "hello3"), status: 200},
+		{name: "bcrypt, wrong", host: "basic.example", path: "/", header: auth("test3", "hello"), status: 401},
+		{name: "basic-auth Secret", host: "basic2.example", path: "/", header: auth("admin", "s3cret"), status: 200, seen: map[string]string{"Authorization": "Basic " + b64("admin:s3cret")}},
+		{name: "basic-auth Secret, default realm", host: "basic2.example", path: "/", status: 401, respHeader: map[string]string{"Www-Authenticate": `Basic realm="traefik"`}},
+		{name: "missing Secret: the route is not served", host: "nosecret.example", path: "/", status: 404},
+	})
+	for _, cl := range f.clients {
+		r := f.do(t, cl, mwCase{name: "digest challenge", host: "digest.example", path: "/d/x?y=1"})
+		m := regexp.MustCompile(`nonce="([^"]+)", opaque="([^"]+)"`).FindStringSubmatch(r.header.Get("Www-Authenticate"))
+		if r.status != 401 || m == nil {
+			t.Fatalf("digest over %s: %d %v", cl.name, r.status, r.header)
+		}
+		for i, want := range []int{200, 401} { // the second reuses the nonce count
+			resp := md5hex(strings.Join([]string{md5hex("dig:traefik:pass"), m[1], "00000001", "cn", "auth", md5hex("GET:/d/x?y=1")}, ":"))
+			h := fmt.Sprintf(`Digest username="dig", realm="traefik", nonce="%s", uri="/d/x?y=1", qop=auth, nc=00000001, cnonce="cn", response="%s", opaque="%s"`, m[1], resp, m[2])
+			r := f.do(t, cl, mwCase{name: "digest answer", host: "digest.example", path: "/d/x?y=1", header: map[string]string{"Authorization": h}})
+			if r.status != want || want == 200 && (r.seen == nil || r.seen.Headers["X-Digest-User"] != "dig") {
+				t.Errorf("digest answer %d over %s: %d %+v", i, cl.name, r.status, r.seen)
+			}
+		}
+	}
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
