@@ -54,6 +54,33 @@ var kindBuilders = map[string]kindBuilder{
 	},
 	"basicAuth":  basicAuth,
 	"digestAuth": digestAuth,
+	"encodedCharacters": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		e := m.Spec.EncodedCharacters
+		return middleware.EncodedCharacters{AllowEncodedSlash: e.AllowEncodedSlash, AllowEncodedBackSlash: e.AllowEncodedBackSlash,
+			AllowEncodedNullCharacter: e.AllowEncodedNullCharacter, AllowEncodedSemicolon: e.AllowEncodedSemicolon,
+			AllowEncodedPercent: e.AllowEncodedPercent, AllowEncodedQuestionMark: e.AllowEncodedQuestionMark, AllowEncodedHash: e.AllowEncodedHash}.Middleware()
+	},
+	"contentType": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		return middleware.ContentType{AutoDetect: m.Spec.ContentType.AutoDetect}.Middleware()
+	},
+	"compress": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		s := m.Spec.Compress
+		c := middleware.Compress{ExcludedContentTypes: s.ExcludedContentTypes, IncludedContentTypes: s.IncludedContentTypes,
+			Encodings: []string{"gzip", "br", "zstd"}} // Traefik's defaults
+		if s.MinResponseBodyBytes != nil {
+			c.MinResponseBodyBytes = *s.MinResponseBodyBytes
+		}
+		if s.Encodings != nil {
+			c.Encodings = s.Encodings
+		}
+		if s.DefaultEncoding != nil {
+			c.DefaultEncoding = *s.DefaultEncoding
+		}
+		return c.Middleware()
+	},
+	"passTLSClientCert": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		return passTLSOf(m.Spec.PassTLSClientCert).Middleware()
+	},
 	"plugin": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return nil, errors.New("plugins (Yaegi or WASM) are not supported by Sluice; the route is not served without it")
 	},
@@ -88,6 +115,23 @@ func ipAllowListOf(a *model.IPAllowList) middleware.IPAllowList {
 	out := middleware.IPAllowList{SourceRange: a.SourceRange, RejectStatusCode: a.RejectStatusCode}
 	if s := a.IPStrategy; s != nil {
 		out.Strategy = &middleware.IPStrategy{Depth: s.Depth, ExcludedIPs: s.ExcludedIPs, IPv6Subnet: s.IPv6Subnet}
+	}
+	return out
+}
+
+// passTLSOf is a passTLSClientCert spec in the middleware's terms.
+func passTLSOf(p *model.PassTLSClientCert) middleware.PassTLSClientCert {
+	out := middleware.PassTLSClientCert{PEM: p.PEM}
+	if i := p.Info; i != nil {
+		dn := func(d *model.TLSClientCertDNInfo) *middleware.DNInfo {
+			if d == nil {
+				return nil
+			}
+			return &middleware.DNInfo{Country: d.Country, Province: d.Province, Locality: d.Locality, Organization: d.Organization,
+				OrganizationalUnit: d.OrganizationalUnit, CommonName: d.CommonName, SerialNumber: d.SerialNumber, DomainComponent: d.DomainComponent}
+		}
+		out.Info = &middleware.CertInfo{NotAfter: i.NotAfter, NotBefore: i.NotBefore, Sans: i.Sans, SerialNumber: i.SerialNumber,
+			Subject: dn(i.Subject), Issuer: dn(i.Issuer)}
 	}
 	return out
 }

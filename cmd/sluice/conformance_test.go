@@ -76,6 +76,30 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
+	case "/body": // ?n=size&ct=type (none: no Content-Type)&chunked=1 (no length): a compressible body
+		q := r.URL.Query()
+		n, _ := strconv.Atoi(q.Get("n"))
+		if ct := q.Get("ct"); ct == "none" {
+			w.Header()["Content-Type"] = nil
+		} else if ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		for _, h := range q["respond-header"] {
+			if k, v, ok := strings.Cut(h, ":"); ok {
+				w.Header().Add(k, v)
+			}
+		}
+		body := []byte(strings.Repeat("<p>hello, compressible world</p>\n", n/32+1)[:n])
+		if q.Get("chunked") == "1" {
+			w.(http.Flusher).Flush()
+			w.Write(body[:n/2])
+			w.(http.Flusher).Flush()
+			w.Write(body[n/2:])
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(n))
+		w.Write(body)
+		return
 	case "/noct": // an answer without a Content-Type
 		w.Header()["Content-Type"] = nil
 		io.WriteString(w, "hello, no type")

@@ -3,19 +3,21 @@ package main
 import (
 	"context"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
-	"regexp"
-	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 // The middleware tests run the real binary with a middleware fixture:
@@ -68,7 +70,10 @@ func newMWFixture(t *testing.T, objects string, extra ...string) *mwFixture {
 	f.clients = []mwClient{
 		{"HTTP/1.1", false, &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect,
 			Transport: &http.Transport{DialContext: dial, DisableCompression: true}}},
-		{"h2c", false, h2cHTTPClient()},
+		{"h2c", false, &http.Client{Timeout: 10 * time.Second, Transport: &http2.Transport{AllowHTTP: true, DisableCompression: true,
+			DialTLSContext: func(ctx context.Context, network, _ string, _ *tls.Config) (net.Conn, error) {
+				return dial(ctx, network, "")
+			}}}},
 		{"HTTPS", true, &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect,
 			Transport: &http.Transport{DialContext: dial, TLSClientConfig: tlsConf.Clone(), DisableCompression: true, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}}},
 		{"HTTP/2 over TLS", true, &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect,
@@ -83,8 +88,8 @@ func newMWFixture(t *testing.T, objects string, extra ...string) *mwFixture {
 func withTLSCopies(objects string) string {
 	var b strings.Builder
 	for _, doc := range strings.Split(objects, "---\n") {
-		if !strings.Contains(doc, "kind: IngressRoute") {
-			continue
+		if !strings.Contains(doc, "kind: IngressRoute") || strings.Contains(doc, "\n  tls:") {
+			continue // TLS-only already
 		}
 		i := strings.Index(doc, "metadata: {name: ")
 		j := i + len("metadata: {name: ")
@@ -131,10 +136,6 @@ func (f *mwFixture) do(t *testing.T, cl mwClient, c mwCase) mwResult {
 	req, err := http.NewRequest(or(c.method, "GET"), scheme+c.host+c.path, rd)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if cl.name == "h2c" {
-		req.URL.Host = f.p.addr
-		req.Host = c.host
 	}
 	for k, v := range c.header {
 		if k == "Host" {

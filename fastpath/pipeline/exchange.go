@@ -82,6 +82,7 @@ type Exchange struct {
 
 	gzip      bool // Go's transport would ask the server for gzip (AsksGzip)
 	gzipAdded bool // Out carries the Accept-Encoding: gzip a send added (GzipAdded)
+	decoded   bool // Resp's body was decoded from the server's gzip (BodyDecoded)
 
 	body     streamView // Out's body stream: In's, without its Close
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
@@ -101,7 +102,7 @@ func Release(x *Exchange) {
 	x.Req.Reset()
 	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
-	x.held, x.heldDone, x.gzip, x.gzipAdded = x.held[:0], false, false, false
+	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded = x.held[:0], false, false, false, false
 	exchanges.Put(x)
 }
 
@@ -207,6 +208,14 @@ func (x *Exchange) GzipAdded() bool { return x.gzipAdded }
 // would each ask gzip for too; middlewares, which run before the first
 // send, never see it.
 func (x *Exchange) MarkGzipAdded() { x.gzipAdded = true }
+
+// BodyDecoded reports whether Resp's body is the server's gzip answer
+// decoded (MarkBodyDecoded): Traefik's transport then reports its length
+// as unknown, whatever Resp holds, and its proxy flushes as it writes.
+func (x *Exchange) BodyDecoded() bool { return x.decoded }
+
+// MarkBodyDecoded records that Resp's body was decoded.
+func (x *Exchange) MarkBodyDecoded() { x.decoded = true }
 
 // HeadersEdited tells x that Out's headers were changed (a middleware):
 // what Begin found of them is found again.

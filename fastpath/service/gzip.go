@@ -50,6 +50,7 @@ func gunzipResponse(x *pipeline.Exchange) {
 		return
 	}
 	if rc := upstream.TakeBody(resp); rc != nil {
+		x.MarkBodyDecoded()
 		resp.Header.Del("Content-Encoding")
 		resp.SetBodyStream(&gunzipStream{src: rc}, -1)
 		return
@@ -67,6 +68,7 @@ func gunzipResponse(x *pipeline.Exchange) {
 	}
 	resp.Header.Del("Content-Encoding")
 	resp.SetBody(bb.Bytes())
+	x.MarkBodyDecoded()
 }
 
 var (
@@ -76,10 +78,14 @@ var (
 
 // gunzipStream decodes a streamed gzip body; Close closes the source.
 type gunzipStream struct {
-	src io.ReadCloser
-	zr  *gzip.Reader
-	err error
+	src   io.ReadCloser
+	zr    *gzip.Reader
+	err   error
+	taken bool
 }
+
+// Take lets upstream.TakeBody take the stream out of a response.
+func (g *gunzipStream) Take() { g.taken = true }
 
 func (g *gunzipStream) Read(p []byte) (int, error) {
 	if g.zr == nil && g.err == nil {
@@ -93,6 +99,10 @@ func (g *gunzipStream) Read(p []byte) (int, error) {
 }
 
 func (g *gunzipStream) Close() error {
+	if g.taken {
+		g.taken = false
+		return nil
+	}
 	if g.zr != nil {
 		gzipReaders.Put(g.zr)
 		g.zr = nil

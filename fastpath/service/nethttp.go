@@ -75,7 +75,21 @@ func (r readerOnly) Read(p []byte) (int, error) { return r.r.Read(p) }
 // trailerBody is an upstream answer's body that gives its trailers.
 type trailerBody struct {
 	io.ReadCloser
-	resp *http.Response
+	resp  *http.Response
+	taken bool
+}
+
+// Take lets upstream.TakeBody take the body out of a response.
+func (b *trailerBody) Take() { b.taken = true }
+
+// Close closes the body, but for the close of the response that lets go
+// of it once taken.
+func (b *trailerBody) Close() error {
+	if b.taken {
+		b.taken = false
+		return nil
+	}
+	return b.ReadCloser.Close()
 }
 
 // Trailers are the answer's trailers, complete once the body has been

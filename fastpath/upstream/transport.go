@@ -144,7 +144,15 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 	return false, nil
 }
 
-func (s *stream[C]) take() { s.taken = true }
+// Take marks the stream as taken by TakeBody: the Close of the response
+// letting go of it is then not its end.
+func (s *stream[C]) Take() { s.taken = true }
+
+// Taker is a body stream that TakeBody can take out of a response:
+// after Take, its next Close does nothing (the response's ResetBody), and
+// the one after closes it. A stream wrapping another implements it so
+// that it can be taken in turn.
+type Taker interface{ Take() }
 
 // TakeBody takes a streamed response body out of resp, which is left
 // without one, and returns it: the caller reads and closes it (a body
@@ -155,8 +163,8 @@ func TakeBody(resp *fasthttp.Response) io.ReadCloser {
 	if bs == nil {
 		return nil
 	}
-	if t, ok := bs.(interface{ take() }); ok {
-		t.take() // ResetBody's Close is then not the end
+	if t, ok := bs.(Taker); ok {
+		t.Take() // ResetBody's Close is then not the end
 	}
 	rc, ok := bs.(io.ReadCloser)
 	if !ok {

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
+)
+
+// decode undoes a Content-Encoding.
+func decode(enc string, b []byte) (string, error) {
+	var r io.Reader
+	switch enc {
+	case "":
+		return string(b), nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return "", err
+		}
+		r = zr
+	case "br":
+		r = brotli.NewReader(bytes.NewReader(b))
+	case "zstd":
+		zr, err := zstd.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return "", err
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return "", fmt.Errorf("unknown encoding %q", enc)
+	}
+	out, err := io.ReadAll(r)
+	return string(out), err
+}
+
+// TestBinaryCompressMiddleware: compress picks the encoding by the
+// client's Accept-Encoding and the configured order, leaves alone small,
+// already encoded, excluded and ranged answers and HEAD requests,
+// compresses bodies of unknown length as they stream, sets Vary, and
+// sniffs a missing Content-Type for gzip, as Traefik's gzhttp does. The
+// decoded body is the server's.
+func TestBinaryCompressMiddleware(t *testing.T) {
+	f := newMWFixture(t, mwObject("comp", "{compress: {}}")+
+		mwObject("brfirst", "{compress: {encodings: [br, gzip], minResponseBodyBytes: 100}}")+
+		mwObject("def", "{compress: {defaultEncoding: zstd, excludedContentTypes: [text/css]}}")+
+		mwObject("incl", "{compress: {includedContentTypes: [application/json]}}")+
+		mwRoute("comp", "comp.example", "[{name: comp}]")+mwRoute("brfirst", "br.example", "[{name: brfirst}]")+
+		mwRoute("def", "def.example", "[{name: def}]")+mwRoute("incl", "incl.example", "[{name: incl}]"))
+	body := func(n int) string { return strings.Repeat("<p>hello, compressible world</p>\n", n/32+1)[:n] }
+	for _, c := range []struct {
+		name, host, path, ae, method string
+		enc, ct, vary                string // Content-Encoding, Content-Type and Vary expected
+		n                            int    // the body's length (0: not checked)
+	}{
+		{"gzip", "comp.example", "/body?n=5000&ct=text/html", "gzip", "", "gzip", "text/html", "Accept-Encoding", 5000},
+		{"br preferred by q", "comp.example", "/body?n=5000&ct=text/html", "gzip;q=0.5, br", "", "br", "text/html", "Accept-Encoding", 5000},
+		{"zstd", "comp.example", "/body?n=5000&ct=text/html", "zstd", "", "zstd", "text/html", "Accept-Encoding", 5000},
+		{"the order breaks a tie", "comp.example", "/body?n=5000&ct=text/html", "zstd, br, gzip", "", "gzip", "text/html", "Accept-Encoding", 5000},
+		// "*" picks gzip, which gzhttp then refuses: the client did not name gzip
+		{"*", "comp.example", "/body?n=5000&ct=text/html", "*", "", "", "text/html", "Accept-Encoding", 5000},
+		{"too small", "comp.example", "/body?n=500&ct=text/html", "gzip", "", "", "text/html", "Accept-Encoding", 500},
+		{"unknown length: compressed however small", "comp.example", "/body?n=500&ct=text/html&chunked=1", "gzip", "", "gzip", "text/html", "Accept-Encoding", 500},
+		{"streamed, large", "comp.example", "/body?n=200000&ct=text/html&chunked=1", "br", "", "br", "text/html", "Accept-Encoding", 200000},
+		{"large, known length", "comp.example", "/body?n=300000&ct=text/plain", "zstd", "", "zstd", "text/plain", "Accept-Encoding", 300000},
+		{"no Content-Type: gzip sniffs it", "comp.example", "/body?n=5000&ct=none", "gzip", "", "gzip", "text/html; charset=utf-8", "Accept-Encoding", 5000},
+		{"no Content-Type: br does not", "comp.example", "/body?n=5000&ct=none", "br", "", "br", "", "Accept-Encoding", 5000},
+		{"already encoded", "comp.example", "/gzip", "gzip", "", "gzip", "", "Accept-Encoding", 0},
+		{"gRPC type excluded", "comp.example", "/body?n=5000&ct=application/grpc", "gzip", "", "", "application/grpc", "Accept-Encoding", 5000},
+		{"ranged", "comp.example", "/body?n=5000&ct=text/html&respond-header=Content-Range:bytes%200-4999/9000", "gzip", "", "", "text/html", "Accept-Encoding", 5000},
+		{"identity", "comp.example", "/body?n=5000&ct=text/html", "identity", "", "", "text/html", "", 5000},
+		{"nothing acceptable", "comp.example", "/body?n=5000&ct=text/html", "compress", "", "", "text/html", "", 5000},
+		{"HEAD", "comp.example", "/body?n=5000&ct=text/html", "gzip", "HEAD", "", "text/html", "", 0},
+		{"no Accept-Encoding", "comp.example", "/body?n=5000&ct=text/html", "", "", "", "text/html", "", 5000},
+		{"encodings order", "br.example", "/body?n=300&ct=text/html", "gzip, br", "", "br", "text/html", "Accept-Encoding", 300},
+		{"defaultEncoding without Accept-Encoding", "def.example", "/body?n=5000&ct=text/html", "", "", "zstd", "text/html", "Accept-Encoding", 5000},
+		{"a gzip answer Sluice decodes (Traefik's transport asked for it), then encoded again", "def.example", "/gzip", "", "", "zstd", "", "Accept-Encoding", 0},
+		{"excluded type", "def.example", "/body?n=5000&ct=text/css", "gzip", "", "", "text/css", "Accept-Encoding", 5000},
+		{"included type", "incl.example", "/body?n=5000&ct=application/json", "gzip", "", "gzip", "application/json", "Accept-Encoding", 5000},
+		{"not an included type", "incl.example", "/body?n=5000&ct=text/html", "br", "", "", "text/html", "Accept-Encoding", 5000},
+	} {
+		for _, cl := range f.clients {
+			hdr := map[string]string{}
+			if c.ae != "" {
+				hdr["Accept-Encoding"] = c.ae
+			}
+			r := f.do(t, cl, mwCase{name: c.name, method: c.method, host: c.host, path: c.path, header: hdr})
+			got := mwResultSummary{r.header.Get("Content-Encoding"), r.header.Get("Content-Type"), strings.Join(r.header.Values("Vary"), ",")}
+			want := mwResultSummary{c.enc, c.ct, c.vary}
+			if r.status != 200 || got != want {
+				t.Errorf("%s over %s: %d %+v, want 200 %+v", c.name, cl.name, r.status, got, want)
+				continue
+			}
+			if c.n > 0 {
+				if d, err := decode(c.enc, []byte(r.body)); err != nil || d != body(c.n) {
+					t.Errorf("%s over %s: decoded body of %d bytes (%v) differs from the server's %d", c.name, cl.name, len(d), err, c.n)
+				}
+			}
+		}
+	}
+}
+
+type mwResultSummary struct{ encoding, contentType, vary string }
+
+// TestBinaryContentTypeAndEncodedCharacters: contentType sniffs a missing
+// Content-Type (and only then); encodedCharacters answers 400 to the
+// encoded characters it does not allow.
+func TestBinaryContentTypeAndEncodedCharacters(t *testing.T) {
+	f := newMWFixture(t, mwObject("ct", "{contentType: {}}")+mwObject("ctoff", "{contentType: {autoDetect: false}}")+
+		mwObject("enc", "{encodedCharacters: {allowEncodedSlash: true}}")+
+		mwRoute("ct", "ct.example", "[{name: ct}]")+mwRoute("ctoff", "ctoff.example", "[{name: ctoff}]")+
+		mwRoute("noct", "noct.example", "[]")+mwRoute("enc", "enc.example", "[{name: enc}]"))
+	f.run(t, []mwCase{
+		{name: "sniffed", host: "ct.example", path: "/noct", status: 200, respHeader: map[string]string{"Content-Type": "text/plain; charset=utf-8"}},
+		{name: "sniffed binary", host: "ct.example", path: "/noct-bin", status: 200, respHeader: map[string]string{"Content-Type": "application/octet-stream"}},
+		{name: "sniffed stream", host: "ct.example", path: "/body?n=3000&ct=none&chunked=1", status: 200, respHeader: map[string]string{"Content-Type": "text/html; charset=utf-8"}},
+		{name: "kept", host: "ct.example", path: "/", status: 200, respHeader: map[string]string{"Content-Type": "application/json"}},
+		{name: "autoDetect false", host: "ctoff.example", path: "/noct", status: 200, respHeader: map[string]string{"Content-Type": ""}},
+		{name: "without the middleware", host: "noct.example", path: "/noct", status: 200, respHeader: map[string]string{"Content-Type": ""}},
+		{name: "allowed %2F", host: "enc.example", path: "/a%2Fb", status: 200, uri: "/a%2Fb"},
+		{name: "denied %5C", host: "enc.example", path: "/a%5cb", status: 400, respBody: ""},
+		{name: "denied %3B", host: "enc.example", path: "/a%3Bb", status: 400},
+		{name: "denied %25", host: "enc.example", path: "/a%25b", status: 400},
+		{name: "denied %00", host: "enc.example", path: "/a%00", status: 400},
+		{name: "plain", host: "enc.example", path: "/a/b", status: 200, uri: "/a/b"},
+	})
+}
+
+// TestBinaryPassTLSClientCert: the client certificate of a mutual-TLS
+// connection reaches the server as Traefik passes it: the PEM without its
+// armour, and the selected fields, query-escaped, over HTTPS and HTTP/2;
+// a client without a certificate, or a plain request, gets nothing added
+// (and what it sends under those names is dropped, as Traefik drops it).
+func TestBinaryPassTLSClientCert(t *testing.T) {
+	clientCA := newTestCA(t, "client CA")
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(4242), Subject: pkix.Name{CommonName: "client one", Organization: []string{"Org"}, Country: []string{"FR"}},
+		DNSNames: []string{"c.example"}, IPAddresses: []net.IP{net.ParseIP("10.1.2.3")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		NotBefore: time.Unix(1700000000, 0), NotAfter: time.Unix(1900000000, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, clientCA.cert, &k.PublicKey, clientCA.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+	f := newMWFixture(t, caSecret("client-ca", clientCA.pem)+
+		"apiVersion: traefik.io/v1alpha1\nkind: TLSOption\nmetadata: {name: mtls, namespace: e2e}\nspec: {clientAuth: {secretNames: [client-ca], clientAuthType: VerifyClientCertIfGiven}}\n---\n"+
+		mwObject("pass", "{passTLSClientCert: {pem: true, info: {notAfter: true, notBefore: true, sans: true, serialNumber: true, "+
+			"subject: {country: true, organization: true, commonName: true}, issuer: {commonName: true}}}}")+
+		"apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: pass, namespace: e2e}\nspec:\n  routes:\n"+
+		"  - match: Host(`pass.example`)\n    middlewares: [{name: pass}]\n    services: [{name: echo, port: 80}]\n"+
+		"  tls: {secretName: mw-cert, options: {name: mtls}}\n---\n"+
+		mwRoute("other", "other.example", "[{name: pass}]"))
+	pemBody := strings.NewReplacer("-----BEGIN CERTIFICATE-----", "", "-----END CERTIFICATE-----", "", "\n", "").
+		Replace(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	info := url.QueryEscape(`Subject="C=FR,O=Org,CN=client one";Issuer="CN=client CA";SerialNumber="4242";NB="1700000000";NA="1900000000";SAN="c.example,10.1.2.3"`)
+	forged := map[string]string{"X-Forwarded-Tls-Client-Cert": "forged", "X-Forwarded-Tls-Client-Cert-Info": "forged"}
+	for _, cl := range f.clients {
+		want := map[string]string{"X-Forwarded-Tls-Client-Cert": "", "X-Forwarded-Tls-Client-Cert-Info": ""}
+		if cl.tls {
+			tr := cl.c.Transport.(*http.Transport).Clone()
+			tr.TLSClientConfig.Certificates = []tls.Certificate{cert}
+			withCert := mwClient{cl.name + " with a certificate", true, &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+			r := f.do(t, withCert, mwCase{name: "pass", host: "pass.example", path: "/", header: forged})
+			if r.seen == nil || r.seen.Headers["X-Forwarded-Tls-Client-Cert"] != pemBody || r.seen.Headers["X-Forwarded-Tls-Client-Cert-Info"] != info {
+				t.Errorf("%s: backend saw %+v\nwant cert %q\ninfo %q", withCert.name, r.seen, pemBody, info)
+			}
+		}
+		host := "other.example" // without the option's client certificates
+		if cl.tls {
+			host = "pass.example"
+		}
+		r := f.do(t, cl, mwCase{name: "pass", host: host, path: "/", header: forged})
+		for k, v := range want {
+			if r.seen == nil || r.seen.Headers[k] != v {
+				t.Errorf("%s without a certificate: backend saw %+v, want %s %q", cl.name, r.seen, k, v)
+			}
+		}
+	}
+}
