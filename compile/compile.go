@@ -53,6 +53,9 @@ type Options struct {
 	EntryPointTLS map[string]EntryPointTLS
 	// Redirections are the entry points' http.redirections.entryPoint.
 	Redirections []Redirection
+	// EntryPointMiddlewares are the entry points' http.middlewares, by
+	// entry point: "<namespace>-<name>@kubernetescrd".
+	EntryPointMiddlewares map[string][]string
 	// TicketKeys seal TLS session tickets for every table; nil: each
 	// table's configurations have Go's own keys.
 	TicketKeys *tlsconf.TicketKeys
@@ -173,6 +176,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	all, closed := c.resolveTLS(c.entryPointTLS(cc.routes(c, snap)), tlsOpts)
 	c.routerTree(b, all)
 	c.redirections(b)
+	c.entryPointMiddlewares(b)
 	t := b.Build()
 	c.ticketKeys()
 	t.TLS = c.tlsSet(t, tlsOpts, cc.store(c), closed)

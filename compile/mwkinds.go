@@ -81,6 +81,14 @@ var kindBuilders = map[string]kindBuilder{
 	"passTLSClientCert": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return passTLSOf(m.Spec.PassTLSClientCert).Middleware()
 	},
+	"buffering": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		b := m.Spec.Buffering
+		if b.RetryExpression != "" {
+			return nil, errors.New("retryExpression needs the retry machinery, which Sluice does not have yet (the route is not served rather than served without retries)")
+		}
+		return middleware.Buffering{MaxRequestBodyBytes: b.MaxRequestBodyBytes, MemRequestBodyBytes: b.MemRequestBodyBytes,
+			MaxResponseBodyBytes: b.MaxResponseBodyBytes, MemResponseBodyBytes: b.MemResponseBodyBytes}.Middleware()
+	},
 	"plugin": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return nil, errors.New("plugins (Yaegi or WASM) are not supported by Sluice; the route is not served without it")
 	},

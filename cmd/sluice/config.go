@@ -32,6 +32,9 @@ type entryPoint struct {
 	TLS *epTLS
 	// Redirect is http.redirections.entryPoint (nil: none).
 	Redirect *epRedirect
+	// Middlewares is http.middlewares: Middleware objects
+	// ("<namespace>-<name>@kubernetescrd") before every router's own.
+	Middlewares []string
 	// transport.lifeCycle: keep accepting this long after SIGTERM, then
 	// give in-flight requests GraceTimeOut to finish (Traefik: 0s, 10s).
 	AcceptGrace  time.Duration
@@ -304,6 +307,8 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 	case "http.redirections.entrypoint.to", "http.redirections.entrypoint.scheme",
 		"http.redirections.entrypoint.permanent", "http.redirections.entrypoint.priority":
 		return ep.applyRedirect(k, strings.TrimPrefix(field, "http.redirections.entrypoint."), v)
+	case "http.middlewares":
+		ep.Middlewares = splitList(v)
 	case "transport.lifecycle.requestacceptgracetimeout":
 		return parseDuration(k, v, &ep.AcceptGrace)
 	case "transport.lifecycle.gracetimeout":

@@ -1,6 +1,9 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // ir is an IngressRoute in namespace conf with the given spec body.
 func ir(name, spec string) string {
@@ -405,6 +408,61 @@ var middlewareCorpus = []confCase{
 			{host: "digest.auth.example", path: "/", known: "Www-Authenticate: the nonce and opaque are random"},
 			{host: "digest.auth.example", path: "/", header: map[string]string{"Authorization": "Digest username=\"x\", nonce=\"n\""}, known: "Www-Authenticate: the nonce and opaque are random"},
 		}},
+	{name: "Middleware compress", objects: confMW("comp", "{compress: {}}") +
+		confMW("brfirst", "{compress: {encodings: [br, gzip], minResponseBodyBytes: 100}}") +
+		confMW("def", "{compress: {defaultEncoding: zstd, excludedContentTypes: [text/css]}}") +
+		confMW("incl", "{compress: {includedContentTypes: [application/json]}}") +
+		confMW("badenc", "{compress: {encodings: [lzma]}}") + confMW("ctc", "{contentType: {}}") +
+		confMW("both", "{compress: {includedContentTypes: [a/b], excludedContentTypes: [c/d]}}") +
+		ir("mw-compress", "  routes:\n"+confMWRoute("comp.c.example", "[{name: comp}]")+confMWRoute("br.c.example", "[{name: brfirst}]")+
+			confMWRoute("def.c.example", "[{name: def}]")+confMWRoute("incl.c.example", "[{name: incl}]")+
+			confMWRoute("badenc.c.example", "[{name: badenc}]")+confMWRoute("both.c.example", "[{name: both}]")+
+			confMWRoute("ctcomp.c.example", "[{name: ctc}, {name: comp}]")),
+		requests: compressRequests()},
+	{name: "Middleware contentType, encodedCharacters", objects: confMW("ct", "{contentType: {}}") + confMW("ctoff", "{contentType: {autoDetect: false}}") +
+		confMW("enc", "{encodedCharacters: {allowEncodedSlash: true}}") + confMW("encall", "{encodedCharacters: {allowEncodedSlash: true, "+
+		"allowEncodedBackSlash: true, allowEncodedNullCharacter: true, allowEncodedSemicolon: true, allowEncodedPercent: true, allowEncodedQuestionMark: true, allowEncodedHash: true}}") +
+		ir("mw-ct", "  routes:\n"+confMWRoute("ct.m.example", "[{name: ct}]")+confMWRoute("ctoff.m.example", "[{name: ctoff}]")+
+			confMWRoute("enc.m.example", "[{name: enc}]")+confMWRoute("encall.m.example", "[{name: encall}]")),
+		requests: []confReq{
+			{host: "ct.m.example", path: "/noct"}, {host: "ct.m.example", path: "/noct-bin"}, {host: "ct.m.example", path: "/noct", h2: true},
+			{host: "ct.m.example", path: "/body?n=3000&ct=none&chunked=1"}, {host: "ct.m.example", path: "/body?n=300000&ct=none"}, {host: "ct.m.example", path: "/"}, {method: "HEAD", host: "ct.m.example", path: "/noct"},
+			{host: "ctoff.m.example", path: "/noct"},
+			{host: "enc.m.example", path: "/a%2Fb"}, {host: "enc.m.example", path: "/a%5cb"}, {host: "enc.m.example", path: "/a%3Bb"}, {host: "enc.m.example", path: "/a%25b"},
+			{host: "enc.m.example", path: "/a%00"}, {host: "enc.m.example", path: "/a%3fb"}, {host: "enc.m.example", path: "/a%23b"}, {host: "enc.m.example", path: "/a/b"},
+			{host: "enc.m.example", path: "/a%5cb", h2: true}, {host: "encall.m.example", path: "/a%5cb%3B"},
+		}},
+	{name: "Middleware buffering", objects: confMW("buf", "{buffering: {maxRequestBodyBytes: 100, maxResponseBodyBytes: 4000}}") +
+		confMW("bufnolimit", "{buffering: {}}") + confMW("bufretry", "{buffering: {retryExpression: 'IsNetworkError() && Attempts() < 2'}}") +
+		confMW("bufneg", "{buffering: {maxRequestBodyBytes: -1}}") +
+		ir("mw-buf", "  routes:\n"+confMWRoute("buf.b.example", "[{name: buf}]")+confMWRoute("nolimit.b.example", "[{name: bufnolimit}]")+
+			confMWRoute("retry.b.example", "[{name: bufretry}]")+confMWRoute("neg.b.example", "[{name: bufneg}]")),
+		requests: []confReq{
+			{method: "POST", host: "buf.b.example", path: "/p", body: "hello"}, {method: "POST", host: "buf.b.example", path: "/p", body: "hello", h2: true},
+			{method: "POST", host: "buf.b.example", path: "/p", body: strings.Repeat("x", 200)}, {method: "PUT", host: "buf.b.example", path: "/p", body: strings.Repeat("x", 200), h2: true},
+			{host: "buf.b.example", path: "/g"}, {host: "buf.b.example", path: "/body?n=3000&ct=text/plain"}, {host: "buf.b.example", path: "/body?n=3000&ct=text/plain&chunked=1"},
+			{host: "buf.b.example", path: "/body?n=5000&ct=text/plain"}, {host: "buf.b.example", path: "/body?n=5000&chunked=1"},
+			{host: "nolimit.b.example", path: "/body?n=3000&chunked=1"}, {method: "POST", host: "nolimit.b.example", path: "/p", body: "abc"},
+			{host: "retry.b.example", path: "/"}, {host: "neg.b.example", path: "/"},
+		}},
+	{name: "Middleware on the entry point (http.middlewares)", objects: confMW("epmw", "{addPrefix: {prefix: /ep}}") +
+		confMW("epmw2", "{headers: {customResponseHeaders: {X-Entry: 'yes'}}}") + confMW("routemw", "{addPrefix: {prefix: /route}}") +
+		ir("mw-ep", "  routes:\n"+confMWRoute("ep.e.example", "[{name: routemw}]")+confMWRoute("bare.e.example", "[]")),
+		requests: []confReq{
+			{entry: "epmw", host: "ep.e.example", path: "/x"}, {entry: "epmw", host: "bare.e.example", path: "/x"},
+			{entry: "epmw", method: "POST", host: "bare.e.example", path: "/x", body: "b", h2: true}, {entry: "epmw", host: "nowhere.e.example", path: "/x"},
+			{host: "ep.e.example", path: "/x"},
+		}},
+	{name: "Middleware passTLSClientCert", objects: confMW("pass", "{passTLSClientCert: {pem: true, info: {notAfter: true, notBefore: true, sans: true, serialNumber: true, "+
+		"subject: {country: true, province: true, locality: true, organization: true, organizationalUnit: true, commonName: true, serialNumber: true, domainComponent: true}, "+
+		"issuer: {country: true, commonName: true, domainComponent: true}}}}") +
+		ir("mw-pass", "  entryPoints: [web]\n  routes:\n"+confMWRoute("pass.tlsw.example", "[{name: pass}]")+"  tls: {options: {name: mtls}}\n") +
+		ir("mw-pass-plain", "  entryPoints: [web]\n  routes:\n"+confMWRoute("pass.tlsw.example", "[{name: pass}]")),
+		requests: []confReq{
+			{tls: true, sni: "pass.tlsw.example", host: "pass.tlsw.example", path: "/", clientCert: true},
+			{tls: true, h2: true, sni: "pass.tlsw.example", host: "pass.tlsw.example", path: "/", clientCert: true},
+			{host: "pass.tlsw.example", path: "/", header: map[string]string{"X-Forwarded-Tls-Client-Cert": "forged"}},
+		}},
 }
 
 // authObjects are the auth middlewares' Secrets: htpasswd lines (go-http-auth's
@@ -436,3 +494,59 @@ metadata: {name: htdigest, namespace: conf}
 stringData: {users: "test:traefik:aa78524fceb0e50fd8ca96dd818b8cf9"}
 ---
 `
+
+// compressRequests are the compress case's requests: each encoding and
+// the choice between them, the answers left alone, streamed bodies.
+func compressRequests() []confReq {
+	var rs []confReq
+	add := func(host, path, ae string, extra ...func(*confReq)) {
+		r := confReq{host: host, path: path, header: map[string]string{}}
+		if ae != "" {
+			r.header["Accept-Encoding"] = ae
+		}
+		for _, e := range extra {
+			e(&r)
+		}
+		rs = append(rs, r)
+	}
+	h2 := func(r *confReq) { r.h2 = true }
+	head := func(r *confReq) { r.method = "HEAD" }
+	for _, ae := range []string{"gzip", "br", "zstd", "gzip;q=0.5, br", "zstd, br, gzip", "*", "identity", "compress", "gzip;q=0", "GZIP"} {
+		add("comp.c.example", "/body?n=5000&ct=text/html", ae)
+	}
+	add("comp.c.example", "/body?n=5000&ct=text/html", "")
+	add("comp.c.example", "/body?n=5000&ct=text/html", "br", h2)
+	add("comp.c.example", "/body?n=5000&ct=text/html", "gzip", h2)
+	add("comp.c.example", "/body?n=5000&ct=text/html", "gzip", head)
+	add("comp.c.example", "/body?n=500&ct=text/html", "gzip")
+	add("comp.c.example", "/body?n=1024&ct=text/html", "zstd")
+	add("comp.c.example", "/body?n=500&ct=text/html&chunked=1", "gzip")
+	add("comp.c.example", "/body?n=500&ct=text/html&chunked=1", "br")
+	add("comp.c.example", "/body?n=200000&ct=text/html&chunked=1", "gzip")
+	add("comp.c.example", "/body?n=300000&ct=text/plain", "zstd")
+	add("comp.c.example", "/body?n=5000&ct=none", "gzip")
+	add("comp.c.example", "/body?n=5000&ct=none", "br")
+	add("comp.c.example", "/body?n=500&ct=none", "gzip")
+	add("comp.c.example", "/body?n=0&ct=text/html", "gzip")
+	add("comp.c.example", "/gzip", "gzip")
+	add("comp.c.example", "/gzip", "")
+	add("comp.c.example", "/body?n=5000&ct=application/grpc", "gzip")
+	add("comp.c.example", "/body?n=5000&ct=text/html&respond-header=Content-Range:bytes%200-4999/9000", "gzip")
+	add("comp.c.example", "/body?n=5000&ct=text/html&respond-header=Accept-Ranges:bytes&respond-header=ETag:%22x%22", "gzip")
+	add("comp.c.example", "/body?n=5000&ct=text/html&respond-header=Vary:Cookie", "br")
+	add("comp.c.example", "/status/404", "gzip")
+	add("comp.c.example", "/body?n=5000&ct=text/html", "gzip", func(r *confReq) { r.method, r.body = "POST", "x"; r.header["Content-Type"] = "application/grpc" })
+	add("br.c.example", "/body?n=300&ct=text/html", "gzip, br")
+	add("def.c.example", "/body?n=5000&ct=text/html", "")
+	add("def.c.example", "/gzip", "")
+	add("def.c.example", "/body?n=5000&ct=text/css", "gzip")
+	add("incl.c.example", "/body?n=5000&ct=application/json", "gzip")
+	add("incl.c.example", "/body?n=5000&ct=application/json", "br")
+	add("incl.c.example", "/body?n=5000&ct=text/html", "br")
+	add("badenc.c.example", "/", "gzip")
+	add("both.c.example", "/", "gzip")
+	add("ctcomp.c.example", "/body?n=5000&ct=none", "gzip")
+	add("ctcomp.c.example", "/body?n=5000&ct=none", "br")
+	add("ctcomp.c.example", "/body?n=500&ct=none", "gzip")
+	return rs
+}

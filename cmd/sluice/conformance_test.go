@@ -390,10 +390,11 @@ func serveUpgradeEcho(ln net.Listener) {
 // traefik (ping), websecure (http.tls) and redir (redirecting to
 // websecure).
 func confEntryPoints(t *testing.T) (map[string]string, []string) {
-	eps := map[string]string{"web": addrFree(t), "alt": addrFree(t), "traefik": addrFree(t), "websecure": addrFree(t), "redir": addrFree(t)}
+	eps := map[string]string{"web": addrFree(t), "alt": addrFree(t), "traefik": addrFree(t), "websecure": addrFree(t), "redir": addrFree(t), "epmw": addrFree(t)}
 	args := []string{"--entryPoints.alt.address=" + eps["alt"], "--entryPoints.alt.forwardedHeaders.insecure=true", "--entryPoints.traefik.address=" + eps["traefik"],
 		"--entryPoints.websecure.address=" + eps["websecure"], "--entryPoints.websecure.http.tls=true",
-		"--entryPoints.redir.address=" + eps["redir"], "--entryPoints.redir.http.redirections.entryPoint.to=websecure"}
+		"--entryPoints.redir.address=" + eps["redir"], "--entryPoints.redir.http.redirections.entryPoint.to=websecure",
+		"--entryPoints.epmw.address=" + eps["epmw"], "--entryPoints.epmw.http.middlewares=conf-epmw@kubernetescrd,conf-epmw2@kubernetescrd"}
 	return eps, args
 }
 
@@ -558,6 +559,10 @@ func (env *confEnv) unrandom(o *confOut) {
 	}
 }
 
+// confTransport is the plain HTTP/1.1 client's: Go's default, but that
+// it leaves Accept-Encoding to the case.
+var confTransport = &http.Transport{DisableCompression: true}
+
 func (env *confEnv) sendOne(t *testing.T, p, addr string, req confReq) confOut {
 	t.Helper()
 	method := req.method
@@ -583,9 +588,12 @@ func (env *confEnv) sendOne(t *testing.T, p, addr string, req confReq) confOut {
 	} else if c != "" {
 		hr.Header.Set("Cookie", c)
 	}
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// The client sends the Accept-Encoding the case says, and no other:
+	// Go's transport would ask gzip itself and decode the answer.
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: confTransport}
 	if req.h2 {
-		client.Transport = &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, n, a string, _ *tls.Config) (net.Conn, error) {
+		client.Transport = &http2.Transport{AllowHTTP: true, DisableCompression: true, DialTLSContext: func(ctx context.Context, n, a string, _ *tls.Config) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, n, a)
 		}}
 	}
@@ -615,6 +623,19 @@ func confOutcome(resp *http.Response, b []byte) confOut {
 			out.RespHeaders[k] = strings.Join(cs, " | ")
 		default:
 			out.RespHeaders[k] = strings.Join(vs, " | ")
+		}
+	}
+	// An encoded body is compared decoded: encoders at the same level may
+	// still frame their output differently. Its length is compared as
+	// present or not.
+	if enc := resp.Header.Get("Content-Encoding"); enc == "gzip" || enc == "br" || enc == "zstd" {
+		if d, err := decode(enc, b); err == nil {
+			b = []byte(d)
+		} else {
+			b = []byte("undecodable " + enc + ": " + err.Error())
+		}
+		if _, ok := out.RespHeaders["Content-Length"]; ok {
+			out.RespHeaders["Content-Length"] = "(of the encoded body)"
 		}
 	}
 	var e echo
@@ -692,7 +713,7 @@ func (env *confEnv) sendTLS(p, addr string, req confReq) confOut {
 	var resp *http.Response
 	if req.h2 {
 		var cc *http2.ClientConn
-		if cc, err = (&http2.Transport{}).NewClientConn(c); err == nil {
+		if cc, err = (&http2.Transport{DisableCompression: true}).NewClientConn(c); err == nil {
 			resp, err = cc.RoundTrip(hr)
 		}
 	} else if err = hr.Write(c); err == nil {

@@ -155,6 +155,12 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 	}
 	o.Redirections = cfg.Redirections
 	for _, ep := range cfg.EntryPoints {
+		if len(ep.Middlewares) > 0 {
+			if o.EntryPointMiddlewares == nil {
+				o.EntryPointMiddlewares = map[string][]string{}
+			}
+			o.EntryPointMiddlewares[ep.Name] = ep.Middlewares
+		}
 		if ep.TLS != nil {
 			if o.EntryPointTLS == nil {
 				o.EntryPointTLS = map[string]compile.EntryPointTLS{}

@@ -118,18 +118,33 @@ func (k *compressor) wrap(next pipeline.Handler) pipeline.Handler {
 			// gzhttp decides again, from the first Accept-Encoding line.
 			gzip := parseEncodingQ(string(req.Peek("Accept-Encoding")), encGzip) > 0
 			next.Serve(x)
-			x.Resp.Header.AddBytesKV(hdrVary, valAcceptEncoding)
+			varyFirst(&x.Resp.Header)
 			if gzip {
 				k.gzipResponse(x)
 			}
 		case encBrotli, encZstd:
 			next.Serve(x)
-			x.Resp.Header.AddBytesKV(hdrVary, valAcceptEncoding)
+			varyFirst(&x.Resp.Header)
 			k.ownResponse(x, enc)
 		default:
 			next.Serve(x)
 		}
 	})
+}
+
+// varyFirst adds Vary: Accept-Encoding before the answer's own Vary
+// lines, where Traefik's handler adds it (before the proxy copies the
+// server's header).
+func varyFirst(h *fasthttp.ResponseHeader) {
+	var own [][]byte
+	for _, v := range h.PeekAll("Vary") {
+		own = append(own, append([]byte(nil), v...))
+	}
+	h.DelBytes(hdrVary)
+	h.AddBytesKV(hdrVary, valAcceptEncoding)
+	for _, v := range own {
+		h.AddBytesKV(hdrVary, v)
+	}
 }
 
 // excluded reports whether a request of this Content-Type is never
@@ -271,7 +286,9 @@ func (k *compressor) gzipResponse(x *pipeline.Exchange) {
 	ct := string(h.ContentType())
 	if ct == "" {
 		ct = http.DetectContentType(b.head)
-		h.SetContentType(ct) // gzhttp sets what it sniffed
+		if x.ContentSniffing() {
+			h.SetContentType(ct) // gzhttp sets what it sniffed where Traefik allows it
+		}
 	}
 	if !k.gzipAllowed(ct) {
 		return

@@ -10,7 +10,8 @@ import (
 // pkg/middlewares/contenttype): Traefik never invents a Content-Type,
 // but on a router with this middleware a response without one gets the
 // type Go's server sniffs from its first bytes (http.DetectContentType),
-// unless it is encoded, empty, or of a status without a body.
+// unless it is encoded, empty, of unknown length, or of a status without
+// a body.
 // AutoDetect false (deprecated) makes it do nothing.
 type ContentType struct{ AutoDetect *bool }
 
@@ -21,6 +22,7 @@ func (c ContentType) Middleware() (pipeline.Middleware, error) {
 	}
 	return func(next pipeline.Handler) pipeline.Handler {
 		return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
+			x.EnableContentSniffing()
 			next.Serve(x)
 			resp := x.Resp
 			h := &resp.Header
@@ -28,7 +30,9 @@ func (c ContentType) Middleware() (pipeline.Middleware, error) {
 				x.Out.Header.IsHead() || x.Upgrade() != nil {
 				return
 			}
-			if b := peekResponse(x, 512); len(b.head) > 0 {
+			// A body of unknown length is not sniffed: Go's reverse proxy
+			// flushes its header before any of it.
+			if b := peekResponse(x, 512); len(b.head) > 0 && b.known {
 				h.SetContentType(http.DetectContentType(b.head))
 			}
 		})

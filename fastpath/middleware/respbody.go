@@ -111,9 +111,24 @@ func encodeResponse(resp *fasthttp.Response, enc string, known bool) {
 		return
 	}
 	src := upstream.TakeBody(resp)
-	s := &encodeStream{src: src, enc: enc, in: make([]byte, 32<<10)}
+	s := &encodeStream{src: src, enc: enc, in: make([]byte, 32<<10), flush: !known}
 	s.e = getEncoder(enc, &s.out)
+	if known && s.prefill() {
+		resp.SetBody(s.out.Bytes()) // all of it fit under Go's chunking threshold
+		_ = s.Close()
+		return
+	}
 	resp.SetBodyStream(s, -1)
+}
+
+// prefill encodes a stream of known length until its output reaches Go's
+// chunking threshold; it reports true when the whole stream was encoded
+// below it (Traefik's answer then carries a Content-Length).
+func (s *encodeStream) prefill() bool {
+	for s.out.Len() < maxInlineCompressed && !s.done && s.err == nil {
+		s.step()
+	}
+	return s.done && s.out.Len() < maxInlineCompressed
 }
 
 // encodeStream encodes a stream as it is read.
@@ -126,6 +141,7 @@ type encodeStream struct {
 	done  bool
 	err   error
 	taken bool
+	flush bool // flush after every read
 }
 
 // Take lets TakeBody take the stream out of a response (upstream.Taker).
@@ -139,20 +155,28 @@ func (s *encodeStream) Read(p []byte) (int, error) {
 		if s.err != nil {
 			return 0, s.err
 		}
-		n, err := s.src.Read(s.in)
-		if n > 0 {
-			_, _ = s.e.Write(s.in[:n])
-			_ = s.e.Flush()
-		}
-		switch {
-		case err == io.EOF:
-			_ = s.e.Close()
-			s.done = true
-		case err != nil:
-			s.err = err
-		}
+		s.step()
 	}
 	return s.out.Read(p)
+}
+
+// step encodes one read of the source, flushed if the stream is (its
+// length unknown: Traefik's proxy flushes every write).
+func (s *encodeStream) step() {
+	n, err := s.src.Read(s.in)
+	if n > 0 {
+		_, _ = s.e.Write(s.in[:n])
+		if s.flush {
+			_ = s.e.Flush()
+		}
+	}
+	switch {
+	case err == io.EOF:
+		_ = s.e.Close()
+		s.done = true
+	case err != nil:
+		s.err = err
+	}
 }
 
 func (s *encodeStream) Close() error {

@@ -80,9 +80,11 @@ type Exchange struct {
 	scratch   [6][]byte
 	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
 
-	gzip      bool // Go's transport would ask the server for gzip (AsksGzip)
-	gzipAdded bool // Out carries the Accept-Encoding: gzip a send added (GzipAdded)
-	decoded   bool // Resp's body was decoded from the server's gzip (BodyDecoded)
+	gzip      bool    // Go's transport would ask the server for gzip (AsksGzip)
+	gzipAdded bool    // Out carries the Accept-Encoding: gzip a send added (GzipAdded)
+	decoded   bool    // Resp's body was decoded from the server's gzip (BodyDecoded)
+	sniff     bool    // a contentType middleware lets Content-Type be sniffed (ContentSniffing)
+	routed    Handler // the matched router's handler, for entry point middlewares (Routed)
 
 	body     streamView // Out's body stream: In's, without its Close
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
@@ -102,7 +104,8 @@ func Release(x *Exchange) {
 	x.Req.Reset()
 	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
-	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded = x.held[:0], false, false, false, false
+	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
+	x.routed = nil
 	exchanges.Put(x)
 }
 
@@ -216,6 +219,23 @@ func (x *Exchange) BodyDecoded() bool { return x.decoded }
 
 // MarkBodyDecoded records that Resp's body was decoded.
 func (x *Exchange) MarkBodyDecoded() { x.decoded = true }
+
+// Routed is the handler of the router the request matched, which an
+// entry point's middlewares serve in front of (SetRouted).
+func (x *Exchange) Routed() Handler { return x.routed }
+
+// SetRouted records the matched router's handler.
+func (x *Exchange) SetRouted(h Handler) { x.routed = h }
+
+// ContentSniffing reports whether a contentType middleware serves this
+// request (EnableContentSniffing): Traefik otherwise marks every answer's
+// Content-Type as "not to be sniffed", which middlewares that would set
+// a sniffed one (compress's gzhttp) respect.
+func (x *Exchange) ContentSniffing() bool { return x.sniff }
+
+// EnableContentSniffing records that a contentType middleware serves
+// the request.
+func (x *Exchange) EnableContentSniffing() { x.sniff = true }
 
 // HeadersEdited tells x that Out's headers were changed (a middleware):
 // what Begin found of them is found again.

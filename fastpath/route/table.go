@@ -80,6 +80,7 @@ type Index struct {
 	wild     *hostTable
 	generic  *trie
 	nGeneric int
+	epChain  pipeline.Handler // the entry point's middlewares, or nil
 }
 
 // Lookup returns the first route, in priority order, whose rule matches r,
@@ -176,7 +177,28 @@ type Builder struct {
 	eps     []string
 	routes  []*Route
 	parents []*Route
+	epMW    map[string]pipeline.Handler // entry point -> its chain (SetEntryPointMiddlewares)
 }
+
+// SetEntryPointMiddlewares gives entry point ep middlewares that serve
+// every request one of its routers matched, before the router's own
+// (Traefik's entryPoints.<name>.http.middlewares). A nil list with
+// broken set makes every router of the entry point unserved (404), as a
+// missing entry point middleware leaves them in Traefik.
+func (b *Builder) SetEntryPointMiddlewares(ep string, mws []pipeline.Middleware, broken bool) {
+	if b.epMW == nil {
+		b.epMW = map[string]pipeline.Handler{}
+	}
+	if broken {
+		b.epMW[ep] = pipeline.HandlerFunc(func(x *pipeline.Exchange) { x.NotFound() })
+		return
+	}
+	b.epMW[ep] = pipeline.Chain(routed, mws...)
+}
+
+// routed serves an entry point chain's request with the router it
+// matched (Exchange.Routed).
+var routed = pipeline.HandlerFunc(func(x *pipeline.Exchange) { x.Routed().Serve(x) })
 
 // NewBuilder starts a table for the given entry points.
 func NewBuilder(entryPoints []string) *Builder {
@@ -244,8 +266,10 @@ func (b *Builder) Build() *Table {
 				}
 			}
 		}
-		t.Indexes = append(t.Indexes, buildIndex(plain))
-		t.TLSIndexes = append(t.TLSIndexes, buildIndex(secure))
+		pix, six := buildIndex(plain), buildIndex(secure)
+		pix.epChain, six.epChain = b.epMW[ep], b.epMW[ep]
+		t.Indexes = append(t.Indexes, pix)
+		t.TLSIndexes = append(t.TLSIndexes, six)
 	}
 	return t
 }
@@ -337,6 +361,11 @@ func (ix *Index) Serve(x *pipeline.Exchange) {
 	}
 	if t := hit.Route.TLS; t != nil && (x.TLS == nil || x.TLS.Option != t.Option) {
 		x.Respond(fasthttp.StatusMisdirectedRequest, pipeline.BodyMisdirected)
+		return
+	}
+	if ix.epChain != nil {
+		x.SetRouted(hit.Route.Handler)
+		ix.epChain.Serve(x)
 		return
 	}
 	hit.Serve(x)

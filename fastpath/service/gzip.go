@@ -67,7 +67,10 @@ func gunzipResponse(x *pipeline.Exchange) {
 		return
 	}
 	resp.Header.Del("Content-Encoding")
-	resp.SetBody(bb.Bytes())
+	// Go's transport reports a decoded body's length as unknown, and
+	// Traefik's proxy then flushes the header before it: the client gets
+	// it chunked (over HTTP/1.1), without a Content-Length.
+	resp.SetBodyStream(bytes.NewReader(append([]byte(nil), bb.Bytes()...)), -1)
 	x.MarkBodyDecoded()
 }
 

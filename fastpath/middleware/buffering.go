@@ -1,0 +1,104 @@
+package middleware
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
+)
+
+// Buffering is Traefik's buffering middleware (traefik v3.7
+// pkg/middlewares/buffering on vulcand/oxy's buffer): the request body is
+// read whole before the server is called (it then goes with a
+// Content-Length), and the answer whole before the client gets it. A
+// body over its maximum is answered 413 with the status text, a request's
+// before any server is called. 0 means no maximum; Sluice then holds at
+// most pipeline.MaxHeldBody (32 MiB) and passes a longer body as it
+// streams. oxy spills bodies over the Mem* sizes to temporary files;
+// Sluice keeps what it holds in memory and reads the Mem* fields only to
+// check them.
+type Buffering struct {
+	MaxRequestBodyBytes, MemRequestBodyBytes, MaxResponseBodyBytes, MemResponseBodyBytes int64
+}
+
+var bodyTooLarge = []byte(http.StatusText(http.StatusRequestEntityTooLarge))
+
+// Middleware builds it; negative sizes are errors, as in oxy.
+func (b Buffering) Middleware() (pipeline.Middleware, error) {
+	for _, v := range []struct {
+		what string
+		n    int64
+	}{{"max", b.MaxRequestBodyBytes}, {"mem", b.MemRequestBodyBytes}, {"max", b.MaxResponseBodyBytes}, {"mem", b.MemResponseBodyBytes}} {
+		if v.n < 0 {
+			return nil, fmt.Errorf("%s bytes should be >= 0 got %d", v.what, v.n)
+		}
+	}
+	return func(next pipeline.Handler) pipeline.Handler {
+		return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
+			if !b.holdRequest(x) {
+				x.RespondStatusText(http.StatusRequestEntityTooLarge, bodyTooLarge)
+				return
+			}
+			next.Serve(x)
+			if x.Upgrade() != nil && x.Resp.StatusCode() == http.StatusSwitchingProtocols {
+				return
+			}
+			if !b.holdResponse(x) {
+				x.Resp.Reset()
+				x.RespondStatusText(http.StatusRequestEntityTooLarge, bodyTooLarge)
+			}
+		})
+	}, nil
+}
+
+// holdRequest reads the request body whole; false: it is over the maximum.
+func (b Buffering) holdRequest(x *pipeline.Exchange) bool {
+	max := b.MaxRequestBodyBytes
+	if max > 0 && int64(x.Out.Header.ContentLength()) > max {
+		return false
+	}
+	limit := int64(-1)
+	if max > 0 {
+		limit = max
+	}
+	return x.HoldBody(limit) || max == 0 || max > pipeline.MaxHeldBody
+}
+
+// holdResponse reads a streamed answer whole; false: it is over the
+// maximum.
+func (b Buffering) holdResponse(x *pipeline.Exchange) bool {
+	resp := x.Resp
+	if !resp.IsBodyStream() {
+		return b.MaxResponseBodyBytes == 0 || int64(len(resp.Body())) <= b.MaxResponseBodyBytes
+	}
+	limit := b.MaxResponseBodyBytes
+	if limit == 0 || limit > pipeline.MaxHeldBody {
+		limit = pipeline.MaxHeldBody
+	}
+	size := resp.Header.ContentLength()
+	src := upstream.TakeBody(resp)
+	var buf bytes.Buffer
+	_, err := io.Copy(&buf, io.LimitReader(src, limit+1))
+	switch {
+	case err != nil:
+		_ = src.Close()
+		resp.SetBodyStream(&replayStream{head: buf.Bytes(), src: io.NopCloser(bytes.NewReader(nil)), err: err}, -1)
+		return true // the client sees the body end early, as it would without buffering
+	case int64(buf.Len()) > limit && b.MaxResponseBodyBytes > 0 && b.MaxResponseBodyBytes <= pipeline.MaxHeldBody:
+		_ = src.Close()
+		return false
+	case int64(buf.Len()) > limit: // no maximum, over what Sluice holds: passed on as it streams
+		resp.SetBodyStream(&replayStream{head: buf.Bytes(), src: src}, size)
+		return true
+	}
+	_ = src.Close()
+	if size < 0 && buf.Len() >= maxInlineCompressed {
+		resp.SetBodyStream(bytes.NewReader(buf.Bytes()), -1) // Go's server chunks what it did not get a length for
+		return true
+	}
+	resp.SetBody(buf.Bytes())
+	return true
+}
