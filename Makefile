@@ -71,6 +71,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime 10s ./fastpath/h2
 	$(GO) test -run '^$$' -fuzz '^FuzzManifests$$' -fuzztime 20s -fuzzminimizetime 2s ./compile
 	$(GO) test -run '^$$' -fuzz '^FuzzPathMiddlewares$$' -fuzztime 15s ./fastpath/middleware
+	$(GO) test -run '^$$' -fuzz '^FuzzMiddlewareRequest$$' -fuzztime 15s ./fastpath
 
 # fastpath must never import the control plane.
 deps-check:

@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/sluiceproxy/sluice/fastpath/match"
+	"github.com/sluiceproxy/sluice/fastpath/middleware"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
@@ -40,7 +41,7 @@ func tcpProxy(tb testing.TB) (*Handler, func()) {
 	return proxyOver(ln, upstream.NewRegistry(upstream.Options{}).Get("http", ln.Addr().String()))
 }
 
-func proxyOver(ln net.Listener, ep *upstream.Endpoint) (*Handler, func()) {
+func proxyOver(ln net.Listener, ep *upstream.Endpoint, mws ...pipeline.Middleware) (*Handler, func()) {
 	big := bytes.Repeat([]byte("x"), 2*upstream.DefaultBufferLimit)
 	be := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		if string(ctx.Path()) == "/api/big" {
@@ -52,7 +53,11 @@ func proxyOver(ln net.Listener, ep *upstream.Endpoint) (*Handler, func()) {
 	go be.Serve(ln)
 	svc := service.NewLoadBalancer("svc", true, []service.Server{{URL: "http://backend:80", Endpoint: ep}})
 	b := route.NewBuilder([]string{"web"})
-	r := &route.Route{Name: "r", Priority: 1, EntryPoints: []string{"web"}, Target: svc, Handler: svc}
+	var h pipeline.Handler = svc
+	if len(mws) > 0 {
+		h = pipeline.Chain(svc, mws...)
+	}
+	r := &route.Route{Name: "r", Priority: 1, EntryPoints: []string{"web"}, Target: svc, Handler: h}
 	b.Add(r, []route.Entry{{HostKind: route.HostExact, HostKey: "a.example", PathKind: route.PathPrefix, PathKey: "/api",
 		Cand: route.Cand{Lits: []route.Lit{
 			{M: &match.Matcher{Kind: match.Host, A: "a.example"}},
@@ -238,3 +243,38 @@ type fakeConn struct{ net.Conn }
 
 func (fakeConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555} }
 func (fakeConn) LocalAddr() net.Addr  { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 443} }
+
+// TestMiddlewareChainZeroAlloc: a typical chain (stripPrefix, headers with
+// custom and security headers, a redirectScheme the request is already
+// on, ipAllowList) in front of a proxied request allocates nothing.
+func TestMiddlewareChainZeroAlloc(t *testing.T) {
+	var mws []pipeline.Middleware
+	for _, b := range []interface {
+		Middleware() (pipeline.Middleware, error)
+	}{
+		middleware.StripPrefix{Prefixes: []string{"/api/v1"}},
+		middleware.Headers{CustomRequestHeaders: map[string]string{"X-Req": "1", "X-Drop": ""}, CustomResponseHeaders: map[string]string{"X-Resp": "1"},
+			FrameDeny: true, ContentTypeNosniff: true, BrowserXSSFilter: true, ReferrerPolicy: "same-origin", STSSeconds: new(int64)},
+		middleware.RedirectScheme{Scheme: "http"},
+		middleware.IPAllowList{SourceRange: []string{"10.0.0.0/8", "127.0.0.0/8"}},
+	} {
+		mw, err := b.Middleware()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mws = append(mws, mw)
+	}
+	ln := fasthttputil.NewInmemoryListener()
+	h, stop := proxyOver(ln, &upstream.Endpoint{Key: "http://backend:80", Addr: "backend:80", Scheme: "http", Client: &fasthttp.HostClient{
+		Addr: "backend:80", Dial: func(string) (net.Conn, error) { return ln.Dial() },
+		DisablePathNormalizing: true, NoDefaultUserAgentHeader: true, Transport: &upstream.Transport{},
+	}}, mws...)
+	defer stop()
+	serve := inmemRequest(h, "/api/v1/users?id=1", "a.example")
+	zeroAllocs(t, "request through a middleware chain", 1000, func() {
+		ctx := serve()
+		if ctx.Response.StatusCode() != 200 || string(ctx.Response.Body()) != "hello" || string(ctx.Response.Header.Peek("X-Frame-Options")) != "DENY" {
+			t.Fatalf("unexpected response %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+	})
+}

@@ -82,7 +82,7 @@ func newIPChecker(ranges []string) (*ipChecker, error) {
 		}
 		_, n, err := net.ParseCIDR(r)
 		if err != nil {
-			return nil, fmt.Errorf("parsing CIDR trusted IPs %s: %w", n, err)
+			return nil, fmt.Errorf("parsing CIDR trusted IPs %s: %w", r, err)
 		}
 		a, _ := netip.AddrFromSlice(n.IP) // 4 bytes for an IPv4 network, 16 for IPv6
 		ones, _ := n.Mask.Size()
