@@ -205,7 +205,8 @@ func TestBinaryPassTLSClientCert(t *testing.T) {
 // TestBinaryBufferingMiddleware: request bodies over the maximum are
 // answered 413 before any server is called (by their Content-Length, or
 // as they are read when they have none); a held body reaches the server
-// with a Content-Length; an answer over its maximum is a 413 too.
+// with a Content-Length; an answer over its maximum is a 500, as oxy
+// answers it.
 func TestBinaryBufferingMiddleware(t *testing.T) {
 	f := newMWFixture(t, mwObject("buf", "{buffering: {maxRequestBodyBytes: 100, maxResponseBodyBytes: 4000}}")+
 		mwObject("retry", "{buffering: {retryExpression: 'IsNetworkError() && Attempts() < 2'}}")+
@@ -218,9 +219,9 @@ func TestBinaryBufferingMiddleware(t *testing.T) {
 		{name: "no body", host: "buf.example", path: "/g", status: 200},
 		{name: "answer under the maximum", host: "buf.example", path: "/body?n=3000&ct=text/plain", status: 200},
 		{name: "streamed answer under the maximum", host: "buf.example", path: "/body?n=3000&ct=text/plain&chunked=1", status: 200},
-		{name: "answer over the maximum", host: "buf.example", path: "/body?n=5000&ct=text/plain", status: 413, respBody: "Request Entity Too Large"},
-		{name: "streamed answer over the maximum", host: "buf.example", path: "/body?n=5000&chunked=1", status: 413},
-		{name: "retryExpression: not served", host: "retry.example", path: "/", status: 404},
+		{name: "answer over the maximum", host: "buf.example", path: "/body?n=5000&ct=text/plain", status: 500, respBody: "Internal Server Error"},
+		{name: "streamed answer over the maximum", host: "buf.example", path: "/body?n=5000&chunked=1", status: 500},
+		{name: "retryExpression: served, without retries", host: "retry.example", path: "/", status: 200},
 	})
 	for _, cl := range f.clients { // a body of unknown length, read until it is over the maximum
 		scheme := "http://"

@@ -14,8 +14,9 @@ import (
 // pkg/middlewares/buffering on vulcand/oxy's buffer): the request body is
 // read whole before the server is called (it then goes with a
 // Content-Length), and the answer whole before the client gets it. A
-// body over its maximum is answered 413 with the status text, a request's
-// before any server is called. 0 means no maximum; Sluice then holds at
+// request body over its maximum is answered 413 with the status text,
+// before any server is called; an answer over its maximum 500, as oxy
+// answers it. 0 means no maximum; Sluice then holds at
 // most pipeline.MaxHeldBody (32 MiB) and passes a longer body as it
 // streams. oxy spills bodies over the Mem* sizes to temporary files;
 // Sluice keeps what it holds in memory and reads the Mem* fields only to
@@ -24,7 +25,10 @@ type Buffering struct {
 	MaxRequestBodyBytes, MemRequestBodyBytes, MaxResponseBodyBytes, MemResponseBodyBytes int64
 }
 
-var bodyTooLarge = []byte(http.StatusText(http.StatusRequestEntityTooLarge))
+var (
+	bodyTooLarge     = []byte(http.StatusText(http.StatusRequestEntityTooLarge))
+	bodyInternalText = []byte(http.StatusText(http.StatusInternalServerError))
+)
 
 // Middleware builds it; negative sizes are errors, as in oxy.
 func (b Buffering) Middleware() (pipeline.Middleware, error) {
@@ -47,8 +51,10 @@ func (b Buffering) Middleware() (pipeline.Middleware, error) {
 				return
 			}
 			if !b.holdResponse(x) {
+				// oxy's size error reaches its handler wrapped, and so is
+				// answered as any other error: 500.
 				x.Resp.Reset()
-				x.RespondStatusText(http.StatusRequestEntityTooLarge, bodyTooLarge)
+				x.RespondStatusText(http.StatusInternalServerError, bodyInternalText)
 			}
 		})
 	}, nil
