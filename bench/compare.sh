@@ -24,6 +24,10 @@
 # (50 connections x 10 streams); r1-tls-new and r1-tls-resume a new connection per request
 # (bench/cmd/tlsload), full or resumed handshakes: their CPU per request is per handshake
 # (r1-tls-new-ec: full handshakes with the ECDSA certificate);
+# Middlewares: r1-mw is r1 through the typical chain (redirectScheme not taken, security
+# headers, stripPrefix; HAProxy and nginx with their equivalents, genroutes -kind mw); r1-gzip,
+# r1-br and r1-zstd fetch a 100 KiB HTML page through Traefik's compress middleware (HAProxy's
+# compression and nginx's gzip at their defaults: gzip only), each proxy's encoded size noted.
 # r1-tls-idle holds 9,000 idle plain connections, then TLS ones, to each proxy in turn (each a
 # fresh process) and
 # records the proxy's RSS growth per connection (idle.tsv; the table's last section): 10,000
@@ -66,6 +70,10 @@ SCENARIOS=(
   "r1-req1m      hosts:1       50   /                 POST 1048576 -"
   "r1-rate       hosts:1       50   /                 GET  0       rate"
   "r1-h2c        hosts:1       50   /                 GET  0       h2c"
+  "r1-mw         mw:1          50   -                 GET  0       -"
+  "r1-gzip       compress:1    50   -                 GET  0       gzip"
+  "r1-br         compress:1    50   -                 GET  0       br"
+  "r1-zstd       compress:1    50   -                 GET  0       zstd"
   "r1-tls        hosts:1:ecdsa 50   /                 GET  0       tls"
   "r1-tls-h2     hosts:1:ecdsa 50   /                 GET  0       h2tls"
   "r1-tls-new    hosts:1:rsa   50   /                 GET  0       tlsnew"
@@ -113,7 +121,7 @@ mkdir -p "$WORK/certs"
 [[ -f $WORK/certs/rsa.key ]] || openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
   -subj /CN=bench.local -addext "subjectAltName=DNS:*.bench.local,DNS:bench.local" \
   -keyout "$WORK/certs/rsa.key" -out "$WORK/certs/rsa.crt" 2>/dev/null
-: > "$WORK/idle.tsv"
+: > "$WORK/idle.tsv"; : > "$WORK/encoded.tsv"
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $BASE ]]; then
   echo "building the base, $BASE" >&2
@@ -220,6 +228,7 @@ script() {
   fi
   [[ $4 == spread ]] && cat "$SETDIR/spread.lua" >> "$f"
   [[ $4 == tenant ]] && echo 'wrk.headers["X-Tenant"] = "gold"' >> "$f"
+  [[ $4 == gzip || $4 == br || $4 == zstd ]] && echo "wrk.headers[\"Accept-Encoding\"] = \"$4\"" >> "$f"
   [[ $4 == changes ]] && cat >> "$f" <<'L'
 local bad = 0
 response = function(status, headers, body)
@@ -407,6 +416,14 @@ for line in "${SCENARIOS[@]}"; do
     rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' "$WORK/warmup.txt")
     if [[ -n $rps ]] && { [[ -z $slowest ]] || ((rps < slowest)); }; then slowest=$rps; fi
   done
+  if [[ $extra == gzip || $extra == br || $extra == zstd ]]; then # what each proxy sends back for the page
+    for p in "${PROXIES[@]}"; do
+      n=$(curl -s -H "Host: $HIT_HOST" -H "Accept-Encoding: $extra" "http://127.0.0.1:$(port_of "$p")$path" | wc -c)
+      ce=$(curl -s -o /dev/null -D - -H "Host: $HIT_HOST" -H "Accept-Encoding: $extra" "http://127.0.0.1:$(port_of "$p")$path" |
+        awk -F': ' 'tolower($1) == "content-encoding" {gsub(/\r/, "", $2); print $2}')
+      echo -e "$sc\t$p\t$n\t${ce:-identity}" >> "$WORK/encoded.tsv"
+    done
+  fi
   if [[ $extra == rate ]]; then
     # "Half the saturation rate": the warm-up above saturated each proxy (wrk, 50 connections).
     RUN_RATE=${RATE:-$(((${slowest:-50000} / 2) / 1000 * 1000))}
@@ -429,4 +446,4 @@ for line in "${SCENARIOS[@]}"; do
 done
 [[ -n $CUR_SET ]] && stop_set
 
-"$HERE/table.sh" "$RES" "$SETS" "$COMMIT" "$ROUNDS" "$DURATION" "$WORK/idle.tsv" | tee "$WORK/table.md"
+"$HERE/table.sh" "$RES" "$SETS" "$COMMIT" "$ROUNDS" "$DURATION" "$WORK/idle.tsv" "$WORK/encoded.tsv" | tee "$WORK/table.md"

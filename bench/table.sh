@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# table.sh RESULTS.tsv ROUTESETS.tsv COMMIT ROUNDS DURATION [IDLE.tsv] — the markdown tables of
+# table.sh RESULTS.tsv ROUTESETS.tsv COMMIT ROUNDS DURATION [IDLE.tsv [ENCODED.tsv]] — the markdown tables of
 # compare.sh: per scenario and proxy, medians over the rounds (min-max for CPU and req/s),
 # and the ratios of Sluice's CPU per request to HAProxy's and nginx's from the same run.
 set -euo pipefail
-RES=$1 SETS=$2 COMMIT=$3 ROUNDS=$4 DURATION=$5 IDLE=${6:-}
+RES=$1 SETS=$2 COMMIT=$3 ROUNDS=$4 DURATION=$5 IDLE=${6:-} ENCODED=${7:-}
 CPU=$(awk -F: '/model name/ {sub(/^ /, "", $2); print $2; exit}' /proc/cpuinfo)
 echo "Commit $COMMIT, $(date -u +%Y-%m-%d), $(nproc) cores ($CPU). wrk -t1, $DURATION per run, $ROUNDS interleaved rounds;"
 echo "proxy on core 1, wrk and backends on core 0 (r1-rate: the load generator, backends inside it). Medians (min-max). CPU = proxy CPU µs per request."
@@ -53,4 +53,18 @@ if [[ -n $IDLE && -s $IDLE ]]; then
     END { for (o = 1; o <= m; o++) { key = order[o]; k = n[key]; for (i = 1; i <= k; i++) a[i] = v[key, i]; sort(a, k)
       med = (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2; split(key, kk, SUBSEP)
       printf "| %s | %s | %d | %.2f (%.2f-%.2f) |\n", kk[1], kk[2], c[key], med, a[1], a[k] } }' "$IDLE"
+fi
+if [[ -n $ENCODED && -s $ENCODED ]]; then
+  echo
+  echo "Compression (r1-gzip, r1-br, r1-zstd: a 100 KiB HTML page): what each proxy sent for it, and the"
+  echo "page bytes it compressed per CPU-second (102,400 / the median CPU µs per request, so MB/s)."
+  echo
+  echo "| scenario | proxy | encoding | bytes sent | ratio | page MB per CPU-second |"
+  echo "|---|---|---|---|---|---|"
+  awk -F'\t' '
+    function sort(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } }
+    FNR == NR { key = $1 SUBSEP $3; i = ++n[key]; cpu[key, i] = $9; next }
+    { key = $1 SUBSEP $2; k = n[key]; for (i = 1; i <= k; i++) a[i] = cpu[key, i]; sort(a, k)
+      med = k ? ((k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2) : 0
+      printf "| %s | %s | %s | %d | %.2f | %s |\n", $1, $2, $4, $3, $3 > 0 ? 102400 / $3 : 0, med > 0 ? sprintf("%.1f", 102400 / med) : "-" }' "$RES" "$ENCODED"
 fi

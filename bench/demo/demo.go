@@ -2,7 +2,9 @@ package demo
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 )
@@ -19,7 +21,13 @@ func Server(addr string) *fasthttp.Server {
 		b := append([]byte(tag), bytes.Repeat([]byte("x"), n)...)[:n-1]
 		bodies[n] = append(b, '\n')
 	}
+	page := Page()
 	h := func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/page" {
+			ctx.SetContentType("text/html; charset=utf-8")
+			ctx.SetBody(page)
+			return
+		}
 		size := 100
 		if v := ctx.QueryArgs().Peek("size"); v != nil {
 			size, _ = strconv.Atoi(string(v))
@@ -38,4 +46,35 @@ func Server(addr string) *fasthttp.Server {
 		NoDefaultDate:      true,
 		MaxRequestBodySize: 8 << 20,
 	}
+}
+
+// PageSize is the size of the HTML page served at /page.
+const PageSize = 100 << 10
+
+// Page is an HTML page of PageSize bytes for the compression benchmarks:
+// markup and text as a product listing has them (words drawn from a
+// vocabulary by a fixed generator, prices, links), so that it compresses
+// as real pages do rather than as a repeated string does.
+func Page() []byte {
+	words := strings.Fields("the quick brown fox jumps over lazy dog proxy route service ingress cluster traffic " +
+		"latency request response header body stream cache token secret tenant region zone replica shard " +
+		"order invoice customer product price stock shipping delivery return review rating discount")
+	var b bytes.Buffer
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Catalogue</title>" +
+		"<link rel=\"stylesheet\" href=\"/static/site.css\"></head>\n<body><main class=\"catalogue\">\n")
+	x := uint32(2463534242)
+	next := func() uint32 { x ^= x << 13; x ^= x >> 17; x ^= x << 5; return x }
+	for i := 0; b.Len() < PageSize; i++ {
+		fmt.Fprintf(&b, "<article class=\"item\" id=\"item-%d\"><h2><a href=\"/items/%d\">", i, next()%100000)
+		for j := 0; j < 3+int(next()%4); j++ {
+			b.WriteString(words[next()%uint32(len(words))] + " ")
+		}
+		fmt.Fprintf(&b, "</a></h2><p class=\"price\">%d.%02d EUR</p><p>", next()%500, next()%100)
+		for j := 0; j < 12+int(next()%20); j++ {
+			b.WriteString(words[next()%uint32(len(words))] + " ")
+		}
+		b.WriteString("</p></article>\n")
+	}
+	out := b.Bytes()[:PageSize-len("</main></body></html>\n")]
+	return append(out, "</main></body></html>\n"...)
 }

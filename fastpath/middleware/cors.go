@@ -90,28 +90,28 @@ func (c *customHeaders) preflight(x *pipeline.Exchange) bool {
 	}
 	out := &x.Resp.Header
 	if c.creds {
-		out.SetBytesKV(hdrACAC, valTrue)
+		out.SetCanonical(hdrACAC, valTrue)
 	}
 	if c.headersStar && c.creds {
 		if acrh := in.PeekBytes(hdrACRH); len(acrh) > 0 {
-			out.SetBytesKV(hdrACAH, acrh)
+			out.SetCanonical(hdrACAH, acrh)
 		}
 	} else if len(c.allowHeaders) > 0 {
-		out.SetBytesKV(hdrACAH, c.allowHeaders)
+		out.SetCanonical(hdrACAH, c.allowHeaders)
 	}
 	if c.methodsStar && c.creds {
-		out.SetBytesKV(hdrACAM, acrm)
+		out.SetCanonical(hdrACAM, acrm)
 	} else if len(c.allowMethods) > 0 {
-		out.SetBytesKV(hdrACAM, c.allowMethods)
+		out.SetCanonical(hdrACAM, c.allowMethods)
 	}
 	if m, ok := c.matchOrigin(origin); ok {
-		out.SetBytesKV(hdrACAO, m)
+		out.SetCanonical(hdrACAO, m)
 	}
 	if c.maxAge != nil {
-		out.SetBytesKV(hdrACMA, c.maxAge)
+		out.SetCanonical(hdrACMA, c.maxAge)
 	}
 	if c.expose != nil {
-		out.SetBytesKV(hdrACEH, c.expose)
+		out.SetCanonical(hdrACEH, c.expose)
 	}
 	x.Resp.SetStatusCode(200)
 	out.SetNoDefaultContentType(true)
@@ -136,7 +136,7 @@ func (c *customHeaders) request(x *pipeline.Exchange) {
 		case bytes.EqualFold(f.name, []byte("Host")):
 			h.SetHostBytes(f.value)
 		default:
-			h.SetBytesKV(f.name, f.value)
+			h.SetCanonical(f.name, f.value)
 		}
 	}
 }
@@ -150,12 +150,12 @@ func (c *customHeaders) forwardedFor(x *pipeline.Exchange, i int, v []byte) {
 			h.DelBytes(hdrXFF)
 			return
 		}
-		h.SetBytesKV(hdrXFF, x.Peer())
+		h.SetCanonical(hdrXFF, x.Peer())
 		return
 	}
 	buf := append(append(append((*x.Scratch(bufHeader))[:0], v...), ", "...), x.Peer()...)
 	*x.Scratch(bufHeader) = buf
-	h.SetBytesKV(hdrXFF, buf)
+	h.SetCanonical(hdrXFF, buf)
 }
 
 // response applies the custom response headers and the CORS ones, to
@@ -166,17 +166,17 @@ func (c *customHeaders) response(x *pipeline.Exchange) {
 		if len(f.value) == 0 {
 			out.DelBytes(f.name)
 		} else {
-			out.SetBytesKV(f.name, f.value)
+			out.SetCanonical(f.name, f.value)
 		}
 	}
 	if m, ok := c.matchOrigin(x.Out.Header.PeekBytes(hdrOrigin)); ok {
-		out.SetBytesKV(hdrACAO, m)
+		out.SetCanonical(hdrACAO, m)
 	}
 	if c.creds {
-		out.SetBytesKV(hdrACAC, valTrue)
+		out.SetCanonical(hdrACAC, valTrue)
 	}
 	if c.expose != nil {
-		out.SetBytesKV(hdrACEH, c.expose)
+		out.SetCanonical(hdrACEH, c.expose)
 	}
 	if !c.vary {
 		return
@@ -191,7 +191,7 @@ func (c *customHeaders) response(x *pipeline.Exchange) {
 	}
 	buf = append(buf, "Origin"...)
 	*x.Scratch(bufHeader) = buf
-	out.SetBytesKV(hdrVary, buf)
+	out.SetCanonical(hdrVary, buf)
 }
 
 // matchOrigin is Traefik's: the first listed origin equal to the

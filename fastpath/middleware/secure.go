@@ -116,19 +116,19 @@ func (s *secureHeaders) wrap(next pipeline.Handler) pipeline.Handler {
 		next.Serve(x)
 		out := &x.Resp.Header
 		for _, f := range s.always {
-			out.SetBytesKV(f.name, f.value)
+			out.SetCanonical(f.name, f.value)
 		}
 		if s.sts != nil && (ssl || s.stsForce) {
-			out.SetBytesKV(hdrSTS, s.sts)
+			out.SetCanonical(hdrSTS, s.sts)
 		}
 		if s.publicKey != nil && ssl {
-			out.SetBytesKV(hdrHPKP, s.publicKey)
+			out.SetCanonical(hdrHPKP, s.publicKey)
 		}
 		if csp != "" {
-			out.SetBytesKV(hdrCSP, []byte(csp))
+			out.SetCanonical(hdrCSP, []byte(csp))
 		}
 		if cspRO != "" {
-			out.SetBytesKV(hdrCSPRO, []byte(cspRO))
+			out.SetCanonical(hdrCSPRO, []byte(cspRO))
 		}
 	})
 }

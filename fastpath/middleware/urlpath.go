@@ -72,6 +72,41 @@ func validEncoded(s []byte) bool {
 	return true
 }
 
+// plainPath reports whether p holds no escape and nothing Go's path
+// escaping would escape: it is then its own decoded form and its own
+// default escaping.
+func plainPath(p []byte) bool {
+	for _, c := range p {
+		if c == '%' || shouldEscapePath(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanAlready reports whether path.Clean keeps p, a rooted path (or an
+// empty one), but for a trailing slash: no empty, "." or ".." segment.
+func cleanAlready(p []byte) bool {
+	if len(p) == 0 {
+		return true
+	}
+	if p[0] != '/' {
+		return false
+	}
+	for i := 1; i <= len(p); {
+		j := i
+		for j < len(p) && p[j] != '/' {
+			j++
+		}
+		seg := p[i:j]
+		if len(seg) == 0 && j < len(p) || string(seg) == "." || string(seg) == ".." {
+			return false
+		}
+		i = j + 1
+	}
+	return true
+}
+
 // escapedPath appends URL.EscapedPath() of a URL with path and raw (nil:
 // no RawPath) to dst; tmp is scratch.
 func escapedPath(dst, path, raw []byte, tmp *[]byte) []byte {
@@ -111,6 +146,10 @@ const (
 func parse(x *pipeline.Exchange) (reqPath, bool) {
 	esc, _, _ := x.RequestPath()
 	u := reqPath{x: x}
+	if plainPath(esc) { // the common case: decoding and escaping change nothing
+		u.path = esc
+		return u, true
+	}
 	p, err := unescapePath((*x.Scratch(bufPath))[:0], esc)
 	*x.Scratch(bufPath) = p
 	if err != nil {
@@ -141,6 +180,10 @@ func (u reqPath) send() { u.x.SetRequestPath(u.escaped()) }
 // the path changes it (Traefik then answers 400). An empty path is sent
 // as it is.
 func (u reqPath) sendJoined() bool {
+	if u.raw == nil && plainPath(u.path) && cleanAlready(u.path) {
+		u.x.SetRequestPath(u.path) // nothing to escape, nothing to clean
+		return true
+	}
 	if !u.joinedSame() {
 		return false
 	}

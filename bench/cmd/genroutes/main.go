@@ -21,6 +21,18 @@
 //	Host && PathPrefix(`/api`), Host && PathRegexp(`^/users/[0-9]+$`),
 //	and Host alone; the hit is /api/orders with X-Tenant: gold.
 //
+// mw:     hosts, each route carrying the typical chain of middlewares
+//
+//	(redirectScheme the request is already on, headers with security
+//	headers, stripPrefix /api), and HAProxy's and nginx's equivalents
+//	(redirect/return under a condition never met, set-header/add_header,
+//	replace-path/rewrite); the hit is /api/x.
+//
+// compress: hosts, each route compressing answers (Traefik's compress
+//
+//	middleware; HAProxy's compression, nginx's gzip, at their defaults);
+//	the hit is /page, 100 KiB of HTML.
+//
 // HAProxy picks the backend with one map lookup (map for hosts, map_beg
 // for prefixes); nginx with a hostnames map (hosts) or one location per
 // prefix (a static location tree). Both are the flat configurations those
@@ -45,7 +57,8 @@ func main() {
 	certFile := flag.String("tls-cert", "", "PEM certificate: serve the routes over TLS too (hosts only)")
 	keyFile := flag.String("tls-key", "", "PEM key of -tls-cert")
 	flag.Parse()
-	if *out == "" || *n < 1 || *kind != "hosts" && *kind != "prefix" && *kind != "mix" || *certFile != "" && *kind != "hosts" {
+	known := map[string]bool{"hosts": true, "prefix": true, "mix": true, "mw": true, "compress": true}
+	if *out == "" || *n < 1 || !known[*kind] || *certFile != "" && *kind != "hosts" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -88,16 +101,47 @@ func (g gen) route(i int) (host, path string) {
 		return fmt.Sprintf("r%06d.bench.local", i), "/"
 	case "mix":
 		return fmt.Sprintf("r%06d.bench.local", i), "/api/orders"
+	case "mw":
+		return fmt.Sprintf("r%06d.bench.local", i), "/api/x"
+	case "compress":
+		return fmt.Sprintf("r%06d.bench.local", i), "/page"
 	}
 	return "bench.local", fmt.Sprintf("/p%06d/x", i)
 }
 
+// hostsLike: the kind routes by host, as hosts does.
+func (g gen) hostsLike() bool { return g.kind == "hosts" || g.kind == "mw" || g.kind == "compress" }
+
 func (g gen) rule(i int) string {
-	if g.kind == "hosts" {
+	switch g.kind {
+	case "hosts", "compress":
 		h, _ := g.route(i)
 		return fmt.Sprintf("Host(`%s`) && PathPrefix(`/`)", h)
+	case "mw":
+		h, _ := g.route(i)
+		return fmt.Sprintf("Host(`%s`) && PathPrefix(`/api`)", h)
 	}
 	return fmt.Sprintf("Host(`bench.local`) && PathPrefix(`/p%06d`)", i)
+}
+
+// middlewares are the Middleware objects a route of the kind names, as
+// JSON documents, and the route's reference to them.
+func (g gen) middlewares() (objects []string, refs string) {
+	obj := func(name, spec string) string {
+		return fmt.Sprintf(`{"apiVersion":"traefik.io/v1alpha1","kind":"Middleware","metadata":{"name":%q,"namespace":"bench"},"spec":%s}`, name, spec)
+	}
+	switch g.kind {
+	case "mw":
+		return []string{
+			obj("redirect", `{"redirectScheme":{"scheme":"http"}}`),
+			obj("security", `{"headers":{"frameDeny":true,"contentTypeNosniff":true,"browserXssFilter":true,"referrerPolicy":"same-origin",`+
+				`"contentSecurityPolicy":"default-src 'self'","stsSeconds":31536000,"customResponseHeaders":{"X-Served-By":"bench"}}}`),
+			obj("strip", `{"stripPrefix":{"prefixes":["/api"]}}`),
+		}, `[{"name":"redirect"},{"name":"security"},{"name":"strip"}]`
+	case "compress":
+		return []string{obj("compress", `{"compress":{}}`)}, `[{"name":"compress"}]`
+	}
+	return nil, ""
 }
 
 func (g gen) write(name string, f func(*bufio.Writer)) {
@@ -120,9 +164,17 @@ func (g gen) sluice(w *bufio.Writer) {
 	fmt.Fprint(w, `{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bench-2","namespace":"bench",`+
 		`"labels":{"kubernetes.io/service-name":"bench"}},"addressType":"IPv4","ports":[{"name":"http","port":9002}],`+
 		`"endpoints":[{"addresses":["127.0.0.2"]}]}`+"\n")
+	objects, refs := g.middlewares()
+	for _, o := range objects {
+		fmt.Fprint(w, "---\n"+o+"\n")
+	}
 	for i := 0; i < g.n; i++ {
 		var routes []string
 		for _, r := range g.rules(i) {
+			if refs != "" {
+				routes = append(routes, fmt.Sprintf(`{"match":%q,"middlewares":%s,"services":[{"name":"bench","port":80}]}`, r, refs))
+				continue
+			}
 			routes = append(routes, fmt.Sprintf(`{"match":%q,"services":[{"name":"bench","port":80}]}`, r))
 		}
 		fmt.Fprintf(w, "---\n"+`{"apiVersion":"traefik.io/v1alpha1","kind":"IngressRoute","metadata":{"name":"r%06d","namespace":"bench"},`+
@@ -179,7 +231,8 @@ frontend fe_bench
 	m, err := filepath.Abs(filepath.Join(g.dir, "haproxy.map"))
 	must(err)
 	switch g.kind {
-	case "hosts":
+	case "hosts", "mw", "compress":
+		fmt.Fprint(w, g.haproxyExtra())
 		fmt.Fprintf(w, "    use_backend %%[req.hdr(host),lower,map(%s,be_none)]\n", m)
 	case "mix": // the host map, then the four shapes in priority order
 		fmt.Fprintf(w, "    acl known req.hdr(host),lower,map(%s) -m found\n", m)
@@ -197,6 +250,26 @@ backend be_bench
     server s1 127.0.0.1:9001
     server s2 127.0.0.2:9002
 `)
+}
+
+// haproxyExtra is the frontend's equivalent of the kind's middlewares.
+func (g gen) haproxyExtra() string {
+	switch g.kind {
+	case "mw":
+		return "    http-request redirect scheme http code 302 if { ssl_fc }\n" + // never taken on plain HTTP, as redirectScheme
+			"    http-request set-header X-Forwarded-Prefix /api if { path_beg /api/ }\n" +
+			"    http-request replace-path ^/api(/.*)$ \\1\n" +
+			"    http-response set-header X-Frame-Options DENY\n" +
+			"    http-response set-header X-Content-Type-Options nosniff\n" +
+			"    http-response set-header X-Xss-Protection \"1; mode=block\"\n" +
+			"    http-response set-header Referrer-Policy same-origin\n" +
+			"    http-response set-header Content-Security-Policy \"default-src 'self'\"\n" +
+			"    http-response set-header Strict-Transport-Security \"max-age=31536000; includeSubDomains\" if { ssl_fc }\n" +
+			"    http-response set-header X-Served-By bench\n"
+	case "compress":
+		return "    compression algo gzip\n    compression type text/html\n"
+	}
+	return ""
 }
 
 // haproxyMap maps every route's key to the one backend: the lookup is what
@@ -243,7 +316,7 @@ http {
 		g.nginxMix(w, proxy)
 		return
 	}
-	if g.kind == "hosts" {
+	if g.hostsLike() {
 		fmt.Fprint(w, "    map $host $routed {\n        hostnames;\n        default 0;\n")
 		for i := 0; i < g.n; i++ {
 			h, _ := g.route(i)
@@ -254,7 +327,8 @@ http {
 			tlsListen = "        listen 127.0.0.1:8088 ssl http2;\n        ssl_certificate cert.pem;\n        ssl_certificate_key key.pem;\n"
 		}
 		fmt.Fprintf(w, "    }\n    server {\n        listen 127.0.0.1:8082;\n        listen 127.0.0.1:8086 http2;\n%s        location / {\n"+
-			"            if ($routed = 0) { return 404 \"404 page not found\\n\"; }\n            %s\n        }\n    }\n}\n", tlsListen, proxy)
+			"            if ($routed = 0) { return 404 \"404 page not found\\n\"; }\n            %s\n            %s\n        }\n    }\n}\n",
+			tlsListen, g.nginxExtra(), proxy)
 		return
 	}
 	fmt.Fprint(w, "    server {\n        listen 127.0.0.1:8082 default_server;\n        listen 127.0.0.1:8086 http2 default_server;\n"+
@@ -265,6 +339,21 @@ http {
 		fmt.Fprintf(w, "        location /p%06d { %s }\n", i, proxy)
 	}
 	fmt.Fprint(w, "    }\n}\n")
+}
+
+// nginxExtra is the location's equivalent of the kind's middlewares.
+func (g gen) nginxExtra() string {
+	switch g.kind {
+	case "mw":
+		return `if ($scheme = https) { return 302 http://$host$request_uri; } ` + // never taken on plain HTTP, as redirectScheme
+			`rewrite ^/api(/.*)$ $1 break; proxy_set_header X-Forwarded-Prefix /api; ` +
+			`add_header X-Frame-Options DENY always; add_header X-Content-Type-Options nosniff always; ` +
+			`add_header X-Xss-Protection "1; mode=block" always; add_header Referrer-Policy same-origin always; ` +
+			`add_header Content-Security-Policy "default-src 'self'" always; add_header X-Served-By bench always;`
+	case "compress":
+		return `gzip on; gzip_types text/html; gzip_proxied any;`
+	}
+	return ""
 }
 
 // nginxMix: the host map, then a location per shape; the header route
@@ -293,7 +382,7 @@ func (g gen) spread(w *bufio.Writer) {
 		return
 	}
 	host, path := g.route(0)
-	if g.kind == "hosts" {
+	if g.hostsLike() {
 		fmt.Fprintf(w, "local n, i = %d, 0\nrequest = function()\n  i = (i + 7919) %% n\n"+
 			"  return wrk.format(nil, \"/\", {[\"Host\"] = string.format(\"r%%06d.bench.local\", i)})\nend\n", g.n)
 		return

@@ -17,7 +17,7 @@ import (
 // route with both backends behind it, so the benchmark measures a routed
 // request and not a 404.
 func TestSluiceRoutesServeTheHit(t *testing.T) {
-	for _, kind := range []string{"hosts", "prefix", "mix"} {
+	for _, kind := range []string{"hosts", "prefix", "mix", "mw", "compress"} {
 		dir := t.TempDir()
 		g := gen{kind: kind, n: 101, dir: dir}
 		if err := os.MkdirAll(filepath.Join(dir, "sluice"), 0o755); err != nil {
