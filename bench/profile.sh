@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # profile.sh — CPU, allocation and heap profiles of Sluice under load (make profile).
 #
-# For each route set (1 route; 1 route over h2c; 10k distinct hosts; 100k distinct hosts with
+# For each route set (1 route; 1 route through the typical middleware chain (r1-mw, only when
+# SETS names it); 1 route over h2c; 10k distinct hosts; 100k distinct hosts with
 # requests spread over all of them, as bench-compare's h100k-spread), starts the two bench
 # backends on core 0 and Sluice (GOMAXPROCS=1, --debug.pprofAddress) on core 1, drives it
 # from core 0 for PROFILE_SECONDS+4 s (wrk, 50 connections; for h2c, h2load with 50
@@ -29,7 +30,7 @@ cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wa
 trap cleanup EXIT INT TERM
 
 SETS=${SETS:-r1 r1-h2c h10k h100k-spread}
-for set in "r1 hosts 1 -" "r1-h2c hosts 1 h2c" "h10k hosts 10000 -" "h100k-spread hosts 100000 spread"; do
+for set in "r1 hosts 1 -" "r1-mw mw 1 -" "r1-h2c hosts 1 h2c" "h10k hosts 10000 -" "h100k-spread hosts 100000 spread"; do
   read -r name kind n load <<< "$set"
   [[ " $SETS " == *" $name "* ]] || continue
   dir=$WORK/routes-$kind-$n

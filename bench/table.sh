@@ -66,5 +66,5 @@ if [[ -n $ENCODED && -s $ENCODED ]]; then
     FNR == NR { key = $1 SUBSEP $3; i = ++n[key]; cpu[key, i] = $9; next }
     { key = $1 SUBSEP $2; k = n[key]; for (i = 1; i <= k; i++) a[i] = cpu[key, i]; sort(a, k)
       med = k ? ((k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2) : 0
-      printf "| %s | %s | %s | %d | %.2f | %s |\n", $1, $2, $4, $3, $3 > 0 ? 102400 / $3 : 0, med > 0 ? sprintf("%.1f", 102400 / med) : "-" }' "$RES" "$ENCODED"
+      printf "| %s | %s | %s | %d | %.2f | %s |\n", $1, $2, $4, $3, ($3 > 0 ? 102400 / $3 : 0), (med > 0 ? sprintf("%.1f", 102400 / med) : "-") }' "$RES" "$ENCODED"
 fi

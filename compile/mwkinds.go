@@ -60,6 +60,9 @@ var kindBuilders = map[string]kindBuilder{
 			AllowEncodedNullCharacter: e.AllowEncodedNullCharacter, AllowEncodedSemicolon: e.AllowEncodedSemicolon,
 			AllowEncodedPercent: e.AllowEncodedPercent, AllowEncodedQuestionMark: e.AllowEncodedQuestionMark, AllowEncodedHash: e.AllowEncodedHash}.Middleware()
 	},
+	"grpcWeb": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+		return middleware.GrpcWeb{AllowOrigins: m.Spec.GrpcWeb.AllowOrigins}.Middleware()
+	},
 	"contentType": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return middleware.ContentType{AutoDetect: m.Spec.ContentType.AutoDetect}.Middleware()
 	},

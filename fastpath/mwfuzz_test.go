@@ -38,6 +38,7 @@ var mwKinds = []interface {
 	middleware.Compress{Encodings: []string{"gzip", "br", "zstd"}, MinResponseBodyBytes: 1},
 	middleware.EncodedCharacters{},
 	middleware.PassTLSClientCert{PEM: true},
+	middleware.GrpcWeb{AllowOrigins: []string{"*"}},
 }
 
 // FuzzMiddlewareRequest: arbitrary requests through routes carrying
@@ -58,6 +59,7 @@ func FuzzMiddlewareRequest(f *testing.F) {
 		}
 	}
 	f.Add("PUT /b/c HTTP/1.1\r\nHost: all.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+	f.Add("POST /s/M HTTP/1.1\r\nHost: all.example\r\nContent-Type: application/grpc-web-text\r\nOrigin: http://o\r\nContent-Length: 9\r\n\r\nAAAAAAF!=")
 	addr := mwFuzzProxy(f)
 	f.Fuzz(func(t *testing.T, req string) {
 		if len(req) > 64<<10 {

@@ -22,17 +22,7 @@ import (
 // a server-streaming call that sees a change as it happens, and a gRPC
 // error status, which travels in trailers.
 func TestBinaryGRPC(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer()
-	hs := health.NewServer()
-	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(gs, hs)
-	go gs.Serve(ln)
-	t.Cleanup(gs.Stop)
-	port := ln.Addr().(*net.TCPAddr).Port
+	hs, port := startHealthServer(t, "127.0.0.2")
 
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "grpc.yaml"), manifests("grpc", port, "127.0.0.2")+`---
@@ -73,16 +63,7 @@ func TestBinaryGRPC(t *testing.T) {
 // health service; NOT_SERVING takes it out of the rotation (503) and
 // SERVING brings it back.
 func TestBinaryGRPCHealthCheck(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer()
-	hs := health.NewServer() // the server as a whole ("") starts SERVING
-	healthpb.RegisterHealthServer(gs, hs)
-	go gs.Serve(ln)
-	t.Cleanup(gs.Stop)
-	port := ln.Addr().(*net.TCPAddr).Port
+	hs, port := startHealthServer(t, "127.0.0.2") // the server as a whole ("") starts SERVING
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "g.yaml"), strings.ReplaceAll(strings.ReplaceAll(`apiVersion: v1
 kind: Service
@@ -119,4 +100,21 @@ spec: {type: ExternalName, externalName: 127.0.0.2, ports: [{port: PORT}]}
 	waitLog(t, p, time.Second, "health check failed; server out of rotation")
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	waitCode(codes.OK)
+}
+
+// startHealthServer serves gRPC's health service on ip (a free port) until
+// the test ends, with service "shop" SERVING.
+func startHealthServer(t *testing.T, ip string) (*health.Server, int) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	go gs.Serve(ln)
+	t.Cleanup(gs.Stop)
+	return hs, ln.Addr().(*net.TCPAddr).Port
 }

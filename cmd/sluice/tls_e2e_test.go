@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
@@ -254,19 +252,10 @@ func TestBinaryTLSWebSocketAndGRPC(t *testing.T) {
 		brw.WriteString("echo: " + line)
 		brw.Flush()
 	})
-	ln, err := net.Listen("tcp4", "127.0.0.4:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer()
-	hs := health.NewServer()
-	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(gs, hs)
-	go gs.Serve(ln)
-	t.Cleanup(gs.Stop)
+	hs, grpcPort := startHealthServer(t, "127.0.0.4")
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "all.yaml"), manifests("ws", wsPort, "127.0.0.3")+"---\n"+
-		manifests("grpc", ln.Addr().(*net.TCPAddr).Port, "127.0.0.4")+`---
+		manifests("grpc", grpcPort, "127.0.0.4")+`---
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: {name: r, namespace: e2e}

@@ -84,3 +84,22 @@ func (x *Exchange) Clone() *Exchange {
 	m.heldDone, m.gzip, m.gzipAdded = true, x.gzip, x.gzipAdded
 	return m
 }
+
+// StreamBody makes Out's body a stream of unknown length (an HTTP/1.1
+// server gets it chunked, as Go's transport sends a body whose length was
+// taken away) read through wrap. A held body becomes a stream of its
+// bytes; a request without a body is left alone.
+func (x *Exchange) StreamBody(wrap func(io.Reader) io.Reader) {
+	switch {
+	case x.Out.IsBodyStream():
+		x.body.r = wrap(x.body.r)
+	case len(x.Out.Body()) > 0:
+		// A copy: Out's buffer goes back to its pool below, and a later
+		// HoldBody reads into held.
+		x.body.r = wrap(bytes.NewReader(append([]byte(nil), x.Out.Body()...)))
+	default:
+		return
+	}
+	x.heldDone = false
+	x.Out.SetBodyStream(&x.body, -1) // x.body has no Close: nothing is closed here
+}

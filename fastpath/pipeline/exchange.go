@@ -84,6 +84,7 @@ type Exchange struct {
 	gzipAdded bool    // Out carries the Accept-Encoding: gzip a send added (GzipAdded)
 	decoded   bool    // Resp's body was decoded from the server's gzip (BodyDecoded)
 	sniff     bool    // a contentType middleware lets Content-Type be sniffed (ContentSniffing)
+	date      bool    // Resp is a server's answer that carried a Date (ServerDate)
 	routed    Handler // the matched router's handler, for entry point middlewares (Routed)
 
 	body     streamView // Out's body stream: In's, without its Close
@@ -105,7 +106,7 @@ func Release(x *Exchange) {
 	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
-	x.routed = nil
+	x.routed, x.date = nil, false
 	exchanges.Put(x)
 }
 
@@ -236,6 +237,16 @@ func (x *Exchange) ContentSniffing() bool { return x.sniff }
 // EnableContentSniffing records that a contentType middleware serves
 // the request.
 func (x *Exchange) EnableContentSniffing() { x.sniff = true }
+
+// ServerDate reports whether Resp is a server's answer with a Date
+// header (MarkServerDate). Sluice's answers carry the front end's Date
+// (fasthttp drops a server's when it parses it), where Traefik's proxy
+// passes the server's on: a middleware that lists the answer's header
+// names (grpcWeb) asks this.
+func (x *Exchange) ServerDate() bool { return x.date }
+
+// MarkServerDate records whether the server's answer carried a Date.
+func (x *Exchange) MarkServerDate(sent bool) { x.date = sent }
 
 // HeadersEdited tells x that Out's headers were changed (a middleware):
 // what Begin found of them is found again.

@@ -32,6 +32,9 @@ func forward(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 		upstreamError(x, srv, err)
 		return
 	}
+	// fasthttp's parser drops a server's Date; HTTP servers with a clock
+	// must send one (RFC 9110 section 6.6.1).
+	x.MarkServerDate(true)
 	if relayed(x) && gz {
 		gunzipResponse(x)
 	}
@@ -63,6 +66,7 @@ var (
 // failure for the server's passive health check.
 func upstreamError(x *pipeline.Exchange, srv *Server, err error) {
 	srv.Passive.Fail(time.Now())
+	x.MarkServerDate(false)
 	if upstream.IsTimeout(err) {
 		x.RespondStatusText(fasthttp.StatusGatewayTimeout, pipeline.BodyGatewayTimeout)
 	} else {

@@ -50,7 +50,9 @@ func forwardNetHTTP(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 		upstreamError(x, srv, err)
 		return
 	}
-	grpcTrailersOnly(resp)
+	only := grpcTrailersOnly(resp)
+	_, date := resp.Header["Date"] // gRPC servers send none
+	x.MarkServerDate(date)
 	r := x.Resp
 	r.SetStatusCode(resp.StatusCode)
 	for k, vs := range resp.Header {
@@ -62,7 +64,11 @@ func forwardNetHTTP(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 	if len(resp.Trailer) > 0 {
 		size = -1 // trailers need the chunked framing to follow the body
 	}
-	r.SetBodyStream(&trailerBody{ReadCloser: resp.Body, resp: resp}, size) // closed by whoever writes Resp
+	declared := -1
+	if _, ok := resp.Header["Content-Length"]; ok {
+		declared = int(resp.ContentLength)
+	}
+	r.SetBodyStream(&trailerBody{ReadCloser: resp.Body, resp: resp, only: only, declared: declared}, size) // closed by whoever writes Resp
 	relayed(x)
 }
 
@@ -77,6 +83,10 @@ type trailerBody struct {
 	io.ReadCloser
 	resp  *http.Response
 	taken bool
+	only  bool // the trailers were the answer's headers (grpcTrailersOnly)
+	// declared is the server's Content-Length (-1: none), which the
+	// stream's length hides when trailers need chunked framing.
+	declared int
 }
 
 // Take lets upstream.TakeBody take the body out of a response.
@@ -96,6 +106,14 @@ func (b *trailerBody) Close() error {
 // read to its end.
 func (b *trailerBody) Trailers() http.Header { return b.resp.Trailer }
 
+// TrailersOnly reports whether the trailers came as the answer's only
+// headers (gRPC's "trailers-only"): a gRPC-Web answer sends them back as
+// headers.
+func (b *trailerBody) TrailersOnly() bool { return b.only }
+
+// DeclaredLength is the Content-Length the server sent, -1 for none.
+func (b *trailerBody) DeclaredLength() int { return b.declared }
+
 // Trailers is what a streamed response body implements when it carries
 // trailers.
 type Trailers interface{ Trailers() http.Header }
@@ -103,10 +121,11 @@ type Trailers interface{ Trailers() http.Header }
 // grpcTrailersOnly: a gRPC "trailers-only" answer (status in the only
 // HEADERS frame) reaches the proxy as headers; relayed as headers, a flush
 // can split them from the end of the stream and the client sees a stream
-// without trailers. The status is moved to trailers, which are sent last.
-func grpcTrailersOnly(resp *http.Response) {
+// without trailers. The status is moved to trailers, which are sent last;
+// it reports whether it moved them.
+func grpcTrailersOnly(resp *http.Response) bool {
 	if resp.Header.Get("Grpc-Status") == "" || len(resp.Trailer) > 0 {
-		return
+		return false
 	}
 	resp.Trailer = http.Header{}
 	for _, k := range []string{"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin"} {
@@ -115,4 +134,5 @@ func grpcTrailersOnly(resp *http.Response) {
 			delete(resp.Header, k)
 		}
 	}
+	return true
 }

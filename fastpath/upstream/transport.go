@@ -8,6 +8,8 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/pollconn"
 	"io"
 	"net"
+	"net/http"
+	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -265,6 +267,7 @@ type stream[C conn] struct {
 	mustClose      bool  // the connection cannot be reused
 	err            error
 	taken          bool // TakeBody: the next Close is the response's letting go, not the end
+	trailers       http.Header
 }
 
 var streamPool sync.Pool
@@ -390,8 +393,34 @@ func (s *stream[C]) nextChunk() error {
 			s.done = true
 			return nil
 		}
+		s.addTrailer(line)
 	}
 }
+
+// addTrailer keeps one field of the trailer section ("Name: value"), as
+// Go's transport gives them to Traefik's proxy: names canonical, values
+// trimmed; a line that is not a field, or names a field no trailer may
+// carry, is dropped.
+func (s *stream[C]) addTrailer(line []byte) {
+	name, value, ok := bytes.Cut(line, []byte(":"))
+	if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
+		return
+	}
+	key := textproto.CanonicalMIMEHeaderKey(string(name))
+	switch key {
+	case "Transfer-Encoding", "Trailer", "Content-Length", "Host":
+		return
+	}
+	if s.trailers == nil {
+		s.trailers = http.Header{}
+	}
+	s.trailers[key] = append(s.trailers[key], string(bytes.TrimSpace(value)))
+}
+
+// Trailers are the trailer fields of a chunked answer, complete once its
+// body has been read to its end (the HTTP/2 front end sends them on, the
+// grpcWeb middleware frames them).
+func (s *stream[C]) Trailers() http.Header { return s.trailers }
 
 func (s *stream[C]) chunkEnd() error {
 	line, err := s.br.ReadSlice('\n')

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -241,4 +242,35 @@ func TestTransportLargeResponseHeader(t *testing.T) {
 	if n := conns.Load(); n != 1 {
 		t.Fatalf("connections: %d, want 1", n)
 	}
+}
+
+// TestTransportTrailers: a chunked answer's trailer fields are kept once
+// its body is read to its end (canonical names, values trimmed, several
+// values of a name in order), as Go's transport gives them; fields no
+// trailer may carry, and lines that are not fields, are dropped.
+func TestTransportTrailers(t *testing.T) {
+	addr, _ := rawBackend(t, func(string) string {
+		return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Grpc-Status\r\n\r\n2\r\nok\r\n0\r\n" +
+			"grpc-status:  5 \r\nGrpc-Message: gone\r\nX-Two: a\r\nx-two: b\r\nContent-Length: 9\r\nnot a field\r\n\r\n"
+	})
+	hc := client(addr)
+	var req fasthttp.Request
+	var resp fasthttp.Response
+	req.SetRequestURI("http://" + addr + "/")
+	if err := hc.Do(&req, &resp); err != nil {
+		t.Fatal(err)
+	}
+	s := resp.BodyStream()
+	tr, ok := s.(interface{ Trailers() http.Header })
+	if !ok {
+		t.Fatalf("the stream %T reports no trailers", s)
+	}
+	if body, err := io.ReadAll(s); err != nil || string(body) != "ok" {
+		t.Fatalf("body %q, %v", body, err)
+	}
+	want := http.Header{"Grpc-Status": {"5"}, "Grpc-Message": {"gone"}, "X-Two": {"a", "b"}}
+	if got := tr.Trailers(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("trailers %v, want %v", got, want)
+	}
+	resp.CloseBodyStream()
 }
