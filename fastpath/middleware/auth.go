@@ -116,7 +116,7 @@ func answerUnauthorized(x *pipeline.Exchange, challenge []byte) {
 // authenticate checks the request's Basic credentials (Go's
 // Request.BasicAuth) and returns the user.
 func (a *basicAuth) authenticate(x *pipeline.Exchange) ([]byte, bool) {
-	auth := x.Out.Header.PeekBytes(hdrAuthorization)
+	auth := peekCanonical(&x.Out.Header, hdrAuthorization)
 	const prefix = "Basic "
 	if len(auth) < len(prefix) || !bytes.EqualFold(auth[:len(prefix)], []byte(prefix)) {
 		return nil, false

@@ -50,6 +50,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			"GET / HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 1.2.3.4, 192.168.1.1\r\n\r\n", nil},
 		{"encodedCharacters", EncodedCharacters{}, "GET /a/b%20c/d HTTP/1.1\r\nHost: a.example\r\n\r\n", nil},
 		{"contentType", ContentType{}, "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n", nil},
+		{"typical chain (bench r1-mw)", typicalChain{}, "GET /api/x HTTP/1.1\r\nHost: a.example\r\n\r\n", nil},
 		{"compress gzip 100KiB", Compress{Encodings: []string{"gzip", "br", "zstd"}}, "GET /page HTTP/1.1\r\nHost: a.example\r\nAccept-Encoding: gzip\r\n\r\n", page},
 		{"compress br 100KiB", Compress{Encodings: []string{"gzip", "br", "zstd"}}, "GET /page HTTP/1.1\r\nHost: a.example\r\nAccept-Encoding: br\r\n\r\n", page},
 		{"compress zstd 100KiB", Compress{Encodings: []string{"gzip", "br", "zstd"}}, "GET /page HTTP/1.1\r\nHost: a.example\r\nAccept-Encoding: zstd\r\n\r\n", page},
@@ -90,3 +91,29 @@ func BenchmarkMiddleware(b *testing.B) {
 		})
 	}
 }
+
+// typicalChain is bench/compare.sh r1-mw's chain (genroutes -kind mw):
+// redirectScheme not taken, security headers with one custom response
+// header, stripPrefix.
+type typicalChain struct{}
+
+func (typicalChain) Middleware() (pipeline.Middleware, error) {
+	var mws []pipeline.Middleware
+	for _, m := range []interface {
+		Middleware() (pipeline.Middleware, error)
+	}{
+		RedirectScheme{Scheme: "http"},
+		Headers{FrameDeny: true, ContentTypeNosniff: true, BrowserXSSFilter: true, ReferrerPolicy: "same-origin",
+			ContentSecurityPolicy: "default-src 'self'", STSSeconds: ptr(int64(31536000)), CustomResponseHeaders: map[string]string{"X-Served-By": "bench"}},
+		StripPrefix{Prefixes: []string{"/api"}},
+	} {
+		mw, err := m.Middleware()
+		if err != nil {
+			return nil, err
+		}
+		mws = append(mws, mw)
+	}
+	return func(next pipeline.Handler) pipeline.Handler { return pipeline.Chain(next, mws...) }, nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -169,8 +169,10 @@ func (c *customHeaders) response(x *pipeline.Exchange) {
 			out.SetCanonical(f.name, f.value)
 		}
 	}
-	if m, ok := c.matchOrigin(x.Out.Header.PeekBytes(hdrOrigin)); ok {
-		out.SetCanonical(hdrACAO, m)
+	if len(c.origins) > 0 || len(c.originREs) > 0 {
+		if m, ok := c.matchOrigin(peekCanonical(&x.Out.Header, hdrOrigin)); ok {
+			out.SetCanonical(hdrACAO, m)
+		}
 	}
 	if c.creds {
 		out.SetCanonical(hdrACAC, valTrue)

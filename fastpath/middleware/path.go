@@ -75,7 +75,7 @@ func (s StripPrefix) Middleware() (pipeline.Middleware, error) {
 				if !u.strip(p, force) {
 					return false
 				}
-				u.x.Out.Header.AddBytesKV(hdrForwardedPrefix, p)
+				addCanonical(&u.x.Out.Header, hdrForwardedPrefix, p)
 				break
 			}
 		}
@@ -156,7 +156,7 @@ func (s StripPrefixRegex) Middleware() (pipeline.Middleware, error) {
 			// strings.Replace(path, match, "", 1) removes the first
 			// occurrence: the prefix itself.
 			prefix := u.path[loc[0]:loc[1]]
-			u.x.Out.Header.AddBytesKV(hdrForwardedPrefix, prefix)
+			addCanonical(&u.x.Out.Header, hdrForwardedPrefix, prefix)
 			return u.strip(prefix, false)
 		}
 		return true
@@ -174,7 +174,7 @@ func (r ReplacePath) Middleware() (pipeline.Middleware, error) {
 	return func(next pipeline.Handler) pipeline.Handler {
 		return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
 			old, _, _ := x.RequestPath()
-			x.Out.Header.AddBytesKV(hdrReplacedPath, old)
+			addCanonical(&x.Out.Header, hdrReplacedPath, old)
 			if err != nil { // Traefik answers each request so
 				x.Respond(fasthttp.StatusInternalServerError, unescapeError(raw))
 				return
@@ -215,7 +215,7 @@ func (r ReplacePathRegex) Middleware() (pipeline.Middleware, error) {
 				next.Serve(x)
 				return
 			}
-			x.Out.Header.AddBytesKV(hdrReplacedPath, cur)
+			addCanonical(&x.Out.Header, hdrReplacedPath, cur)
 			raw := re.ReplaceAll(cur, repl)
 			decoded, err := unescapePath((*x.Scratch(bufNewPath))[:0], raw)
 			*x.Scratch(bufNewPath) = decoded

@@ -117,7 +117,7 @@ func (n notRedirected) fast(x *pipeline.Exchange) bool {
 	if x.TLS != nil {
 		scheme = "https"
 	}
-	if xp := out.Peek("X-Forwarded-Proto"); len(xp) > 0 {
+	if xp := peekCanonical(out, hdrXFProto); len(xp) > 0 {
 		switch {
 		case bytes.EqualFold(xp, []byte("http")), bytes.EqualFold(xp, []byte("ws")):
 			scheme = "http"
@@ -265,7 +265,7 @@ func clientRequestURL(x *pipeline.Exchange) string {
 	if x.TLS != nil {
 		scheme = "https"
 	}
-	switch xp := string(out.Peek("X-Forwarded-Proto")); {
+	switch xp := string(peekCanonical(out, hdrXFProto)); {
 	case strings.EqualFold(xp, "http"), strings.EqualFold(xp, "ws"):
 		scheme = "http"
 	case strings.EqualFold(xp, "https"), strings.EqualFold(xp, "wss"):
