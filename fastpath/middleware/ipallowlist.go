@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"unsafe"
 
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 )
@@ -197,6 +198,15 @@ func withSubnet(ip []byte, subnet *int) []byte {
 // authorizedAddr is what Checker.IsAuthorized parses of an address: the
 // host of host:port, else the whole.
 func authorizedAddr(s []byte) (netip.Addr, bool) {
+	// A bare address first, without copying it: SplitHostPort fails on
+	// every string that parses as one (no colon, or an IPv6 address's
+	// several), so the result is the same. The parsed Addr keeps nothing
+	// of the string (a zone is copied).
+	if len(s) > 0 {
+		if a, err := netip.ParseAddr(unsafe.String(&s[0], len(s))); err == nil {
+			return a, true
+		}
+	}
 	host := string(s)
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
