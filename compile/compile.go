@@ -98,8 +98,12 @@ type compiler struct {
 	lists       serverLists           // server lists shared by route services of one Service port
 	oneRefs     map[string]bool       // compileOne's refs and bindings, cleared for each IngressRoute
 	oneBindings map[string][]*binding
-	disabled    []Disabled                     // routes left out of the table (Result.Disabled)
-	mwBuilt     map[*model.Middleware]*builtMW // each Middleware object, built once per table
+	disabled    []Disabled            // routes left out of the table (Result.Disabled)
+	mwBuilt     map[builtKey]*builtMW // each Middleware object, built once per table (per scope if stateful)
+	scope       string                // the router, service or entry point being built (mwstate.go)
+	states      map[stateKey]any      // stateful middlewares' states of this table
+	prevStates  map[stateKey]any      // the previous Build's
+	irStates    []stateEntry          // the states the current IngressRoute's compile used
 }
 
 // Result is a compiled table with its diagnostics and the handle that
@@ -132,9 +136,10 @@ func (c *compiler) disable(r *route.Route, entries []route.Entry, reason string)
 // Compiler compiles successive snapshots with the same options. Not safe
 // for concurrent use.
 type Compiler struct {
-	opts  Options
-	cache map[*model.IngressRoute]*irResult
-	certs map[*model.Secret]certEntry // parsed certificates, by Secret as seen
+	opts   Options
+	states map[stateKey]any // the last Build's stateful middleware states
+	cache  map[*model.IngressRoute]*irResult
+	certs  map[*model.Secret]certEntry // parsed certificates, by Secret as seen
 }
 
 // NewCompiler returns a compiler for opts.
@@ -170,6 +175,7 @@ func Build(snap *model.Snapshot, opts Options) *Result {
 func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	opts := cc.opts
 	c := newCompiler(snap, opts)
+	c.prevStates = cc.states
 	c.keptObjects()
 	b := route.NewBuilder(opts.EntryPoints)
 	tlsOpts := c.tlsOptions()
@@ -181,6 +187,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	c.ticketKeys()
 	t.TLS = c.tlsSet(t, tlsOpts, cc.store(c), closed)
 	keepEndpoints(t, opts.Upstreams)
+	cc.states = c.states
 	sortDiags(c.diags)
 	return &Result{Table: t, Diags: c.diags, Disabled: c.disabled, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
 }
@@ -190,7 +197,7 @@ func newCompiler(snap *model.Snapshot, opts Options) *compiler {
 	c := &compiler{snap: snap, opts: opts, services: map[string]*model.Service{}, slices: map[string][]*model.EndpointSlice{},
 		refs: map[string]bool{}, bindings: map[string][]*binding{}, traefikServices: map[string]*model.TraefikService{},
 		transports: map[string]*model.ServersTransport{}, middlewares: map[string]*model.Middleware{},
-		secrets: map[string]*model.Secret{}, configMaps: map[string]*model.ConfigMap{}}
+		secrets: map[string]*model.Secret{}, configMaps: map[string]*model.ConfigMap{}, states: map[stateKey]any{}}
 	key := func(m model.Meta) string { return m.Namespace + "/" + m.Name }
 	for _, o := range snap.Services {
 		c.services[key(o.Meta)] = o
@@ -451,7 +458,10 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 			return disabled(terr)
 		}
 	}
-	mws, mwNames, merr := c.middlewareChain(f, ir.Meta.Namespace, rt.Middlewares)
+	var mws []pipeline.Middleware
+	var mwNames []string
+	var merr *svcErr
+	c.inScope("router "+name, func() { mws, mwNames, merr = c.middlewareChain(f, ir.Meta.Namespace, rt.Middlewares) })
 	if merr != nil {
 		return disabled(merr)
 	}

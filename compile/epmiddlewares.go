@@ -37,7 +37,9 @@ func (c *compiler) entryPointMiddlewares(b *route.Builder) {
 				broken = true
 				break
 			}
-			built, e := c.builtMiddleware("http.middlewares", m, name+"@kubernetescrd")
+			var built []pipeline.Middleware
+			var e *svcErr
+			c.inScope("entrypoint "+ep, func() { built, e = c.builtMiddleware("http.middlewares", m, name+"@kubernetescrd") })
 			if e != nil {
 				c.errorf(obj, e.field, "%s; the entry point's routers are not served", e.msg)
 				broken = true

@@ -3,6 +3,7 @@ package compile
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,14 +54,17 @@ func healthConfig(f string, hc *model.ServerHealthCheck) (upstream.HealthConfig,
 	return out, nil
 }
 
-// duration reads Traefik's duration: a Go duration string, or a number of
-// seconds.
+// duration reads Traefik's duration (paerser's Duration.Set): a number of
+// seconds, as a number or a string, else a Go duration string.
 func duration(v *model.IntOrString, def time.Duration) (time.Duration, error) {
 	switch {
 	case v == nil:
 		return def, nil
 	case !v.IsString:
 		return time.Duration(v.Int) * time.Second, nil
+	}
+	if n, err := strconv.ParseInt(v.Str, 10, 64); err == nil {
+		return time.Duration(n) * time.Second, nil
 	}
 	return time.ParseDuration(v.Str)
 }

@@ -16,6 +16,7 @@ type irResult struct {
 	refs     []string
 	bindings []keyedBinding // a slice, not a map per IngressRoute (PERF.md, 100k hosts)
 	deps     []dep
+	states   []stateEntry // stateful middlewares' states its routes hold
 }
 
 // keyedBinding is one endpoint binding of a Service ("ns/name").
@@ -154,6 +155,9 @@ func (cc *Compiler) ingressRoute(c *compiler, ir *model.IngressRoute) *irResult 
 	for _, kb := range res.bindings {
 		c.bindings[kb.key] = append(c.bindings[kb.key], kb.b)
 	}
+	for _, e := range res.states {
+		c.states[e.key] = e.state
+	}
 	return res
 }
 
@@ -178,10 +182,10 @@ func compileOne(c *compiler, ir *model.IngressRoute) *irResult {
 	}
 	clear(c.oneRefs) // reused: one pair of maps per IngressRoute was most of a compile's garbage
 	clear(c.oneBindings)
-	c.diags, c.refs, c.bindings, c.deps = nil, c.oneRefs, c.oneBindings, nil
+	c.diags, c.refs, c.bindings, c.deps, c.irStates = nil, c.oneRefs, c.oneBindings, nil, nil
 	c.file = ir.File
 	res := &irResult{routes: c.ingressRoute(ir)}
-	res.diags, res.deps = c.diags, c.deps
+	res.diags, res.deps, res.states = c.diags, c.deps, c.irStates
 	for k := range c.refs {
 		res.refs = append(res.refs, k)
 	}
@@ -190,7 +194,7 @@ func compileOne(c *compiler, ir *model.IngressRoute) *irResult {
 			res.bindings = append(res.bindings, keyedBinding{k, b})
 		}
 	}
-	c.diags, c.refs, c.bindings, c.deps = outer.diags, outer.refs, outer.bindings, nil
+	c.diags, c.refs, c.bindings, c.deps, c.irStates = outer.diags, outer.refs, outer.bindings, nil, nil
 	return res
 }
 

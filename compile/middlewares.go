@@ -43,15 +43,16 @@ type builtMW struct {
 // used by many routes is validated and compiled once).
 func (c *compiler) builtMiddleware(f string, m *model.Middleware, name string) ([]pipeline.Middleware, *svcErr) {
 	if c.mwBuilt == nil {
-		c.mwBuilt = map[*model.Middleware]*builtMW{}
+		c.mwBuilt = map[builtKey]*builtMW{}
 	}
-	b := c.mwBuilt[m]
+	key := c.builtKeyOf(m)
+	b := c.mwBuilt[key]
 	switch {
 	case b != nil && b.building:
 		return nil, &svcErr{f, fmt.Sprintf("middleware %s (%s/%s): recursion detected in chain", name, m.Meta.Namespace, m.Meta.Name)}
 	case b == nil:
 		b = &builtMW{building: true}
-		c.mwBuilt[m] = b
+		c.mwBuilt[key] = b
 		var err error
 		b.mws, err = c.buildMiddleware(m)
 		b.building = false

@@ -3,6 +3,7 @@ package compile
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/middleware"
@@ -63,6 +64,8 @@ var kindBuilders = map[string]kindBuilder{
 	"grpcWeb": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return middleware.GrpcWeb{AllowOrigins: m.Spec.GrpcWeb.AllowOrigins}.Middleware()
 	},
+	"rateLimit":   rateLimit,
+	"inFlightReq": inFlightReq,
 	"contentType": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return middleware.ContentType{AutoDetect: m.Spec.ContentType.AutoDetect}.Middleware()
 	},
@@ -144,6 +147,47 @@ func passTLSOf(p *model.PassTLSClientCert) middleware.PassTLSClientCert {
 		}
 		out.Info = &middleware.CertInfo{NotAfter: i.NotAfter, NotBefore: i.NotBefore, Sans: i.Sans, SerialNumber: i.SerialNumber,
 			Subject: dn(i.Subject), Issuer: dn(i.Issuer)}
+	}
+	return out
+}
+
+// rateLimit builds a rateLimit on its state, kept per router (mwstate.go).
+func rateLimit(c *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+	s := m.Spec.RateLimit
+	if s.Redis != nil {
+		return nil, errors.New("redis: a shared rate limit is not yet supported by Sluice")
+	}
+	r := middleware.RateLimit{Burst: 1, Source: sourceOf(s.SourceCriterion)} // Traefik's defaults
+	if s.Average != nil {
+		r.Average = *s.Average
+	}
+	if s.Burst != nil {
+		r.Burst = *s.Burst
+	}
+	period, err := duration(s.Period, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	r.Period = period
+	st := c.state(m, func() any { return middleware.NewRateLimitState() }).(*middleware.RateLimitState)
+	return r.Middleware(st)
+}
+
+// inFlightReq builds an inFlightReq on its counts, kept per router.
+func inFlightReq(c *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+	s := m.Spec.InFlightReq
+	counts := c.state(m, func() any { return middleware.NewInFlightCounts() }).(*middleware.InFlightCounts)
+	return middleware.InFlightReq{Amount: s.Amount, Source: sourceOf(s.SourceCriterion)}.Middleware(counts)
+}
+
+// sourceOf is a sourceCriterion in the middleware's terms.
+func sourceOf(s *model.SourceCriterion) *middleware.SourceCriterion {
+	if s == nil {
+		return nil
+	}
+	out := &middleware.SourceCriterion{RequestHeaderName: s.RequestHeaderName, RequestHost: s.RequestHost}
+	if i := s.IPStrategy; i != nil {
+		out.IPStrategy = &middleware.IPStrategy{Depth: i.Depth, ExcludedIPs: i.ExcludedIPs, IPv6Subnet: i.IPv6Subnet}
 	}
 	return out
 }

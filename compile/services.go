@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
@@ -61,7 +62,10 @@ func (c *compiler) target(parent owner, f, name string, spec *model.LoadBalancer
 		w = *spec.Weight
 	}
 	ns := nsOr(spec.Namespace, parent.ns)
-	mws, names, err := c.middlewareChain(f, ns, spec.Middlewares)
+	var mws []pipeline.Middleware
+	var names []string
+	var err *svcErr
+	c.inScope(c.scope+" service "+f, func() { mws, names, err = c.middlewareChain(f, ns, spec.Middlewares) })
 	if err != nil {
 		return service.Child{}, err
 	}

@@ -278,3 +278,34 @@ func TestMiddlewareChainZeroAlloc(t *testing.T) {
 		}
 	})
 }
+
+// TestStatefulMiddlewareZeroAlloc: a request through inFlightReq (its
+// slot taken, and given back when the exchange ends) and rateLimit (one
+// known source's bucket) allocates nothing.
+func TestStatefulMiddlewareZeroAlloc(t *testing.T) {
+	counts := middleware.NewInFlightCounts()
+	fl, err := middleware.InFlightReq{Amount: 5}.Middleware(counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, err := middleware.RateLimit{Average: 1 << 40, Burst: 1 << 20}.Middleware(middleware.NewRateLimitState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := fasthttputil.NewInmemoryListener()
+	h, stop := proxyOver(ln, &upstream.Endpoint{Key: "http://backend:80", Addr: "backend:80", Scheme: "http", Client: &fasthttp.HostClient{
+		Addr: "backend:80", Dial: func(string) (net.Conn, error) { return ln.Dial() },
+		DisablePathNormalizing: true, NoDefaultUserAgentHeader: true, Transport: &upstream.Transport{},
+	}}, fl, rl)
+	defer stop()
+	serve := inmemRequest(h, "/api/x", "a.example")
+	zeroAllocs(t, "request through inFlightReq and rateLimit", 1000, func() {
+		ctx := serve()
+		if ctx.Response.StatusCode() != 200 {
+			t.Fatalf("unexpected response %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+	})
+	if n := counts.Len(); n != 1 {
+		t.Fatalf("%d sources in flight after the requests, want the one (at zero)", n)
+	}
+}

@@ -78,6 +78,35 @@ type spillConn struct {
 	peer     netip.Addr
 	peerText []byte
 	peerBuf  [48]byte
+
+	atClose atomic.Pointer[func()] // what AtClose registered, run by Close
+}
+
+// AtClose runs f once the connection is closed (pipeline's
+// ConnCloseNotifier): the AtEnd functions of an exchange that handed the
+// connection over. fasthttp closes it after the hijack function returns,
+// or without calling it when the switch could not be written.
+func (c *spillConn) AtClose(f func()) {
+	for {
+		prev := c.atClose.Load()
+		next := f
+		if prev != nil {
+			p := *prev
+			next = func() { p(); f() }
+		}
+		if c.atClose.CompareAndSwap(prev, &next) {
+			return
+		}
+	}
+}
+
+// Close closes the connection, then runs what AtClose registered.
+func (c *spillConn) Close() error {
+	err := c.Conn.Close()
+	if f := c.atClose.Swap(nil); f != nil {
+		(*f)()
+	}
+	return err
 }
 
 // peerOf returns the client's address (IPv4-mapped unmapped) and its text.

@@ -39,7 +39,18 @@ var mwKinds = []interface {
 	middleware.EncodedCharacters{},
 	middleware.PassTLSClientCert{PEM: true},
 	middleware.GrpcWeb{AllowOrigins: []string{"*"}},
+	stateful(func() (pipeline.Middleware, error) {
+		return middleware.RateLimit{Average: 1 << 30, Burst: 1 << 20}.Middleware(middleware.NewRateLimitState())
+	}),
+	stateful(func() (pipeline.Middleware, error) {
+		return middleware.InFlightReq{Amount: 100, Source: &middleware.SourceCriterion{RequestHeaderName: "X-Key"}}.Middleware(middleware.NewInFlightCounts())
+	}),
 }
+
+// stateful adapts a kind built on its state to mwKinds.
+type stateful func() (pipeline.Middleware, error)
+
+func (s stateful) Middleware() (pipeline.Middleware, error) { return s() }
 
 // FuzzMiddlewareRequest: arbitrary requests through routes carrying
 // every kind of middleware get a well-formed answer and leave the proxy

@@ -465,6 +465,16 @@ var middlewareCorpus = []confCase{
 			{tls: true, h2: true, sni: "pass.tlsw.example", host: "pass.tlsw.example", path: "/", clientCert: true},
 			{host: "pass.tlsw.example", path: "/", header: map[string]string{"X-Forwarded-Tls-Client-Cert": "forged"}},
 		}},
+	{name: "Middleware rateLimit, inFlightReq", objects: confMW("rl", "{rateLimit: {average: 1, period: 10s, burst: 2, sourceCriterion: {requestHeaderName: X-Key}}}") +
+		confMW("rlhost", "{rateLimit: {average: 1, period: 1m, sourceCriterion: {requestHost: true}}}") +
+		confMW("rlfast", "{rateLimit: {average: 100, burst: 1, sourceCriterion: {requestHeaderName: X-Key}}}") +
+		confMW("rlbad", "{rateLimit: {average: 1, sourceCriterion: {requestHost: true, requestHeaderName: X-A}}}") +
+		confMW("rlneg", "{rateLimit: {average: 1, period: -1s}}") +
+		confMW("fl", "{inFlightReq: {amount: 1}}") + confMW("flkey", "{inFlightReq: {amount: 1, sourceCriterion: {requestHeaderName: X-Key}}}") +
+		ir("mw-state", "  routes:\n"+confMWRoute("rl.s.example", "[{name: rl}]")+confMWRoute("host.s.example", "[{name: rlhost}]")+
+			confMWRoute("fast.s.example", "[{name: rlfast}]")+confMWRoute("bad.s.example", "[{name: rlbad}]")+
+			confMWRoute("neg.s.example", "[{name: rlneg}]")+confMWRoute("fl.s.example", "[{name: fl}]")+confMWRoute("flkey.s.example", "[{name: flkey}]")),
+		requests: statefulRequests()},
 	{name: "Middleware grpcWeb", objects: confMW("gw", "{grpcWeb: {allowOrigins: ['https://app.example']}}") +
 		confMW("gwany", "{grpcWeb: {allowOrigins: ['*']}}") + confMW("gwnone", "{grpcWeb: {}}") +
 		ir("mw-grpcweb", "  routes:\n"+gwRoute("gw.g.example", "gw", "port: h2c, scheme: h2c")+gwRoute("h1.g.example", "gw", "port: 80")+
@@ -612,5 +622,32 @@ func grpcWebRequests() []confReq {
 			return r
 		}(),
 		{host: "gw.g.example", path: "/grpc-get"}, {method: "POST", host: "gw.g.example", path: "/json", body: "{}", header: map[string]string{"Content-Type": "application/json"}},
+	}
+}
+
+// statefulRequests: a burst of two then a refusal per source (header and
+// host sources, HTTP/1.1 and h2c), a wait just over Traefik's bound,
+// invalid limits; a second request in flight refused, per host and per
+// header.
+func statefulRequests() []confReq {
+	key := func(host, k string, h2 bool) confReq {
+		return confReq{host: host, path: "/", h2: h2, header: map[string]string{"X-Key": k}, varies: "X-Retry-In: the time to the next token, to the nanosecond"}
+	}
+	slow := func(host, k string) *confReq {
+		r := key(host, k, false)
+		r.path = "/slow?ms=600"
+		return &r
+	}
+	during := func(r confReq, bg *confReq) confReq { r.during = bg; return r }
+	return []confReq{
+		key("rl.s.example", "a", false), key("rl.s.example", "a", false), key("rl.s.example", "a", false), key("rl.s.example", "b", false),
+		key("rl.s.example", "c", true), key("rl.s.example", "c", true), key("rl.s.example", "c", true), key("rl.s.example", "", false),
+		{host: "host.s.example", path: "/"}, {host: "host.s.example", path: "/", varies: "X-Retry-In: the time to the next token, to the nanosecond"},
+		key("fast.s.example", "a", false), key("fast.s.example", "a", false), // the second would wait ~10 ms, over the 5 ms bound
+		{host: "bad.s.example", path: "/"}, {host: "neg.s.example", path: "/"},
+		during(key("fl.s.example", "a", false), slow("fl.s.example", "a")), key("fl.s.example", "a", false),
+		during(key("fl.s.example", "a", true), slow("fl.s.example", "b")),
+		during(key("flkey.s.example", "b", false), slow("flkey.s.example", "a")),
+		during(key("flkey.s.example", "a", false), slow("flkey.s.example", "a")),
 	}
 }

@@ -77,6 +77,9 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
+	case "/slow": // ?ms=: answers after that long
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
 	case "/grpc":
 		serveGRPCLike(w, r, e)
 		return
@@ -497,6 +500,12 @@ type confReq struct {
 	// known: a response header that differs for a reason given in
 	// CONFORMANCE.md ("Header: reason"); the rest must agree.
 	known string
+	// during: a request sent first, in the background; this one is sent
+	// while that one is in flight (inFlightReq), 150 ms after it.
+	during *confReq
+	// varies: a response header whose value changes from one answer to
+	// the next ("Header: reason"): compared present or absent.
+	varies string
 	// racy: a response header whose presence in Traefik's answer depends
 	// on a race inside Traefik ("Header: reason"): left out of the
 	// comparison, with the reason in the table.
@@ -541,6 +550,13 @@ func (env *confEnv) send(t *testing.T, p string, req confReq) confOut {
 // sendVia sends req to proxy p as req says (raw, upgrade, TLS...).
 func (env *confEnv) sendVia(t *testing.T, p string, req confReq) confOut {
 	t.Helper()
+	if bg := req.during; bg != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); env.sendVia(t, p, *bg) }()
+		time.Sleep(150 * time.Millisecond)
+		defer func() { <-done }()
+		req.during = nil
+	}
 	ep := req.entry
 	if ep == "" {
 		ep = "web"
@@ -898,6 +914,16 @@ func (env *confEnv) run(t *testing.T, cs confCase) []confRow {
 		a := env.send(t, "oracle", req)
 		b := env.send(t, "sluice", req)
 		row := confRow{caseName: cs.name, request: describeReq(req), agree: reflect.DeepEqual(a, b), diff: diffOut(a, b), outcome: b.short()}
+		if k, why, ok := strings.Cut(req.varies, ": "); ok && !row.agree {
+			for _, o := range []*confOut{&a, &b} {
+				if _, has := o.RespHeaders[k]; has {
+					o.RespHeaders[k] = "(present)"
+				}
+			}
+			if row.agree = reflect.DeepEqual(a, b); row.agree {
+				row.note = fmt.Sprintf("agree but for the value of %s (%s)", k, why)
+			}
+		}
 		if k, why, ok := strings.Cut(req.racy, ": "); ok && !row.agree {
 			delete(a.RespHeaders, k)
 			delete(b.RespHeaders, k)

@@ -86,6 +86,7 @@ type Exchange struct {
 	sniff     bool    // a contentType middleware lets Content-Type be sniffed (ContentSniffing)
 	date      bool    // Resp is a server's answer that carried a Date (ServerDate)
 	routed    Handler // the matched router's handler, for entry point middlewares (Routed)
+	ends      []Ender // run once the exchange is over (AtEnd)
 
 	body     streamView // Out's body stream: In's, without its Close
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
@@ -100,6 +101,9 @@ func Acquire() *Exchange { return exchanges.Get().(*Exchange) }
 
 // Release returns x to the pool. Nothing of x may be used afterwards.
 func Release(x *Exchange) {
+	if len(x.ends) > 0 {
+		x.endsAfterAnswer()
+	}
 	x.Out.Reset()
 	x.own.Reset()
 	x.Req.Reset()
@@ -142,6 +146,9 @@ func (x *Exchange) Upgrade() []byte {
 func (x *Exchange) Hijack(fn func(net.Conn)) bool {
 	if x.ctx == nil {
 		return false
+	}
+	if len(x.ends) > 0 {
+		x.endsAtClose()
 	}
 	x.ctx.Hijack(fn)
 	return true

@@ -57,6 +57,9 @@ func upgrade(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 		return
 	}
 	log := x.EP.Log
+	// Closed at the client connection's close too: when the 101 cannot be
+	// written, the connection is closed without the hijack function.
+	x.AtEnd(pipeline.EndFunc(func() { up.Close() }))
 	if !x.Hijack(func(client net.Conn) {
 		_ = client.SetDeadline(time.Time{})
 		join(client, up, br)

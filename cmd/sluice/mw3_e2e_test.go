@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// statefulBackend serves what the stateful middlewares' tests need: /slow
+// answers after ?ms, /stream writes a part, waits ?ms, writes the rest,
+// /upgrade switches to an echo of lines.
+func statefulBackend(w http.ResponseWriter, r *http.Request) {
+	var ms int
+	fmt.Sscanf(r.URL.Query().Get("ms"), "%d", &ms)
+	switch r.URL.Path {
+	case "/slow":
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		io.WriteString(w, "slow done")
+	case "/stream":
+		io.WriteString(w, "part1 ")
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, "part2")
+	case "/upgrade":
+		c, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		for {
+			line, err := brw.ReadString('\n')
+			if err != nil {
+				return
+			}
+			brw.WriteString("echo: " + line)
+			brw.Flush()
+		}
+	default:
+		io.WriteString(w, "ok")
+	}
+}
+
+// TestBinaryInFlightReq: amount 1 per host. A second request while one
+// is in flight is 429 "max connections reached: 1", over HTTP/1.1 and
+// h2c; the slot is held until the answer has been streamed to its end,
+// released when the client goes mid-stream, held for an upgraded
+// connection's life and released when it closes, and released after an
+// upstream error.
+func TestBinaryInFlightReq(t *testing.T) {
+	port := namedBackendFunc(t, "127.0.0.2", statefulBackend)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("back", port, "127.0.0.2")+"---\n"+
+		mwObject("one", "{inFlightReq: {amount: 1}}")+
+		"apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: fl, namespace: e2e}\nspec:\n  routes:\n"+
+		"  - match: Host(`fl.example`)\n    middlewares: [{name: one}]\n    services: [{name: back, port: 80}]\n"+
+		"  - match: Host(`down.example`)\n    middlewares: [{name: one}]\n    services: [{name: nowhere, port: 80}]\n---\n"+
+		manifests("nowhere", freePort(t), "127.0.0.2"))
+	p := startSluice(t, dir)
+	h1 := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
+	h2c := &http.Client{Timeout: 10 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, n, a string, _ *tls.Config) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, n, a)
+		}}}
+	get := func(c *http.Client, host, path string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+p.addr+path, nil)
+		req.Host = host
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s%s: %v", host, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	eventually := func(what string, c *http.Client) {
+		t.Helper()
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if code, _ := get(c, "fl.example", "/"); code == 200 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the slot was never released", what)
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		cl   *http.Client
+	}{{"HTTP/1.1", h1}, {"h2c", h2c}} {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); get(c.cl, "fl.example", "/slow?ms=400") }()
+		time.Sleep(150 * time.Millisecond)
+		if code, body := get(c.cl, "fl.example", "/"); code != 429 || body != "max connections reached: 1" {
+			t.Fatalf("%s: second request in flight: %d %q", c.name, code, body)
+		}
+		wg.Wait()
+		if code, _ := get(c.cl, "fl.example", "/"); code != 200 {
+			t.Fatalf("%s: after the first ended: %d", c.name, code)
+		}
+
+		// Streamed: the handler returns with the headers; the slot is
+		// held until the body's end.
+		req, _ := http.NewRequest("GET", "http://"+p.addr+"/stream?ms=400", nil)
+		req.Host = "fl.example"
+		resp, err := c.cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := get(c.cl, "fl.example", "/"); code != 429 {
+			t.Fatalf("%s: during a streamed answer: %d, want 429", c.name, code)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		eventually(c.name+" after a streamed answer", c.cl)
+	}
+
+	// A client gone mid-stream.
+	conn, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET /stream?ms=300 HTTP/1.1\r\nHost: fl.example\r\n\r\n")
+	br := bufio.NewReader(conn)
+	if line, _ := br.ReadString('\n'); !strings.Contains(line, "200") {
+		t.Fatalf("stream: %q", line)
+	}
+	conn.Close()
+	eventually("a client gone mid-stream", h1)
+
+	// An upgraded connection holds the slot until it closes.
+	up := openTunnel(t, p.addr, "GET /upgrade HTTP/1.1\r\nHost: fl.example\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	if code, _ := get(h1, "fl.example", "/"); code != 429 {
+		t.Fatalf("during an upgraded connection: %d, want 429", code)
+	}
+	up.Close()
+	eventually("an upgraded connection closed", h1)
+
+	// An upstream error releases too (another host: its own slot).
+	for i := 0; i < 3; i++ {
+		if code, _ := get(h1, "down.example", "/"); code != 502 {
+			t.Fatalf("down: %d, want 502 each time", code)
+		}
+	}
+}
+
+// TestBinaryRateLimit: average 2 per second, burst 2: two requests pass,
+// the third waits or is refused 429 with Retry-After and X-Retry-In, as
+// Traefik's limiter decides; sources are told apart by a header; the
+// state survives a reload that leaves the Middleware unchanged and is
+// reset by one that changes it. HTTP/1.1 and h2c answer alike.
+func TestBinaryRateLimit(t *testing.T) {
+	port := namedBackendFunc(t, "127.0.0.2", statefulBackend)
+	dir := t.TempDir()
+	objects := func(average int) string {
+		return manifests("back", port, "127.0.0.2") + "---\n" +
+			mwObject("rl", fmt.Sprintf("{rateLimit: {average: %d, period: 10s, burst: 2, sourceCriterion: {requestHeaderName: X-Key}}}", average)) +
+			"apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: rl, namespace: e2e}\nspec:\n  routes:\n" +
+			"  - match: Host(`rl.example`)\n    middlewares: [{name: rl}]\n    services: [{name: back, port: 80}]\n"
+	}
+	write(t, filepath.Join(dir, "all.yaml"), objects(1))
+	p := startSluice(t, dir)
+	h2c := &http.Client{Timeout: 10 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, n, a string, _ *tls.Config) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, n, a)
+		}}}
+	get := func(c *http.Client, key string) *http.Response {
+		req, _ := http.NewRequest("GET", "http://"+p.addr+"/", nil)
+		req.Host = "rl.example"
+		req.Header.Set("X-Key", key)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// One per 10 s: the third request of a key would wait 10 s, over
+	// the 500 ms Traefik waits at most.
+	for _, c := range []*http.Client{http.DefaultClient, h2c} {
+		key := fmt.Sprintf("k-%p", c)
+		for i := 0; i < 3; i++ {
+			resp := get(c, key)
+			if i < 2 && resp.StatusCode != 200 {
+				t.Fatalf("request %d of a burst of 2: %d", i, resp.StatusCode)
+			}
+			if i == 2 && (resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "10" || resp.Header.Get("X-Retry-In") == "") {
+				t.Fatalf("third: %d %v", resp.StatusCode, resp.Header)
+			}
+		}
+	}
+	if get(http.DefaultClient, "other").StatusCode != 200 {
+		t.Fatal("another source was limited")
+	}
+	// A reload with the Middleware unchanged (another object changes)
+	// keeps the buckets; changing the Middleware starts afresh.
+	write(t, filepath.Join(dir, "extra.yaml"), mwObject("unrelated", "{addPrefix: {prefix: /x}}"))
+	waitPublished(t, p, 2)
+	if get(http.DefaultClient, "other").StatusCode != 200 || get(http.DefaultClient, "other").StatusCode != 429 {
+		t.Fatal("the buckets did not survive a reload that left the Middleware as it was")
+	}
+	write(t, filepath.Join(dir, "all.yaml"), objects(100))
+	waitPublished(t, p, 3)
+	if resp := get(http.DefaultClient, "other"); resp.StatusCode != 200 {
+		t.Fatalf("after the Middleware changed: %d, want a fresh bucket", resp.StatusCode)
+	}
+}
+
+// waitPublished waits until the n-th routing table is published.
+func waitPublished(t *testing.T, p *sluiceProc, n int) {
+	const s = "routing table published"
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(p.log(), s) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not logged %d times:\n%s", s, n, p.log())
+		}
+	}
+}
+
+// openTunnel sends an upgrade request to addr and checks the 101 and one
+// echoed line through the tunnel; the caller closes the connection.
+func openTunnel(t *testing.T, addr, request string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, request)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	io.WriteString(c, "one\n")
+	if line, _ := br.ReadString('\n'); line != "echo: one\n" {
+		t.Fatalf("through the tunnel: %q", line)
+	}
+	return c
+}
