@@ -65,6 +65,7 @@ var kindBuilders = map[string]kindBuilder{
 		return middleware.GrpcWeb{AllowOrigins: m.Spec.GrpcWeb.AllowOrigins}.Middleware()
 	},
 	"rateLimit":   rateLimit,
+	"forwardAuth": forwardAuth,
 	"inFlightReq": inFlightReq,
 	"contentType": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return middleware.ContentType{AutoDetect: m.Spec.ContentType.AutoDetect}.Middleware()

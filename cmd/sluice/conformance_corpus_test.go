@@ -475,6 +475,22 @@ var middlewareCorpus = []confCase{
 			confMWRoute("fast.s.example", "[{name: rlfast}]")+confMWRoute("bad.s.example", "[{name: rlbad}]")+
 			confMWRoute("neg.s.example", "[{name: rlneg}]")+confMWRoute("fl.s.example", "[{name: fl}]")+confMWRoute("flkey.s.example", "[{name: flkey}]")),
 		requests: statefulRequests()},
+	{name: "Middleware forwardAuth", objects: confMW("fa", "{forwardAuth: {address: 'http://GAMMA:8080/auth', authResponseHeaders: [X-Auth-User], trustForwardHeader: true}}") +
+		confMW("faold", "{forwardAuth: {address: 'http://GAMMA:8080/auth', authResponseHeadersRegex: '^X-Auth-'}}") +
+		confMW("fanotrust", "{forwardAuth: {address: 'http://GAMMA:8080/auth', trustForwardHeader: false, authRequestHeaders: [X-Auth, Cookie]}}") +
+		confMW("fabody", "{forwardAuth: {address: 'http://GAMMA:8080/auth', forwardBody: true, maxBodySize: 10, preserveRequestMethod: true, trustForwardHeader: true}}") +
+		confMW("facookie", "{forwardAuth: {address: 'http://GAMMA:8080/auth', addAuthCookiesToResponse: [auth], trustForwardHeader: true}}") +
+		confMW("fasignin", "{forwardAuth: {address: 'http://GAMMA:8080/auth', authSigninURL: 'https://login.example/signin', trustForwardHeader: true}}") +
+		confMW("fapreserve", "{forwardAuth: {address: 'http://GAMMA:8080/auth', preserveLocationHeader: true, trustForwardHeader: true}}") +
+		confMW("fadown", "{forwardAuth: {address: 'http://ALPHA:9/auth', trustForwardHeader: true}}") +
+		confMW("fanoaddr", "{forwardAuth: {trustForwardHeader: true}}") +
+		confMW("fabadre", "{forwardAuth: {address: 'http://GAMMA:8080/auth', authResponseHeadersRegex: '('}}") +
+		ir("mw-fa", "  routes:\n"+confMWRoute("fa.f.example", "[{name: fa}]")+confMWRoute("old.f.example", "[{name: faold}]")+
+			confMWRoute("notrust.f.example", "[{name: fanotrust}]")+confMWRoute("body.f.example", "[{name: fabody}]")+
+			confMWRoute("cookie.f.example", "[{name: facookie}]")+confMWRoute("signin.f.example", "[{name: fasignin}]")+
+			confMWRoute("preserve.f.example", "[{name: fapreserve}]")+confMWRoute("down.f.example", "[{name: fadown}]")+
+			confMWRoute("noaddr.f.example", "[{name: fanoaddr}]")+confMWRoute("badre.f.example", "[{name: fabadre}]")),
+		requests: forwardAuthRequests()},
 	{name: "Middleware grpcWeb", objects: confMW("gw", "{grpcWeb: {allowOrigins: ['https://app.example']}}") +
 		confMW("gwany", "{grpcWeb: {allowOrigins: ['*']}}") + confMW("gwnone", "{grpcWeb: {}}") +
 		ir("mw-grpcweb", "  routes:\n"+gwRoute("gw.g.example", "gw", "port: h2c, scheme: h2c")+gwRoute("h1.g.example", "gw", "port: 80")+
@@ -649,5 +665,41 @@ func statefulRequests() []confReq {
 		during(key("fl.s.example", "a", true), slow("fl.s.example", "b")),
 		during(key("flkey.s.example", "b", false), slow("flkey.s.example", "a")),
 		during(key("flkey.s.example", "a", false), slow("flkey.s.example", "a")),
+	}
+}
+
+// forwardAuthRequests: each decision of the auth server through each
+// header mode, what the auth server and the backend saw, bodies, cookies,
+// redirects, the sign-in URL, an unreachable auth server, invalid
+// configurations.
+func forwardAuthRequests() []confReq {
+	auth := func(host, decision string, extra ...func(*confReq)) confReq {
+		r := confReq{host: host, path: "/p/q?a=1", header: map[string]string{"X-Auth": decision, "User-Agent": "conf-client",
+			"Cookie": "c=1", "X-Custom": "v", "X-Forwarded-Prefix": "/pre", "Connection": "X-Custom"}}
+		for _, e := range extra {
+			e(&r)
+		}
+		return r
+	}
+	h2 := func(r *confReq) { r.h2 = true; delete(r.header, "Connection") }
+	alt := func(r *confReq) {
+		r.entry = "alt"
+		r.header["X-Forwarded-For"] = "1.2.3.4"
+		r.header["X-Forwarded-Proto"] = "https"
+	}
+	post := func(body string) func(*confReq) { return func(r *confReq) { r.method, r.body = "POST", body } }
+	noUA := func(r *confReq) { delete(r.header, "User-Agent") }
+	return []confReq{
+		auth("fa.f.example", "ok"), auth("fa.f.example", "deny"), auth("fa.f.example", "deny", alt), auth("fa.f.example", "deny", h2),
+		auth("fa.f.example", "deny", noUA), auth("fa.f.example", "redirect"), auth("fa.f.example", "abs"), auth("fa.f.example", "401"),
+		auth("fa.f.example", "deny", post("hello")), auth("fa.f.example", "ok", h2),
+		auth("old.f.example", "ok"), auth("old.f.example", "deny"), auth("old.f.example", "deny", alt), auth("old.f.example", "deny", noUA),
+		auth("notrust.f.example", "deny"), auth("notrust.f.example", "deny", alt), auth("notrust.f.example", "ok"),
+		auth("body.f.example", "deny", post("hello")), auth("body.f.example", "deny", post("this body is too long")),
+		auth("body.f.example", "ok", post("hello")), auth("body.f.example", "deny"),
+		auth("cookie.f.example", "ok", func(r *confReq) { r.path = "/r?respond-header=Set-Cookie:srv=1&respond-header=Set-Cookie:auth=server" }),
+		auth("signin.f.example", "401"), auth("signin.f.example", "deny"), auth("signin.f.example", "401", post("x")),
+		auth("preserve.f.example", "redirect"), auth("down.f.example", "ok"), auth("down.f.example", "ok", h2),
+		auth("noaddr.f.example", "ok"), auth("badre.f.example", "ok"),
 	}
 }

@@ -77,6 +77,9 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
+	case "/auth": // an authentication server for forwardAuth, deciding by X-Auth
+		serveAuth(w, r, e)
+		return
 	case "/slow": // ?ms=: answers after that long
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
@@ -140,6 +143,36 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 	}
 	_ = json.NewEncoder(w).Encode(e)
+}
+
+// serveAuth answers as an authentication server: X-Auth "ok" is a 200
+// with X-Auth-User, X-Auth-Role and two cookies; "redirect" and "abs"
+// redirect (relative, absolute); "401" asks for credentials; anything
+// else is a 403 whose body is the echo of the auth request itself.
+func serveAuth(w http.ResponseWriter, r *http.Request, e echo) {
+	switch r.Header.Get("X-Auth") {
+	case "ok":
+		w.Header().Set("X-Auth-User", "alice")
+		w.Header().Set("X-Auth-Role", "admin")
+		w.Header().Add("Set-Cookie", "auth=tok; Path=/")
+		w.Header().Add("Set-Cookie", "other=1")
+		io.WriteString(w, "ok")
+	case "redirect":
+		w.Header().Set("Location", "/login?next=1")
+		w.WriteHeader(302)
+	case "abs":
+		w.Header().Set("Location", "https://login.example/x")
+		w.WriteHeader(307)
+	case "401":
+		w.Header().Set("Www-Authenticate", `Basic realm="auth"`)
+		w.WriteHeader(401)
+		io.WriteString(w, "who are you")
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Deny", "yes")
+		w.WriteHeader(403)
+		_ = json.NewEncoder(w).Encode(e)
+	}
 }
 
 // serveGRPCLike answers as a gRPC server would, without protobuf: one
