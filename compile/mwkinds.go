@@ -66,6 +66,7 @@ var kindBuilders = map[string]kindBuilder{
 	},
 	"rateLimit":   rateLimit,
 	"forwardAuth": forwardAuth,
+	"retry":       retry,
 	"inFlightReq": inFlightReq,
 	"contentType": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return middleware.ContentType{AutoDetect: m.Spec.ContentType.AutoDetect}.Middleware()

@@ -39,6 +39,7 @@ var mwKinds = []interface {
 	middleware.EncodedCharacters{},
 	middleware.PassTLSClientCert{PEM: true},
 	middleware.GrpcWeb{AllowOrigins: []string{"*"}},
+	middleware.Retry{Attempts: 2, Status: [][2]int{{500, 599}}, MaxRequestBodyBytes: 1 << 10},
 	stateful(func() (pipeline.Middleware, error) {
 		return middleware.RateLimit{Average: 1 << 30, Burst: 1 << 20}.Middleware(middleware.NewRateLimitState())
 	}),

@@ -491,6 +491,40 @@ var middlewareCorpus = []confCase{
 			confMWRoute("preserve.f.example", "[{name: fapreserve}]")+confMWRoute("down.f.example", "[{name: fadown}]")+
 			confMWRoute("noaddr.f.example", "[{name: fanoaddr}]")+confMWRoute("badre.f.example", "[{name: fabadre}]")),
 		requests: forwardAuthRequests()},
+	{name: "Middleware retry", objects: confMW("re", "{retry: {attempts: 3, initialInterval: 10ms}}") +
+		confMW("re503", "{retry: {attempts: 3, status: ['503', '500-502']}}") +
+		confMW("renonidem", "{retry: {attempts: 2, status: ['503'], retryNonIdempotentMethod: true}}") +
+		confMW("renonet", "{retry: {attempts: 2, disableRetryOnNetworkError: true, status: ['500-599']}}") +
+		confMW("reone", "{retry: {attempts: 1}}") + confMW("rezero", "{retry: {}}") +
+		confMW("renothing", "{retry: {attempts: 2, disableRetryOnNetworkError: true}}") +
+		"apiVersion: v1\nkind: Service\nmetadata: {name: half, namespace: conf}\nspec: {ports: [{name: http, port: 80}]}\n---\n" +
+		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: half, namespace: conf, labels: {kubernetes.io/service-name: half}}\naddressType: IPv4\n" +
+		"ports: [{name: http, port: 8091}]\nendpoints: [{addresses: [ALPHA]}, {addresses: [BETA]}]\n---\n" +
+		ir("mw-retry", "  routes:\n"+
+			"  - match: Host(`half.r.example`)\n    middlewares: [{name: re}]\n    services: [{name: half, port: 80}]\n"+
+			"  - match: Host(`halfnone.r.example`)\n    middlewares: [{name: reone}]\n    services: [{name: half, port: 80}]\n"+
+			"  - match: Host(`deadnonet.r.example`)\n    middlewares: [{name: renonet}]\n    services: [{name: dead, port: 80}]\n"+
+			confMWRoute("s503.r.example", "[{name: re503}]")+confMWRoute("nonidem.r.example", "[{name: renonidem}]")+
+			confMWRoute("zero.r.example", "[{name: rezero}]")+confMWRoute("nothing.r.example", "[{name: renothing}]")),
+		requests: []confReq{
+			{host: "half.r.example", path: "/h", repeat: 6}, {host: "half.r.example", path: "/h", h2: true, repeat: 4},
+			{method: "POST", host: "half.r.example", path: "/h", body: "not sent yet", repeat: 4},
+			{host: "deadnonet.r.example", path: "/"},
+			{host: "s503.r.example", path: "/status/503?c=get"}, {method: "POST", host: "s503.r.example", path: "/status/503?c=post", body: "b"},
+			{host: "s503.r.example", path: "/status/504?c=other"}, {host: "s503.r.example", path: "/status/500?c=h2", h2: true},
+			{method: "POST", host: "nonidem.r.example", path: "/status/503?c=nonidem", body: "again"},
+			{host: "zero.r.example", path: "/"}, {host: "nothing.r.example", path: "/"},
+		},
+		after: func(env *confEnv) (string, string) {
+			count := func(p string) string {
+				var out []string
+				for _, uri := range []string{"/status/503?c=get", "/status/503?c=post", "/status/504?c=other", "/status/500?c=h2", "/status/503?c=nonidem"} {
+					out = append(out, fmt.Sprintf("%s %d", uri, env.backends["alpha"].countURI(p, uri)))
+				}
+				return strings.Join(out, ", ")
+			}
+			return count("oracle"), count("sluice")
+		}},
 	{name: "Middleware grpcWeb", objects: confMW("gw", "{grpcWeb: {allowOrigins: ['https://app.example']}}") +
 		confMW("gwany", "{grpcWeb: {allowOrigins: ['*']}}") + confMW("gwnone", "{grpcWeb: {}}") +
 		ir("mw-grpcweb", "  routes:\n"+gwRoute("gw.g.example", "gw", "port: h2c, scheme: h2c")+gwRoute("h1.g.example", "gw", "port: 80")+

@@ -48,6 +48,7 @@ type confBackend struct {
 	name string
 	mu   sync.Mutex
 	hits map[string]int // by X-Conformance-Proxy
+	uris map[string]int // by X-Conformance-Proxy and request URI
 }
 
 // echo is what a backend saw of a request.
@@ -64,6 +65,10 @@ type echo struct {
 func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	b.hits[r.Header.Get("X-Conformance-Proxy")]++
+	if b.uris == nil {
+		b.uris = map[string]int{}
+	}
+	b.uris[r.Header.Get("X-Conformance-Proxy")+" "+r.RequestURI]++
 	b.mu.Unlock()
 	body, _ := io.ReadAll(r.Body)
 	e := echo{Name: b.name, Method: r.Method, URI: r.RequestURI, Host: r.Host, Proto: r.Proto, Headers: map[string]string{}, Body: string(body)}
@@ -210,6 +215,13 @@ func (b *confBackend) count(proxy string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.hits[proxy]
+}
+
+// countURI is how many requests for uri the proxy sent.
+func (b *confBackend) countURI(proxy, uri string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.uris[proxy+" "+uri]
 }
 
 // confEnv is the running oracle: both proxies, the backends, the objects.
@@ -423,6 +435,9 @@ func (env *confEnv) startBackends(t *testing.T) {
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	go serveHTTP10(listen(0, 8090))
+	// Port 8091 on beta only: a service of alpha and beta there has one
+	// server refusing connections (retry).
+	go (&http.Server{Handler: env.backends["beta"]}).Serve(listen(1, 8091))
 	go serveUpgradeEcho(listen(0, 8082))
 	env.subst = strings.NewReplacer(append(pairs, env.certificates(t)...)...)
 }

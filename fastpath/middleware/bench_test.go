@@ -50,6 +50,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			"GET / HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 1.2.3.4, 192.168.1.1\r\n\r\n", nil},
 		{"encodedCharacters", EncodedCharacters{}, "GET /a/b%20c/d HTTP/1.1\r\nHost: a.example\r\n\r\n", nil},
 		{"contentType", ContentType{}, "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n", nil},
+		{"retry, success on the first try", Retry{Attempts: 3, Status: [][2]int{{503, 503}}, MaxRequestBodyBytes: 2 << 20}, "GET /api HTTP/1.1\r\nHost: a.example\r\n\r\n", nil},
 		{"typical chain (bench r1-mw)", typicalChain{}, "GET /api/x HTTP/1.1\r\nHost: a.example\r\n\r\n", nil},
 		{"compress gzip 100KiB", Compress{Encodings: []string{"gzip", "br", "zstd"}}, "GET /page HTTP/1.1\r\nHost: a.example\r\nAccept-Encoding: gzip\r\n\r\n", page},
 		{"compress br 100KiB", Compress{Encodings: []string{"gzip", "br", "zstd"}}, "GET /page HTTP/1.1\r\nHost: a.example\r\nAccept-Encoding: br\r\n\r\n", page},

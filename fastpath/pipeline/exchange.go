@@ -85,6 +85,7 @@ type Exchange struct {
 	decoded   bool    // Resp's body was decoded from the server's gzip (BodyDecoded)
 	sniff     bool    // a contentType middleware lets Content-Type be sniffed (ContentSniffing)
 	date      bool    // Resp is a server's answer that carried a Date (ServerDate)
+	unsent    bool    // Resp is an error answered before the request reached a server (Unsent)
 	routed    Handler // the matched router's handler, for entry point middlewares (Routed)
 	ends      []Ender // run once the exchange is over (AtEnd)
 
@@ -110,7 +111,7 @@ func Release(x *Exchange) {
 	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
-	x.routed, x.date = nil, false
+	x.routed, x.date, x.unsent = nil, false, false
 	exchanges.Put(x)
 }
 
@@ -252,12 +253,29 @@ func (x *Exchange) EnableContentSniffing() { x.sniff = true }
 // names (grpcWeb) asks this.
 func (x *Exchange) ServerDate() bool { return x.date }
 
+// Unsent reports whether Resp is the error answer to a request that never
+// reached a server (the connection could not be made): what Traefik's
+// retry middleware retries on a network error.
+func (x *Exchange) Unsent() bool { return x.unsent }
+
+// MarkUnsent records whether Resp answers a request that was not sent.
+func (x *Exchange) MarkUnsent(v bool) { x.unsent = v }
+
 // MarkServerDate records whether the server's answer carried a Date.
 func (x *Exchange) MarkServerDate(sent bool) { x.date = sent }
 
-// HeadersEdited tells x that Out's headers were changed (a middleware):
-// what Begin found of them is found again.
+// HeadersEdited tells x that Out's headers were changed (a middleware, or
+// retry putting them back as they were before a try): what Begin found
+// of them is found again, and an Accept-Encoding a send added and that is
+// gone is added again by the next send.
 func (x *Exchange) HeadersEdited() {
 	h := &x.Out.Header
-	x.gzip = len(h.Peek("Accept-Encoding")) == 0 && len(h.Peek("Range")) == 0 && !h.IsHead()
+	ae := len(h.Peek("Accept-Encoding")) > 0
+	if x.gzipAdded && !ae {
+		x.gzipAdded = false
+	}
+	if x.gzipAdded {
+		return // the gzip is ours: the client asked none
+	}
+	x.gzip = !ae && len(h.Peek("Range")) == 0 && !h.IsHead()
 }

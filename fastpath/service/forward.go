@@ -67,6 +67,7 @@ var (
 func upstreamError(x *pipeline.Exchange, srv *Server, err error) {
 	srv.Passive.Fail(time.Now())
 	x.MarkServerDate(false)
+	x.MarkUnsent(upstream.NotSent(err))
 	if upstream.IsTimeout(err) {
 		x.RespondStatusText(fasthttp.StatusGatewayTimeout, pipeline.BodyGatewayTimeout)
 	} else {

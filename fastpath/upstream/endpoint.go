@@ -285,6 +285,24 @@ func (r *Registry) Len() int {
 	return len(r.m)
 }
 
+// NotSent reports whether err from Client.Do (or Go's transport) left the
+// request unsent: the connection could not be made (refused, dial
+// timeout, TLS handshake), as Traefik's retry middleware tells a failure
+// before the request was written from one after it.
+func NotSent(err error) bool {
+	if errors.Is(err, fasthttp.ErrDialTimeout) || errors.Is(err, fasthttp.ErrNoFreeConns) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var alert tls.AlertError
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	return errors.As(err, &alert) || errors.As(err, &verify) || errors.As(err, &record)
+}
+
 // IsTimeout reports whether err from Client.Do is a timeout (504) rather
 // than a refused or broken connection (502).
 func IsTimeout(err error) bool {
