@@ -1,7 +1,9 @@
 package compile
 
 import (
+	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -54,4 +56,46 @@ func httpCodeRanges(blocks []string) ([][2]int, error) {
 		out = append(out, [2]int{lo, hi})
 	}
 	return out, nil
+}
+
+// errors is registered here: its service builds through the kinds table,
+// which a literal entry would make an initialization cycle.
+func init() { kindBuilders["errors"] = errorPage }
+
+// errorPage builds an errors middleware: its status ranges and rewrites
+// (sorted by range, where Traefik takes a map's random order), and its
+// service, built like a route's (a Service or a TraefikService of the
+// Middleware's namespace). Built per router, as the service records what
+// the router depends on.
+func errorPage(c *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+	s := m.Spec.Errors
+	e := middleware.ErrorPage{Query: s.Query, RequestHeaders: s.ErrorRequestHeaders}
+	var err error
+	if e.Status, err = httpCodeRanges(s.Status); err != nil {
+		return nil, err
+	}
+	froms := make([]string, 0, len(s.StatusRewrites))
+	for k := range s.StatusRewrites {
+		froms = append(froms, k)
+	}
+	sort.Strings(froms)
+	for _, k := range froms {
+		r, err := httpCodeRanges([]string{k})
+		if err != nil {
+			return nil, err
+		}
+		e.Rewrites = append(e.Rewrites, middleware.StatusRewrite{From: r, To: s.StatusRewrites[k]})
+	}
+	spec := s.Service
+	if spec.Name == "" {
+		return nil, errors.New("errors: a service is required")
+	}
+	parent := owner{obj: objName("Middleware", m.Meta.Namespace, m.Meta.Name), ns: m.Meta.Namespace}
+	name := Normalize(nsOr(spec.Namespace, m.Meta.Namespace)+"-"+spec.Name+"-"+spec.Port.String()) + Provider
+	ch, serr := c.target(parent, "spec.errors.service", name, &spec, nil)
+	if serr != nil {
+		return nil, fmt.Errorf("%s: %s", serr.field, serr.msg)
+	}
+	e.Service = ch.Service
+	return e.Middleware()
 }

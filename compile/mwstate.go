@@ -44,15 +44,20 @@ func (c *compiler) state(m *model.Middleware, create func() any) any {
 	return st
 }
 
-// builtKey is the cache key of a built Middleware: stateful kinds (and
-// chains, which may hold them) per scope, the others once per table.
+// perRouterKinds are built for each router too, without state: chains
+// (which may hold stateful kinds) and errors (whose service records what
+// the router's IngressRoute depends on, for incremental compiles).
+var perRouterKinds = map[string]bool{"chain": true, "errors": true}
+
+// builtKey is the cache key of a built Middleware: stateful and per-router
+// kinds per scope, the others once per table.
 type builtKey struct {
 	mw    *model.Middleware
 	scope string
 }
 
 func (c *compiler) builtKeyOf(m *model.Middleware) builtKey {
-	if kinds := middlewareKinds(&m.Spec); len(kinds) == 1 && (statefulKinds[kinds[0]] || kinds[0] == "chain") {
+	if kinds := middlewareKinds(&m.Spec); len(kinds) == 1 && (statefulKinds[kinds[0]] || perRouterKinds[kinds[0]]) {
 		return builtKey{m, c.scope}
 	}
 	return builtKey{mw: m}

@@ -525,6 +525,24 @@ var middlewareCorpus = []confCase{
 			}
 			return count("oracle"), count("sluice")
 		}},
+	{name: "Middleware errors", objects: confMW("ep", "{errors: {status: ['500-599'], service: {name: gamma, port: 80}, query: '/err/{status}?orig={originalStatus}&u={url}'}}") +
+		confMW("eprw", "{errors: {status: ['404', '500-599'], statusRewrites: {'502-504': 500, '404': 410}, service: {name: gamma, port: 80}, query: '{status}.html'}}") +
+		confMW("ephdr", "{errors: {status: ['400-499'], errorRequestHeaders: [X-Keep, accept], service: {name: gamma, port: 80}}}") +
+		confMW("epdead", "{errors: {status: ['500-599'], service: {name: dead, port: 80}, query: /x}}") +
+		confMW("epnosvc", "{errors: {status: ['500-599'], service: {name: nosuch, port: 80}}}") +
+		confMW("epbad", "{errors: {status: ['500,502'], service: {name: gamma, port: 80}}}") +
+		ir("mw-errors", "  routes:\n"+confMWRoute("ep.er.example", "[{name: ep}]")+confMWRoute("rw.er.example", "[{name: eprw}]")+
+			confMWRoute("hdr.er.example", "[{name: ephdr}]")+confMWRoute("dead.er.example", "[{name: epdead}]")+
+			confMWRoute("nosvc.er.example", "[{name: epnosvc}]")+confMWRoute("bad.er.example", "[{name: epbad}]")+
+			"  - match: Host(`down.er.example`)\n    middlewares: [{name: ep}]\n    services: [{name: dead, port: 80}]\n"),
+		requests: []confReq{
+			{host: "ep.er.example", path: "/status/503?q=1", header: map[string]string{"X-Client": "c"}}, {host: "ep.er.example", path: "/ok"},
+			{host: "ep.er.example", path: "/status/500", h2: true}, {method: "POST", host: "ep.er.example", path: "/status/502", body: "data"},
+			{host: "ep.er.example", path: "/status/404"}, {host: "down.er.example", path: "/"},
+			{host: "rw.er.example", path: "/status/503"}, {host: "rw.er.example", path: "/status/404"}, {host: "rw.er.example", path: "/status/501"},
+			{host: "hdr.er.example", path: "/status/403", header: map[string]string{"X-Keep": "k", "X-Drop": "d", "Accept": "text/html"}},
+			{host: "dead.er.example", path: "/status/500"}, {host: "nosvc.er.example", path: "/"}, {host: "bad.er.example", path: "/"},
+		}},
 	{name: "Middleware grpcWeb", objects: confMW("gw", "{grpcWeb: {allowOrigins: ['https://app.example']}}") +
 		confMW("gwany", "{grpcWeb: {allowOrigins: ['*']}}") + confMW("gwnone", "{grpcWeb: {}}") +
 		ir("mw-grpcweb", "  routes:\n"+gwRoute("gw.g.example", "gw", "port: h2c, scheme: h2c")+gwRoute("h1.g.example", "gw", "port: 80")+

@@ -399,3 +399,17 @@ func TestBinaryRetry(t *testing.T) {
 		t.Fatalf("tries per path: %v (want /drop 1 or 2, /always503 1, /flaky 3)", hits)
 	}
 }
+
+// TestBinaryErrorPages: a server's 503 becomes the page the error service
+// serves for /err/503 under the 503, over the four client protocols; a
+// status outside the ranges passes; a rewrite changes the status.
+func TestBinaryErrorPages(t *testing.T) {
+	f := newMWFixture(t, mwObject("ep", "{errors: {status: ['500-599'], statusRewrites: {'502': 500}, service: {name: echo, port: 80}, query: '/err/{status}?from={originalStatus}'}}")+
+		mwRoute("ep", "ep.example", "[{name: ep}]"))
+	f.run(t, []mwCase{
+		{name: "503 replaced", host: "ep.example", path: "/status/503", status: 503, uri: "/err/503?from=503"},
+		{name: "502 rewritten", host: "ep.example", path: "/status/502", status: 500, uri: "/err/500?from=502"},
+		{name: "a POST's page is a GET", method: "POST", host: "ep.example", path: "/status/500", body: "b", status: 500, uri: "/err/500?from=500"},
+		{name: "404 passes", host: "ep.example", path: "/status/404", status: 404, uri: "/status/404"},
+	})
+}
