@@ -64,10 +64,11 @@ var kindBuilders = map[string]kindBuilder{
 	"grpcWeb": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return middleware.GrpcWeb{AllowOrigins: m.Spec.GrpcWeb.AllowOrigins}.Middleware()
 	},
-	"rateLimit":   rateLimit,
-	"forwardAuth": forwardAuth,
-	"retry":       retry,
-	"inFlightReq": inFlightReq,
+	"rateLimit":      rateLimit,
+	"forwardAuth":    forwardAuth,
+	"retry":          retry,
+	"circuitBreaker": circuitBreaker,
+	"inFlightReq":    inFlightReq,
 	"contentType": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return middleware.ContentType{AutoDetect: m.Spec.ContentType.AutoDetect}.Middleware()
 	},

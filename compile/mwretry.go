@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath/middleware"
@@ -98,4 +99,23 @@ func errorPage(c *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 	}
 	e.Service = ch.Service
 	return e.Middleware()
+}
+
+// circuitBreaker builds a circuitBreaker on its state, kept per router
+// as Traefik keeps a breaker's windows per router.
+func circuitBreaker(c *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+	s := m.Spec.CircuitBreaker
+	cb := middleware.CircuitBreaker{Expression: s.Expression, ResponseCode: s.ResponseCode}
+	var err error
+	if cb.CheckPeriod, err = duration(s.CheckPeriod, 100*time.Millisecond); err != nil {
+		return nil, err
+	}
+	if cb.FallbackDuration, err = duration(s.FallbackDuration, 10*time.Second); err != nil {
+		return nil, err
+	}
+	if cb.RecoveryDuration, err = duration(s.RecoveryDuration, 10*time.Second); err != nil {
+		return nil, err
+	}
+	st := c.state(m, func() any { return middleware.NewBreakerState() }).(*middleware.BreakerState)
+	return cb.Middleware(st)
 }

@@ -27,7 +27,7 @@ type stateEntry struct {
 
 // statefulKinds are the kinds whose handlers hold state: built once per
 // scope, not once per table.
-var statefulKinds = map[string]bool{"rateLimit": true, "inFlightReq": true}
+var statefulKinds = map[string]bool{"rateLimit": true, "inFlightReq": true, "circuitBreaker": true}
 
 // state returns the state of m in the current scope: the previous
 // table's when m is the same object, else a new one from create.

@@ -281,8 +281,9 @@ func TestMiddlewareChainZeroAlloc(t *testing.T) {
 
 // TestStatefulMiddlewareZeroAlloc: a request through inFlightReq (its
 // slot taken, and given back when the exchange ends), rateLimit (one
-// known source's bucket) and retry (the request's headers kept for other
-// tries, none needed) allocates nothing.
+// known source's bucket), retry (the request's headers kept for other
+// tries, none needed) and circuitBreaker (the answer counted) allocates
+// nothing.
 func TestStatefulMiddlewareZeroAlloc(t *testing.T) {
 	counts := middleware.NewInFlightCounts()
 	fl, err := middleware.InFlightReq{Amount: 5}.Middleware(counts)
@@ -297,14 +298,18 @@ func TestStatefulMiddlewareZeroAlloc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cb, err := middleware.CircuitBreaker{Expression: "NetworkErrorRatio() > 0.5 || ResponseCodeRatio(500, 600, 0, 600) > 0.5"}.Middleware(middleware.NewBreakerState())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln := fasthttputil.NewInmemoryListener()
 	h, stop := proxyOver(ln, &upstream.Endpoint{Key: "http://backend:80", Addr: "backend:80", Scheme: "http", Client: &fasthttp.HostClient{
 		Addr: "backend:80", Dial: func(string) (net.Conn, error) { return ln.Dial() },
 		DisablePathNormalizing: true, NoDefaultUserAgentHeader: true, Transport: &upstream.Transport{},
-	}}, fl, rl, retry)
+	}}, fl, rl, retry, cb)
 	defer stop()
 	serve := inmemRequest(h, "/api/x", "a.example")
-	zeroAllocs(t, "request through inFlightReq, rateLimit and retry", 1000, func() {
+	zeroAllocs(t, "request through inFlightReq, rateLimit, retry and circuitBreaker", 1000, func() {
 		ctx := serve()
 		if ctx.Response.StatusCode() != 200 {
 			t.Fatalf("unexpected response %d %q", ctx.Response.StatusCode(), ctx.Response.Body())

@@ -39,6 +39,9 @@ var mwKinds = []interface {
 	middleware.EncodedCharacters{},
 	middleware.PassTLSClientCert{PEM: true},
 	middleware.GrpcWeb{AllowOrigins: []string{"*"}},
+	stateful(func() (pipeline.Middleware, error) {
+		return middleware.CircuitBreaker{Expression: "NetworkErrorRatio() > 0.9"}.Middleware(middleware.NewBreakerState())
+	}),
 	middleware.Retry{Attempts: 2, Status: [][2]int{{500, 599}}, MaxRequestBodyBytes: 1 << 10},
 	stateful(func() (pipeline.Middleware, error) {
 		return middleware.RateLimit{Average: 1 << 30, Burst: 1 << 20}.Middleware(middleware.NewRateLimitState())

@@ -543,6 +543,20 @@ var middlewareCorpus = []confCase{
 			{host: "hdr.er.example", path: "/status/403", header: map[string]string{"X-Keep": "k", "X-Drop": "d", "Accept": "text/html"}},
 			{host: "dead.er.example", path: "/status/500"}, {host: "nosvc.er.example", path: "/"}, {host: "bad.er.example", path: "/"},
 		}},
+	{name: "Middleware circuitBreaker", objects: confMW("cbnet", "{circuitBreaker: {expression: 'NetworkErrorRatio() > 0.5', fallbackDuration: 1m}}") +
+		confMW("cbcode", "{circuitBreaker: {expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.4', responseCode: 418, fallbackDuration: 1m}}") +
+		confMW("cblat", "{circuitBreaker: {expression: 'LatencyAtQuantileMS(50.0) > 300', fallbackDuration: 1m}}") +
+		confMW("cbbad", "{circuitBreaker: {expression: 'NetworkErrorRatio() > 1'}}") + confMW("cbempty", "{circuitBreaker: {}}") +
+		ir("mw-cb", "  routes:\n"+
+			"  - match: Host(`net.cb.example`)\n    middlewares: [{name: cbnet}]\n    services: [{name: dead, port: 80}]\n"+
+			confMWRoute("code.cb.example", "[{name: cbcode}]")+confMWRoute("lat.cb.example", "[{name: cblat}]")+
+			confMWRoute("bad.cb.example", "[{name: cbbad}]")+confMWRoute("empty.cb.example", "[{name: cbempty}]")),
+		requests: []confReq{
+			{host: "net.cb.example", path: "/"}, {host: "net.cb.example", path: "/"}, {host: "net.cb.example", path: "/", h2: true},
+			{host: "code.cb.example", path: "/ok"}, {host: "code.cb.example", path: "/status/500"}, {host: "code.cb.example", path: "/ok"},
+			{host: "lat.cb.example", path: "/slow?ms=400"}, {host: "lat.cb.example", path: "/ok"},
+			{host: "bad.cb.example", path: "/"}, {host: "empty.cb.example", path: "/"},
+		}},
 	{name: "Middleware grpcWeb", objects: confMW("gw", "{grpcWeb: {allowOrigins: ['https://app.example']}}") +
 		confMW("gwany", "{grpcWeb: {allowOrigins: ['*']}}") + confMW("gwnone", "{grpcWeb: {}}") +
 		ir("mw-grpcweb", "  routes:\n"+gwRoute("gw.g.example", "gw", "port: h2c, scheme: h2c")+gwRoute("h1.g.example", "gw", "port: 80")+

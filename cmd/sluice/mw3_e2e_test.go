@@ -413,3 +413,60 @@ func TestBinaryErrorPages(t *testing.T) {
 		{name: "404 passes", host: "ep.example", path: "/status/404", status: 404, uri: "/status/404"},
 	})
 }
+
+// TestBinaryCircuitBreaker: a server's 5xx share over half trips the
+// breaker: the next requests get the fallback 503 at once, over HTTP/1.1
+// and h2c alike, without reaching the server; after the fallback and
+// recovery durations (300 ms each, waited for real once) requests are
+// served again.
+func TestBinaryCircuitBreaker(t *testing.T) {
+	var reached atomic.Int32
+	port := namedBackendFunc(t, "127.0.0.2", func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(500)
+		}
+	})
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("back", port, "127.0.0.2")+"---\n"+
+		mwObject("cb", "{circuitBreaker: {expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: 1ms, fallbackDuration: 300ms, recoveryDuration: 300ms}}")+
+		"apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: cb, namespace: e2e}\nspec:\n  routes:\n"+
+		"  - match: Host(`cb.example`)\n    middlewares: [{name: cb}]\n    services: [{name: back, port: 80}]\n")
+	p := startSluice(t, dir)
+	get := func(c *http.Client, path string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+p.addr+path, nil)
+		req.Host = "cb.example"
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(http.DefaultClient, "/fail"); code != 500 {
+		t.Fatalf("first: %d", code)
+	}
+	before := reached.Load()
+	for _, c := range []*http.Client{http.DefaultClient, h2cHTTPClient()} {
+		if code, body := get(c, "/ok"); code != 503 || body != "Service Unavailable" {
+			t.Fatalf("tripped: %d %q", code, body)
+		}
+	}
+	if reached.Load() != before {
+		t.Fatal("a request reached the server while the breaker was open")
+	}
+	// Past the fallback, the first request starts the recovery (oxy's
+	// breaker recovers from then, not from the fallback's end), which
+	// lets none through at its start; past the recovery, all.
+	time.Sleep(400 * time.Millisecond)
+	if code, _ := get(http.DefaultClient, "/ok"); code != 503 {
+		t.Fatalf("at the start of the recovery: %d", code)
+	}
+	time.Sleep(350 * time.Millisecond)
+	for i := 0; i < 3; i++ {
+		if code, _ := get(http.DefaultClient, "/ok"); code != 200 {
+			t.Fatalf("after recovery: %d", code)
+		}
+	}
+}
