@@ -16,12 +16,13 @@ demo:
 test: deps-check tools unit race fuzz test-k8s
 
 # Tools the tests drive (h2load from nghttp2-client, the tinyproxy HTTP
-# proxy, the microsocks SOCKS5 proxy, curl, openssl, testssl.sh):
+# proxy, the microsocks SOCKS5 proxy, curl, openssl, testssl.sh, redis-server
+# and redis-cli for the shared rate limit):
 # installed with apt when missing,
 # and then required (SLUICE_REQUIRE_TOOLS: a test fails rather than skips
 # without them). h2spec comes from the Go module proxy, into TOOLS_CACHE.
 export SLUICE_REQUIRE_TOOLS := 1
-TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks curl:curl openssl:openssl testssl:testssl.sh
+TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks curl:curl openssl:openssl testssl:testssl.sh redis-server:redis-server redis-cli:redis-tools
 TOOLS_CACHE ?= $(HOME)/.cache/sluice-tools
 export SLUICE_H2SPEC := $(TOOLS_CACHE)/h2spec
 tools:
@@ -45,11 +46,12 @@ k8s-deps:
 # The Traefik oracle (not part of make test): the real Traefik v3.7, built
 # from the Go module proxy on first use (several minutes, cached in
 # ~/.cache/traefik-oracle), and Sluice against one real kube-apiserver,
-# the same objects and requests compared (cmd/sluice/conformance*_test.go).
+# the same objects and requests compared (cmd/sluice/conformance*_test.go),
+# and the shared rate limit's Redis script beside Traefik's (redis_test.go).
 # The table goes to conformance-results.md.
 conformance: k8s-deps
 	SLUICE_CONFORMANCE=1 SLUICE_CONFORMANCE_OUT=$(CURDIR)/conformance-results.md \
-		$(GO) test -count=1 -timeout 60m -run '^TestConformance$$' -v ./cmd/sluice
+		$(GO) test -count=1 -timeout 60m -run '^(TestConformance|TestRedisScriptMatchesTraefik)$$' -v ./cmd/sluice
 
 # Regenerate deploy/crds from compile/model.
 crds:

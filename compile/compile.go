@@ -187,6 +187,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	c.ticketKeys()
 	t.TLS = c.tlsSet(t, tlsOpts, cc.store(c), closed)
 	keepEndpoints(t, opts.Upstreams)
+	closeDropped(cc.states, c.states)
 	cc.states = c.states
 	sortDiags(c.diags)
 	return &Result{Table: t, Diags: c.diags, Disabled: c.disabled, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}

@@ -114,3 +114,49 @@ func (c *compiler) forwardAuthTLS(m *model.Middleware, t *model.ClientTLS) (*tls
 	}
 	return conf, identity, nil
 }
+
+// redisLimiter is a rateLimit's Redis client, as Traefik's provider reads
+// the redis block (its defaults; the credentials from a Secret's username
+// and password; TLS as forwardAuth's), kept across tables while the
+// Middleware and its Secrets are unchanged, and closed once dropped.
+func (c *compiler) redisLimiter(m *model.Middleware, r *model.Redis) (*middleware.RedisLimiter, error) {
+	o := middleware.RedisOptions{Endpoints: []string{"localhost:6379"}, DB: r.DB, PoolSize: r.PoolSize, MinIdleConns: r.MinIdleConns,
+		MaxActive: r.MaxActiveConns}
+	if len(r.Endpoints) > 0 {
+		o.Endpoints = r.Endpoints
+	}
+	var err error
+	if o.DialTimeout, err = duration(r.DialTimeout, 5*time.Second); err != nil {
+		return nil, err
+	}
+	if o.ReadTimeout, err = duration(r.ReadTimeout, 3*time.Second); err != nil {
+		return nil, err
+	}
+	if o.WriteTimeout, err = duration(r.WriteTimeout, 3*time.Second); err != nil {
+		return nil, err
+	}
+	tlsConf, identity, err := c.forwardAuthTLS(m, r.TLS)
+	if err != nil {
+		return nil, err
+	}
+	o.TLS = tlsConf
+	if r.Secret != "" {
+		s, e := c.secret("", m.Meta.Namespace, r.Secret)
+		if e != nil {
+			return nil, fmt.Errorf("secret '%s/%s' not found", m.Meta.Namespace, r.Secret)
+		}
+		user, okU := s.Value("username")
+		password, okP := s.Value("password")
+		if !okU || !okP {
+			return nil, fmt.Errorf("secret '%s/%s' must contain both username and password keys", m.Meta.Namespace, r.Secret)
+		}
+		o.Username, o.Password = string(user), string(password)
+		identity += fmt.Sprintf(" credentials %p", s)
+	}
+	name := Normalize(m.Meta.Namespace+"-"+m.Meta.Name) + Provider
+	var lim *middleware.RedisLimiter
+	c.inScope("redis client"+identity, func() {
+		lim = c.state(m, func() any { return middleware.NewRedisLimiter(name, o) }).(*middleware.RedisLimiter)
+	})
+	return lim, nil
+}

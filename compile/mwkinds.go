@@ -157,10 +157,14 @@ func passTLSOf(p *model.PassTLSClientCert) middleware.PassTLSClientCert {
 // rateLimit builds a rateLimit on its state, kept per router (mwstate.go).
 func rateLimit(c *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 	s := m.Spec.RateLimit
-	if s.Redis != nil {
-		return nil, errors.New("redis: a shared rate limit is not yet supported by Sluice")
-	}
 	r := middleware.RateLimit{Burst: 1, Source: sourceOf(s.SourceCriterion)} // Traefik's defaults
+	if s.Redis != nil {
+		shared, err := c.redisLimiter(m, s.Redis)
+		if err != nil {
+			return nil, err
+		}
+		r.Shared = shared
+	}
 	if s.Average != nil {
 		r.Average = *s.Average
 	}

@@ -1,6 +1,11 @@
 package compile
 
-import "github.com/sluiceproxy/sluice/compile/model"
+import (
+	"io"
+	"time"
+
+	"github.com/sluiceproxy/sluice/compile/model"
+)
 
 // Stateful middlewares (rateLimit, inFlightReq) keep state across
 // requests. Traefik builds a middleware's handler for each router that
@@ -70,3 +75,20 @@ func (c *compiler) inScope(scope string, f func()) {
 	f()
 	c.scope = prev
 }
+
+// closeDropped closes the states of the previous table that the new one
+// does not keep and that hold connections (a Redis client), after a grace
+// period: requests of the previous table may still be using them.
+func closeDropped(prev, cur map[stateKey]any) {
+	for k, v := range prev {
+		if _, kept := cur[k]; kept {
+			continue
+		}
+		if cl, ok := v.(io.Closer); ok {
+			time.AfterFunc(droppedStateGrace, func() { _ = cl.Close() })
+		}
+	}
+}
+
+// droppedStateGrace is how long a dropped state stays open.
+const droppedStateGrace = 10 * time.Second

@@ -470,10 +470,13 @@ var middlewareCorpus = []confCase{
 		confMW("rlfast", "{rateLimit: {average: 100, burst: 1, sourceCriterion: {requestHeaderName: X-Key}}}") +
 		confMW("rlbad", "{rateLimit: {average: 1, sourceCriterion: {requestHost: true, requestHeaderName: X-A}}}") +
 		confMW("rlneg", "{rateLimit: {average: 1, period: -1s}}") +
+		confMW("rlredis", "{rateLimit: {average: 1, period: 10s, burst: 2, sourceCriterion: {requestHeaderName: X-Conformance-Proxy}, redis: {endpoints: [REDIS]}}}") +
+		confMW("rlnoredis", "{rateLimit: {average: 1, redis: {endpoints: ['127.0.0.1:9'], dialTimeout: 1s}}}") +
 		confMW("fl", "{inFlightReq: {amount: 1}}") + confMW("flkey", "{inFlightReq: {amount: 1, sourceCriterion: {requestHeaderName: X-Key}}}") +
 		ir("mw-state", "  routes:\n"+confMWRoute("rl.s.example", "[{name: rl}]")+confMWRoute("host.s.example", "[{name: rlhost}]")+
 			confMWRoute("fast.s.example", "[{name: rlfast}]")+confMWRoute("bad.s.example", "[{name: rlbad}]")+
-			confMWRoute("neg.s.example", "[{name: rlneg}]")+confMWRoute("fl.s.example", "[{name: fl}]")+confMWRoute("flkey.s.example", "[{name: flkey}]")),
+			confMWRoute("neg.s.example", "[{name: rlneg}]")+confMWRoute("fl.s.example", "[{name: fl}]")+
+			confMWRoute("redis.s.example", "[{name: rlredis}]")+confMWRoute("noredis.s.example", "[{name: rlnoredis}]")+confMWRoute("flkey.s.example", "[{name: flkey}]")),
 		requests: statefulRequests()},
 	{name: "Middleware forwardAuth", objects: confMW("fa", "{forwardAuth: {address: 'http://GAMMA:8080/auth', authResponseHeaders: [X-Auth-User], trustForwardHeader: true}}") +
 		confMW("faold", "{forwardAuth: {address: 'http://GAMMA:8080/auth', authResponseHeadersRegex: '^X-Auth-'}}") +
@@ -731,6 +734,10 @@ func statefulRequests() []confReq {
 		during(key("fl.s.example", "a", true), slow("fl.s.example", "b")),
 		during(key("flkey.s.example", "b", false), slow("flkey.s.example", "a")),
 		during(key("flkey.s.example", "a", false), slow("flkey.s.example", "a")),
+		// Shared through Redis, each proxy its own bucket (the source is the
+		// header naming the proxy): the same burst and refusal.
+		key("redis.s.example", "", false), key("redis.s.example", "", true), key("redis.s.example", "", false),
+		{host: "noredis.s.example", path: "/"},
 	}
 }
 

@@ -439,6 +439,9 @@ func (env *confEnv) startBackends(t *testing.T) {
 	// server refusing connections (retry).
 	go (&http.Server{Handler: env.backends["beta"]}).Serve(listen(1, 8091))
 	go serveUpgradeEcho(listen(0, 8082))
+	// A Redis both proxies' shared rate limits use (REDIS).
+	redisAddr, _ := startRedis(t)
+	pairs = append(pairs, "REDIS", redisAddr)
 	env.subst = strings.NewReplacer(append(pairs, env.certificates(t)...)...)
 }
 

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"container/heap"
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -23,6 +24,9 @@ type RateLimit struct {
 	Period  time.Duration
 	Burst   int64
 	Source  *SourceCriterion // nil: the client's address
+	// Shared, when set, keeps the buckets in Redis (the redis block) in
+	// place of the state: every replica counts against the same ones.
+	Shared *RedisLimiter
 }
 
 // rateLimitSources is Traefik's bound on the sources one limiter tracks;
@@ -82,8 +86,13 @@ func (r RateLimit) Middleware(state *RateLimitState) (pipeline.Middleware, error
 		return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
 			buf := x.Scratch(bufTmp)
 			*buf = src(x, (*buf)[:0])
-			delay, ok := state.allow(*buf, &l)
-			if !ok {
+			var delay time.Duration
+			var ok bool
+			if r.Shared != nil {
+				if delay, ok = r.sharedAllow(x, *buf, &l); !ok {
+					return
+				}
+			} else if delay, ok = state.allow(*buf, &l); !ok {
 				answerTooMany(x, delay)
 				return
 			}
@@ -94,6 +103,33 @@ func (r RateLimit) Middleware(state *RateLimitState) (pipeline.Middleware, error
 		})
 	}, nil
 }
+
+// sharedAllow asks Redis, and answers x itself when the request does not
+// go on: 500 when Redis cannot be asked (as Traefik answers; logged at
+// most once a second), 429 past the wait bound.
+func (r RateLimit) sharedAllow(x *pipeline.Exchange, source []byte, l *limits) (time.Duration, bool) {
+	delay, ok, err := r.Shared.allow(context.Background(), source, l)
+	switch {
+	case err != nil:
+		if now := time.Now().Unix(); r.Shared.lastLog.Swap(now) != now {
+			x.EP.Log.Error("rateLimit: could not insert/update bucket in Redis", "error", err)
+		}
+		x.Respond(500, bodyBucketError)
+		return 0, false
+	case !ok:
+		x.Respond(429, bodyNoBurst)
+		return 0, false
+	case delay > l.maxDelay:
+		answerTooMany(x, delay)
+		return 0, false
+	}
+	return delay, true
+}
+
+var (
+	bodyBucketError = []byte("Could not insert/update bucket\n")
+	bodyNoBurst     = []byte("No bursty traffic allowed\n")
+)
 
 // limits computes Traefik's rate, delay bound and source lifetime.
 func (r RateLimit) limits() (limits, error) {
