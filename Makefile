@@ -74,6 +74,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzManifests$$' -fuzztime 20s -fuzzminimizetime 2s ./compile
 	$(GO) test -run '^$$' -fuzz '^FuzzPathMiddlewares$$' -fuzztime 15s ./fastpath/middleware
 	$(GO) test -run '^$$' -fuzz '^FuzzMiddlewareRequest$$' -fuzztime 15s ./fastpath
+	$(GO) test -run '^$$' -fuzz '^FuzzJWT$$' -fuzztime 10s ./fastpath/middleware
 
 # fastpath must never import the control plane.
 deps-check:

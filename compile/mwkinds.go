@@ -99,9 +99,7 @@ var kindBuilders = map[string]kindBuilder{
 		return middleware.Buffering{MaxRequestBodyBytes: b.MaxRequestBodyBytes, MemRequestBodyBytes: b.MemRequestBodyBytes,
 			MaxResponseBodyBytes: b.MaxResponseBodyBytes, MemResponseBodyBytes: b.MemResponseBodyBytes}.Middleware()
 	},
-	"plugin": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
-		return nil, errors.New("plugins (Yaegi or WASM) are not supported by Sluice; the route is not served without it")
-	},
+	"plugin": plugin,
 }
 
 // headersOf is a headers spec in the middleware's terms.
