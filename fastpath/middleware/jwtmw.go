@@ -2,9 +2,12 @@ package middleware
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
@@ -74,6 +77,19 @@ type jwtMW struct {
 	bearer    bool
 	challenge []byte
 	forward   []claimHeader
+	// verified remembers tokens whose signature checked, in direct-mapped
+	// slots: a client repeating its token costs a SHA-256, not an RSA or
+	// ECDSA check. An entry holds the key set it was checked against, so
+	// a rotated set checks again; the time and claims rules run on every
+	// request.
+	verified [1024]atomic.Pointer[jwtVerified]
+}
+
+// jwtVerified is a token known to be signed by a key of keys.
+type jwtVerified struct {
+	sum    [32]byte
+	keys   *JWTKey // the first key of the set: the set's identity
+	claims jwtClaims
 }
 
 func (m *jwtMW) wrap(next pipeline.Handler) pipeline.Handler {
@@ -128,20 +144,29 @@ func bytesOrNil(b []byte) []byte {
 }
 
 // verify checks the signature with the static keys, or the source's,
-// fetched again once when no key fits.
+// fetched again once when no key fits; a token verified before with the
+// same keys is not checked again.
 func (m *jwtMW) verify(token []byte) (jwtClaims, error) {
-	if m.Source == nil {
-		return verifyJWT(token, m.Algorithms, m.Static)
+	keys := m.Static
+	if m.Source != nil {
+		var err error
+		if keys, err = m.Source.current(false); err != nil {
+			return nil, errors.New("no key to check the token with")
+		}
 	}
-	keys, err := m.Source.current(false)
-	if err != nil {
-		return nil, errors.New("no key to check the token with")
+	sum := sha256.Sum256(token)
+	slot := &m.verified[binary.LittleEndian.Uint64(sum[:8])%uint64(len(m.verified))]
+	if v := slot.Load(); v != nil && v.sum == sum && v.keys == &keys[0] {
+		return v.claims, nil
 	}
 	claims, err := verifyJWT(token, m.Algorithms, keys)
-	if errors.Is(err, errTokenKey) {
-		if keys, err2 := m.Source.current(true); err2 == nil {
+	if errors.Is(err, errTokenKey) && m.Source != nil {
+		if keys, err = m.Source.current(true); err == nil {
 			claims, err = verifyJWT(token, m.Algorithms, keys)
 		}
+	}
+	if err == nil {
+		slot.Store(&jwtVerified{sum: sum, keys: &keys[0], claims: claims})
 	}
 	return claims, err
 }

@@ -1,7 +1,10 @@
 package middleware
 
 import (
+	"context"
 	"math/rand"
+	"net"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"testing"
@@ -147,4 +150,44 @@ func BenchmarkRateLimit(b *testing.B) {
 			c.acquire(src, 10).End()
 		}
 	})
+}
+
+// BenchmarkRateLimitRedis is one request's bucket through a real Redis
+// (redis-server on loopback, started here; skipped without it), beside
+// BenchmarkRateLimit's in-memory buckets: the same token bucket, one
+// script run per request.
+func BenchmarkRateLimitRedis(b *testing.B) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		b.Skip("redis-server not installed (make tools)")
+	}
+	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", b.TempDir())
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp4", addr); err == nil {
+			c.Close()
+			break
+		}
+		if i > 200 {
+			b.Fatal("redis-server did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	lim := NewRedisLimiter("bench-rl@kubernetescrd", RedisOptions{Endpoints: []string{addr}, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	defer lim.Close()
+	l, _ := RateLimit{Average: 1 << 40, Burst: 1 << 20}.limits()
+	src := []byte("10.0.0.1")
+	b.ReportAllocs()
+	for range b.N {
+		if _, ok, err := lim.allow(context.Background(), src, &l); err != nil || !ok {
+			b.Fatal(err)
+		}
+	}
 }
