@@ -90,14 +90,11 @@ var kindBuilders = map[string]kindBuilder{
 	"passTLSClientCert": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		return passTLSOf(m.Spec.PassTLSClientCert).Middleware()
 	},
-	"buffering": func(c *compiler, m *model.Middleware) (pipeline.Middleware, error) {
+	"buffering": func(_ *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 		b := m.Spec.Buffering
-		if b.RetryExpression != "" {
-			c.warn(objName("Middleware", m.Meta.Namespace, m.Meta.Name), "spec.buffering.retryExpression",
-				"retries need the retry machinery, which Sluice does not have yet: requests are buffered and sent once")
-		}
 		return middleware.Buffering{MaxRequestBodyBytes: b.MaxRequestBodyBytes, MemRequestBodyBytes: b.MemRequestBodyBytes,
-			MaxResponseBodyBytes: b.MaxResponseBodyBytes, MemResponseBodyBytes: b.MemResponseBodyBytes}.Middleware()
+			MaxResponseBodyBytes: b.MaxResponseBodyBytes, MemResponseBodyBytes: b.MemResponseBodyBytes,
+			RetryExpression: b.RetryExpression}.Middleware()
 	},
 	"plugin": plugin,
 }

@@ -560,6 +560,27 @@ var middlewareCorpus = []confCase{
 			{host: "lat.cb.example", path: "/slow?ms=400"}, {host: "lat.cb.example", path: "/ok"},
 			{host: "bad.cb.example", path: "/"}, {host: "empty.cb.example", path: "/"},
 		}},
+	{name: "Middleware buffering retryExpression", objects: confMW("bre", "{buffering: {retryExpression: 'IsNetworkError() && Attempts() < 3'}}") +
+		confMW("bremeth", "{buffering: {retryExpression: 'RequestMethod() == \"PUT\" && ResponseCode() == 500 && Attempts() <= 1'}}") +
+		confMW("brebad", "{buffering: {retryExpression: 'Attempts() < 2.5'}}") +
+		ir("mw-bre", "  routes:\n"+confMWRoute("bre.b.example", "[{name: bre}]")+confMWRoute("meth.b.example", "[{name: bremeth}]")+
+			confMWRoute("bad.b.example", "[{name: brebad}]")),
+		requests: []confReq{
+			{method: "POST", host: "bre.b.example", path: "/status/502?c=bpost", body: "x"}, {host: "bre.b.example", path: "/status/502?c=bget"},
+			{method: "POST", host: "bre.b.example", path: "/status/500?c=b500", body: "x"},
+			{method: "PUT", host: "meth.b.example", path: "/status/500?c=bput", body: "x"}, {method: "POST", host: "meth.b.example", path: "/status/500?c=bpost2", body: "x"},
+			{host: "bad.b.example", path: "/"},
+		},
+		after: func(env *confEnv) (string, string) {
+			count := func(p string) string {
+				var out []string
+				for _, c := range []string{"bpost", "bget", "b500", "bput", "bpost2"} {
+					out = append(out, fmt.Sprintf("%s %d", c, env.backends["alpha"].countURI(p, "/status/"+map[bool]string{true: "500", false: "502"}[c != "bpost" && c != "bget"]+"?c="+c)))
+				}
+				return strings.Join(out, ", ")
+			}
+			return count("oracle"), count("sluice")
+		}},
 	{name: "Middleware grpcWeb", objects: confMW("gw", "{grpcWeb: {allowOrigins: ['https://app.example']}}") +
 		confMW("gwany", "{grpcWeb: {allowOrigins: ['*']}}") + confMW("gwnone", "{grpcWeb: {}}") +
 		ir("mw-grpcweb", "  routes:\n"+gwRoute("gw.g.example", "gw", "port: h2c, scheme: h2c")+gwRoute("h1.g.example", "gw", "port: 80")+

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
@@ -23,7 +25,15 @@ import (
 // check them.
 type Buffering struct {
 	MaxRequestBodyBytes, MemRequestBodyBytes, MaxResponseBodyBytes, MemResponseBodyBytes int64
+	// RetryExpression, when set, sends a request with a body again while
+	// it holds for the answer (IsNetworkError(), Attempts(),
+	// ResponseCode(), RequestMethod()), up to 10 tries, as oxy's buffer
+	// does; a request without a body is sent once, as there.
+	RetryExpression string
 }
+
+// bufferMaxAttempts is oxy's DefaultMaxRetryAttempts.
+const bufferMaxAttempts = 10
 
 var (
 	bodyTooLarge     = []byte(http.StatusText(http.StatusRequestEntityTooLarge))
@@ -40,13 +50,25 @@ func (b Buffering) Middleware() (pipeline.Middleware, error) {
 			return nil, fmt.Errorf("%s bytes should be >= 0 got %d", v.what, v.n)
 		}
 	}
+	var retry bufPredicate
+	if b.RetryExpression != "" {
+		p, err := parseBufExpression(b.RetryExpression)
+		if err != nil {
+			return nil, err
+		}
+		retry = p
+	}
 	return func(next pipeline.Handler) pipeline.Handler {
 		return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
 			if !b.holdRequest(x) {
 				x.RespondStatusText(http.StatusRequestEntityTooLarge, bodyTooLarge)
 				return
 			}
-			next.Serve(x)
+			if retry != nil && len(x.Out.Body()) > 0 && !x.Out.IsBodyStream() {
+				serveRetrying(next, x, retry)
+			} else {
+				next.Serve(x)
+			}
 			if x.Upgrade() != nil && x.Resp.StatusCode() == http.StatusSwitchingProtocols {
 				return
 			}
@@ -58,6 +80,25 @@ func (b Buffering) Middleware() (pipeline.Middleware, error) {
 			}
 		})
 	}, nil
+}
+
+// serveRetrying serves a held request again while retry holds for the
+// answer, from the request as it was (up to oxy's 10 tries).
+func serveRetrying(next pipeline.Handler, x *pipeline.Exchange, retry bufPredicate) {
+	saved := savedHeaders.Get().(*fasthttp.RequestHeader)
+	defer savedHeaders.Put(saved)
+	x.Out.Header.CopyTo(saved)
+	for attempt := 1; ; attempt++ {
+		next.Serve(x)
+		if attempt > bufferMaxAttempts || x.Resp.StatusCode() == http.StatusSwitchingProtocols ||
+			!retry(x.Out.Header.Method(), attempt, x.Resp.StatusCode()) {
+			return
+		}
+		x.Resp.Reset()
+		saved.CopyTo(&x.Out.Header)
+		x.Out.SetRequestURIBytes(x.Out.Header.RequestURI())
+		x.HeadersEdited()
+	}
 }
 
 // holdRequest reads the request body whole; false: it is over the maximum.

@@ -100,3 +100,32 @@ func BenchmarkBreaker(b *testing.B) {
 		st.record(200, time.Time{}, expr, &c)
 	}
 }
+
+// TestBufferingRetryExpressions: oxy's buffer predicates, accepted and
+// refused, and what they decide.
+func TestBufferingRetryExpressions(t *testing.T) {
+	for expr, ok := range map[string]bool{
+		"IsNetworkError() && Attempts() < 2":                             true,
+		`RequestMethod() == "GET" || ResponseCode() >= 500`:             true,
+		"(IsNetworkError()) && Attempts() <= 3 && ResponseCode() != 504": true,
+		"Attempts() < 2.5":        false,
+		`RequestMethod() > "GET"`: false,
+		"IsNetworkError":          false,
+		"Other() == 1":            false,
+		"Attempts() < 2 &&":       false,
+	} {
+		if _, err := parseBufExpression(expr); (err == nil) != ok {
+			t.Errorf("%q: %v, want accepted %v", expr, err, ok)
+		}
+	}
+	p, _ := parseBufExpression(`IsNetworkError() && Attempts() < 2 && RequestMethod() == "POST"`)
+	for _, c := range []struct {
+		method        string
+		attempt, code int
+		want          bool
+	}{{"POST", 1, 502, true}, {"POST", 1, 504, true}, {"POST", 2, 502, false}, {"POST", 1, 500, false}, {"GET", 1, 502, false}} {
+		if got := p([]byte(c.method), c.attempt, c.code); got != c.want {
+			t.Errorf("%+v: %v", c, got)
+		}
+	}
+}
