@@ -106,7 +106,7 @@ func BenchmarkBreaker(b *testing.B) {
 func TestBufferingRetryExpressions(t *testing.T) {
 	for expr, ok := range map[string]bool{
 		"IsNetworkError() && Attempts() < 2":                             true,
-		`RequestMethod() == "GET" || ResponseCode() >= 500`:             true,
+		`RequestMethod() == "GET" || ResponseCode() >= 500`:              true,
 		"(IsNetworkError()) && Attempts() <= 3 && ResponseCode() != 504": true,
 		"Attempts() < 2.5":        false,
 		`RequestMethod() > "GET"`: false,
