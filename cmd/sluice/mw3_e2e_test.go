@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -468,5 +470,36 @@ func TestBinaryCircuitBreaker(t *testing.T) {
 		if code, _ := get(http.DefaultClient, "/ok"); code != 200 {
 			t.Fatalf("after recovery: %d", code)
 		}
+	}
+}
+
+// TestBinaryRetryStickyPassive: a sticky cookie naming a server that
+// cannot be reached: the first try fails, the passive health check takes
+// the server out, and the retry reaches the live one, whose cookie the
+// answer sets; the client never sees the failure.
+func TestBinaryRetryStickyPassive(t *testing.T) {
+	port := namedBackend(t, "127.0.0.2", "live") // nothing listens on 127.0.0.3 at that port
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("pair", port, "127.0.0.2", "127.0.0.3")+"---\n"+
+		mwObject("re", "{retry: {attempts: 2}}")+
+		"apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: sp, namespace: e2e}\nspec:\n  routes:\n"+
+		"  - match: Host(`sp.example`)\n    middlewares: [{name: re}]\n"+
+		"    services: [{name: pair, port: 80, sticky: {cookie: {name: pin}}, passiveHealthCheck: {failureWindow: 30s, maxFailedAttempts: 1}}]\n")
+	p := startSluice(t, dir)
+	sum := sha256.Sum256([]byte(fmt.Sprintf("http://127.0.0.3:%d", port)))
+	dead := hex.EncodeToString(sum[:])[:16]
+	sum = sha256.Sum256([]byte(fmt.Sprintf("http://127.0.0.2:%d", port)))
+	live := hex.EncodeToString(sum[:])[:16]
+	req, _ := http.NewRequest("GET", "http://"+p.addr+"/", nil)
+	req.Host = "sp.example"
+	req.Header.Set("Cookie", "pin="+dead)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Set-Cookie"), "pin="+live) {
+		t.Fatalf("pinned to a dead server: %d, Set-Cookie %q (want pin=%s)", resp.StatusCode, resp.Header.Get("Set-Cookie"), live)
 	}
 }
