@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -158,6 +159,59 @@ func TestRedisScriptMatchesTraefik(t *testing.T) {
 			if fmt.Sprint(hs) != fmt.Sprint(ht) {
 				t.Fatalf("step %d: hashes %v and %v", i, hs, ht)
 			}
+		}
+	}
+}
+
+// TestBinaryRateLimitRedisTLS: the redis block's tls, its CA from a
+// Secret, to a redis-server serving TLS only: the shared limit works
+// through it.
+func TestBinaryRateLimitRedisTLS(t *testing.T) {
+	bin := tool(t, "redis-server", "redis-server")
+	ca := newTestCA(t, "redis CA")
+	crt, key := ca.issue(t, "redis", "127.0.0.1")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "tls.crt"), string(crt))
+	write(t, filepath.Join(dir, "tls.key"), string(key))
+	write(t, filepath.Join(dir, "ca.crt"), string(ca.pem))
+	port := freePort(t)
+	cmd := exec.Command(bin, "--port", "0", "--tls-port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
+		"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	raddr := fmt.Sprintf("127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", raddr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not listen")
+		}
+	}
+	backend := namedBackendFunc(t, "127.0.0.2", statefulBackend)
+	mdir := t.TempDir()
+	write(t, filepath.Join(mdir, "all.yaml"), manifests("back", backend, "127.0.0.2")+"---\n"+
+		fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: redis-ca, namespace: e2e}\ndata: {ca.crt: %s}\n---\n", base64.StdEncoding.EncodeToString(ca.pem))+
+		mwObject("rl", fmt.Sprintf("{rateLimit: {average: 1, period: 10s, burst: 1, sourceCriterion: {requestHeaderName: X-Key}, "+
+			"redis: {endpoints: ['%s'], tls: {caSecret: redis-ca}}}}", raddr))+
+		"apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: rl, namespace: e2e}\nspec:\n  routes:\n"+
+		"  - match: Host(`rl.example`)\n    middlewares: [{name: rl}]\n    services: [{name: back, port: 80}]\n")
+	p := startSluice(t, mdir)
+	for i, want := range []int{200, 429} {
+		req, _ := http.NewRequest("GET", "http://"+p.addr+"/", nil)
+		req.Host = "rl.example"
+		req.Header.Set("X-Key", "tls")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("request %d through TLS to Redis: %d, want %d; logs:\n%s", i, resp.StatusCode, want, p.log())
 		}
 	}
 }
