@@ -84,11 +84,19 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	} else {
 		x.Respond(fasthttp.StatusBadRequest, pipeline.BodyBadRequest)
 	}
+	if !x.DrainBody(maxDrainedBody) {
+		ctx.SetConnectionClose()
+	}
 	pipeline.Release(x)
 	if !ctx.Request.Header.IsHTTP11() {
 		answerHTTP10(ctx)
 	}
 }
+
+// maxDrainedBody is how much of an unread request body is read and
+// dropped after the answer so that the connection stays usable (Go's
+// server's maxPostHandlerReadBytes).
+const maxDrainedBody = 256 << 10
 
 // route looks the router up in the current table, once, and lets it
 // serve: its middlewares, its service, the server choice, the forward. A

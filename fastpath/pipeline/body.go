@@ -103,3 +103,30 @@ func (x *Exchange) StreamBody(wrap func(io.Reader) io.Reader) {
 	x.heldDone = false
 	x.Out.SetBodyStream(&x.body, -1) // x.body has no Close: nothing is closed here
 }
+
+// DrainBody reads and drops what is left of a streamed request body, up
+// to max bytes: an HTTP/1.1 client still sending when an early answer was
+// made (a 413, a 401) then reads that answer, where closing on unread
+// bytes would reset the connection under it. It reports false when more
+// than max is left: the connection must then close. Go's server (and so
+// Traefik) drops up to 256 KiB the same way.
+func (x *Exchange) DrainBody(max int64) bool {
+	if x.body.r == nil {
+		return true
+	}
+	if cap(x.buf) < 4096 {
+		x.buf = make([]byte, 4096) // once per pooled Exchange
+	}
+	buf := x.buf[:cap(x.buf)]
+	var n int64
+	for n <= max {
+		m, err := x.body.r.Read(buf)
+		n += int64(m)
+		if err != nil {
+			x.body.r = nil
+			return n <= max // ended within max (EOF), or cannot be read further
+		}
+	}
+	x.body.r = nil
+	return false
+}
