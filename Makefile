@@ -24,11 +24,18 @@ test: deps-check tools unit race fuzz test-k8s
 export SLUICE_REQUIRE_TOOLS := 1
 TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks curl:curl openssl:openssl testssl:testssl.sh redis-server:redis-server redis-cli:redis-tools
 TOOLS_CACHE ?= $(HOME)/.cache/sluice-tools
+# Let's Encrypt's test ACME server (and its DNS), for the certificate
+# resolvers' tests; its test certificates come from its module source.
+export PEBBLE_VERSION := v2.10.3
 export SLUICE_H2SPEC := $(TOOLS_CACHE)/h2spec
+export SLUICE_PEBBLE := $(TOOLS_CACHE)/pebble
+export SLUICE_CHALLTESTSRV := $(TOOLS_CACHE)/pebble-challtestsrv
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@test -x $(SLUICE_H2SPEC) || GOBIN=$(TOOLS_CACHE) $(GO) install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible
+	@test -x $(SLUICE_PEBBLE) -a -x $(SLUICE_CHALLTESTSRV) || GOBIN=$(TOOLS_CACHE) $(GO) install \
+		github.com/letsencrypt/pebble/v2/cmd/pebble@$(PEBBLE_VERSION) github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv@$(PEBBLE_VERSION)
 
 # The real-API-server tests: kube-apiserver and etcd are built from the Go
 # module proxy on first use (about 5-7 minutes of 2 cores) and cached in

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"math"
@@ -64,6 +65,11 @@ type Options struct {
 	// Secret resume each other's TLS sessions.
 	TicketSecret string
 	Logger       *slog.Logger // for health-check transitions; slog.Default() if nil
+	// ACMECertificates are the certificates the ACME resolvers hold, added
+	// to the TLS store after the Secrets' (nil: none).
+	ACMECertificates func() []*tlsconf.Cert
+	// ACMEChallengeCert answers TLS-ALPN-01 validations (nil: none).
+	ACMEChallengeCert func(serverName string) *tls.Certificate
 }
 
 func (o Options) logger() *slog.Logger {

@@ -177,7 +177,16 @@ func (cc *Compiler) store(c *compiler) *tlsconf.Store {
 		}
 	}
 	c.file = ""
+	if c.opts.ACMECertificates != nil {
+		// After the Secrets: a Secret naming the same hosts is kept. Copies,
+		// as NewStore writes each certificate's rank.
+		for _, a := range c.opts.ACMECertificates() {
+			cp := *a
+			certs = append(certs, &cp)
+		}
+	}
 	st, dropped := tlsconf.NewStore(certs, def)
+	st.ACME = c.opts.ACMEChallengeCert
 	for _, d := range dropped {
 		c.warn(d.Source, "", "names the same hosts (%s) as another certificate of the store; skipped, as Traefik does", strings.Join(d.Names, ", "))
 	}

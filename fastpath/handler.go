@@ -1,10 +1,12 @@
 package fastpath
 
 import (
+	"bytes"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +34,11 @@ type Config struct {
 	Logger         *slog.Logger // nil: slog.Default()
 	// HandshakeTimeout bounds a TLS handshake; 0: DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
+	// ACMEHTTP01, on the entry point of an ACME resolver's httpChallenge,
+	// answers /.well-known/acme-challenge/<token> before any router (as
+	// Traefik's challenge router, of the highest priority): the key
+	// authorization of token for the request's host, or 404.
+	ACMEHTTP01 func(host, token string) (string, bool)
 }
 
 // Handler serves one entry point from the table behind Table: both front
@@ -102,12 +109,32 @@ const maxDrainedBody = 256 << 10
 // serve: its middlewares, its service, the server choice, the forward. A
 // request on a TLS connection is routed among the TLS routers.
 func (h *Handler) route(x *pipeline.Exchange) {
+	if h.cfg.ACMEHTTP01 != nil && x.TLS == nil && bytes.HasPrefix(x.Req.Path, acmeChallengePath) {
+		h.acmeChallenge(x)
+		return
+	}
 	t := h.table.Load()
 	if x.TLS != nil {
 		t.TLSIndex(h.ep.Index).Serve(x)
 		return
 	}
 	t.Index(h.ep.Index).Serve(x)
+}
+
+var acmeChallengePath = []byte("/.well-known/acme-challenge/")
+
+// acmeChallenge is Traefik's ChallengeHTTP handler: the token is the path
+// segment after the prefix (one trailing slash allowed); its key
+// authorization is the body of a 200; anything else is a 404.
+func (h *Handler) acmeChallenge(x *pipeline.Exchange) {
+	token := strings.TrimSuffix(string(x.Req.Path[len(acmeChallengePath):]), "/")
+	x.Resp.Header.SetNoDefaultContentType(true)
+	if v, ok := h.cfg.ACMEHTTP01(string(x.Req.Host), token); ok && token != "" && !strings.Contains(token, "/") {
+		x.Resp.SetStatusCode(fasthttp.StatusOK)
+		x.Resp.SetBodyString(v)
+		return
+	}
+	x.Resp.SetStatusCode(fasthttp.StatusNotFound)
 }
 
 func (h *Handler) recover(ctx *fasthttp.RequestCtx) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/compile"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
+	"github.com/sluiceproxy/sluice/watch/acme"
 	"github.com/sluiceproxy/sluice/watch/kube"
 )
 
@@ -67,7 +68,9 @@ type config struct {
 	Ping                    bool   // ping: /ping and /ready on PingEntryPoint
 	PingEntryPoint          string // ping.entryPoint (default traefik, created on :8080 if missing)
 	PingTerminatingStatus   int    // ping.terminatingStatusCode (default 503)
-	Warnings                []string
+	// Resolvers are the certificatesResolvers (ACME), by name.
+	Resolvers map[string]*acme.ResolverConfig
+	Warnings  []string
 }
 
 // ourKeys are the keys Sluice reads (lower-cased; <ep> is any name).
@@ -91,6 +94,11 @@ var ourKeys = []string{
 	"serverstransport.forwardingtimeouts.dialtimeout", "serverstransport.forwardingtimeouts.responseheadertimeout",
 	"serverstransport.forwardingtimeouts.idleconntimeout", "serverstransport.spiffe.ids", "serverstransport.spiffe.trustdomain",
 	"spiffe.workloadapiaddr", "tls.sessionticketkeyssecret",
+	"certificatesresolvers.<r>.acme.email", "certificatesresolvers.<r>.acme.caserver", "certificatesresolvers.<r>.acme.storage",
+	"certificatesresolvers.<r>.acme.keytype", "certificatesresolvers.<r>.acme.certificatesduration",
+	"certificatesresolvers.<r>.acme.cacertificates", "certificatesresolvers.<r>.acme.casystemcertpool",
+	"certificatesresolvers.<r>.acme.caservername", "certificatesresolvers.<r>.acme.httpchallenge.entrypoint",
+	"certificatesresolvers.<r>.acme.tlschallenge",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -258,6 +266,8 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		return c.applyEntryPoint(k, v, eps)
 	case strings.HasPrefix(k, "serverstransport."):
 		return c.applyTransport(k, v)
+	case strings.HasPrefix(k, "certificatesresolvers."):
+		return c.applyResolver(k, v)
 	default:
 		return c.unknown(k)
 	}

@@ -112,6 +112,23 @@ type sluiceProc struct {
 	addr string
 	logs *bytes.Buffer
 	mu   *sync.Mutex
+
+	stopOnce *sync.Once
+}
+
+// stop interrupts the process and waits up to five seconds for it to end
+// (then kills it); later calls do nothing.
+func (p *sluiceProc) stop() {
+	p.stopOnce.Do(func() {
+		p.cmd.Process.Signal(os.Interrupt)
+		done := make(chan error)
+		go func() { done <- p.cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			p.cmd.Process.Kill()
+		}
+	})
 }
 
 func (p *sluiceProc) log() string {
@@ -158,15 +175,9 @@ func runSluiceEnv(t *testing.T, addr string, wait time.Duration, env []string, e
 			p.mu.Unlock()
 		}
 	}()
+	p.stopOnce = &sync.Once{}
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan error)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-		}
+		p.stop()
 		if strings.Contains(p.log(), "WARNING: DATA RACE") {
 			t.Errorf("the race detector reported on the binary:\n%s", p.log())
 		}

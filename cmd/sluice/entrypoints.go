@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +27,9 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 		}
 		if p.pings(ep) {
 			fc.Health = &p.health
+		}
+		if p.acme != nil && slices.Contains(p.acme.HTTPEntryPoints(), strings.ToLower(ep.Name)) {
+			fc.ACMEHTTP01 = p.acme.HTTP01
 		}
 		ln, err := listenTCP(ep.Address)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch"
+	"github.com/sluiceproxy/sluice/watch/acme"
 	"github.com/sluiceproxy/sluice/watch/kube"
 )
 
@@ -37,6 +38,13 @@ type proxy struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 	loaded    func() // ends the first load's GC setting (startupGC)
+	// acme runs the certificate resolvers (nil: none configured); a new
+	// certificate builds the table again from the last snapshot.
+	acme      *acme.Manager
+	ctx       context.Context
+	pubMu     sync.Mutex // one publish at a time; guards lastSnap
+	lastSnap  *model.Snapshot
+	lastDiags []model.Diagnostic
 }
 
 // startupGCPercent is the GC target while the first table is built. The
@@ -95,6 +103,12 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	}
 	if cfg.Ping {
 		copts.Internal = map[string]service.Service{"ping@internal": &service.Internal{Name: "ping@internal", Handler: p.health.Ping()}}
+	}
+	p.ctx = ctx
+	if len(cfg.Resolvers) > 0 {
+		if err := p.startACME(&copts); err != nil {
+			return err
+		}
 	}
 	p.compiler = compile.NewCompiler(copts)
 	p.table.Store(route.NewBuilder(nil).Build())
@@ -211,6 +225,9 @@ func (p *proxy) runProvider(ctx context.Context, m *watch.Manifests) error {
 	return prov.Run(ctx, func(u kube.Update) {
 		if u.EndpointsOnly && p.endpoints != nil && p.endpoints.Update(u.Snapshot, u.Services) {
 			p.log.Debug("endpoints updated in place", "services", u.Services)
+			p.pubMu.Lock()
+			p.lastSnap = u.Snapshot // what a rebuild for a new certificate starts from
+			p.pubMu.Unlock()
 			return
 		}
 		p.publish(u.Snapshot, u.Diags)
@@ -219,6 +236,9 @@ func (p *proxy) runProvider(ctx context.Context, m *watch.Manifests) error {
 
 // publish compiles a snapshot and swaps the table in.
 func (p *proxy) publish(snap *model.Snapshot, diags []model.Diagnostic) {
+	p.pubMu.Lock()
+	defer p.pubMu.Unlock()
+	p.lastSnap, p.lastDiags = snap, diags
 	start := time.Now()
 	res := p.compiler.Build(snap)
 	p.table.Store(res.Table)
@@ -232,6 +252,9 @@ func (p *proxy) publish(snap *model.Snapshot, diags []model.Diagnostic) {
 	all := append(append(diags, res.Diags...), compile.Overlaps(res.Table)...)
 	p.report(all)
 	p.log.Info("routing table published", "routers", len(res.Table.Routes), "diagnostics", len(all), "compile", took.Round(time.Microsecond))
+	if p.acme != nil {
+		p.acme.Observe(p.ctx, res.Table)
+	}
 	if p.loaded != nil {
 		p.loaded()
 		p.loaded = nil
@@ -282,4 +305,33 @@ func (e *entryPoints) openConns() (open, peak int) {
 
 func newEntryPoints(p *proxy) *entryPoints {
 	return &entryPoints{p: p, servers: map[*entryPoint]*fastpath.Server{}}
+}
+
+// startACME starts the certificate resolvers: their stored certificates
+// join the TLS store, their challenges are answered by the entry points
+// and the TLS front end, and a new certificate rebuilds the table.
+func (p *proxy) startACME(copts *compile.Options) error {
+	var cfgs []acme.ResolverConfig
+	for _, r := range p.cfg.Resolvers {
+		cfgs = append(cfgs, *r)
+	}
+	m, err := acme.New(cfgs, p.log, p.republish)
+	if err != nil {
+		return err
+	}
+	p.acme = m
+	copts.ACMECertificates = m.Certificates
+	copts.ACMEChallengeCert = m.TLSALPN01
+	return nil
+}
+
+// republish builds the table again from the last snapshot (the ACME
+// certificates changed).
+func (p *proxy) republish() {
+	p.pubMu.Lock()
+	snap, diags := p.lastSnap, p.lastDiags
+	p.pubMu.Unlock()
+	if snap != nil {
+		p.publish(snap, diags)
+	}
 }

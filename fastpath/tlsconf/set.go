@@ -94,12 +94,17 @@ func NewSet(store *Store, opts map[string]*Option, eps []*EntryPoint, keys *Tick
 }
 
 // certGetter is Traefik's GetCertificate (pkg/tls Manager.Get): an ACME
-// TLS-ALPN-01 hello gets a certificate of the ACME store, which Sluice
-// does not have yet (so the handshake fails); else the store's best
-// certificate for the name, else the default one, unless sniStrict.
+// TLS-ALPN-01 hello gets the challenge certificate of its name (none: the
+// handshake fails); else the store's best certificate for the name, else
+// the default one, unless sniStrict.
 func certGetter(store *Store, sniStrict bool) func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		if slices.Contains(hello.SupportedProtos, ACMEProtocol) {
+			if store.ACME != nil {
+				if c := store.ACME(canonicalSNI(hello.ServerName)); c != nil {
+					return c, nil
+				}
+			}
 			return nil, nil // crypto/tls then fails the handshake: no certificate
 		}
 		if c := store.ForHello(hello); c != nil {

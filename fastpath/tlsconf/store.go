@@ -65,6 +65,10 @@ type Store struct {
 	wild    map[string]*Cert // "*.example.com" under ".example.com"; "*" under ""
 	Default *Cert
 	certs   []*Cert // in search order
+	// ACME answers a ClientHello asking for acme-tls/1 (an ACME
+	// TLS-ALPN-01 validation) with the challenge certificate for its
+	// server name; nil, or no certificate: the handshake fails.
+	ACME func(serverName string) *tls.Certificate
 }
 
 // NewStore indexes certs; def is the default certificate (nil: Traefik's
