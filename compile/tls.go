@@ -29,6 +29,17 @@ import (
 type EntryPointTLS struct {
 	Options      string
 	CertResolver string
+	Domains      [][]string // http.tls.domains: each the main name, then the SANs
+}
+
+func lowerAll(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n != "" {
+			out = append(out, strings.ToLower(n))
+		}
+	}
+	return out
 }
 
 // routeTLS is the TLS block of a route of ir with rule tree, its option
@@ -40,6 +51,9 @@ func (c *compiler) routeTLS(ir *model.IngressRoute, tree *rule.Node) (*route.TLS
 		return nil, nil
 	}
 	rt := &route.TLS{Option: tlsconf.DefaultOption, Domains: hostNames(tree), CertResolver: t.CertResolver}
+	for _, d := range t.Domains {
+		rt.CertDomains = append(rt.CertDomains, lowerAll(append([]string{d.Main}, d.SANs...)))
+	}
 	if t.SecretName != "" {
 		rt.SecretName = ir.Meta.Namespace + "/" + t.SecretName
 	}
@@ -123,7 +137,7 @@ func (c *compiler) entryPointTLS(all []*placed) []*placed {
 				}
 			}
 			cp := p.copyFor(name, ep)
-			cp.r.TLS = &route.TLS{Option: opt, Domains: p.cr.hosts, CertResolver: m.CertResolver}
+			cp.r.TLS = &route.TLS{Option: opt, Domains: p.cr.hosts, CertResolver: m.CertResolver, CertDomains: m.Domains}
 			out = append(out, cp)
 		}
 		if len(plain) == len(p.r.EntryPoints) {

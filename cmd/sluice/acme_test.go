@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -9,19 +10,29 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // pebbleEnv is Let's Encrypt's test CA (pebble) and its DNS
 // (pebble-challtestsrv, every name 127.0.0.1), started by the test, with
-// HTTP-01 validated on httpPort and TLS-ALPN-01 on tlsPort of 127.0.0.1.
+// HTTP-01 validated on httpPort and TLS-ALPN-01 on tlsPort of 127.0.0.1,
+// accounts bound to eabKid (External Account Binding required),
+// certificates valid two hours, and blocked.example refused.
 type pebbleEnv struct {
 	dir               string // the CA's directory URL is https://<listen>/dir
 	listen            string
 	caCert            string // the PEM file of the CA serving the directory
 	httpPort, tlsPort int
+	dnsAPI            string // challtestsrv's management address (set-txt, clear-txt)
+	stop              func()
 }
+
+const (
+	eabKid  = "kid-sluice"
+	eabHMAC = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+)
 
 // startPebble runs pebble (make tools builds it, with its challenge test
 // server, into SLUICE_PEBBLE and SLUICE_CHALLTESTSRV).
@@ -45,20 +56,30 @@ func startPebble(t *testing.T) *pebbleEnv {
 		t.Fatal(err)
 	}
 	e := &pebbleEnv{listen: fmt.Sprintf("127.0.0.1:%d", freePort(t)), httpPort: freePort(t), tlsPort: freePort(t),
-		caCert: filepath.Join(mod.Dir, "test/certs/pebble.minica.pem")}
+		caCert: filepath.Join(mod.Dir, "test/certs/pebble.minica.pem"), dnsAPI: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	e.dir = "https://" + e.listen + "/dir"
 	dns := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	startLogged(t, filepath.Join(t.TempDir(), "challtestsrv.log"), chall, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
-		"-dnsserver", dns, "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "", "-management", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+		"-dnsserver", dns, "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "", "-management", e.dnsAPI)
 	cfg := map[string]any{"pebble": map[string]any{"listenAddress": e.listen, "managementListenAddress": fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		"certificate": filepath.Join(mod.Dir, "test/certs/localhost/cert.pem"), "privateKey": filepath.Join(mod.Dir, "test/certs/localhost/key.pem"),
-		"httpPort": e.httpPort, "tlsPort": e.tlsPort, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+		"httpPort": e.httpPort, "tlsPort": e.tlsPort, "ocspResponderURL": "",
+		"externalAccountBindingRequired": true, "externalAccountMACKeys": map[string]string{eabKid: eabHMAC},
+		"domainBlocklist": []string{"blocked.example"},
+		"profiles":        map[string]any{"default": map[string]any{"description": "two hours", "validityPeriod": 7200}}}}
 	data, _ := json.Marshal(cfg)
 	cfgFile := filepath.Join(t.TempDir(), "pebble.json")
 	write(t, cfgFile, string(data))
-	os.Setenv("PEBBLE_VA_NOSLEEP", "1")
-	os.Setenv("PEBBLE_WFE_NONCEREJECT", "0")
-	startLogged(t, filepath.Join(t.TempDir(), "pebble.log"), pebble, "-config", cfgFile, "-dnsserver", dns)
+	cmd := exec.Command(pebble, "-config", cfgFile, "-dnsserver", dns)
+	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
+	logf, _ := os.Create(filepath.Join(t.TempDir(), "pebble.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	e.stop = func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() }) }
+	t.Cleanup(e.stop)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", e.listen); err == nil {
 			c.Close()
@@ -68,6 +89,20 @@ func startPebble(t *testing.T) *pebbleEnv {
 			t.Fatal("pebble did not listen")
 		}
 	}
+}
+
+// dnsHook is a script for lego's exec DNS provider (EXEC_PATH) that sets
+// and clears TXT records through challtestsrv's management API.
+func (e *pebbleEnv) dnsHook(t *testing.T) string {
+	f := filepath.Join(t.TempDir(), "dns-hook.sh")
+	write(t, f, `#!/bin/sh
+case "$1" in
+present) exec curl -sf -d "{\"host\":\"$2\",\"value\":\"$3\"}" http://`+e.dnsAPI+`/set-txt ;;
+cleanup) exec curl -sf -d "{\"host\":\"$2\"}" http://`+e.dnsAPI+`/clear-txt ;;
+esac
+`)
+	os.Chmod(f, 0o755)
+	return f
 }
 
 func pebbleVersion() string {
@@ -88,66 +123,152 @@ func servedCert(addr, sni string, protos ...string) *tls.ConnectionState {
 	return &st
 }
 
-// TestBinaryACME: routers naming a resolver get certificates from a real
-// ACME CA (pebble): one by HTTP-01 through the entry point named by
-// httpChallenge, one by TLS-ALPN-01 through the TLS front end; both are
-// served by SNI, kept in acme.json in Traefik's format, and served at
-// once by a restarted Sluice without a new order.
-func TestBinaryACME(t *testing.T) {
-	pe := startPebble(t)
-	port := namedBackend(t, "127.0.0.2", "acme-backend")
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "all.yaml"), manifests("back", port, "127.0.0.2")+`---
+// acmeRoutes are the IngressRoutes of TestBinaryACME: one per challenge,
+// one the CA refuses, one wildcard for a resolver without DNS-01.
+func acmeRoutes(port int) string {
+	route := func(name, match, extra string) string {
+		return fmt.Sprintf(`---
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
-metadata: {name: secure, namespace: e2e}
+metadata: {name: %s, namespace: e2e}
 spec:
   entryPoints: [websecure]
   routes:
-  - match: Host(`+"`http01.example`"+`)
+  - match: %s
     services: [{name: back, port: 80}]
-  tls: {certResolver: le}
----
-apiVersion: traefik.io/v1alpha1
-kind: IngressRoute
-metadata: {name: alpn, namespace: e2e}
-spec:
-  entryPoints: [websecure]
-  routes:
-  - match: Host(`+"`alpn.example`"+`) || Host(`+"`www.alpn.example`"+`)
-    services: [{name: back, port: 80}]
-  tls: {certResolver: alpn}
-`)
-	storage := filepath.Join(t.TempDir(), "acme.json")
-	secure := fmt.Sprintf("127.0.0.1:%d", pe.tlsPort)
-	flags := []string{
-		"--entryPoints.websecure.address=" + secure, "--entryPoints.websecure.http.tls=true",
-		"--certificatesResolvers.le.acme.email=ops@example.com", "--certificatesResolvers.le.acme.caServer=" + pe.dir,
-		"--certificatesResolvers.le.acme.caCertificates=" + pe.caCert, "--certificatesResolvers.le.acme.storage=" + storage,
-		"--certificatesResolvers.le.acme.keyType=EC256", "--certificatesResolvers.le.acme.httpChallenge.entryPoint=web",
-		"--certificatesResolvers.alpn.acme.email=ops@example.com", "--certificatesResolvers.alpn.acme.caServer=" + pe.dir,
-		"--certificatesResolvers.alpn.acme.caCertificates=" + pe.caCert, "--certificatesResolvers.alpn.acme.storage=" + storage,
-		"--certificatesResolvers.alpn.acme.keyType=EC256", "--certificatesResolvers.alpn.acme.tlsChallenge=true",
+  tls: %s
+`, name, match, extra)
 	}
-	p := runSluice(t, fmt.Sprintf("127.0.0.1:%d", pe.httpPort), 20*time.Second, append([]string{"--providers.manifests.directory=" + dir}, flags...)...)
-	issued := func(sni string) bool {
-		st := servedCert(secure, sni, "http/1.1")
-		return st != nil && len(st.PeerCertificates) > 0 && strings.Contains(st.PeerCertificates[0].Issuer.CommonName, "Pebble") &&
-			st.PeerCertificates[0].VerifyHostname(sni) == nil
-	}
-	for _, sni := range []string{"http01.example", "alpn.example", "www.alpn.example"} {
-		for deadline := time.Now().Add(90 * time.Second); !issued(sni); time.Sleep(200 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no certificate from the CA for %s; logs:\n%s", sni, p.log())
-			}
+	return manifests("back", port, "127.0.0.2") +
+		route("http01", "Host(`http01.example`)", "{certResolver: le}") +
+		route("alpn", "Host(`alpn.example`) || Host(`www.alpn.example`)", "{certResolver: alpn}") +
+		route("dns", "Host(`a.dns.example`)", "{certResolver: dns, domains: [{main: dns.example, sans: ['*.dns.example']}]}") +
+		route("blocked", "Host(`blocked.example`)", "{certResolver: le}") +
+		route("wild", "Host(`x.wild.example`)", "{certResolver: le, domains: [{main: '*.wild.example'}]}")
+}
+
+// acmeFlags are three resolvers on one storage file: le (HTTP-01,
+// renewed 20 minutes before expiry), alpn (TLS-ALPN-01, 6 hours before:
+// pebble's two-hour certificates are due at once) and dns (DNS-01
+// through lego's exec provider, a wildcard), all with EAB.
+func acmeFlags(pe *pebbleEnv, storage, secure string) []string {
+	flags := []string{"--entryPoints.websecure.address=" + secure, "--entryPoints.websecure.http.tls=true"}
+	for name, extra := range map[string][]string{
+		"le":   {"certificatesDuration=1", "httpChallenge.entryPoint=web"},
+		"alpn": {"certificatesDuration=24", "tlsChallenge=true"},
+		"dns":  {"certificatesDuration=1", "dnsChallenge.provider=exec", "dnsChallenge.propagation.disableChecks=true"},
+	} {
+		for _, kv := range append(extra, "email=ops@example.com", "caServer="+pe.dir, "caCertificates="+pe.caCert, "storage="+storage,
+			"keyType=EC256", "eab.kid="+eabKid, "eab.hmacEncoded="+eabHMAC) {
+			flags = append(flags, "--certificatesResolvers."+name+".acme."+kv)
 		}
 	}
+	return flags
+}
+
+// acmeServed is the certificate served for sni when it comes from the
+// CA and is valid for sni, else nil.
+func acmeServed(secure, sni string) *x509.Certificate {
+	st := servedCert(secure, sni, "http/1.1")
+	if st == nil || len(st.PeerCertificates) == 0 || !strings.Contains(st.PeerCertificates[0].Issuer.CommonName, "Pebble") ||
+		st.PeerCertificates[0].VerifyHostname(sni) != nil {
+		return nil
+	}
+	return st.PeerCertificates[0]
+}
+
+func waitServed(t *testing.T, p *sluiceProc, secure, sni string, ok func(*x509.Certificate) bool) *x509.Certificate {
+	t.Helper()
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if c := acmeServed(secure, sni); c != nil && ok(c) {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no certificate from the CA for %s; logs:\n%s", sni, p.log())
+		}
+	}
+}
+
+func anyCert(*x509.Certificate) bool { return true }
+
+// TestBinaryACME: routers naming a resolver get certificates from a real
+// ACME CA (pebble) by HTTP-01, TLS-ALPN-01 and DNS-01 (a wildcard); they
+// are served by SNI and kept in acme.json in Traefik's format; a refused
+// order is logged and not repeated at each table; a restarted Sluice
+// serves the stored certificates at once, renews those due, and, with
+// the CA gone, keeps serving them.
+func TestBinaryACME(t *testing.T) {
+	pe := startPebble(t)
+	dir, storage := t.TempDir(), filepath.Join(t.TempDir(), "acme.json")
+	write(t, filepath.Join(dir, "all.yaml"), acmeRoutes(namedBackend(t, "127.0.0.2", "acme-backend")))
+	secure, web := fmt.Sprintf("127.0.0.1:%d", pe.tlsPort), fmt.Sprintf("127.0.0.1:%d", pe.httpPort)
+	args := append([]string{"--providers.manifests.directory=" + dir}, acmeFlags(pe, storage, secure)...)
+	env := []string{"EXEC_PATH=" + pe.dnsHook(t), "EXEC_SEQUENCE_INTERVAL=1"}
+	start := time.Now()
+	p := runSluiceEnv(t, web, 20*time.Second, env, args...)
+	first := map[string]*x509.Certificate{}
+	for _, sni := range []string{"http01.example", "alpn.example", "www.alpn.example", "a.dns.example"} {
+		first[sni] = waitServed(t, p, secure, sni, anyCert)
+	}
+	for _, h2 := range []bool{false, true} {
+		if code, body, _, _, err := tlsGet(secure, "alpn.example", "alpn.example", "/x", h2, nil); code != 200 || body != "acme-backend /x" {
+			t.Fatalf("a request to the ACME router (h2 %v): %d %q %v", h2, code, body, err)
+		}
+	}
+	checkACMEFile(t, storage)
+	// The refused order is logged, and tried again only after a minute's
+	// backoff, though each certificate obtained published a table since.
+	time.Sleep(time.Second)
+	orders := strings.Count(p.log(), `ordering a certificate" resolver=le domains=[blocked.example]`)
+	if !strings.Contains(p.log(), "urn:ietf:params:acme:error:rejectedIdentifier") || orders < 1 || orders > 1+int(time.Since(start)/time.Minute) {
+		t.Fatalf("the refused order: %d orders in %v:\n%s", orders, time.Since(start), p.log())
+	}
+	if !strings.Contains(p.log(), "*.wild.example is a wildcard: only dnsChallenge can validate it") {
+		t.Fatalf("no diagnostic for a wildcard on an HTTP-01 resolver:\n%s", p.log())
+	}
+	// Restarted: served at once from the file; alpn's certificate is due
+	// (two-hour certificates, renewed 6 hours before) and renewed, the
+	// others (20 minutes before) are not; nothing is ordered but the
+	// refused name (a new process keeps no backoff, as Traefik).
+	p.stop()
+	p = runSluiceEnv(t, web, 20*time.Second, env, args...)
+	if c := acmeServed(secure, "http01.example"); c == nil || !c.Equal(first["http01.example"]) {
+		t.Fatalf("a restarted Sluice does not serve the stored certificate at once; logs:\n%s", p.log())
+	}
+	renewed := waitServed(t, p, secure, "alpn.example", func(c *x509.Certificate) bool { return !c.Equal(first["alpn.example"]) })
+	time.Sleep(300 * time.Millisecond)
+	logs := p.log()
+	if strings.Count(logs, "ordering a certificate") != strings.Count(logs, "ordering a certificate\" resolver=le domains=[blocked.example]") ||
+		strings.Count(logs, "renewing a certificate") != 1 {
+		t.Fatalf("after a restart only alpn.example's certificate is renewed:\n%s", p.log())
+	}
+	// The CA gone: the renewal fails, the certificate keeps serving.
+	pe.stop()
+	p.stop()
+	p = runSluiceEnv(t, web, 20*time.Second, env, args...)
+	waitLog(t, p, 30*time.Second, "unable to renew a certificate; the current one keeps serving")
+	if c := acmeServed(secure, "alpn.example"); c == nil || !c.Equal(renewed) {
+		t.Fatalf("a failed renewal took the certificate away; logs:\n%s", p.log())
+	}
+}
+
+// checkACMEFile: acme.json holds each resolver's account and
+// certificates in Traefik's format, mode 0600.
+func checkACMEFile(t *testing.T, storage string) {
+	t.Helper()
 	var stored map[string]struct {
-		Account      *struct{ Email string }
+		Account *struct {
+			Email        string
+			Registration *struct{ URI string }
+			PrivateKey   []byte
+		}
 		Certificates []struct {
-			Domain      struct{ Main string }
-			Certificate []byte
-			Key         []byte
+			Domain struct {
+				Main string
+				SANs []string `json:"sans"`
+			} `json:"domain"`
+			Certificate []byte `json:"certificate"`
+			Key         []byte `json:"key"`
 			Store       string
 		}
 	}
@@ -155,24 +276,16 @@ spec:
 	if err != nil || json.Unmarshal(data, &stored) != nil {
 		t.Fatalf("acme.json: %v %s", err, data)
 	}
-	for r, main := range map[string]string{"le": "http01.example", "alpn": "alpn.example"} {
+	for r, want := range map[string]string{"le": "http01.example", "alpn": "alpn.example www.alpn.example", "dns": "dns.example *.dns.example"} {
 		s := stored[r]
-		if s.Account == nil || s.Account.Email != "ops@example.com" || len(s.Certificates) != 1 || s.Certificates[0].Domain.Main != main ||
-			s.Certificates[0].Store != "default" || !strings.Contains(string(s.Certificates[0].Certificate), "BEGIN CERTIFICATE") {
-			t.Fatalf("acme.json for %s: %+v", r, s)
+		if s.Account == nil || s.Account.Email != "ops@example.com" || s.Account.Registration == nil || len(s.Account.PrivateKey) == 0 ||
+			len(s.Certificates) != 1 || strings.Join(append([]string{s.Certificates[0].Domain.Main}, s.Certificates[0].Domain.SANs...), " ") != want ||
+			s.Certificates[0].Store != "default" || !strings.Contains(string(s.Certificates[0].Certificate), "BEGIN CERTIFICATE") ||
+			!strings.Contains(string(s.Certificates[0].Key), "PRIVATE KEY") {
+			t.Fatalf("acme.json for %s: %s", r, data)
 		}
 	}
 	if info, _ := os.Stat(storage); info.Mode().Perm() != 0o600 {
 		t.Fatalf("acme.json mode %v, want 0600", info.Mode().Perm())
-	}
-	// Served from the file at once after a restart, nothing ordered.
-	p.stop()
-	p2 := runSluice(t, fmt.Sprintf("127.0.0.1:%d", pe.httpPort), 20*time.Second, append([]string{"--providers.manifests.directory=" + dir}, flags...)...)
-	if !issued("http01.example") || !issued("alpn.example") {
-		t.Fatalf("a restarted Sluice does not serve the stored certificates; logs:\n%s", p2.log())
-	}
-	time.Sleep(300 * time.Millisecond)
-	if strings.Contains(p2.log(), "ordering a certificate") {
-		t.Fatalf("a restarted Sluice ordered again:\n%s", p2.log())
 	}
 }

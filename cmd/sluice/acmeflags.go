@@ -8,14 +8,15 @@ import (
 	"github.com/sluiceproxy/sluice/watch/acme"
 )
 
-// applyResolver reads one --certificatesResolvers.<name>.acme.* key.
-// The challenges Sluice has (httpChallenge, tlsChallenge) and the account
-// and CA options are read; the others (dnsChallenge, eab, preferredChain,
-// ...) are warned about and ignored, and a resolver left without a
-// challenge Sluice serves is an error when it is used.
+// applyResolver reads one --certificatesResolvers.<name>.acme.* key, as
+// Traefik's ACME Configuration (durations as seconds or Go durations).
 func (c *config) applyResolver(k, v string) error {
 	rest := strings.TrimPrefix(k, "certificatesresolvers.")
 	name, field, _ := strings.Cut(rest, ".")
+	if field != "acme" && !strings.HasPrefix(field, "acme.") {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("Traefik option --%s is not supported by Sluice (ACME resolvers only); ignored", k))
+		return nil
+	}
 	if c.Resolvers == nil {
 		c.Resolvers = map[string]*acme.ResolverConfig{}
 	}
@@ -24,41 +25,85 @@ func (c *config) applyResolver(k, v string) error {
 		r = &acme.ResolverConfig{Name: name}
 		c.Resolvers[name] = r
 	}
-	b := func() (bool, error) {
-		x, err := strconv.ParseBool(v)
-		if err != nil {
-			return false, fmt.Errorf("--%s: %q is not a boolean", k, v)
-		}
-		return x, nil
+	field = strings.TrimPrefix(field, "acme.")
+	if strings.HasPrefix(field, "dnschallenge") {
+		return applyDNSChallenge(&r.DNS, k, field, v)
 	}
-	var err error
 	switch field {
-	case "acme":
-	case "acme.email":
+	case "acme", "httpchallenge", "eab":
+	case "email":
 		r.Email = v
-	case "acme.caserver":
+	case "caserver":
 		r.CAServer = v
-	case "acme.storage":
+	case "storage":
 		r.Storage = v
-	case "acme.keytype":
+	case "keytype":
 		r.KeyType = v
-	case "acme.certificatesduration":
-		if r.CertificatesDuration, err = strconv.Atoi(v); err != nil || r.CertificatesDuration <= 0 {
+	case "preferredchain":
+		r.PreferredChain = v
+	case "profile":
+		r.Profile = v
+	case "emailaddresses":
+		r.EmailAddresses = splitList(v)
+	case "disablecommonname":
+		return parseBool(k, v, &r.DisableCommonName)
+	case "certificatesduration":
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
 			return fmt.Errorf("--%s: %q is not a number of hours", k, v)
 		}
-	case "acme.cacertificates":
-		r.CACertificates = strings.Split(v, ",")
-	case "acme.casystemcertpool":
-		r.CASystemCertPool, err = b()
-	case "acme.caservername":
+		r.CertificatesDuration = n
+	case "eab.kid":
+		r.EABKid = v
+	case "eab.hmacencoded":
+		r.EABHMAC = v
+	case "clienttimeout":
+		return parseDuration(k, v, &r.ClientTimeout)
+	case "clientresponseheadertimeout":
+		return parseDuration(k, v, &r.ClientResponseHeaderTimeout)
+	case "certificatetimeout":
+		return parseDuration(k, v, &r.CertificateTimeout)
+	case "cacertificates":
+		r.CACertificates = splitList(v)
+	case "casystemcertpool":
+		return parseBool(k, v, &r.CASystemCertPool)
+	case "caservername":
 		r.CAServerName = v
-	case "acme.httpchallenge":
-	case "acme.httpchallenge.entrypoint":
+	case "httpchallenge.entrypoint":
 		r.HTTPEntryPoint = strings.ToLower(v)
-	case "acme.tlschallenge":
-		r.TLSChallenge, err = b()
+	case "httpchallenge.delay":
+		return parseDuration(k, v, &r.HTTPDelay)
+	case "tlschallenge":
+		return parseBool(k, v, &r.TLSChallenge)
+	case "tlschallenge.delay":
+		r.TLSChallenge = true
+		return parseDuration(k, v, &r.TLSDelay)
 	default:
-		c.Warnings = append(c.Warnings, fmt.Sprintf("Traefik option --%s is not supported by Sluice yet; ignored", k))
+		return fmt.Errorf("unknown option --%s", k)
 	}
-	return err
+	return nil
+}
+
+// applyDNSChallenge reads dnsChallenge.* (the deprecated
+// delayBeforeCheck and disablePropagationCheck map to the propagation
+// options, as Traefik maps them).
+func applyDNSChallenge(d *acme.DNSChallenge, k, field, v string) error {
+	switch strings.TrimPrefix(field, "dnschallenge") {
+	case "", ".propagation":
+	case ".provider":
+		d.Provider = v
+	case ".resolvers":
+		d.Resolvers = splitList(v)
+	case ".propagation.disablechecks", ".disablepropagationcheck":
+		return parseBool(k, v, &d.DisableChecks)
+	case ".propagation.disableanschecks":
+		return parseBool(k, v, &d.DisableANSChecks)
+	case ".propagation.requireallrns":
+		return parseBool(k, v, &d.RequireAllRNS)
+	case ".propagation.delaybeforechecks", ".delaybeforecheck":
+		return parseDuration(k, v, &d.DelayBeforeChecks)
+	default:
+		return fmt.Errorf("unknown option --%s", k)
+	}
+	return nil
 }

@@ -87,6 +87,7 @@ var ourKeys = []string{
 	"providers.kubernetescrd.disableclusterscoperesources", "kubeconfig", "ping", "ping.entrypoint", "ping.terminatingstatuscode",
 	"entrypoints.<ep>.transport.lifecycle.requestacceptgracetimeout", "entrypoints.<ep>.transport.lifecycle.gracetimeout",
 	"entrypoints.<ep>.http.tls", "entrypoints.<ep>.http.tls.options", "entrypoints.<ep>.http.tls.certresolver",
+	"entrypoints.<ep>.http.tls.domains[0].main", "entrypoints.<ep>.http.tls.domains[0].sans",
 	"entrypoints.<ep>.http.redirections.entrypoint.to", "entrypoints.<ep>.http.redirections.entrypoint.scheme",
 	"entrypoints.<ep>.http.redirections.entrypoint.permanent", "entrypoints.<ep>.http.redirections.entrypoint.priority",
 	"providers.kubernetescrd.crossprovidernamespaces",
@@ -98,7 +99,9 @@ var ourKeys = []string{
 	"certificatesresolvers.<r>.acme.keytype", "certificatesresolvers.<r>.acme.certificatesduration",
 	"certificatesresolvers.<r>.acme.cacertificates", "certificatesresolvers.<r>.acme.casystemcertpool",
 	"certificatesresolvers.<r>.acme.caservername", "certificatesresolvers.<r>.acme.httpchallenge.entrypoint",
-	"certificatesresolvers.<r>.acme.tlschallenge",
+	"certificatesresolvers.<r>.acme.tlschallenge", "certificatesresolvers.<r>.acme.preferredchain",
+	"certificatesresolvers.<r>.acme.eab.kid", "certificatesresolvers.<r>.acme.eab.hmacencoded",
+	"certificatesresolvers.<r>.acme.dnschallenge.provider", "certificatesresolvers.<r>.acme.dnschallenge.resolvers",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -314,6 +317,8 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		return parseBool(k, v, &ep.EncodeSemi)
 	case "http.tls", "http.tls.options", "http.tls.certresolver":
 		return ep.applyTLS(k, field, v)
+	case tlsDomainKey.FindString(field):
+		return ep.applyTLSDomain(k, field, v)
 	case "http.redirections.entrypoint.to", "http.redirections.entrypoint.scheme",
 		"http.redirections.entrypoint.permanent", "http.redirections.entrypoint.priority":
 		return ep.applyRedirect(k, strings.TrimPrefix(field, "http.redirections.entrypoint."), v)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/sluiceproxy/sluice/compile"
@@ -14,6 +15,55 @@ import (
 type epTLS struct {
 	Options      string
 	CertResolver string
+	Domains      map[int]*epDomain // http.tls.domains[i]
+}
+
+type epDomain struct {
+	Main string
+	SANs []string
+}
+
+var tlsDomainKey = regexp.MustCompile(`^http\.tls\.domains\[(\d+)\]\.(main|sans)$`)
+
+// applyTLSDomain sets http.tls.domains[i].main or .sans (a comma list).
+func (ep *entryPoint) applyTLSDomain(k, field, v string) error {
+	m := tlsDomainKey.FindStringSubmatch(field)
+	i, err := strconv.Atoi(m[1])
+	if err != nil || i > 1000 {
+		return fmt.Errorf("--%s: bad index", k)
+	}
+	if ep.TLS == nil {
+		ep.TLS = &epTLS{}
+	}
+	if ep.TLS.Domains == nil {
+		ep.TLS.Domains = map[int]*epDomain{}
+	}
+	d := ep.TLS.Domains[i]
+	if d == nil {
+		d = &epDomain{}
+		ep.TLS.Domains[i] = d
+	}
+	if m[2] == "main" {
+		d.Main = v
+	} else {
+		d.SANs = splitList(v)
+	}
+	return nil
+}
+
+// domains are http.tls.domains in index order, each the main name then
+// the SANs.
+func (t *epTLS) domains() [][]string {
+	var idx []int
+	for i := range t.Domains {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	var out [][]string
+	for _, i := range idx {
+		out = append(out, append([]string{t.Domains[i].Main}, t.Domains[i].SANs...))
+	}
+	return out
 }
 
 // applyTLS sets http.tls (true or false) or one of its fields, which

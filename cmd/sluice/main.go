@@ -165,7 +165,7 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 			if o.EntryPointTLS == nil {
 				o.EntryPointTLS = map[string]compile.EntryPointTLS{}
 			}
-			o.EntryPointTLS[ep.Name] = compile.EntryPointTLS{Options: ep.TLS.Options, CertResolver: ep.TLS.CertResolver}
+			o.EntryPointTLS[ep.Name] = compile.EntryPointTLS{Options: ep.TLS.Options, CertResolver: ep.TLS.CertResolver, Domains: ep.TLS.domains()}
 		}
 	}
 	if cfg.Kube {

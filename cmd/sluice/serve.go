@@ -320,6 +320,7 @@ func (p *proxy) startACME(copts *compile.Options) error {
 		return err
 	}
 	p.acme = m
+	m.Start(p.ctx)
 	copts.ACMECertificates = m.Certificates
 	copts.ACMEChallengeCert = m.TLSALPN01
 	return nil

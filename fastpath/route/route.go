@@ -43,8 +43,12 @@ type TLS struct {
 	Option string
 	// Domains are the Host names of the rule, lower case: the server
 	// names that select Option at the handshake.
-	Domains      []string
-	CertResolver string // kept for explanations; ACME comes later
+	Domains []string
+	// CertResolver names the ACME resolver that gets the router's
+	// certificate: one for CertDomains' each entry (tls.domains: the main
+	// name, then the SANs), or, without them, one for Domains.
+	CertResolver string
+	CertDomains  [][]string
 	SecretName   string // namespace/name of the IngressRoute's tls.secretName, if any
 }
 

@@ -5,63 +5,37 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/go-acme/lego/v5/certcrypto"
 	"github.com/go-acme/lego/v5/certificate"
-	"github.com/go-acme/lego/v5/challenge/tlsalpn01"
 	"github.com/go-acme/lego/v5/lego"
-	"github.com/go-acme/lego/v5/registration"
 
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
 )
 
-// ResolverConfig is one --certificatesResolvers.<name>.acme.* group, with
-// Traefik's defaults filled in by Defaults.
-type ResolverConfig struct {
-	Name, Email, CAServer, Storage, KeyType string
-	CertificatesDuration                    int // hours
-	CACertificates                          []string
-	CASystemCertPool                        bool
-	CAServerName                            string
-	HTTPEntryPoint                          string // httpChallenge.entryPoint ("": no HTTP-01)
-	TLSChallenge                            bool
-}
-
-// Defaults fills in Traefik's defaults: Let's Encrypt's production CA,
-// acme.json, RSA4096, 90 days.
-func (r *ResolverConfig) Defaults() {
-	if r.CAServer == "" {
-		r.CAServer = lego.DirectoryURLLetsEncrypt
-	}
-	if r.Storage == "" {
-		r.Storage = "acme.json"
-	}
-	if r.CertificatesDuration == 0 {
-		r.CertificatesDuration = 3 * 30 * 24
-	}
-}
+var errEmpty = errors.New("the CA's answer has no certificate or no key")
 
 // Manager runs the resolvers.
 type Manager struct {
 	log       *slog.Logger
 	resolvers map[string]*resolver
-	onChange  func() // the certificates changed: build the table again
+	onChange  func()   // the certificates changed: build the table again
 	tokens    sync.Map // "host token" -> key authorization (HTTP-01)
 	alpn      sync.Map // server name -> *tls.Certificate (TLS-ALPN-01)
 	certs     atomic.Pointer[[]*tlsconf.Cert]
+	reported  sync.Map // errors already logged
+	// mayOrder: this replica orders and renews (with Secret storage, the
+	// holder of the Lease); else it only serves what is stored.
+	mayOrder func() bool
 	// newKey makes account keys (tests use a smaller one).
 	newKey func() (*rsa.PrivateKey, error)
 }
@@ -86,7 +60,7 @@ type failures struct {
 // once) and returns the manager; onChange is called when certificates
 // are added or renewed.
 func New(cfgs []ResolverConfig, log *slog.Logger, onChange func()) (*Manager, error) {
-	m := &Manager{log: log, resolvers: map[string]*resolver{}, onChange: onChange,
+	m := &Manager{log: log, resolvers: map[string]*resolver{}, onChange: onChange, mayOrder: func() bool { return true },
 		newKey: func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 4096) }}
 	stores := map[string]*fileStore{} // resolvers naming one file share it (and its lock)
 	for _, c := range cfgs {
@@ -96,6 +70,9 @@ func New(cfgs []ResolverConfig, log *slog.Logger, onChange func()) (*Manager, er
 		}
 		r := &resolver{cfg: c, store: stores[c.Storage], resolving: map[string]bool{}, failures: map[string]*failures{}}
 		all, err := r.store.load()
+		if err == nil {
+			err = r.store.check()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("certificatesResolvers.%s.acme.storage: %w", c.Name, err)
 		}
@@ -103,6 +80,9 @@ func New(cfgs []ResolverConfig, log *slog.Logger, onChange func()) (*Manager, er
 			r.certs = d.Certificates
 		}
 		m.resolvers[c.Name] = r
+		if err := c.Check(); err != nil { // as Traefik: the resolver is there, and fails to order
+			log.Error("ACME: certificate resolver cannot issue", "resolver", c.Name, "error", err)
+		}
 	}
 	m.rebuild()
 	return m, nil
@@ -168,46 +148,84 @@ func (m *Manager) rebuild() {
 	m.certs.Store(&out)
 }
 
-// Observe orders, in the background, a certificate for each router of t
-// whose TLS block names a resolver and whose Host names no certificate of
-// the table's store covers yet.
+// Observe orders, in the background, the certificates the routers of t
+// ask of their resolvers, as Traefik's watchNewDomains: for each entry of
+// tls.domains (duplicates once), else for the Host names of the rule, the
+// names no certificate covers yet (the table's store, the resolver's own,
+// or an order under way) become one order, the first name the main one.
 func (m *Manager) Observe(ctx context.Context, t *route.Table) {
+	if !m.mayOrder() {
+		return
+	}
 	for _, rt := range t.Routes {
-		if rt.TLS == nil || rt.TLS.CertResolver == "" || len(rt.TLS.Domains) == 0 {
+		if rt.TLS == nil || rt.TLS.CertResolver == "" {
 			continue
 		}
 		r := m.resolvers[rt.TLS.CertResolver]
 		if r == nil {
-			m.log.Error("ACME: router names an unknown certificate resolver", "router", rt.Name, "resolver", rt.TLS.CertResolver)
+			m.once("unknown "+rt.TLS.CertResolver+" "+rt.Name, "ACME: router names an unknown certificate resolver",
+				"router", rt.Name, "resolver", rt.TLS.CertResolver)
 			continue
 		}
-		d := domain{Main: rt.TLS.Domains[0], SANs: rt.TLS.Domains[1:]}
-		if covered(t, d) || m.heldBy(r, d) {
-			continue
+		groups := rt.TLS.CertDomains
+		if len(groups) == 0 && len(rt.TLS.Domains) > 0 {
+			groups = [][]string{rt.TLS.Domains}
 		}
-		m.order(ctx, r, d)
+		seen := map[string]bool{}
+		for _, g := range groups {
+			if k := strings.Join(g, ","); !seen[k] {
+				seen[k] = true
+				m.request(ctx, r, rt.Name, g, t)
+			}
+		}
 	}
 }
 
-// covered: every name of d has a certificate in the table's store.
-func covered(t *route.Table, d domain) bool {
-	if t.TLS == nil || t.TLS.Store == nil {
-		return false
-	}
-	for _, n := range d.names() {
-		if t.TLS.Store.Match(n) == nil {
-			return false
+// request orders the names of g not covered yet, unless one cannot be
+// issued by r (a wildcard without DNS-01), which is logged once.
+func (m *Manager) request(ctx context.Context, r *resolver, router string, g []string, t *route.Table) {
+	for _, n := range g {
+		if err := r.cfg.canIssue(n); err != nil {
+			m.once("cannot "+r.cfg.Name+" "+strings.Join(g, ","), "ACME: unable to obtain a certificate",
+				"router", router, "resolver", r.cfg.Name, "domains", g, "error", err)
+			return
 		}
 	}
-	return true
+	var missing []string
+	for _, n := range g {
+		if !covered(t, n) && !m.holds(r, n) && !slices.Contains(missing, n) {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		m.order(ctx, r, domain{Main: missing[0], SANs: missing[1:]})
+	}
 }
 
-// heldBy: the resolver holds a certificate for exactly d's names.
-func (m *Manager) heldBy(r *resolver, d domain) bool {
+// once logs an error the first time key is seen.
+func (m *Manager) once(key, msg string, args ...any) {
+	if _, seen := m.reported.LoadOrStore(key, true); !seen {
+		m.log.Error(msg, args...)
+	}
+}
+
+// covered: a certificate of the table's store (Secrets, earlier ACME
+// ones) serves name, exactly or by wildcard.
+func covered(t *route.Table, name string) bool {
+	return t.TLS != nil && t.TLS.Store != nil && t.TLS.Store.Match(name) != nil
+}
+
+// holds: one of the resolver's certificates lists name (or its
+// wildcard), as Traefik's searchUncheckedDomains checks.
+func (m *Manager) holds(r *resolver, name string) bool {
+	wild := ""
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		wild = "*" + name[i:]
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, c := range r.certs {
-		if c.Domain.Main == d.Main && slices.Equal(c.Domain.SANs, d.SANs) {
+		if names := c.Domain.names(); slices.Contains(names, name) || wild != "" && slices.Contains(names, wild) {
 			return true
 		}
 	}
@@ -262,9 +280,14 @@ func (m *Manager) obtain(ctx context.Context, r *resolver, d domain) error {
 		return err
 	}
 	m.log.Info("ACME: ordering a certificate", "resolver", r.cfg.Name, "domains", d.names())
-	res, err := client.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: d.names(), Bundle: true, KeyType: keyType(r.cfg.KeyType)})
+	res, err := client.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: d.names(), Bundle: true,
+		EmailAddresses: r.cfg.EmailAddresses, Profile: r.cfg.Profile, PreferredChain: r.cfg.PreferredChain,
+		EnableCommonName: !r.cfg.DisableCommonName, KeyType: keyType(r.cfg.KeyType)})
 	if err != nil {
 		return err
+	}
+	if len(res.Certificate) == 0 || len(res.PrivateKey) == 0 {
+		return errEmpty
 	}
 	return m.keep(r, d, res.Certificate, res.PrivateKey)
 }
@@ -286,131 +309,5 @@ func (m *Manager) keep(r *resolver, d domain, cert, key []byte) error {
 	if m.onChange != nil {
 		m.onChange()
 	}
-	return nil
-}
-
-// clientFor is the resolver's lego client, its account registered (and
-// stored) on first use.
-func (m *Manager) clientFor(ctx context.Context, r *resolver) (*lego.Client, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.client != nil {
-		return r.client, nil
-	}
-	all, err := r.store.load()
-	if err != nil {
-		return nil, err
-	}
-	var acct *account
-	if d := all[r.cfg.Name]; d != nil && d.Account != nil && d.Account.Email == r.cfg.Email && d.Account.GetPrivateKey() != nil {
-		acct = d.Account
-	} else if acct, err = newAccount(r.cfg.Email, m.newKey); err != nil {
-		return nil, err
-	}
-	conf := lego.NewConfig(acct)
-	conf.CADirURL = r.cfg.CAServer
-	conf.UserAgent = "sluice"
-	if conf.HTTPClient, err = httpClient(r.cfg); err != nil {
-		return nil, err
-	}
-	client, err := lego.NewClient(conf)
-	if err != nil {
-		return nil, fmt.Errorf("ACME client for %s: %w", r.cfg.CAServer, err)
-	}
-	if r.cfg.HTTPEntryPoint != "" {
-		if err := client.Challenge.SetHTTP01Provider(httpProvider{m}); err != nil {
-			return nil, err
-		}
-	}
-	if r.cfg.TLSChallenge {
-		if err := client.Challenge.SetTLSALPN01Provider(alpnProvider{m}); err != nil {
-			return nil, err
-		}
-	}
-	if r.cfg.HTTPEntryPoint == "" && !r.cfg.TLSChallenge {
-		return nil, errors.New("the resolver has no challenge Sluice serves (httpChallenge or tlsChallenge)")
-	}
-	if acct.Registration == nil {
-		reg, err := client.Registration.Register(ctx, registration.RegisterOptions{TermsOfServiceAgreed: true})
-		if err != nil {
-			return nil, fmt.Errorf("registering the ACME account: %w", err)
-		}
-		acct.Registration = &resource{Body: reg.Account, URI: reg.Location}
-		if err := r.store.update(r.cfg.Name, func(s *storedData) { s.Account = acct }); err != nil {
-			return nil, err
-		}
-	}
-	r.client = client
-	return client, nil
-}
-
-// keyType is Traefik's GetKeyType: RSA4096 when empty or unknown.
-func keyType(v string) certcrypto.KeyType {
-	switch v {
-	case "EC256":
-		return certcrypto.EC256
-	case "EC384":
-		return certcrypto.EC384
-	case "RSA2048":
-		return certcrypto.RSA2048
-	case "RSA8192":
-		return certcrypto.RSA8192
-	}
-	return certcrypto.RSA4096
-}
-
-// httpClient talks to the CA: caCertificates (PEM files) as the roots,
-// with the system's when caSystemCertPool, and caServerName as the name
-// checked, as Traefik's createHTTPClient.
-func httpClient(c ResolverConfig) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if len(c.CACertificates) > 0 || c.CAServerName != "" {
-		pool := x509.NewCertPool()
-		if c.CASystemCertPool {
-			if sys, err := x509.SystemCertPool(); err == nil {
-				pool = sys
-			}
-		}
-		for _, f := range c.CACertificates {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("caCertificates: %w", err)
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("caCertificates: no certificate in %s", f)
-			}
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, ServerName: c.CAServerName}
-	}
-	return &http.Client{Transport: tr, Timeout: 2 * time.Minute}, nil
-}
-
-// httpProvider answers HTTP-01 through the entry points (HTTP01).
-type httpProvider struct{ m *Manager }
-
-func (p httpProvider) Present(_ context.Context, domain, token, keyAuth string) error {
-	p.m.tokens.Store(strings.ToLower(domain)+" "+token, keyAuth)
-	return nil
-}
-
-func (p httpProvider) CleanUp(_ context.Context, domain, token, _ string) error {
-	p.m.tokens.Delete(strings.ToLower(domain) + " " + token)
-	return nil
-}
-
-// alpnProvider answers TLS-ALPN-01 through the TLS front end (TLSALPN01).
-type alpnProvider struct{ m *Manager }
-
-func (p alpnProvider) Present(_ context.Context, domain, _, keyAuth string) error {
-	cert, err := tlsalpn01.ChallengeCert(domain, keyAuth)
-	if err != nil {
-		return err
-	}
-	p.m.alpn.Store(strings.ToLower(domain), cert)
-	return nil
-}
-
-func (p alpnProvider) CleanUp(_ context.Context, domain, _, _ string) error {
-	p.m.alpn.Delete(strings.ToLower(domain))
 	return nil
 }

@@ -79,6 +79,22 @@ type fileStore struct {
 	mu   sync.Mutex
 }
 
+// check is Traefik's CheckFile: a storage file others may read or write
+// is refused.
+func (s *fileStore) check() error {
+	fi, err := os.Stat(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("permissions %o for %s are too open, please use 600", fi.Mode().Perm(), s.path)
+	}
+	return nil
+}
+
 func (s *fileStore) load() (map[string]*storedData, error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) || err == nil && len(data) == 0 {
