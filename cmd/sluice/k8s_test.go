@@ -13,11 +13,9 @@ import (
 	"testing"
 	"time"
 
-	authv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sluiceproxy/sluice/watch/kubetest"
@@ -285,29 +283,16 @@ func TestK8sDeployManifestsValidate(t *testing.T) {
 // connecting with endpoint/token/certAuthFilePath: it syncs, serves, and
 // leaves Events off since the role cannot create them.
 func TestK8sTraefikClusterRoleSuffices(t *testing.T) {
-	kc, c := k8s(t)
+	_, c := k8s(t)
 	ctx := context.Background()
-	must(t, c.Apply(ctx, "apiVersion: v1\nkind: Namespace\nmetadata: {name: sluice}\n", false))
-	rbac, err := os.ReadFile("../../deploy/rbac.yaml")
-	must(t, err)
-	must(t, c.Apply(ctx, string(rbac), false))
-	cs, err := kubernetes.NewForConfig(kc.Config)
-	must(t, err)
-	tok, err := cs.CoreV1().ServiceAccounts("sluice").CreateToken(ctx, "sluice", &authv1.TokenRequest{}, metav1.CreateOptions{})
-	must(t, err)
-	// Outside a cluster and without a kubeconfig: endpoint, a token file
-	// and the CA file, as Traefik's options give them.
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	write(t, tokenFile, tok.Status.Token+"\n")
-
+	kube := serviceAccountFlags(t)
 	ns := randName("rbac-")
 	h := testHost(t, "gamma")
 	must(t, c.Apply(ctx, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n", false))
 	must(t, c.Apply(ctx, kubeService(ns, "gamma", h.Addr(0)), false))
 	must(t, c.Apply(ctx, ingressRoute(ns, "g", "Host(`g.example`)", "gamma"), false))
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := runSluice(t, addr, 60*time.Second, "--providers.kubernetesCRD", "--providers.kubernetesCRD.endpoint="+kc.APIServer(),
-		"--providers.kubernetesCRD.token="+tokenFile, "--providers.kubernetesCRD.certAuthFilePath="+kc.Config.TLSClientConfig.CAFile)
+	p := runSluice(t, addr, 60*time.Second, kube...)
 	eventually(t, addr, "g.example", "/", 200, "gamma /")
 	waitLog(t, p, time.Second, "Events for diagnostics are off")
 	if strings.Contains(p.log(), "forbidden") {

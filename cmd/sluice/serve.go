@@ -315,7 +315,15 @@ func (p *proxy) startACME(copts *compile.Options) error {
 	for _, r := range p.cfg.Resolvers {
 		cfgs = append(cfgs, *r)
 	}
-	m, err := acme.New(cfgs, p.log, p.republish)
+	o := acme.Options{Log: p.log, OnChange: p.republish, Identity: replicaIdentity()}
+	if p.cfg.Kube {
+		rc, err := kube.RESTConfig(p.cfg.KubeOpts)
+		if err != nil {
+			return err
+		}
+		o.Kube = rc
+	}
+	m, err := acme.New(cfgs, o)
 	if err != nil {
 		return err
 	}
@@ -324,6 +332,16 @@ func (p *proxy) startACME(copts *compile.Options) error {
 	copts.ACMECertificates = m.Certificates
 	copts.ACMEChallengeCert = m.TLSALPN01
 	return nil
+}
+
+// replicaIdentity names this process in the ACME Lease: the pod's name
+// (POD_NAME, from the downward API in deploy/) or host name, and the PID.
+func replicaIdentity() string {
+	name := os.Getenv("POD_NAME")
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	return fmt.Sprintf("%s_%d", name, os.Getpid())
 }
 
 // republish builds the table again from the last snapshot (the ACME

@@ -50,7 +50,7 @@ func TestStorageFileIsTraefiks(t *testing.T) {
 func TestStorageFileTooOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "acme.json")
 	os.WriteFile(path, []byte("{}"), 0o644)
-	_, err := New([]ResolverConfig{{Name: "le", Storage: path, TLSChallenge: true}}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	_, err := New([]ResolverConfig{{Name: "le", Storage: path, TLSChallenge: true}}, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err == nil || !strings.Contains(err.Error(), "permissions 644 for "+path+" are too open, please use 600") {
 		t.Fatalf("error %v", err)
 	}

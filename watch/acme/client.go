@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 
 	legoacme "github.com/go-acme/lego/v5/acme"
 	"github.com/go-acme/lego/v5/certcrypto"
@@ -46,7 +45,7 @@ func (m *Manager) clientFor(ctx context.Context, r *resolver) (*lego.Client, err
 	if err != nil {
 		return nil, fmt.Errorf("ACME client for %s: %w", r.cfg.CAServer, err)
 	}
-	if err := m.setChallenges(client, r.cfg); err != nil {
+	if err := m.setChallenges(client, r); err != nil {
 		return nil, err
 	}
 	if acct.Registration == nil {
@@ -65,7 +64,8 @@ func (m *Manager) clientFor(ctx context.Context, r *resolver) (*lego.Client, err
 
 // setChallenges gives the client every challenge the resolver names,
 // as Traefik's getClient (lego then picks among them per authorization).
-func (m *Manager) setChallenges(client *lego.Client, c ResolverConfig) error {
+func (m *Manager) setChallenges(client *lego.Client, r *resolver) error {
+	c := r.cfg
 	if err := c.Check(); err != nil {
 		return err
 	}
@@ -75,12 +75,12 @@ func (m *Manager) setChallenges(client *lego.Client, c ResolverConfig) error {
 		}
 	}
 	if c.HTTPEntryPoint != "" {
-		if err := client.Challenge.SetHTTP01Provider(httpProvider{m}, http01.SetDelay(c.HTTPDelay)); err != nil {
+		if err := client.Challenge.SetHTTP01Provider(httpProvider{m, r}, http01.SetDelay(c.HTTPDelay)); err != nil {
 			return err
 		}
 	}
 	if c.TLSChallenge {
-		if err := client.Challenge.SetTLSALPN01Provider(alpnProvider{m}, tlsalpn01.SetDelay(c.TLSDelay)); err != nil {
+		if err := client.Challenge.SetTLSALPN01Provider(alpnProvider{m, r}, tlsalpn01.SetDelay(c.TLSDelay)); err != nil {
 			return err
 		}
 	}
@@ -139,32 +139,39 @@ func httpClient(c ResolverConfig) (*http.Client, error) {
 	return &http.Client{Transport: tr, Timeout: c.ClientTimeout}, nil
 }
 
-// httpProvider answers HTTP-01 through the entry points (HTTP01).
-type httpProvider struct{ m *Manager }
+// httpProvider answers HTTP-01 through the entry points (HTTP01), and
+// shares the challenge with the other replicas (share).
+type httpProvider struct {
+	m *Manager
+	r *resolver
+}
 
 func (p httpProvider) Present(_ context.Context, domain, token, keyAuth string) error {
-	p.m.tokens.Store(strings.ToLower(domain)+" "+token, keyAuth)
-	return nil
+	p.m.tokens.Store(challengeKeyHTTP(domain, token), keyAuth)
+	return share(p.r, challengeKeyHTTP(domain, token), keyAuth)
 }
 
 func (p httpProvider) CleanUp(_ context.Context, domain, token, _ string) error {
-	p.m.tokens.Delete(strings.ToLower(domain) + " " + token)
-	return nil
+	p.m.tokens.Delete(challengeKeyHTTP(domain, token))
+	return share(p.r, challengeKeyHTTP(domain, token), "")
 }
 
 // alpnProvider answers TLS-ALPN-01 through the TLS front end (TLSALPN01).
-type alpnProvider struct{ m *Manager }
+type alpnProvider struct {
+	m *Manager
+	r *resolver
+}
 
 func (p alpnProvider) Present(_ context.Context, domain, _, keyAuth string) error {
 	cert, err := tlsalpn01.ChallengeCert(domain, keyAuth)
 	if err != nil {
 		return err
 	}
-	p.m.alpn.Store(strings.ToLower(domain), cert)
-	return nil
+	p.m.alpn.Store(challengeKeyALPN(domain), cert)
+	return share(p.r, challengeKeyALPN(domain), keyAuth)
 }
 
 func (p alpnProvider) CleanUp(_ context.Context, domain, _, _ string) error {
-	p.m.alpn.Delete(strings.ToLower(domain))
-	return nil
+	p.m.alpn.Delete(challengeKeyALPN(domain))
+	return share(p.r, challengeKeyALPN(domain), "")
 }

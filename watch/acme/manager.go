@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-acme/lego/v5/certificate"
 	"github.com/go-acme/lego/v5/lego"
+	"k8s.io/client-go/rest"
 
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
@@ -36,6 +37,12 @@ type Manager struct {
 	// mayOrder: this replica orders and renews (with Secret storage, the
 	// holder of the Lease); else it only serves what is stored.
 	mayOrder func() bool
+	// Storages in Secrets, the Lease, whether this replica holds it, and
+	// the challenges other replicas wrote.
+	secrets []*secretStore
+	lease   *leaseCfg
+	leading atomic.Bool
+	shared  atomic.Pointer[map[string]string]
 	// newKey makes account keys (tests use a smaller one).
 	newKey func() (*rsa.PrivateKey, error)
 }
@@ -43,12 +50,13 @@ type Manager struct {
 // resolver is one resolver's state.
 type resolver struct {
 	cfg       ResolverConfig
-	store     *fileStore
+	store     storage
 	mu        sync.Mutex
 	client    *lego.Client
 	certs     []*certAndStore
 	resolving map[string]bool      // groups being ordered
 	failures  map[string]*failures // groups whose order failed: when to try again
+	kick      chan struct{}        // check renewals now (this replica became the orderer)
 }
 
 type failures struct {
@@ -56,19 +64,33 @@ type failures struct {
 	next time.Time
 }
 
-// New loads each resolver's storage file (its certificates are served at
-// once) and returns the manager; onChange is called when certificates
-// are added or renewed.
-func New(cfgs []ResolverConfig, log *slog.Logger, onChange func()) (*Manager, error) {
-	m := &Manager{log: log, resolvers: map[string]*resolver{}, onChange: onChange, mayOrder: func() bool { return true },
+// Options are what the Manager needs beyond the resolvers' options.
+type Options struct {
+	Log      *slog.Logger
+	OnChange func() // certificates were added or renewed: build the table again
+	// Kube reaches the API server for storages in Secrets (nil: none may
+	// be used); Identity names this replica in their Lease.
+	Kube     *rest.Config
+	Identity string
+}
+
+// New loads each resolver's storage (its certificates are served at
+// once) and returns the manager.
+func New(cfgs []ResolverConfig, o Options) (*Manager, error) {
+	m := &Manager{log: o.Log, resolvers: map[string]*resolver{}, onChange: o.OnChange, mayOrder: func() bool { return true },
 		newKey: func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 4096) }}
-	stores := map[string]*fileStore{} // resolvers naming one file share it (and its lock)
+	stores := map[string]storage{} // resolvers naming one storage share it (and its lock)
 	for _, c := range cfgs {
 		c.Defaults()
 		if stores[c.Storage] == nil {
-			stores[c.Storage] = &fileStore{path: c.Storage}
+			st, err := m.newStorage(c.Storage, o)
+			if err != nil {
+				return nil, fmt.Errorf("certificatesResolvers.%s.acme.storage: %w", c.Name, err)
+			}
+			stores[c.Storage] = st
 		}
-		r := &resolver{cfg: c, store: stores[c.Storage], resolving: map[string]bool{}, failures: map[string]*failures{}}
+		r := &resolver{cfg: c, store: stores[c.Storage], resolving: map[string]bool{}, failures: map[string]*failures{},
+			kick: make(chan struct{}, 1)}
 		all, err := r.store.load()
 		if err == nil {
 			err = r.store.check()
@@ -81,11 +103,19 @@ func New(cfgs []ResolverConfig, log *slog.Logger, onChange func()) (*Manager, er
 		}
 		m.resolvers[c.Name] = r
 		if err := c.Check(); err != nil { // as Traefik: the resolver is there, and fails to order
-			log.Error("ACME: certificate resolver cannot issue", "resolver", c.Name, "error", err)
+			o.Log.Error("ACME: certificate resolver cannot issue", "resolver", c.Name, "error", err)
 		}
 	}
 	m.rebuild()
 	return m, nil
+}
+
+// storage is where a resolver keeps its account and certificates: a
+// file (Traefik's acme.json) or a Secret.
+type storage interface {
+	load() (map[string]*storedData, error)
+	update(resolver string, f func(*storedData)) error
+	check() error
 }
 
 // SetAccountKey replaces how account keys are made (tests).
@@ -104,19 +134,19 @@ func (m *Manager) HTTP01(host, token string) (string, bool) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	v, ok := m.tokens.Load(strings.ToLower(host) + " " + token)
+	v, ok := m.tokens.Load(challengeKeyHTTP(host, token))
 	if !ok {
-		return "", false
+		return m.sharedHTTP01(host, token)
 	}
 	return v.(string), true
 }
 
 // TLSALPN01 is the challenge certificate for a server name (TLS-ALPN-01).
 func (m *Manager) TLSALPN01(name string) *tls.Certificate {
-	if v, ok := m.alpn.Load(strings.ToLower(name)); ok {
+	if v, ok := m.alpn.Load(challengeKeyALPN(name)); ok {
 		return v.(*tls.Certificate)
 	}
-	return nil
+	return m.sharedALPN(name)
 }
 
 // HTTPEntryPoints are the entry points answering HTTP-01 challenges.

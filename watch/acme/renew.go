@@ -15,6 +15,7 @@ import (
 // getCertificateRenewDurations. A renewal that fails is logged and
 // tried again at the next check; the old certificate keeps serving.
 func (m *Manager) Start(ctx context.Context) {
+	m.startShared(ctx)
 	for _, r := range m.resolvers {
 		period, interval := renewDurations(r.cfg.CertificatesDuration)
 		m.log.Debug("ACME: renewal", "resolver", r.cfg.Name, "before", period, "checkEvery", interval)
@@ -27,6 +28,7 @@ func (m *Manager) Start(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case <-tick.C:
+				case <-r.kick:
 				}
 			}
 		}()

@@ -1,0 +1,185 @@
+package acme
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-acme/lego/v5/challenge/tlsalpn01"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+)
+
+// With a storage in a Secret, several replicas share the resolvers: the
+// holder of a Lease (coordination.k8s.io, named as the first such Secret,
+// in its namespace) orders and renews; every replica watches the Secret
+// and serves its certificates; the challenges under way are written to
+// the Secret too, so that whichever replica the CA reaches answers them.
+
+// challengeSettle is how long a challenge written to the Secret is given
+// to reach the other replicas' watches before the CA is told to validate.
+const challengeSettle = 2 * time.Second
+
+type leaseCfg struct {
+	cs       kubernetes.Interface
+	ns, name string
+	identity string
+}
+
+// newStorage is the file at path, or the Secret "kubernetes:<ns>/<name>".
+func (m *Manager) newStorage(v string, o Options) (storage, error) {
+	if !strings.HasPrefix(v, SecretPrefix) {
+		return &fileStore{path: v}, nil
+	}
+	ns, name, err := parseSecretStorage(v)
+	if err != nil {
+		return nil, err
+	}
+	if o.Kube == nil {
+		return nil, errors.New("a storage in a Secret needs the Kubernetes provider (--providers.kubernetesCRD)")
+	}
+	cs, err := kubernetes.NewForConfig(o.Kube)
+	if err != nil {
+		return nil, err
+	}
+	st := &secretStore{cs: cs, ns: ns, name: name}
+	m.secrets = append(m.secrets, st)
+	if m.lease == nil {
+		m.lease = &leaseCfg{cs: cs, ns: ns, name: name, identity: o.Identity}
+		m.mayOrder = m.leading.Load
+	}
+	return st, nil
+}
+
+// startShared watches the Secrets and runs for the Lease until ctx ends.
+func (m *Manager) startShared(ctx context.Context) {
+	for _, st := range m.secrets {
+		var last atomic.Pointer[[]byte]
+		go st.watch(ctx, func(sec *corev1.Secret) { m.secretChanged(st, sec, &last) }, func(err error) {
+			m.log.Error("ACME: cannot watch the storage Secret", "secret", st.ns+"/"+st.name, "error", err)
+		})
+	}
+	if m.lease != nil {
+		go m.elect(ctx)
+	}
+}
+
+// secretChanged serves the Secret's certificates (when they changed) and
+// its challenges.
+func (m *Manager) secretChanged(st *secretStore, sec *corev1.Secret, last *atomic.Pointer[[]byte]) {
+	ch := map[string]string{}
+	_ = json.Unmarshal(sec.Data[secretChallengesKey], &ch)
+	m.shared.Store(&ch)
+	data := sec.Data[secretDataKey]
+	if prev := last.Load(); prev != nil && bytes.Equal(*prev, data) {
+		return
+	}
+	all, err := decodeSecret(sec)
+	if err != nil {
+		m.log.Error("ACME: the storage Secret does not decode; its certificates are not reloaded", "error", err)
+		return
+	}
+	last.Store(&data)
+	for _, r := range m.resolvers {
+		if r.store != storage(st) {
+			continue
+		}
+		r.mu.Lock()
+		r.certs = nil
+		if d := all[r.cfg.Name]; d != nil {
+			r.certs = d.Certificates
+		}
+		r.mu.Unlock()
+	}
+	m.rebuild()
+	if m.onChange != nil {
+		m.onChange()
+	}
+}
+
+// elect runs for the Lease until ctx ends; while this replica holds it,
+// it orders and renews.
+func (m *Manager) elect(ctx context.Context) {
+	l := m.lease
+	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: l.ns, Name: l.name}, Client: l.cs.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: l.identity}}
+	for ctx.Err() == nil {
+		leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+			Lock: lock, ReleaseOnCancel: true, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+			Name: "sluice-acme",
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(context.Context) {
+					m.log.Info("ACME: this replica holds the Lease and orders certificates", "lease", l.ns+"/"+l.name, "identity", l.identity)
+					m.leading.Store(true)
+					m.wake()
+				},
+				OnStoppedLeading: func() {
+					m.leading.Store(false)
+					m.log.Info("ACME: this replica no longer holds the Lease", "lease", l.ns+"/"+l.name)
+				},
+			},
+		})
+	}
+}
+
+// wake makes a new leader look at what to order and renew.
+func (m *Manager) wake() {
+	for _, r := range m.resolvers {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	}
+	if m.onChange != nil {
+		m.onChange()
+	}
+}
+
+// sharedHTTP01 and sharedALPN are the challenges another replica wrote.
+func (m *Manager) sharedHTTP01(host, token string) (string, bool) {
+	if p := m.shared.Load(); p != nil {
+		v, ok := (*p)[challengeKeyHTTP(host, token)]
+		return v, ok
+	}
+	return "", false
+}
+
+func (m *Manager) sharedALPN(name string) *tls.Certificate {
+	if p := m.shared.Load(); p != nil {
+		if keyAuth, ok := (*p)[challengeKeyALPN(name)]; ok {
+			if c, err := tlsalpn01.ChallengeCert(name, keyAuth); err == nil {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+func challengeKeyHTTP(host, token string) string {
+	return "http " + strings.ToLower(host) + " " + token
+}
+func challengeKeyALPN(name string) string { return "alpn " + strings.ToLower(name) }
+
+// share writes a challenge to the resolver's Secret (keyAuth "": removes
+// it) and, when added, gives the other replicas time to see it.
+func share(r *resolver, key, keyAuth string) error {
+	st, ok := r.store.(*secretStore)
+	if !ok {
+		return nil
+	}
+	if err := st.challenge(key, keyAuth); err != nil {
+		return err
+	}
+	if keyAuth != "" {
+		time.Sleep(challengeSettle)
+	}
+	return nil
+}
