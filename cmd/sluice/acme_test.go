@@ -289,3 +289,39 @@ func checkACMEFile(t *testing.T, storage string) {
 		t.Fatalf("acme.json mode %v, want 0600", info.Mode().Perm())
 	}
 }
+
+// TestBinaryCheckExplainsACME: sluice check, given the static options,
+// says what each resolver will request and why a name cannot be issued,
+// without a CA.
+func TestBinaryCheckExplainsACME(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), acmeRoutes(8080)+`---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: nope, namespace: e2e}
+spec:
+  entryPoints: [websecure]
+  routes:
+  - match: Host(`+"`nope.example`"+`)
+    services: [{name: back, port: 80}]
+  tls: {certResolver: nope}
+`)
+	out, err := exec.Command(binary(t), "check", dir, "--entryPoints.web.address=:80", "--entryPoints.websecure.address=:443",
+		"--certificatesResolvers.le.acme.httpChallenge.entryPoint=web", "--certificatesResolvers.alpn.acme.tlsChallenge=true",
+		"--certificatesResolvers.dns.acme.dnsChallenge.provider=exec", "--certificatesResolvers.bad.acme.httpChallenge.entryPoint=http").CombinedOutput()
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"resolver le will request [http01.example]",
+		"resolver alpn will request [alpn.example www.alpn.example]",
+		"resolver dns will request [dns.example *.dns.example]",
+		"warning: router e2e-wild-", "resolver le cannot issue [*.wild.example]: *.wild.example is a wildcard: only dnsChallenge can validate it",
+		`certificate resolver "nope" is not configured`,
+		`warning: ACME resolver bad: httpChallenge.entryPoint "http" is not an entry point`,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("check lacks %q:\n%s", want, out)
+		}
+	}
+}

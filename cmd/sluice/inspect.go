@@ -20,6 +20,7 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch"
+	"github.com/sluiceproxy/sluice/watch/acme"
 )
 
 type headerFlags []string
@@ -253,9 +254,12 @@ func printExplain(w io.Writer, e explained) {
 	}
 }
 
-// checkCmd prints every diagnostic, and routes that can never win.
+// checkCmd prints every diagnostic, and routes that can never win; with
+// static options after DIR, it compiles as the proxy would with them and
+// says what each ACME resolver will request, and why a name cannot be
+// issued.
 func checkCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
+	if len(args) < 1 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
@@ -265,17 +269,41 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice check:", err)
 		return 2
 	}
-	eps := entryPointsOf(snap)
-	t, cdiags := compile.Compile(snap, compile.Options{EntryPoints: eps, Upstreams: upstream.NewRegistry(upstream.Options{})})
+	cfg := &config{}
+	if len(args) > 1 {
+		if cfg, err = parseConfig(args[1:]); err != nil {
+			fmt.Fprintln(stderr, "sluice check:", err)
+			return 2
+		}
+	}
+	opts := compileOptions(cfg, upstream.NewRegistry(upstream.Options{}))
+	if len(args) == 1 {
+		opts = compile.Options{EntryPoints: entryPointsOf(snap), Upstreams: opts.Upstreams}
+	}
+	t, cdiags := compile.Compile(snap, opts)
 	all := append(append(diags, cdiags...), compile.Shadowed(t)...)
-	errs := 0
+	errs, warns := 0, 0
 	for _, d := range all {
 		if d.Severity == model.Error {
 			errs++
+		} else {
+			warns++
 		}
 		fmt.Fprintln(stdout, d.String())
 	}
-	fmt.Fprintf(stdout, "%d routers, %d errors, %d warnings\n", len(t.Routes), errs, len(all)-errs)
+	var resolvers []acme.ResolverConfig
+	for _, r := range cfg.Resolvers {
+		resolvers = append(resolvers, *r)
+	}
+	lines, ok := acme.Explain(resolvers, t, opts.EntryPoints)
+	for i, l := range lines {
+		if !ok[i] {
+			warns++
+			l = "warning: " + l
+		}
+		fmt.Fprintln(stdout, l)
+	}
+	fmt.Fprintf(stdout, "%d routers, %d errors, %d warnings\n", len(t.Routes), errs, warns)
 	if errs > 0 {
 		return 1
 	}

@@ -57,7 +57,7 @@ const usage = `sluice: a Traefik v3 IngressRoute edge proxy.
   sluice --entryPoints.web.address=:8000 --providers.kubernetesCRD [options]
   sluice demo                      serve examples/ with demo backends on :8000
   sluice route --manifests DIR [--entrypoint NAME] [-H 'K: V']... [--remote-addr IP:PORT] [--sni NAME] [--output json] METHOD URL
-  sluice check DIR                 print every diagnostic; exit 1 on errors
+  sluice check DIR [options]       print every diagnostic (with the options: what ACME resolvers will request); exit 1 on errors
   sluice --help                    this, and every option
   sluice --version
 `
