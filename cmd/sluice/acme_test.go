@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +29,7 @@ type pebbleEnv struct {
 	caCert            string // the PEM file of the CA serving the directory
 	httpPort, tlsPort int
 	dnsAPI            string // challtestsrv's management address (set-txt, clear-txt)
+	mgmt              string // pebble's management address (set-renewal-info)
 	stop              func()
 }
 
@@ -61,7 +65,8 @@ func startPebble(t *testing.T) *pebbleEnv {
 	dns := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	startLogged(t, filepath.Join(t.TempDir(), "challtestsrv.log"), chall, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
 		"-dnsserver", dns, "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "", "-management", e.dnsAPI)
-	cfg := map[string]any{"pebble": map[string]any{"listenAddress": e.listen, "managementListenAddress": fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+	e.mgmt = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := map[string]any{"pebble": map[string]any{"listenAddress": e.listen, "managementListenAddress": e.mgmt,
 		"certificate": filepath.Join(mod.Dir, "test/certs/localhost/cert.pem"), "privateKey": filepath.Join(mod.Dir, "test/certs/localhost/key.pem"),
 		"httpPort": e.httpPort, "tlsPort": e.tlsPort, "ocspResponderURL": "",
 		"externalAccountBindingRequired": true, "externalAccountMACKeys": map[string]string{eabKid: eabHMAC},
@@ -88,6 +93,26 @@ func startPebble(t *testing.T) *pebbleEnv {
 		if time.Now().After(deadline) {
 			t.Fatal("pebble did not listen")
 		}
+	}
+}
+
+// askRenewal makes the CA's renewal information (ARI) for cert a window
+// that has begun, as a CA does before revoking it.
+func (e *pebbleEnv) askRenewal(t *testing.T, cert *x509.Certificate) {
+	t.Helper()
+	now := time.Now().UTC()
+	ari, _ := json.Marshal(map[string]any{"suggestedWindow": map[string]any{
+		"start": now.Add(-time.Hour).Format(time.RFC3339), "end": now.Add(-time.Minute).Format(time.RFC3339)}})
+	body, _ := json.Marshal(map[string]string{"Certificate": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
+		"ARIResponse": string(ari)})
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second}
+	resp, err := client.Post("https://"+e.mgmt+"/set-renewal-info/", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("set-renewal-info: %s", resp.Status)
 	}
 }
 
@@ -227,20 +252,24 @@ func TestBinaryACME(t *testing.T) {
 		t.Fatalf("no diagnostic for a wildcard on an HTTP-01 resolver:\n%s", p.log())
 	}
 	// Restarted: served at once from the file; alpn's certificate is due
-	// (two-hour certificates, renewed 6 hours before) and renewed, the
-	// others (20 minutes before) are not; nothing is ordered but the
+	// (two-hour certificates, renewed 6 hours before) and renewed;
+	// http01's is not (20 minutes before) but the CA asks for it (ARI)
+	// and it is renewed too; dns's is kept; nothing is ordered but the
 	// refused name (a new process keeps no backoff, as Traefik).
 	p.stop()
+	pe.askRenewal(t, first["http01.example"])
 	p = runSluiceEnv(t, web, 20*time.Second, env, args...)
-	if c := acmeServed(secure, "http01.example"); c == nil || !c.Equal(first["http01.example"]) {
+	if c := acmeServed(secure, "a.dns.example"); c == nil || !c.Equal(first["a.dns.example"]) {
 		t.Fatalf("a restarted Sluice does not serve the stored certificate at once; logs:\n%s", p.log())
 	}
 	renewed := waitServed(t, p, secure, "alpn.example", func(c *x509.Certificate) bool { return !c.Equal(first["alpn.example"]) })
+	waitServed(t, p, secure, "http01.example", func(c *x509.Certificate) bool { return !c.Equal(first["http01.example"]) })
 	time.Sleep(300 * time.Millisecond)
 	logs := p.log()
 	if strings.Count(logs, "ordering a certificate") != strings.Count(logs, "ordering a certificate\" resolver=le domains=[blocked.example]") ||
-		strings.Count(logs, "renewing a certificate") != 1 {
-		t.Fatalf("after a restart only alpn.example's certificate is renewed:\n%s", p.log())
+		strings.Count(logs, "renewing a certificate") != 2 || !strings.Contains(logs, "the CA asks for an early renewal (ARI)\" resolver=le") ||
+		acmeServed(secure, "a.dns.example") == nil || !acmeServed(secure, "a.dns.example").Equal(first["a.dns.example"]) {
+		t.Fatalf("after a restart, alpn.example's and http01.example's certificates (only) are renewed:\n%s", p.log())
 	}
 	// The CA gone: the renewal fails, the certificate keeps serving.
 	pe.stop()
@@ -291,7 +320,8 @@ func checkACMEFile(t *testing.T, storage string) {
 }
 
 // TestBinaryCheckExplainsACME: sluice check, given the static options,
-// says what each resolver will request and why a name cannot be issued,
+// says what each resolver will request (tls.domains, the entry point's
+// http.tls.domains, the Host names) and why a name cannot be issued,
 // without a CA.
 func TestBinaryCheckExplainsACME(t *testing.T) {
 	dir := t.TempDir()
@@ -305,10 +335,21 @@ spec:
   - match: Host(`+"`nope.example`"+`)
     services: [{name: back, port: 80}]
   tls: {certResolver: nope}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: plain, namespace: e2e}
+spec:
+  entryPoints: [secure2]
+  routes:
+  - match: Host(`+"`x.ep.example`"+`)
+    services: [{name: back, port: 80}]
 `)
 	out, err := exec.Command(binary(t), "check", dir, "--entryPoints.web.address=:80", "--entryPoints.websecure.address=:443",
 		"--certificatesResolvers.le.acme.httpChallenge.entryPoint=web", "--certificatesResolvers.alpn.acme.tlsChallenge=true",
-		"--certificatesResolvers.dns.acme.dnsChallenge.provider=exec", "--certificatesResolvers.bad.acme.httpChallenge.entryPoint=http").CombinedOutput()
+		"--certificatesResolvers.dns.acme.dnsChallenge.provider=exec", "--certificatesResolvers.bad.acme.httpChallenge.entryPoint=http",
+		"--entryPoints.secure2.address=:8443", "--entryPoints.secure2.http.tls.certResolver=dns",
+		"--entryPoints.secure2.http.tls.domains[0].main=ep.example", "--entryPoints.secure2.http.tls.domains[0].sans=*.ep.example,www.ep.example").CombinedOutput()
 	if err != nil {
 		t.Fatalf("check: %v\n%s", err, out)
 	}
@@ -319,6 +360,7 @@ spec:
 		"warning: router e2e-wild-", "resolver le cannot issue [*.wild.example]: *.wild.example is a wildcard: only dnsChallenge can validate it",
 		`certificate resolver "nope" is not configured`,
 		`warning: ACME resolver bad: httpChallenge.entryPoint "http" is not an entry point`,
+		"resolver dns will request [ep.example *.ep.example www.ep.example]", // the entry point's http.tls.domains
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("check lacks %q:\n%s", want, out)

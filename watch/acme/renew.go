@@ -36,25 +36,63 @@ func (m *Manager) Start(ctx context.Context) {
 }
 
 // renewDue renews the certificates of r that do not parse or end within
-// period (Traefik's renewCertificates), keeping the private key.
+// period (Traefik's renewCertificates), keeping the private key, and,
+// beyond Traefik, those whose CA asks for it now through ACME Renewal
+// Information (RFC 9773: how Let's Encrypt asks for early renewal before
+// a mass revocation; a revoked certificate's window is now).
 func (m *Manager) renewDue(ctx context.Context, r *resolver, period time.Duration) {
 	if !m.mayOrder() {
 		return
 	}
 	r.mu.Lock()
-	var due []*certAndStore
+	var due, rest []*certAndStore
 	for _, c := range r.certs {
 		if end, ok := notAfter(c.Certificate); !ok || end.Before(time.Now().Add(period)) {
 			due = append(due, c)
+		} else {
+			rest = append(rest, c)
 		}
 	}
 	r.mu.Unlock()
+	for _, c := range rest {
+		if m.ariDue(ctx, r, c) {
+			due = append(due, c)
+		}
+	}
 	for _, c := range due {
 		if err := m.renew(ctx, r, c); err != nil {
 			m.log.Error("ACME: unable to renew a certificate; the current one keeps serving", "resolver", r.cfg.Name,
 				"domains", c.Domain.names(), "error", err)
 		}
 	}
+}
+
+// ariDue: the CA's renewal window for c has begun. A CA without ARI, or
+// one that cannot be reached, says nothing (the thresholds still apply).
+func (m *Manager) ariDue(ctx context.Context, r *resolver, c *certAndStore) bool {
+	b, _ := pem.Decode(c.Certificate)
+	if b == nil {
+		return false
+	}
+	crt, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		return false
+	}
+	client, err := m.clientFor(ctx, r)
+	if err != nil {
+		return false
+	}
+	info, err := client.Certificate.GetRenewalInfo(ctx, crt)
+	if err != nil {
+		m.log.Debug("ACME: no renewal information", "resolver", r.cfg.Name, "domains", c.Domain.names(), "error", err)
+		return false
+	}
+	if info.ShouldRenewAt(time.Now(), 0) == nil {
+		return false
+	}
+	m.log.Info("ACME: the CA asks for an early renewal (ARI)", "resolver", r.cfg.Name, "domains", c.Domain.names(),
+		"window", info.SuggestedWindow.Start.String()+" - "+info.SuggestedWindow.End.String())
+	return true
 }
 
 func (m *Manager) renew(ctx context.Context, r *resolver, c *certAndStore) error {
