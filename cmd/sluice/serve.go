@@ -22,6 +22,7 @@ import (
 	"github.com/sluiceproxy/sluice/watch"
 	"github.com/sluiceproxy/sluice/watch/acme"
 	"github.com/sluiceproxy/sluice/watch/kube"
+	"k8s.io/klog/v2"
 )
 
 // proxy is the running state shared by the provider and the entry points.
@@ -144,6 +145,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	log.Info("shutting down: /ping and /ready now answer the terminating status")
 	p.health.SetTerminating()
 	eps.shutdown(false)
+	if p.acme != nil {
+		p.acme.Stop()
+	}
 	log.Info("stopped")
 	return nil
 }
@@ -213,6 +217,7 @@ func (p *proxy) runProvider(ctx context.Context, m *watch.Manifests) error {
 		})
 		return nil
 	}
+	klog.SetSlogLogger(p.log) // client-go's own messages (leader election, ...) as structured logs
 	rc, err := kube.RESTConfig(p.cfg.KubeOpts)
 	if err != nil {
 		return err

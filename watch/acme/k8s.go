@@ -68,7 +68,21 @@ func (m *Manager) startShared(ctx context.Context) {
 		})
 	}
 	if m.lease != nil {
+		m.elected = make(chan struct{})
 		go m.elect(ctx)
+	}
+}
+
+// Stop waits (up to five seconds) for the Lease to be released once the
+// context given to Start has ended, so that another replica takes over at
+// once rather than when the Lease expires.
+func (m *Manager) Stop() {
+	if m.elected == nil {
+		return
+	}
+	select {
+	case <-m.elected:
+	case <-time.After(5 * time.Second):
 	}
 }
 
@@ -108,6 +122,7 @@ func (m *Manager) secretChanged(st *secretStore, sec *corev1.Secret, last *atomi
 // elect runs for the Lease until ctx ends; while this replica holds it,
 // it orders and renews.
 func (m *Manager) elect(ctx context.Context) {
+	defer close(m.elected)
 	l := m.lease
 	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: l.ns, Name: l.name}, Client: l.cs.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: l.identity}}

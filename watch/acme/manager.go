@@ -41,6 +41,7 @@ type Manager struct {
 	// the challenges other replicas wrote.
 	secrets []*secretStore
 	lease   *leaseCfg
+	elected chan struct{} // closed when the Lease is released
 	leading atomic.Bool
 	shared  atomic.Pointer[map[string]string]
 	// newKey makes account keys (tests use a smaller one).
