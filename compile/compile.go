@@ -97,6 +97,7 @@ type compiler struct {
 	slices      map[string][]*model.EndpointSlice
 	diags       []model.Diagnostic
 	file        string                // file of the object being compiled
+	generated   *tlsconf.ACMEDefault  // TLSStore default's defaultGeneratedCert, if any
 	refs        map[string]bool       // ns/name of every Service a route references
 	bindings    map[string][]*binding // ns/name -> route services built from its EndpointSlices
 	bound       *binding              // set by endpointServers for the service being built

@@ -185,8 +185,12 @@ func (cc *Compiler) store(c *compiler) *tlsconf.Store {
 			certs = append(certs, &cp)
 		}
 	}
+	if def == nil && c.generated != nil {
+		def = c.acmeDefault(c.generated.Names)
+	}
 	st, dropped := tlsconf.NewStore(certs, def)
 	st.ACME = c.opts.ACMEChallengeCert
+	st.ACMEDefault = c.generated
 	for _, d := range dropped {
 		c.warn(d.Source, "", "names the same hosts (%s) as another certificate of the store; skipped, as Traefik does", strings.Join(d.Names, ", "))
 	}
@@ -227,12 +231,47 @@ func (c *compiler) tlsStore(add func(ns, name, obj, field string) *tlsconf.Cert)
 	for i, cert := range s.Spec.Certificates {
 		add(s.Meta.Namespace, cert.SecretName, obj, fmt.Sprintf("spec.certificates[%d].secretName", i))
 	}
-	if g := s.Spec.DefaultGeneratedCert; g != nil {
-		c.warn(obj, "spec.defaultGeneratedCert", "certificate resolvers (ACME) are not yet supported by Sluice; the generated default certificate is served")
+	if d := s.Spec.DefaultCertificate; d != nil && s.Spec.DefaultGeneratedCert != nil {
+		c.warn(obj, "spec.defaultGeneratedCert", "defaultCertificate and defaultGeneratedCert cannot be defined at the same time; defaultCertificate is used, as Traefik does")
+	} else if g := s.Spec.DefaultGeneratedCert; g != nil {
+		c.generated = c.generatedDefault(obj, g)
 	}
 	if d := s.Spec.DefaultCertificate; d != nil {
 		if cert := add(s.Meta.Namespace, d.SecretName, obj, defaultCertField); cert != nil {
 			return cert
+		}
+	}
+	return nil
+}
+
+// generatedDefault reads defaultGeneratedCert as Traefik's TLS manager:
+// a resolver and a domain (main, SANs), canonical (lower case, no
+// trailing dot), or a warning and the generated default certificate.
+func (c *compiler) generatedDefault(obj string, g *model.GeneratedCert) *tlsconf.ACMEDefault {
+	if g.Domain == nil || g.Resolver == "" || g.Domain.Main == "" {
+		c.warn(obj, "spec.defaultGeneratedCert", "default generated certificate domain or resolver is missing; the generated default certificate is served")
+		return nil
+	}
+	out := &tlsconf.ACMEDefault{Resolver: g.Resolver}
+	for _, n := range append([]string{g.Domain.Main}, g.Domain.SANs...) {
+		if n = strings.TrimSuffix(strings.ToLower(n), "."); n != "" {
+			out.Names = append(out.Names, n)
+		}
+	}
+	return out
+}
+
+// acmeDefault is a copy of the ACME certificate for exactly names
+// (Traefik's store.GetCertificate), or nil while there is none.
+func (c *compiler) acmeDefault(names []string) *tlsconf.Cert {
+	if c.opts.ACMECertificates == nil {
+		return nil
+	}
+	want := slices.Sorted(slices.Values(names))
+	for _, a := range c.opts.ACMECertificates() {
+		if slices.Equal(a.Names, want) {
+			cp := *a
+			return &cp
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -169,7 +170,13 @@ spec:
 		route("alpn", "Host(`alpn.example`) || Host(`www.alpn.example`)", "{certResolver: alpn}") +
 		route("dns", "Host(`a.dns.example`)", "{certResolver: dns, domains: [{main: dns.example, sans: ['*.dns.example']}]}") +
 		route("blocked", "Host(`blocked.example`)", "{certResolver: le}") +
-		route("wild", "Host(`x.wild.example`)", "{certResolver: le, domains: [{main: '*.wild.example'}]}")
+		route("wild", "Host(`x.wild.example`)", "{certResolver: le, domains: [{main: '*.wild.example'}]}") + `---
+apiVersion: traefik.io/v1alpha1
+kind: TLSStore
+metadata: {name: default, namespace: e2e}
+spec:
+  defaultGeneratedCert: {resolver: le, domain: {main: default.example}}
+`
 }
 
 // acmeFlags are three resolvers on one storage file: le (HTTP-01,
@@ -232,8 +239,13 @@ func TestBinaryACME(t *testing.T) {
 	start := time.Now()
 	p := runSluiceEnv(t, web, 20*time.Second, env, args...)
 	first := map[string]*x509.Certificate{}
-	for _, sni := range []string{"http01.example", "alpn.example", "www.alpn.example", "a.dns.example"} {
+	for _, sni := range []string{"http01.example", "alpn.example", "www.alpn.example", "a.dns.example", "default.example"} {
 		first[sni] = waitServed(t, p, secure, sni, anyCert)
+	}
+	// TLSStore default's defaultGeneratedCert: the default certificate,
+	// served to a name nothing else covers.
+	if st := servedCert(secure, "other.example", "http/1.1"); st == nil || !st.PeerCertificates[0].Equal(first["default.example"]) {
+		t.Fatalf("the default certificate is not defaultGeneratedCert's; logs:\n%s", p.log())
 	}
 	for _, h2 := range []bool{false, true} {
 		if code, body, _, _, err := tlsGet(secure, "alpn.example", "alpn.example", "/x", h2, nil); code != 200 || body != "acme-backend /x" {
@@ -305,13 +317,17 @@ func checkACMEFile(t *testing.T, storage string) {
 	if err != nil || json.Unmarshal(data, &stored) != nil {
 		t.Fatalf("acme.json: %v %s", err, data)
 	}
-	for r, want := range map[string]string{"le": "http01.example", "alpn": "alpn.example www.alpn.example", "dns": "dns.example *.dns.example"} {
+	for r, want := range map[string][]string{"le": {"http01.example", "default.example"}, "alpn": {"alpn.example www.alpn.example"}, "dns": {"dns.example *.dns.example"}} {
 		s := stored[r]
 		if s.Account == nil || s.Account.Email != "ops@example.com" || s.Account.Registration == nil || len(s.Account.PrivateKey) == 0 ||
-			len(s.Certificates) != 1 || strings.Join(append([]string{s.Certificates[0].Domain.Main}, s.Certificates[0].Domain.SANs...), " ") != want ||
-			s.Certificates[0].Store != "default" || !strings.Contains(string(s.Certificates[0].Certificate), "BEGIN CERTIFICATE") ||
-			!strings.Contains(string(s.Certificates[0].Key), "PRIVATE KEY") {
+			len(s.Certificates) != len(want) {
 			t.Fatalf("acme.json for %s: %s", r, data)
+		}
+		for _, c := range s.Certificates {
+			if !slices.Contains(want, strings.Join(append([]string{c.Domain.Main}, c.Domain.SANs...), " ")) || c.Store != "default" ||
+				!strings.Contains(string(c.Certificate), "BEGIN CERTIFICATE") || !strings.Contains(string(c.Key), "PRIVATE KEY") {
+				t.Fatalf("acme.json for %s: %s", r, data)
+			}
 		}
 	}
 	if info, _ := os.Stat(storage); info.Mode().Perm() != 0o600 {
@@ -361,6 +377,7 @@ spec:
 		`certificate resolver "nope" is not configured`,
 		`warning: ACME resolver bad: httpChallenge.entryPoint "http" is not an entry point`,
 		"resolver dns will request [ep.example *.ep.example www.ep.example]", // the entry point's http.tls.domains
+		"TLSStore default (defaultGeneratedCert): resolver le will request [default.example] as the default certificate",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("check lacks %q:\n%s", want, out)

@@ -69,6 +69,17 @@ type Store struct {
 	// TLS-ALPN-01 validation) with the challenge certificate for its
 	// server name; nil, or no certificate: the handshake fails.
 	ACME func(serverName string) *tls.Certificate
+	// ACMEDefault is TLSStore default's defaultGeneratedCert: the default
+	// certificate is the one its resolver issues for its names (until
+	// then, and nil: Traefik's generated one).
+	ACMEDefault *ACMEDefault
+}
+
+// ACMEDefault names the resolver and the names (main first, lower case)
+// of an ACME default certificate.
+type ACMEDefault struct {
+	Resolver string
+	Names    []string
 }
 
 // NewStore indexes certs; def is the default certificate (nil: Traefik's

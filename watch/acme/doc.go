@@ -19,8 +19,16 @@
 // Storage: the resolver's file in Traefik's acme.json format (a Traefik
 // user can carry the file over, both ways), mode 0600. Renewal: at start
 // and at each check interval, the certificates ending within the renewal
-// period, both by certificatesDuration as Traefik's; a failed renewal
-// keeps the old certificate serving.
+// period, both by certificatesDuration as Traefik's, and those whose CA
+// asks for an early renewal (ACME Renewal Information); a failed renewal
+// keeps the old certificate serving. TLSStore default's
+// defaultGeneratedCert is ordered like a router's names, and the compiler
+// makes it the default certificate.
+//
+// Storage in a Secret (storage=kubernetes:<ns>/<name>, k8s.go): the
+// holder of the Lease of that name orders and renews; every replica
+// watches the Secret, serves its certificates and answers the challenges
+// written there.
 //
 // The Manager is the bridge: the entry points ask it for HTTP-01 key
 // authorizations and TLS-ALPN-01 certificates, the compiler for the

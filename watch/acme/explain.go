@@ -28,6 +28,16 @@ func Explain(cfgs []ResolverConfig, t *route.Table, entryPoints []string) (lines
 			ok = append(ok, false)
 		}
 	}
+	if t.TLS != nil && t.TLS.Store != nil && t.TLS.Store.ACMEDefault != nil {
+		g := t.TLS.Store.ACMEDefault
+		if c := byName[g.Resolver]; c == nil {
+			lines = append(lines, fmt.Sprintf("TLSStore default: defaultGeneratedCert's resolver %q is not configured: the generated default certificate is served", g.Resolver))
+			ok = append(ok, false)
+		} else {
+			l, good := explainGroup(c, "TLSStore default (defaultGeneratedCert)", g.Names, &route.Table{})
+			lines, ok = append(lines, l+" as the default certificate"), append(ok, good)
+		}
+	}
 	for _, rt := range t.Routes {
 		if rt.TLS == nil || rt.TLS.CertResolver == "" {
 			continue
@@ -47,7 +57,7 @@ func Explain(cfgs []ResolverConfig, t *route.Table, entryPoints []string) (lines
 			lines, ok = append(lines, fmt.Sprintf("router %s: resolver %s: no Host in the rule and no tls.domains: nothing to request", rt.Name, c.Name)), append(ok, false)
 		}
 		for _, g := range groups {
-			l, good := explainGroup(c, rt.Name, g, t)
+			l, good := explainGroup(c, "router "+rt.Name, g, t)
 			lines, ok = append(lines, l), append(ok, good)
 		}
 	}
@@ -57,7 +67,7 @@ func Explain(cfgs []ResolverConfig, t *route.Table, entryPoints []string) (lines
 func explainGroup(c *ResolverConfig, router string, g []string, t *route.Table) (string, bool) {
 	for _, n := range g {
 		if err := c.canIssue(n); err != nil {
-			return fmt.Sprintf("router %s: resolver %s cannot issue %v: %v", router, c.Name, g, err), false
+			return fmt.Sprintf("%s: resolver %s cannot issue %v: %v", router, c.Name, g, err), false
 		}
 	}
 	var missing, served []string
@@ -68,9 +78,9 @@ func explainGroup(c *ResolverConfig, router string, g []string, t *route.Table) 
 			missing = append(missing, n)
 		}
 	}
-	msg := fmt.Sprintf("router %s: resolver %s will request %v", router, c.Name, missing)
+	msg := fmt.Sprintf("%s: resolver %s will request %v", router, c.Name, missing)
 	if len(missing) == 0 {
-		msg = fmt.Sprintf("router %s: resolver %s requests nothing", router, c.Name)
+		msg = fmt.Sprintf("%s: resolver %s requests nothing", router, c.Name)
 	}
 	if len(served) > 0 {
 		msg += fmt.Sprintf(" (%s already served by a certificate of the TLS store)", strings.Join(served, ", "))

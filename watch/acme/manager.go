@@ -188,6 +188,7 @@ func (m *Manager) Observe(ctx context.Context, t *route.Table) {
 	if !m.mayOrder() {
 		return
 	}
+	m.observeDefault(ctx, t)
 	for _, rt := range t.Routes {
 		if rt.TLS == nil || rt.TLS.CertResolver == "" {
 			continue
@@ -209,6 +210,35 @@ func (m *Manager) Observe(ctx context.Context, t *route.Table) {
 				m.request(ctx, r, rt.Name, g, t)
 			}
 		}
+	}
+}
+
+// observeDefault orders TLSStore default's defaultGeneratedCert unless its
+// resolver holds a certificate for exactly its names (Traefik's
+// certExists: other certificates do not count; this one becomes the
+// default certificate).
+func (m *Manager) observeDefault(ctx context.Context, t *route.Table) {
+	if t.TLS == nil || t.TLS.Store == nil || t.TLS.Store.ACMEDefault == nil {
+		return
+	}
+	g := t.TLS.Store.ACMEDefault
+	r := m.resolvers[g.Resolver]
+	if r == nil {
+		m.once("unknown default "+g.Resolver, "ACME: TLSStore default's defaultGeneratedCert names an unknown certificate resolver", "resolver", g.Resolver)
+		return
+	}
+	for _, n := range g.Names {
+		if err := r.cfg.canIssue(n); err != nil {
+			m.once("cannot default "+strings.Join(g.Names, ","), "ACME: unable to obtain the default certificate", "resolver", r.cfg.Name, "error", err)
+			return
+		}
+	}
+	want := slices.Sorted(slices.Values(g.Names))
+	r.mu.Lock()
+	held := slices.ContainsFunc(r.certs, func(c *certAndStore) bool { return slices.Equal(slices.Sorted(slices.Values(c.Domain.names())), want) })
+	r.mu.Unlock()
+	if !held {
+		m.order(ctx, r, domain{Main: g.Names[0], SANs: slices.Compact(g.Names[1:])})
 	}
 }
 
