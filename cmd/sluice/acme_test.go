@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +32,7 @@ type pebbleEnv struct {
 	httpPort, tlsPort int
 	dnsAPI            string // challtestsrv's management address (set-txt, clear-txt)
 	mgmt              string // pebble's management address (set-renewal-info)
+	altRoot           string // the common name of the alternate root (chains offered for both)
 	stop              func()
 }
 
@@ -77,7 +79,7 @@ func startPebble(t *testing.T) *pebbleEnv {
 	cfgFile := filepath.Join(t.TempDir(), "pebble.json")
 	write(t, cfgFile, string(data))
 	cmd := exec.Command(pebble, "-config", cfgFile, "-dnsserver", dns)
-	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
+	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0", "PEBBLE_ALTERNATE_ROOTS=1")
 	logf, _ := os.Create(filepath.Join(t.TempDir(), "pebble.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -89,12 +91,37 @@ func startPebble(t *testing.T) *pebbleEnv {
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", e.listen); err == nil {
 			c.Close()
+			e.altRoot = e.rootName(t, 1)
 			return e
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("pebble did not listen")
 		}
 	}
+}
+
+// rootName is the common name of pebble's root certificate i.
+func (e *pebbleEnv) rootName(t *testing.T, i int) string {
+	t.Helper()
+	resp, err := e.mgmtClient().Get(fmt.Sprintf("https://%s/roots/%d", e.mgmt, i))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	b, _ := pem.Decode(data)
+	if b == nil {
+		t.Fatalf("pebble's root %d: %s %s", i, resp.Status, data)
+	}
+	crt, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return crt.Subject.CommonName
+}
+
+func (e *pebbleEnv) mgmtClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second}
 }
 
 // askRenewal makes the CA's renewal information (ARI) for cert a window
@@ -106,8 +133,7 @@ func (e *pebbleEnv) askRenewal(t *testing.T, cert *x509.Certificate) {
 		"start": now.Add(-time.Hour).Format(time.RFC3339), "end": now.Add(-time.Minute).Format(time.RFC3339)}})
 	body, _ := json.Marshal(map[string]string{"Certificate": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
 		"ARIResponse": string(ari)})
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second}
-	resp, err := client.Post("https://"+e.mgmt+"/set-renewal-info/", "application/json", bytes.NewReader(body))
+	resp, err := e.mgmtClient().Post("https://"+e.mgmt+"/set-renewal-info/", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,13 +206,13 @@ spec:
 }
 
 // acmeFlags are three resolvers on one storage file: le (HTTP-01,
-// renewed 20 minutes before expiry), alpn (TLS-ALPN-01, 6 hours before:
+// renewed 20 minutes before expiry, preferring the alternate root), alpn (TLS-ALPN-01, 6 hours before:
 // pebble's two-hour certificates are due at once) and dns (DNS-01
 // through lego's exec provider, a wildcard), all with EAB.
 func acmeFlags(pe *pebbleEnv, storage, secure string) []string {
 	flags := []string{"--entryPoints.websecure.address=" + secure, "--entryPoints.websecure.http.tls=true"}
 	for name, extra := range map[string][]string{
-		"le":   {"certificatesDuration=1", "httpChallenge.entryPoint=web"},
+		"le":   {"certificatesDuration=1", "httpChallenge.entryPoint=web", "preferredChain=" + pe.altRoot},
 		"alpn": {"certificatesDuration=24", "tlsChallenge=true"},
 		"dns":  {"certificatesDuration=1", "dnsChallenge.provider=exec", "dnsChallenge.propagation.disableChecks=true"},
 	} {
@@ -241,6 +267,15 @@ func TestBinaryACME(t *testing.T) {
 	first := map[string]*x509.Certificate{}
 	for _, sni := range []string{"http01.example", "alpn.example", "www.alpn.example", "a.dns.example", "default.example"} {
 		first[sni] = waitServed(t, p, secure, sni, anyCert)
+	}
+	// preferredChain: le's certificates chain to the alternate root, the
+	// others to the CA's first.
+	for sni, root := range map[string]string{"http01.example": pe.altRoot, "alpn.example": "not " + pe.altRoot} {
+		st := servedCert(secure, sni, "http/1.1")
+		top := st.PeerCertificates[len(st.PeerCertificates)-1].Issuer.CommonName
+		if len(st.PeerCertificates) < 2 || root == pe.altRoot && top != root || root != pe.altRoot && top == pe.altRoot {
+			t.Fatalf("%s: chain of %d up to %q; want %s", sni, len(st.PeerCertificates), top, root)
+		}
 	}
 	// TLSStore default's defaultGeneratedCert: the default certificate,
 	// served to a name nothing else covers.
