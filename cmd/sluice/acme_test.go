@@ -1,7 +1,8 @@
 package main
 
 import (
-	"bytes"
+	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -18,6 +19,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	legoacme "github.com/go-acme/lego/v5/acme"
+	"github.com/go-acme/lego/v5/lego"
 )
 
 // pebbleEnv is Let's Encrypt's test CA (pebble) and its DNS
@@ -124,24 +128,39 @@ func (e *pebbleEnv) mgmtClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second}
 }
 
-// askRenewal makes the CA's renewal information (ARI) for cert a window
-// that has begun, as a CA does before revoking it.
-func (e *pebbleEnv) askRenewal(t *testing.T, cert *x509.Certificate) {
+// revoke revokes cert at the CA with the account resolver keeps in the
+// storage file, as an operator would after a key leak.
+func (e *pebbleEnv) revoke(t *testing.T, storage, resolver string, cert *x509.Certificate) {
 	t.Helper()
-	now := time.Now().UTC()
-	ari, _ := json.Marshal(map[string]any{"suggestedWindow": map[string]any{
-		"start": now.Add(-time.Hour).Format(time.RFC3339), "end": now.Add(-time.Minute).Format(time.RFC3339)}})
-	body, _ := json.Marshal(map[string]string{"Certificate": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
-		"ARIResponse": string(ari)})
-	resp, err := e.mgmtClient().Post("https://"+e.mgmt+"/set-renewal-info/", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	var stored map[string]struct {
+		Account struct {
+			Email        string
+			Registration struct{ URI string }
+			PrivateKey   []byte
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("set-renewal-info: %s", resp.Status)
-	}
+	data, _ := os.ReadFile(storage)
+	must(t, json.Unmarshal(data, &stored))
+	acct := stored[resolver].Account
+	key, err := x509.ParsePKCS1PrivateKey(acct.PrivateKey)
+	must(t, err)
+	conf := lego.NewConfig(&revoker{acct.Email, acct.Registration.URI, key})
+	conf.CADirURL, conf.HTTPClient = e.dir, e.mgmtClient()
+	client, err := lego.NewClient(conf)
+	must(t, err)
+	must(t, client.Certificate.Revoke(context.Background(), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})))
 }
+
+type revoker struct {
+	email, uri string
+	key        crypto.Signer
+}
+
+func (r *revoker) GetEmail() string { return r.email }
+func (r *revoker) GetRegistration() *legoacme.ExtendedAccount {
+	return &legoacme.ExtendedAccount{Location: r.uri}
+}
+func (r *revoker) GetPrivateKey() crypto.Signer { return r.key }
 
 // dnsHook is a script for lego's exec DNS provider (EXEC_PATH) that sets
 // and clears TXT records through challtestsrv's management API.
@@ -176,7 +195,10 @@ func servedCert(addr, sni string, protos ...string) *tls.ConnectionState {
 }
 
 // acmeRoutes are the IngressRoutes of TestBinaryACME: one per challenge,
-// one the CA refuses, one wildcard for a resolver without DNS-01.
+// one the CA refuses, one wildcard for a resolver without DNS-01, a
+// catch-all of the highest user priority on the HTTP-01 entry point (the
+// challenge is still answered first, as by Traefik's MaxInt router), and
+// TLSStore default with defaultGeneratedCert.
 func acmeRoutes(port int) string {
 	route := func(name, match, extra string) string {
 		return fmt.Sprintf(`---
@@ -197,6 +219,16 @@ spec:
 		route("dns", "Host(`a.dns.example`)", "{certResolver: dns, domains: [{main: dns.example, sans: ['*.dns.example']}]}") +
 		route("blocked", "Host(`blocked.example`)", "{certResolver: le}") +
 		route("wild", "Host(`x.wild.example`)", "{certResolver: le, domains: [{main: '*.wild.example'}]}") + `---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: catchall, namespace: e2e}
+spec:
+  entryPoints: [web]
+  routes:
+  - match: PathPrefix(` + "`/`" + `)
+    priority: 9223372036854774807
+    services: [{name: back, port: 80}]
+---
 apiVersion: traefik.io/v1alpha1
 kind: TLSStore
 metadata: {name: default, namespace: e2e}
@@ -287,6 +319,14 @@ func TestBinaryACME(t *testing.T) {
 			t.Fatalf("a request to the ACME router (h2 %v): %d %q %v", h2, code, body, err)
 		}
 	}
+	// On the HTTP-01 entry point the challenge path is Traefik's (an
+	// unknown token is a 404), everything else the catch-all's.
+	if code, _ := get(t, web, "http01.example", "/.well-known/acme-challenge/x"); code != 404 {
+		t.Fatalf("an unknown token: %d, want Traefik's 404", code)
+	}
+	if code, body := get(t, web, "http01.example", "/x"); code != 200 || body != "acme-backend /x" {
+		t.Fatalf("the catch-all on the HTTP-01 entry point: %d %q", code, body)
+	}
 	checkACMEFile(t, storage)
 	// The refused order is logged, and tried again only after a minute's
 	// backoff, though each certificate obtained published a table since.
@@ -300,11 +340,12 @@ func TestBinaryACME(t *testing.T) {
 	}
 	// Restarted: served at once from the file; alpn's certificate is due
 	// (two-hour certificates, renewed 6 hours before) and renewed;
-	// http01's is not (20 minutes before) but the CA asks for it (ARI)
-	// and it is renewed too; dns's is kept; nothing is ordered but the
-	// refused name (a new process keeps no backoff, as Traefik).
+	// http01's is not (20 minutes before) but has been revoked, the CA
+	// says so through its renewal information (ARI), and it is renewed
+	// too; dns's is kept; nothing is ordered but the refused name (a new
+	// process keeps no backoff, as Traefik).
 	p.stop()
-	pe.askRenewal(t, first["http01.example"])
+	pe.revoke(t, storage, "le", first["http01.example"])
 	p = runSluiceEnv(t, web, 20*time.Second, env, args...)
 	if c := acmeServed(secure, "a.dns.example"); c == nil || !c.Equal(first["a.dns.example"]) {
 		t.Fatalf("a restarted Sluice does not serve the stored certificate at once; logs:\n%s", p.log())
