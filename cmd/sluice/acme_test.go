@@ -93,8 +93,7 @@ func startPebble(t *testing.T) *pebbleEnv {
 	e.stop = func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() }) }
 	t.Cleanup(e.stop)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", e.listen); err == nil {
-			c.Close()
+		if listening(e.listen) && listening(e.mgmt) {
 			e.altRoot = e.rootName(t, 1)
 			return e
 		}
@@ -102,6 +101,14 @@ func startPebble(t *testing.T) *pebbleEnv {
 			t.Fatal("pebble did not listen")
 		}
 	}
+}
+
+func listening(addr string) bool {
+	c, err := net.Dial("tcp", addr)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
 }
 
 // rootName is the common name of pebble's root certificate i.

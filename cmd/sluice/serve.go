@@ -83,6 +83,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{Proxy: envProxy(log)}), reported: map[string]bool{},
 		ready: make(chan struct{}), loaded: startupGC()}
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
+	// client-go's own messages (reflectors, retries) as structured logs;
+	// set before any goroutine may log through klog.
+	klog.SetSlogLogger(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	copts := compileOptions(cfg, p.reg)
@@ -217,7 +220,6 @@ func (p *proxy) runProvider(ctx context.Context, m *watch.Manifests) error {
 		})
 		return nil
 	}
-	klog.SetSlogLogger(p.log) // client-go's own messages (leader election, ...) as structured logs
 	rc, err := kube.RESTConfig(p.cfg.KubeOpts)
 	if err != nil {
 		return err

@@ -11,11 +11,9 @@ import (
 	"time"
 
 	"github.com/go-acme/lego/v5/challenge/tlsalpn01"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/dynamic"
 )
 
 // With a storage in a Secret, several replicas share the resolvers: the
@@ -27,12 +25,6 @@ import (
 // challengeSettle is how long a challenge written to the Secret is given
 // to reach the other replicas' watches before the CA is told to validate.
 const challengeSettle = 2 * time.Second
-
-type leaseCfg struct {
-	cs       kubernetes.Interface
-	ns, name string
-	identity string
-}
 
 // newStorage is the file at path, or the Secret "kubernetes:<ns>/<name>".
 func (m *Manager) newStorage(v string, o Options) (storage, error) {
@@ -46,14 +38,15 @@ func (m *Manager) newStorage(v string, o Options) (storage, error) {
 	if o.Kube == nil {
 		return nil, errors.New("a storage in a Secret needs the Kubernetes provider (--providers.kubernetesCRD)")
 	}
-	cs, err := kubernetes.NewForConfig(o.Kube)
+	dc, err := dynamic.NewForConfig(o.Kube)
 	if err != nil {
 		return nil, err
 	}
-	st := &secretStore{cs: cs, ns: ns, name: name}
+	st := &secretStore{cs: newObjects[corev1.Secret](dc, corev1.SchemeGroupVersion, "secrets", "Secret"), ns: ns, name: name}
 	m.secrets = append(m.secrets, st)
 	if m.lease == nil {
-		m.lease = &leaseCfg{cs: cs, ns: ns, name: name, identity: o.Identity}
+		m.lease = &leaseCfg{cs: newObjects[coordinationv1.Lease](dc, coordinationv1.SchemeGroupVersion, "leases", "Lease"),
+			ns: ns, name: name, identity: o.Identity}
 		m.mayOrder = m.leading.Load
 	}
 	return st, nil
@@ -116,32 +109,6 @@ func (m *Manager) secretChanged(st *secretStore, sec *corev1.Secret, last *atomi
 	m.rebuild()
 	if m.onChange != nil {
 		m.onChange()
-	}
-}
-
-// elect runs for the Lease until ctx ends; while this replica holds it,
-// it orders and renews.
-func (m *Manager) elect(ctx context.Context) {
-	defer close(m.elected)
-	l := m.lease
-	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: l.ns, Name: l.name}, Client: l.cs.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: l.identity}}
-	for ctx.Err() == nil {
-		leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
-			Lock: lock, ReleaseOnCancel: true, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
-			Name: "sluice-acme",
-			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: func(context.Context) {
-					m.log.Info("ACME: this replica holds the Lease and orders certificates", "lease", l.ns+"/"+l.name, "identity", l.identity)
-					m.leading.Store(true)
-					m.wake()
-				},
-				OnStoppedLeading: func() {
-					m.leading.Store(false)
-					m.log.Info("ACME: this replica no longer holds the Lease", "lease", l.ns+"/"+l.name)
-				},
-			},
-		})
 	}
 }
 

@@ -11,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 )
 
@@ -43,7 +43,7 @@ func parseSecretStorage(v string) (ns, name string, err error) {
 // never lose each other's writes. A Secret holds up to 1 MiB: a few
 // hundred certificates.
 type secretStore struct {
-	cs       kubernetes.Interface
+	cs       objects[corev1.Secret]
 	ns, name string
 	mu       sync.Mutex
 }
@@ -57,7 +57,7 @@ func (s *secretStore) ctx() (context.Context, context.CancelFunc) {
 func (s *secretStore) get() (*corev1.Secret, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	sec, err := s.cs.CoreV1().Secrets(s.ns).Get(ctx, s.name, metav1.GetOptions{})
+	sec, err := s.cs.get(ctx, s.ns, s.name)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -139,14 +139,13 @@ func (s *secretStore) modify(f func(*corev1.Secret) error) error {
 		ctx, cancel := s.ctx()
 		defer cancel()
 		if create {
-			_, err = s.cs.CoreV1().Secrets(s.ns).Create(ctx, sec, metav1.CreateOptions{})
+			err = s.cs.create(ctx, s.ns, sec)
 			if apierrors.IsAlreadyExists(err) {
 				return apierrors.NewConflict(corev1.Resource("secrets"), s.name, err)
 			}
 			return err
 		}
-		_, err = s.cs.CoreV1().Secrets(s.ns).Update(ctx, sec, metav1.UpdateOptions{})
-		return err
+		return s.cs.update(ctx, s.ns, sec)
 	})
 }
 
@@ -155,7 +154,7 @@ func (s *secretStore) modify(f func(*corev1.Secret) error) error {
 func (s *secretStore) watch(ctx context.Context, changed func(*corev1.Secret), logErr func(error)) {
 	sel := fields.OneTermEqualSelector("metadata.name", s.name).String()
 	for ctx.Err() == nil {
-		w, err := s.cs.CoreV1().Secrets(s.ns).Watch(ctx, metav1.ListOptions{FieldSelector: sel})
+		w, err := s.cs.watch(ctx, s.ns, metav1.ListOptions{FieldSelector: sel})
 		if err != nil {
 			logErr(err)
 			select {
@@ -165,8 +164,10 @@ func (s *secretStore) watch(ctx context.Context, changed func(*corev1.Secret), l
 			continue
 		}
 		for ev := range w.ResultChan() {
-			if sec, ok := ev.Object.(*corev1.Secret); ok {
-				changed(sec)
+			if u, ok := ev.Object.(*unstructured.Unstructured); ok {
+				if sec, err := s.cs.from(u); err == nil {
+					changed(sec)
+				}
 			}
 		}
 		w.Stop()
