@@ -80,7 +80,7 @@ func TestResolverChecks(t *testing.T) {
 		want string
 	}{
 		{ResolverConfig{}, "ACME challenge not specified"},
-		{ResolverConfig{DNS: DNSChallenge{Provider: "nope"}}, `dnsChallenge.provider "nope" is not one Sluice has (it has cloudflare, digitalocean, exec, httpreq, route53)`},
+		{ResolverConfig{DNS: DNSChallenge{Provider: "nope"}}, `dnsChallenge.provider "nope" is not one Sluice has (it has cloudflare, digitalocean, exec, httpreq, route53; a binary built with -tags alldns has all of lego's)`},
 		{ResolverConfig{TLSChallenge: true, EABKid: "k"}, "eab needs both kid and hmacEncoded"},
 		{ResolverConfig{HTTPEntryPoint: "web"}, ""},
 	} {

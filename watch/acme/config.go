@@ -78,7 +78,8 @@ func (r *ResolverConfig) Check() error {
 		return errors.New("ACME challenge not specified, please select TLS or HTTP or DNS Challenge")
 	}
 	if r.DNS.Provider != "" && !knownDNSProvider(r.DNS.Provider) {
-		return fmt.Errorf("dnsChallenge.provider %q is not one Sluice has (it has %s)", r.DNS.Provider, strings.Join(dnsProviderNames(), ", "))
+		return fmt.Errorf("dnsChallenge.provider %q is not one Sluice has (it has %s; a binary built with -tags alldns has all of lego's)",
+			r.DNS.Provider, strings.Join(dnsProviderNames(), ", "))
 	}
 	if (r.EABKid == "") != (r.EABHMAC == "") {
 		return errors.New("eab needs both kid and hmacEncoded")

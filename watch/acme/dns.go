@@ -19,7 +19,8 @@ import (
 // HTTPREQ_ENDPOINT, CF_DNS_API_TOKEN, AWS_*, DO_AUTH_TOKEN, ...). Traefik
 // links all of lego's (about 200, with their cloud SDKs); Sluice keeps the
 // binary small with the two generic ones (exec and httpreq reach any DNS
-// API through a script or a web hook) and the three most used clouds.
+// API through a script or a web hook) and the three most used clouds;
+// `go build -tags alldns` links all of lego's (dns_all.go).
 var dnsProviders = map[string]func() (challenge.Provider, error){
 	"exec":         func() (challenge.Provider, error) { return exec.NewDNSProvider() },
 	"httpreq":      func() (challenge.Provider, error) { return httpreq.NewDNSProvider() },
@@ -28,7 +29,11 @@ var dnsProviders = map[string]func() (challenge.Provider, error){
 	"digitalocean": func() (challenge.Provider, error) { return digitalocean.NewDNSProvider() },
 }
 
-func knownDNSProvider(name string) bool { return dnsProviders[name] != nil }
+// allDNSProviders, in a binary built with -tags alldns (dns_all.go), is
+// every provider of lego by name, as Traefik's; nil otherwise.
+var allDNSProviders func(name string) (challenge.Provider, error)
+
+func knownDNSProvider(name string) bool { return dnsProviders[name] != nil || allDNSProviders != nil }
 
 func dnsProviderNames() []string {
 	var out []string
@@ -46,7 +51,13 @@ func setDNS01(client *lego.Client, c DNSChallenge) error {
 	if len(c.Resolvers) > 0 {
 		dns01.SetDefaultClient(dns01.NewClient(&dns01.Options{RecursiveNameservers: c.Resolvers}))
 	}
-	provider, err := dnsProviders[c.Provider]()
+	var provider challenge.Provider
+	var err error
+	if f := dnsProviders[c.Provider]; f != nil {
+		provider, err = f()
+	} else {
+		provider, err = allDNSProviders(c.Provider)
+	}
 	if err != nil {
 		return fmt.Errorf("dnsChallenge.provider %s: %w", c.Provider, err)
 	}
