@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/compile/rule"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
@@ -70,6 +71,10 @@ type Options struct {
 	ACMECertificates func() []*tlsconf.Cert
 	// ACMEChallengeCert answers TLS-ALPN-01 validations (nil: none).
 	ACMEChallengeCert func(serverName string) *tls.Certificate
+	// Metrics gives each router and service of a table its handles
+	// (nil: metrics off); handles of routers and services the table no
+	// longer has are dropped.
+	Metrics *obs.Registry
 }
 
 func (o Options) logger() *slog.Logger {
@@ -194,10 +199,84 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	c.ticketKeys()
 	t.TLS = c.tlsSet(t, tlsOpts, cc.store(c), closed)
 	keepEndpoints(t, opts.Upstreams)
+	metricHandles(t, opts.Metrics)
 	closeDropped(cc.states, c.states)
 	cc.states = c.states
 	sortDiags(c.diags)
 	return &Result{Table: t, Diags: c.diags, Disabled: c.disabled, Endpoints: &Endpoints{opts: opts, refs: c.refs, bindings: c.bindings}}
+}
+
+// metricHandles hangs the routers' and services' metrics handles on the
+// routes of t (children included), and drops the others' from reg.
+func metricHandles(t *route.Table, reg *obs.Registry) {
+	if reg == nil {
+		return
+	}
+	reg.Begin()
+	var walk func([]*route.Route)
+	walk = func(rs []*route.Route) {
+		for _, r := range rs {
+			// Routes and load balancers an incremental build reuses are
+			// being served: they get the same handles, left unwritten.
+			if h := reg.Router(r.Name, r.Service); r.Obs != h {
+				r.Obs = h
+			}
+			for _, ch := range r.Children { // a child router has no observability of its own
+				if ch.Metrics != r.Metrics {
+					ch.Metrics = r.Metrics
+				}
+			}
+			eachLB(r.Target, func(lb *service.LoadBalancer) {
+				if h := reg.Service(lb.Name); lb.Obs != h {
+					lb.Obs = h
+				}
+			})
+			walk(r.Children)
+		}
+	}
+	walk(t.Routes)
+	reg.End()
+}
+
+// metricsToggle is a route's observability.metrics; a route to an
+// @internal service is not metered unless --metrics.addInternals, as
+// Traefik's shouldMeter decides.
+func (c *compiler) metricsToggle(rt *model.Route) obs.Toggle {
+	if len(rt.Services) == 1 && rt.Services[0].Kind == "TraefikService" && strings.HasSuffix(rt.Services[0].Name, "@internal") &&
+		!c.opts.Metrics.AddInternals() {
+		return obs.Off
+	}
+	switch o := rt.Observability; {
+	case o == nil || o.Metrics == nil:
+		return obs.Inherit
+	case *o.Metrics:
+		return obs.On
+	}
+	return obs.Off
+}
+
+// eachLB calls f on every load balancer of a service graph: Traefik's
+// service metrics are those of the loadBalancer services that reach
+// servers, not of the weighted, failover or mirroring ones above them.
+func eachLB(s service.Service, f func(*service.LoadBalancer)) {
+	switch s := s.(type) {
+	case *service.LoadBalancer:
+		f(s)
+	case *service.Weighted:
+		for _, c := range s.Children {
+			eachLB(c.Service, f)
+		}
+	case *service.Failover:
+		eachLB(s.Main, f)
+		eachLB(s.Fallback, f)
+	case *service.Mirroring:
+		eachLB(s.Main, f)
+		for _, m := range s.Mirrors {
+			eachLB(m.Service, f)
+		}
+	case *service.Wrapped:
+		eachLB(s.Inner, f)
+	}
 }
 
 // newCompiler indexes the snapshot's objects by namespace/name.
@@ -473,8 +552,8 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	if merr != nil {
 		return disabled(merr)
 	}
-	if rt.Observability != nil && len(ir.Spec.ParentRefs) == 0 {
-		c.warn(obj, f+".observability", "per-router observability is not yet supported by Sluice; ignored")
+	if o := rt.Observability; o != nil && len(ir.Spec.ParentRefs) == 0 && (o.AccessLogs != nil || o.Tracing != nil || o.TraceVerbosity != "") {
+		c.warn(obj, f+".observability", "per-router access logs and tracing are not yet supported by Sluice; ignored (metrics is)")
 	}
 	var target service.Service
 	var handler pipeline.Handler
@@ -492,6 +571,7 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	r := &route.Route{
 		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Middlewares: mwNames,
 		Source: irKey(ir) + "#" + f, Service: svcName, Target: target, Handler: handler, TLS: tlsBlock,
+		Metrics: c.metricsToggle(rt),
 	}
 	return compiledRoute{r: r, entries: Entries(tree), hasService: target != nil, mws: mws, hosts: hostNames(tree)}, true
 }

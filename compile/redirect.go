@@ -3,6 +3,7 @@ package compile
 import (
 	"github.com/sluiceproxy/sluice/compile/rule"
 	"github.com/sluiceproxy/sluice/fastpath/middleware"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
@@ -44,6 +45,9 @@ func (c *compiler) redirections(b *route.Builder) {
 			Source: "entry point " + rd.EntryPoint + " http.redirections", Service: "noop@internal",
 			Middlewares: []string{"redirect-" + name + "@internal"},
 			Target:      service.Noop, Handler: pipeline.Chain(service.Noop, mw),
+		}
+		if !c.opts.Metrics.AddInternals() {
+			r.Metrics = obs.Off // a router to an @internal service (Traefik's shouldMeter)
 		}
 		b.Add(r, Entries(tree))
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sluiceproxy/sluice/fastpath/h2"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 )
 
@@ -42,12 +43,20 @@ func (h *Handler) serveH2C(ctx *fasthttp.RequestCtx) {
 // pipeline left is written to the stream. tls is the connection's TLS,
 // nil for h2c.
 func (h *Handler) serveStream(s *h2.Stream, peer netip.Addr, tls *pipeline.ConnTLS) {
+	o := h.begin()
 	x := pipeline.Acquire()
 	x.TLS = tls
 	if x.BeginHTTP2(&s.Request, s, &h.ep, peer) {
+		if !o.start.IsZero() {
+			o.note(&x.Out.Header, int(s.Request.ContentLength))
+		}
 		h.routeH2(x)
 	} else {
+		o.method = obs.Method(s.Request.Method) // a 400: no header to note
 		x.Respond(fasthttp.StatusBadRequest, pipeline.BodyBadRequest)
+	}
+	if !o.start.IsZero() {
+		h.observe(x, &o)
 	}
 	s.WriteResponse(x.Resp)
 	pipeline.Release(x) // closes a streamed response body

@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sluiceproxy/sluice/fastpath/h2"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 )
@@ -39,6 +41,19 @@ type Config struct {
 	// Traefik's challenge router, of the highest priority): the key
 	// authorization of token for the request's host, or 404.
 	ACMEHTTP01 func(host, token string) (string, bool)
+	// Metrics is the entry point's metrics handle (nil: off);
+	// MetricsRoutes: the tables carry router or service handles.
+	Metrics       *obs.Handle
+	MetricsRoutes bool
+	// MetricsOff is --entryPoints.<n>.observability.metrics=false: only
+	// routers whose observability.metrics is true are counted.
+	// MetricsInternals is --metrics.addInternals: the metrics page and
+	// ACME's challenge router are counted too.
+	MetricsOff, MetricsInternals bool
+	// MetricsPage, on the metrics entry point (unless manualRouting),
+	// writes the exposition answering PathPrefix(`/metrics`) before any
+	// router, as Traefik's prometheus router (priority MaxInt) does.
+	MetricsPage func(io.Writer)
 }
 
 // Handler serves one entry point from the table behind Table: both front
@@ -76,6 +91,10 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	if h.cfg.Health != nil && h.cfg.Health.serveHealth(ctx) {
 		return
 	}
+	o := h.begin()
+	if !o.start.IsZero() {
+		o.note(&ctx.Request.Header, ctx.Request.Header.ContentLength())
+	}
 	x := pipeline.Acquire()
 	var client netip.Addr
 	var peer []byte
@@ -90,6 +109,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		h.route(x)
 	} else {
 		x.Respond(fasthttp.StatusBadRequest, pipeline.BodyBadRequest)
+	}
+	if !o.start.IsZero() {
+		h.observe(x, &o)
 	}
 	if !x.DrainBody(maxDrainedBody) {
 		ctx.SetConnectionClose()
@@ -110,7 +132,13 @@ const maxDrainedBody = 256 << 10
 // request on a TLS connection is routed among the TLS routers.
 func (h *Handler) route(x *pipeline.Exchange) {
 	if h.cfg.ACMEHTTP01 != nil && x.TLS == nil && bytes.HasPrefix(x.Req.Path, acmeChallengePath) {
+		h.internal(x)
 		h.acmeChallenge(x)
+		return
+	}
+	if h.cfg.MetricsPage != nil && bytes.HasPrefix(x.Req.Path, metricsPath) {
+		h.internal(x)
+		MetricsHandler(h.cfg.MetricsPage).Serve(x) // Traefik's prometheus router, priority MaxInt
 		return
 	}
 	t := h.table.Load()

@@ -153,6 +153,9 @@ func (s *Server) OpenConns() (open, peak int) {
 	return open, max(open, int(s.peak.Swap(int64(open))))
 }
 
+// Open is the number of client connections open now.
+func (s *Server) Open() int { return int(s.tiers[0].GetOpenConnectionsCount()) }
+
 // peakListener keeps the server's peak connection count as it accepts.
 type peakListener struct {
 	net.Listener

@@ -40,6 +40,9 @@ type entryPoint struct {
 	// give in-flight requests GraceTimeOut to finish (Traefik: 0s, 10s).
 	AcceptGrace  time.Duration
 	GraceTimeOut time.Duration
+	// NoMetrics is observability.metrics=false: only routers that set
+	// observability.metrics: true are metered here.
+	NoMetrics bool
 }
 
 // config is Sluice's static configuration.
@@ -68,6 +71,10 @@ type config struct {
 	Ping                    bool   // ping: /ping and /ready on PingEntryPoint
 	PingEntryPoint          string // ping.entryPoint (default traefik, created on :8080 if missing)
 	PingTerminatingStatus   int    // ping.terminatingStatusCode (default 503)
+	// Metrics is --metrics.prometheus.* (nil: off).
+	Metrics *metricsConfig
+	// MetricsAddInternals is --metrics.addInternals.
+	MetricsAddInternals bool
 	// Resolvers are the certificatesResolvers (ACME), by name.
 	Resolvers map[string]*acme.ResolverConfig
 	Warnings  []string
@@ -99,9 +106,12 @@ var ourKeys = []string{
 	"certificatesresolvers.<r>.acme.keytype", "certificatesresolvers.<r>.acme.certificatesduration",
 	"certificatesresolvers.<r>.acme.cacertificates", "certificatesresolvers.<r>.acme.casystemcertpool",
 	"certificatesresolvers.<r>.acme.caservername", "certificatesresolvers.<r>.acme.httpchallenge.entrypoint",
-	"certificatesresolvers.<r>.acme.tlschallenge", "certificatesresolvers.<r>.acme.preferredchain",
+	"certificatesresolvers.<r>.acme.tlschallenge", "metrics.prometheus", "metrics.prometheus.entrypoint",
+	"metrics.prometheus.buckets", "metrics.prometheus.addrouterslabels", "metrics.prometheus.addserviceslabels",
+	"metrics.prometheus.addentrypointslabels", "metrics.prometheus.manualrouting", "certificatesresolvers.<r>.acme.preferredchain",
 	"certificatesresolvers.<r>.acme.eab.kid", "certificatesresolvers.<r>.acme.eab.hmacencoded",
 	"certificatesresolvers.<r>.acme.dnschallenge.provider", "certificatesresolvers.<r>.acme.dnschallenge.resolvers",
+	"metrics.addinternals", "entrypoints.<ep>.observability.metrics",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -205,6 +215,12 @@ func buildConfig(kv map[string]string, keys []string) (*config, error) {
 		// Traefik creates its "traefik" entry point on :8080 when ping needs it.
 		eps[strings.ToLower(c.PingEntryPoint)] = &entryPoint{Name: c.PingEntryPoint, Address: ":8080", GraceTimeOut: 10 * time.Second}
 	}
+	if m := c.Metrics; m != nil && eps[m.EntryPoint] == nil {
+		if m.EntryPoint != "traefik" {
+			return nil, fmt.Errorf("metrics.prometheus.entryPoint: %q is not an entry point", m.EntryPoint)
+		}
+		eps["traefik"] = &entryPoint{Name: "traefik", Address: ":8080", GraceTimeOut: 10 * time.Second} // as for ping
+	}
 	for _, ep := range eps {
 		if ep.Address == "" {
 			return nil, fmt.Errorf("entryPoints.%s: address is required", ep.Name)
@@ -271,6 +287,8 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		return c.applyTransport(k, v)
 	case strings.HasPrefix(k, "certificatesresolvers."):
 		return c.applyResolver(k, v)
+	case strings.HasPrefix(k, "metrics."):
+		return c.applyMetrics(k, v)
 	default:
 		return c.unknown(k)
 	}
@@ -322,6 +340,13 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 	case "http.redirections.entrypoint.to", "http.redirections.entrypoint.scheme",
 		"http.redirections.entrypoint.permanent", "http.redirections.entrypoint.priority":
 		return ep.applyRedirect(k, strings.TrimPrefix(field, "http.redirections.entrypoint."), v)
+	case "observability.metrics":
+		var on bool
+		err := parseBool(k, v, &on)
+		ep.NoMetrics = !on
+		return err
+	case "observability.accesslogs", "observability.tracing", "observability.traceverbosity":
+		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice yet; ignored", k))
 	case "http.middlewares":
 		ep.Middlewares = splitList(v)
 	case "transport.lifecycle.requestacceptgracetimeout":

@@ -196,6 +196,13 @@ func runSluiceEnv(t *testing.T, addr string, wait time.Duration, env []string, e
 
 func get(t *testing.T, addr, host, path string) (int, string) {
 	t.Helper()
+	st, _, body := getHeader(t, addr, host, path)
+	return st, body
+}
+
+// getHeader is get with the response's header.
+func getHeader(t *testing.T, addr, host, path string) (int, http.Header, string) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
 	req.Host = host
 	resp, err := http.DefaultClient.Do(req)
@@ -204,7 +211,7 @@ func get(t *testing.T, addr, host, path string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, resp.Header, string(b)
 }
 
 // eventually polls until the response matches, for at most one second

@@ -28,6 +28,14 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 		if p.pings(ep) {
 			fc.Health = &p.health
 		}
+		if m := p.cfg.Metrics; m != nil {
+			fc.Metrics = p.metrics.EntryPoint(ep.Name)
+			fc.MetricsRoutes = m.Opts.Routers || m.Opts.Services
+			fc.MetricsOff, fc.MetricsInternals = ep.NoMetrics, p.cfg.MetricsAddInternals
+			if strings.EqualFold(ep.Name, m.EntryPoint) && !m.ManualRouting {
+				fc.MetricsPage = p.writeMetrics
+			}
+		}
 		if p.acme != nil && slices.Contains(p.acme.HTTPEntryPoints(), strings.ToLower(ep.Name)) {
 			fc.ACMEHTTP01 = p.acme.HTTP01
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/sluiceproxy/sluice/compile"
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
@@ -42,6 +43,7 @@ type proxy struct {
 	// acme runs the certificate resolvers (nil: none configured); a new
 	// certificate builds the table again from the last snapshot.
 	acme      *acme.Manager
+	metrics   *obs.Registry // --metrics.prometheus (nil: off)
 	ctx       context.Context
 	pubMu     sync.Mutex // one publish at a time; guards lastSnap
 	lastSnap  *model.Snapshot
@@ -109,6 +111,10 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 		copts.Internal = map[string]service.Service{"ping@internal": &service.Internal{Name: "ping@internal", Handler: p.health.Ping()}}
 	}
 	p.ctx = ctx
+	if cfg.Metrics != nil {
+		copts.Internal = p.startMetrics(copts.Internal)
+		copts.Metrics = p.metrics
+	}
 	if len(cfg.Resolvers) > 0 {
 		if err := p.startACME(&copts); err != nil {
 			return err
@@ -117,6 +123,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	p.compiler = compile.NewCompiler(copts)
 	p.table.Store(route.NewBuilder(nil).Build())
 	eps := newEntryPoints(p)
+	if p.metrics != nil {
+		p.metrics.Global.OpenConns = eps.openByName
+	}
 	go newBurstTrim(log).run(eps.openConns, ctx.Done())
 	// The ping entry point answers /ping at once (liveness) and /ready when
 	// the first table is in; the others listen only once it is.
@@ -259,6 +268,7 @@ func (p *proxy) publish(snap *model.Snapshot, diags []model.Diagnostic) {
 	all := append(append(diags, res.Diags...), compile.Overlaps(res.Table)...)
 	p.report(all)
 	p.log.Info("routing table published", "routers", len(res.Table.Routes), "diagnostics", len(all), "compile", took.Round(time.Microsecond))
+	p.metricsPublished(res.Table, took, all)
 	if p.acme != nil {
 		p.acme.Observe(p.ctx, res.Table)
 	}
@@ -308,6 +318,17 @@ func (e *entryPoints) openConns() (open, peak int) {
 		open, peak = open+o, peak+p
 	}
 	return open, peak
+}
+
+// openByName is each listening entry point's open client connections.
+func (e *entryPoints) openByName() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]int, len(e.servers))
+	for ep, s := range e.servers {
+		out[ep.Name] = s.Open()
+	}
+	return out
 }
 
 func newEntryPoints(p *proxy) *entryPoints {

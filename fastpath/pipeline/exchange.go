@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sluiceproxy/sluice/fastpath/match"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 )
 
 // EntryPoint is what the pipeline needs of one entry point, set once when
@@ -89,6 +90,14 @@ type Exchange struct {
 	routed    Handler // the matched router's handler, for entry point middlewares (Routed)
 	ends      []Ender // run once the exchange is over (AtEnd)
 
+	// ObsRouter and ObsService are the metrics handles of the router that
+	// served and its service (nil: metrics off), counted by the front end
+	// once the answer is made.
+	ObsRouter, ObsService *obs.Handle
+	// Metrics is the served router's switch (Off also for the internal
+	// routers Traefik does not meter).
+	Metrics obs.Toggle
+
 	body     streamView // Out's body stream: In's, without its Close
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
 	heldDone bool       // HoldBody ran: held (or Out's raw body) is the whole body
@@ -112,6 +121,7 @@ func Release(x *Exchange) {
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
 	x.routed, x.date, x.unsent = nil, false, false
+	x.ObsRouter, x.ObsService, x.Metrics = nil, nil, obs.Inherit
 	exchanges.Put(x)
 }
 

@@ -2,6 +2,7 @@ package route
 
 import (
 	"github.com/sluiceproxy/sluice/fastpath/match"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/service"
 )
@@ -31,6 +32,14 @@ type Route struct {
 	// (the table's TLS indexes); nil: only plain ones.
 	TLS *TLS
 
+	// Obs is the router's metrics handle (nil: off), set when the table
+	// is built; its services' load balancers carry theirs.
+	Obs *obs.Handle
+	// Metrics is the router's observability.metrics (a child router's is
+	// its parent's), Off for one to an @internal service unless
+	// --metrics.addInternals.
+	Metrics obs.Toggle
+
 	children *Index // Children, indexed by Build
 }
 
@@ -53,7 +62,10 @@ type TLS struct {
 }
 
 // Serve lets the router's handler serve x.
-func (r *Route) Serve(x *pipeline.Exchange) { r.Handler.Serve(x) }
+func (r *Route) Serve(x *pipeline.Exchange) {
+	x.ObsRouter, x.Metrics = r.Obs, r.Metrics
+	r.Handler.Serve(x)
+}
 
 // Child is the child router that would serve r, routed as it arrives
 // (before any middleware of the parent), or nil (404, or not a parent).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/fastpath/balance"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
@@ -21,7 +22,12 @@ type LoadBalancer struct {
 	PassHostHeader bool
 	Sticky         *Sticky  // nil: not sticky
 	Strategy       Strategy // set before the table is published
-	servers        atomic.Pointer[ServerSet]
+	// Obs is the service's metrics handle (nil: off), counting the
+	// requests it sends to a server, as Traefik's service metrics wrap
+	// each server. Set before the table is published; a load balancer a
+	// later table reuses keeps the same handle.
+	Obs     *obs.Handle
+	servers atomic.Pointer[ServerSet]
 	// lean: SetServers derives only what Sticky and Strategy use (cookie
 	// values for sticky, load counters for p2c and leasttime);
 	// PERF.md has what that saved at 100k services.
@@ -182,6 +188,9 @@ func (lb *LoadBalancer) Serve(x *pipeline.Exchange) {
 	if srv == nil {
 		x.Respond(503, pipeline.BodyNoServer)
 		return
+	}
+	if lb.Obs != nil {
+		x.ObsService = lb.Obs
 	}
 	lb.send(x, srv)
 	if fresh {

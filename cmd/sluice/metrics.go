@@ -1,0 +1,75 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	vm "github.com/VictoriaMetrics/metrics"
+
+	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
+	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/service"
+)
+
+// startMetrics makes the registry of --metrics.prometheus: the compiler
+// hangs its handles on routers and services, the entry points count into
+// theirs, the metrics entry point answers /metrics (unless manualRouting)
+// and prometheus@internal is there for IngressRoutes.
+func (p *proxy) startMetrics(internal map[string]service.Service) map[string]service.Service {
+	opts := p.cfg.Metrics.Opts
+	opts.AddInternals = p.cfg.MetricsAddInternals
+	p.metrics = obs.NewRegistry(opts)
+	if internal == nil {
+		internal = map[string]service.Service{}
+	}
+	internal["prometheus@internal"] = &service.Internal{Name: "prometheus@internal", Handler: fastpath.MetricsHandler(p.writeMetrics)}
+	return internal
+}
+
+// writeMetrics is the whole exposition: Traefik's series, Sluice's, and
+// the Go runtime's and process's (as Traefik's Prometheus registry has
+// them).
+func (p *proxy) writeMetrics(w io.Writer) {
+	p.metrics.WriteTo(w)
+	vm.WriteProcessMetrics(w)
+}
+
+// metricsPublished records a table published: Traefik's reload series,
+// Sluice's table series, and the TLS store's certificates.
+func (p *proxy) metricsPublished(t *route.Table, took time.Duration, diags []model.Diagnostic) {
+	if p.metrics == nil {
+		return
+	}
+	g := &p.metrics.Global
+	g.ReloadsTotal.Add(1)
+	g.LastReloadSuccess.Store(time.Now().Unix())
+	g.TablePublishes.Add(1)
+	g.CompileNanos.Add(uint64(took))
+	var errs, warns int64
+	for _, d := range diags {
+		if d.Severity == model.Error {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	g.Diagnostics[0].Store(errs)
+	g.Diagnostics[1].Store(warns)
+	var certs []obs.Cert
+	if t.TLS != nil && t.TLS.Store != nil {
+		for _, c := range append(t.TLS.Store.Certs(), t.TLS.Store.Default) {
+			if c == nil || c.Leaf == nil {
+				continue
+			}
+			// As Traefik's appendCertMetric: decimal serial, sorted SANs.
+			sans := slices.Sorted(slices.Values(c.Leaf.DNSNames))
+			certs = append(certs, obs.Cert{CN: c.Leaf.Subject.CommonName, Serial: c.Leaf.SerialNumber.String(),
+				SANs: strings.Join(sans, ","), NotAfter: c.Leaf.NotAfter.Unix()})
+		}
+	}
+	g.SetCerts(certs)
+}

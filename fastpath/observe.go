@@ -1,0 +1,144 @@
+package fastpath
+
+import (
+	"bytes"
+	"io"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/obs"
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+)
+
+// observing: some level of metrics is on for this entry point (its own,
+// or routers' and services', which any table may carry).
+func (h *Handler) observing() bool { return h.cfg.Metrics != nil || h.cfg.MetricsRoutes }
+
+// observation is what the front end notes of a request before routing,
+// as Traefik's entry point middleware sees it: when it began, Traefik's
+// method and protocol values, and the request body's declared size.
+type observation struct {
+	start         time.Time
+	method, proto uint8
+	reqBytes      int
+}
+
+// begin starts an observation when metrics are on (the zero value: off).
+func (h *Handler) begin() observation {
+	if !h.observing() {
+		return observation{}
+	}
+	return observation{start: time.Now(), proto: obs.ProtoHTTP}
+}
+
+// note reads the request's method, protocol and size from its header.
+func (o *observation) note(hd *fasthttp.RequestHeader, size int) {
+	o.method, o.proto, o.reqBytes = obs.Method(hd.Method()), protocol(hd), max(size, 0)
+}
+
+// observe counts an answered exchange at the entry point, the router and
+// the service that served it, as Traefik's metrics middleware does: the
+// status (a gRPC call's grpc-status), the time since the start, and the
+// body sizes.
+func (h *Handler) observe(x *pipeline.Exchange, o *observation) {
+	if !x.Metrics.Metered(h.cfg.MetricsOff) {
+		return
+	}
+	code := x.Resp.StatusCode()
+	if o.proto == obs.ProtoGRPC || o.proto == obs.ProtoGRPCWeb {
+		code = grpcStatus(&x.Resp.Header)
+	}
+	d := time.Since(o.start)
+	resp := max(x.Resp.Header.ContentLength(), 0)
+	if !x.Resp.IsBodyStream() {
+		resp = len(x.Resp.Body())
+	}
+	for _, m := range [3]*obs.Handle{h.cfg.Metrics, x.ObsRouter, x.ObsService} {
+		if m == nil {
+			continue
+		}
+		m.Observe(code, o.method, o.proto, d, o.reqBytes, resp)
+		if x.TLS != nil {
+			m.ObserveTLS(x.TLS.State.Version, x.TLS.State.CipherSuite)
+		}
+	}
+}
+
+var (
+	hdrUpgrade     = []byte("Upgrade")
+	hdrAccept      = []byte("Accept")
+	hdrGRPCStatus  = []byte("Grpc-Status")
+	valWebsocket   = []byte("websocket")
+	valEventStream = []byte("text/event-stream")
+	valGRPCWeb     = []byte("application/grpc-web")
+	valGRPC        = []byte("application/grpc")
+)
+
+// protocol is Traefik's getRequestProtocol.
+func protocol(hd *fasthttp.RequestHeader) uint8 {
+	switch {
+	case hd.ConnectionUpgrade() && hasToken(hd.PeekBytes(hdrUpgrade), valWebsocket):
+		return obs.ProtoWebsocket
+	case hasToken(hd.PeekBytes(hdrAccept), valEventStream):
+		return obs.ProtoSSE
+	case bytes.HasPrefix(hd.ContentType(), valGRPCWeb):
+		return obs.ProtoGRPCWeb
+	case bytes.HasPrefix(hd.ContentType(), valGRPC):
+		return obs.ProtoGRPC
+	}
+	return obs.ProtoHTTP
+}
+
+// hasToken: a comma list holds v (case-insensitively, trimmed).
+func hasToken(list, v []byte) bool {
+	for len(list) > 0 {
+		item := list
+		if i := bytes.IndexByte(list, ','); i >= 0 {
+			item, list = list[:i], list[i+1:]
+		} else {
+			list = nil
+		}
+		if bytes.EqualFold(bytes.TrimSpace(item), v) {
+			return true
+		}
+	}
+	return false
+}
+
+// grpcStatus is the answer's grpc-status, or 2 (Unknown) as Traefik's
+// grpcStatusCode.
+func grpcStatus(hd *fasthttp.ResponseHeader) int {
+	v := hd.PeekBytes(hdrGRPCStatus)
+	if len(v) == 0 {
+		return 2
+	}
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' || n > 1000 {
+			return 2
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+var metricsPath = []byte("/metrics")
+
+// internal marks x as served by one of Traefik's @internal routers, which
+// Traefik meters only with --metrics.addInternals.
+func (h *Handler) internal(x *pipeline.Exchange) {
+	if !h.cfg.MetricsInternals {
+		x.Metrics = obs.Off
+	}
+}
+
+// MetricsHandler is prometheus@internal: the exposition as a service an
+// IngressRoute can route to (manualRouting).
+func MetricsHandler(write func(io.Writer)) pipeline.Handler {
+	return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
+		x.Resp.SetStatusCode(fasthttp.StatusOK)
+		x.Resp.Header.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+		write(x.Resp.BodyWriter())
+	})
+}
