@@ -82,6 +82,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPathMiddlewares$$' -fuzztime 15s ./fastpath/middleware
 	$(GO) test -run '^$$' -fuzz '^FuzzMiddlewareRequest$$' -fuzztime 15s ./fastpath
 	$(GO) test -run '^$$' -fuzz '^FuzzJWT$$' -fuzztime 10s ./fastpath/middleware
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestPath$$' -fuzztime 10s ./fastpath/accesslog
 
 # fastpath must never import the control plane.
 deps-check:

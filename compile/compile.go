@@ -75,6 +75,9 @@ type Options struct {
 	// (nil: metrics off); handles of routers and services the table no
 	// longer has are dropped.
 	Metrics *obs.Registry
+	// AccessLogInternals is --accesslog.addInternals: routers to
+	// @internal services are logged too.
+	AccessLogInternals bool
 }
 
 func (o Options) logger() *slog.Logger {
@@ -199,6 +202,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	c.ticketKeys()
 	t.TLS = c.tlsSet(t, tlsOpts, cc.store(c), closed)
 	keepEndpoints(t, opts.Upstreams)
+	inheritObservability(t.Routes)
 	metricHandles(t, opts.Metrics)
 	closeDropped(cc.states, c.states)
 	cc.states = c.states
@@ -221,11 +225,6 @@ func metricHandles(t *route.Table, reg *obs.Registry) {
 			if h := reg.Router(r.Name, r.Service); r.Obs != h {
 				r.Obs = h
 			}
-			for _, ch := range r.Children { // a child router has no observability of its own
-				if ch.Metrics != r.Metrics {
-					ch.Metrics = r.Metrics
-				}
-			}
 			eachLB(r.Target, func(lb *service.LoadBalancer) {
 				if h := reg.Service(lb.Name); lb.Obs != h {
 					lb.Obs = h
@@ -238,21 +237,50 @@ func metricHandles(t *route.Table, reg *obs.Registry) {
 	reg.End()
 }
 
-// metricsToggle is a route's observability.metrics; a route to an
-// @internal service is not metered unless --metrics.addInternals, as
-// Traefik's shouldMeter decides.
-func (c *compiler) metricsToggle(rt *model.Route) obs.Toggle {
-	if len(rt.Services) == 1 && rt.Services[0].Kind == "TraefikService" && strings.HasSuffix(rt.Services[0].Name, "@internal") &&
-		!c.opts.Metrics.AddInternals() {
-		return obs.Off
+// observability is a route's observability.metrics and .accessLogs; a
+// route to an @internal service is neither metered nor logged unless
+// --metrics.addInternals or --accesslog.addInternals, as Traefik's
+// shouldMeter and shouldAccessLog decide.
+func (c *compiler) observability(rt *model.Route) (metrics, accessLogs obs.Toggle) {
+	var o model.Observability
+	if rt.Observability != nil {
+		o = *rt.Observability
 	}
-	switch o := rt.Observability; {
-	case o == nil || o.Metrics == nil:
+	metrics, accessLogs = toggle(o.Metrics), toggle(o.AccessLogs)
+	if len(rt.Services) == 1 && rt.Services[0].Kind == "TraefikService" && strings.HasSuffix(rt.Services[0].Name, "@internal") {
+		if !c.opts.Metrics.AddInternals() {
+			metrics = obs.Off
+		}
+		if !c.opts.AccessLogInternals {
+			accessLogs = obs.Off
+		}
+	}
+	return metrics, accessLogs
+}
+
+// toggle is an optional observability switch.
+func toggle(on *bool) obs.Toggle {
+	switch {
+	case on == nil:
 		return obs.Inherit
-	case *o.Metrics:
+	case *on:
 		return obs.On
 	}
 	return obs.Off
+}
+
+// inheritObservability gives child routers (which have no observability
+// of their own) their parents' switches; routes an incremental build
+// reuses already have them and are left unwritten.
+func inheritObservability(rs []*route.Route) {
+	for _, r := range rs {
+		for _, ch := range r.Children {
+			if ch.Metrics != r.Metrics || ch.AccessLogs != r.AccessLogs {
+				ch.Metrics, ch.AccessLogs = r.Metrics, r.AccessLogs
+			}
+		}
+		inheritObservability(r.Children)
+	}
 }
 
 // eachLB calls f on every load balancer of a service graph: Traefik's
@@ -552,8 +580,8 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	if merr != nil {
 		return disabled(merr)
 	}
-	if o := rt.Observability; o != nil && len(ir.Spec.ParentRefs) == 0 && (o.AccessLogs != nil || o.Tracing != nil || o.TraceVerbosity != "") {
-		c.warn(obj, f+".observability", "per-router access logs and tracing are not yet supported by Sluice; ignored (metrics is)")
+	if o := rt.Observability; o != nil && len(ir.Spec.ParentRefs) == 0 && (o.Tracing != nil || o.TraceVerbosity != "") {
+		c.warn(obj, f+".observability", "per-router tracing is not yet supported by Sluice; ignored (metrics and accessLogs are)")
 	}
 	var target service.Service
 	var handler pipeline.Handler
@@ -571,8 +599,8 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	r := &route.Route{
 		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Middlewares: mwNames,
 		Source: irKey(ir) + "#" + f, Service: svcName, Target: target, Handler: handler, TLS: tlsBlock,
-		Metrics: c.metricsToggle(rt),
 	}
+	r.Metrics, r.AccessLogs = c.observability(rt)
 	return compiledRoute{r: r, entries: Entries(tree), hasService: target != nil, mws: mws, hosts: hostNames(tree)}, true
 }
 

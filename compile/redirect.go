@@ -49,6 +49,9 @@ func (c *compiler) redirections(b *route.Builder) {
 		if !c.opts.Metrics.AddInternals() {
 			r.Metrics = obs.Off // a router to an @internal service (Traefik's shouldMeter)
 		}
+		if !c.opts.AccessLogInternals {
+			r.AccessLogs = obs.Off // and shouldAccessLog
+		}
 		b.Add(r, Entries(tree))
 	}
 }

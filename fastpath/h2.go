@@ -27,7 +27,7 @@ func isH2CPreface(ctx *fasthttp.RequestCtx) bool {
 // whose streams go through the same pipeline as HTTP/1.1 requests.
 // HTTP/1.1 requests never come here, so they pay nothing for it.
 func (h *Handler) serveH2C(ctx *fasthttp.RequestCtx) {
-	peer := peerIP(ctx)
+	peer := addrPort(ctx.RemoteAddr())
 	sock := socketOf(ctx.Conn())
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(c net.Conn) {
@@ -42,11 +42,11 @@ func (h *Handler) serveH2C(ctx *fasthttp.RequestCtx) {
 // routed and served as an HTTP/1.1 request is, and the response the
 // pipeline left is written to the stream. tls is the connection's TLS,
 // nil for h2c.
-func (h *Handler) serveStream(s *h2.Stream, peer netip.Addr, tls *pipeline.ConnTLS) {
+func (h *Handler) serveStream(s *h2.Stream, peer netip.AddrPort, tls *pipeline.ConnTLS) {
 	o := h.begin()
 	x := pipeline.Acquire()
-	x.TLS = tls
-	if x.BeginHTTP2(&s.Request, s, &h.ep, peer) {
+	x.TLS, x.Logged = tls, h.cfg.AccessLog != nil
+	if x.BeginHTTP2(&s.Request, s, &h.ep, peer.Addr()) {
 		if !o.start.IsZero() {
 			o.note(&x.Out.Header, int(s.Request.ContentLength))
 		}
@@ -57,6 +57,11 @@ func (h *Handler) serveStream(s *h2.Stream, peer netip.Addr, tls *pipeline.ConnT
 	}
 	if !o.start.IsZero() {
 		h.observe(x, &o)
+		if x.Logged {
+			r := &s.Request
+			v := reqView{method: r.Method, uri: r.Path, proto: protoHTTP2, host: r.Authority, peer: peer}
+			h.logAccess(x, &o, &v)
+		}
 	}
 	s.WriteResponse(x.Resp)
 	pipeline.Release(x) // closes a streamed response body

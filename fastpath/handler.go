@@ -13,6 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/sluiceproxy/sluice/fastpath/accesslog"
 	"github.com/sluiceproxy/sluice/fastpath/h2"
 	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
@@ -50,6 +51,12 @@ type Config struct {
 	// MetricsInternals is --metrics.addInternals: the metrics page and
 	// ACME's challenge router are counted too.
 	MetricsOff, MetricsInternals bool
+	// AccessLogInternals is --accesslog.addInternals, as MetricsInternals.
+	AccessLogInternals bool
+	// AccessLog is --accesslog (nil: off); AccessLogOff is
+	// --entryPoints.<n>.observability.accessLogs=false.
+	AccessLog    *accesslog.Logger
+	AccessLogOff bool
 	// MetricsPage, on the metrics entry point (unless manualRouting),
 	// writes the exposition answering PathPrefix(`/metrics`) before any
 	// router, as Traefik's prometheus router (priority MaxInt) does.
@@ -96,6 +103,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		o.note(&ctx.Request.Header, ctx.Request.Header.ContentLength())
 	}
 	x := pipeline.Acquire()
+	x.Logged = h.cfg.AccessLog != nil
 	var client netip.Addr
 	var peer []byte
 	if c, ok := ctx.Conn().(*spillConn); ok {
@@ -112,6 +120,10 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	}
 	if !o.start.IsZero() {
 		h.observe(x, &o)
+		if x.Logged {
+			v := view1(ctx)
+			h.logAccess(x, &o, &v)
+		}
 	}
 	if !x.DrainBody(maxDrainedBody) {
 		ctx.SetConnectionClose()
@@ -178,6 +190,15 @@ func (h *Handler) recover(ctx *fasthttp.RequestCtx) {
 }
 
 func peerIP(ctx *fasthttp.RequestCtx) netip.Addr { return addrIP(ctx.RemoteAddr()) }
+
+// addrPort is a TCP address's IP (unmapped) and port, or the zero value.
+func addrPort(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		ap := t.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
+}
 
 // addrIP is a TCP address's IP (IPv4-mapped unmapped), or the zero Addr.
 func addrIP(a net.Addr) netip.Addr {

@@ -13,7 +13,9 @@ import (
 
 // observing: some level of metrics is on for this entry point (its own,
 // or routers' and services', which any table may carry).
-func (h *Handler) observing() bool { return h.cfg.Metrics != nil || h.cfg.MetricsRoutes }
+func (h *Handler) observing() bool {
+	return h.cfg.Metrics != nil || h.cfg.MetricsRoutes || h.cfg.AccessLog != nil
+}
 
 // observation is what the front end notes of a request before routing,
 // as Traefik's entry point middleware sees it: when it began, Traefik's
@@ -130,6 +132,9 @@ var metricsPath = []byte("/metrics")
 func (h *Handler) internal(x *pipeline.Exchange) {
 	if !h.cfg.MetricsInternals {
 		x.Metrics = obs.Off
+	}
+	if !h.cfg.AccessLogInternals {
+		x.AccessLogs = obs.Off
 	}
 }
 

@@ -3,9 +3,12 @@
 package fastpath
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sluiceproxy/sluice/fastpath/accesslog"
 	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/service"
 )
@@ -61,5 +64,32 @@ func TestMetricsProtocol(t *testing.T) {
 			t.Errorf("%v: %d, want %d", c.hdr, got, c.want)
 		}
 		stop()
+	}
+}
+
+// TestProxyAccessLogZeroAlloc: with the access log on (JSON, to a file),
+// a proxied request allocates nothing on the request path, and its line
+// is written.
+func TestProxyAccessLogZeroAlloc(t *testing.T) {
+	h, stop := inmemProxy(t)
+	defer stop()
+	cfg := accesslog.NewConfig()
+	cfg.Format, cfg.FilePath = accesslog.JSON, filepath.Join(t.TempDir(), "access.log")
+	l, err := accesslog.New(*cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg.AccessLog = l
+	serve := inmemRequest(h, "/api/users?id=1", "a.example")
+	zeroAllocs(t, "proxied request with the access log", 1000, func() {
+		if ctx := serve(); ctx.Response.StatusCode() != 200 {
+			t.Fatalf("status %d", ctx.Response.StatusCode())
+		}
+	})
+	l.Close()
+	b, _ := os.ReadFile(cfg.FilePath)
+	lines := strings.Count(string(b), "\n")
+	if lines+int(l.Dropped()) < 1000 || !strings.Contains(string(b), `"RequestPath":"/api/users?id=1"`) {
+		t.Errorf("%d lines written, %d dropped; want every request's:\n%.300s", lines, l.Dropped(), b)
 	}
 }

@@ -81,7 +81,7 @@ func (s *Server) serveTLS(raw net.Conn) {
 	conn := &tlsConn{Conn: tc, info: info, closed: make(chan struct{})}
 	switch info.State.NegotiatedProtocol {
 	case "h2":
-		peer := addrIP(raw.RemoteAddr())
+		peer := addrPort(raw.RemoteAddr())
 		h.h2.ServeConn(conn, func(st *h2.Stream) { h.serveStream(st, peer, info) })
 	case tlsconf.ACMEProtocol:
 		// A TLS-ALPN-01 validation: nothing to serve (ACME comes later).

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sluiceproxy/sluice/compile"
+	"github.com/sluiceproxy/sluice/fastpath/accesslog"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch/acme"
 	"github.com/sluiceproxy/sluice/watch/kube"
@@ -43,6 +44,8 @@ type entryPoint struct {
 	// NoMetrics is observability.metrics=false: only routers that set
 	// observability.metrics: true are metered here.
 	NoMetrics bool
+	// NoAccessLogs is observability.accessLogs=false, as NoMetrics.
+	NoAccessLogs bool
 }
 
 // config is Sluice's static configuration.
@@ -75,6 +78,10 @@ type config struct {
 	Metrics *metricsConfig
 	// MetricsAddInternals is --metrics.addInternals.
 	MetricsAddInternals bool
+	// AccessLog is --accessLog.* (nil: off); AccessLogInternals is
+	// --accessLog.addInternals.
+	AccessLog          *accesslog.Config
+	AccessLogInternals bool
 	// Resolvers are the certificatesResolvers (ACME), by name.
 	Resolvers map[string]*acme.ResolverConfig
 	Warnings  []string
@@ -111,7 +118,10 @@ var ourKeys = []string{
 	"metrics.prometheus.addentrypointslabels", "metrics.prometheus.manualrouting", "certificatesresolvers.<r>.acme.preferredchain",
 	"certificatesresolvers.<r>.acme.eab.kid", "certificatesresolvers.<r>.acme.eab.hmacencoded",
 	"certificatesresolvers.<r>.acme.dnschallenge.provider", "certificatesresolvers.<r>.acme.dnschallenge.resolvers",
-	"metrics.addinternals", "entrypoints.<ep>.observability.metrics",
+	"metrics.addinternals", "entrypoints.<ep>.observability.metrics", "entrypoints.<ep>.observability.accesslogs",
+	"accesslog", "accesslog.format", "accesslog.filepath", "accesslog.bufferingsize", "accesslog.addinternals",
+	"accesslog.filters.statuscodes", "accesslog.filters.retryattempts", "accesslog.filters.minduration",
+	"accesslog.fields.defaultmode", "accesslog.fields.headers.defaultmode", "accesslog.fields.queryparameters.defaultmode",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -289,6 +299,8 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		return c.applyResolver(k, v)
 	case strings.HasPrefix(k, "metrics."):
 		return c.applyMetrics(k, v)
+	case k == "accesslog" || strings.HasPrefix(k, "accesslog."):
+		return c.applyAccessLog(k, v)
 	default:
 		return c.unknown(k)
 	}
@@ -345,7 +357,12 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		err := parseBool(k, v, &on)
 		ep.NoMetrics = !on
 		return err
-	case "observability.accesslogs", "observability.tracing", "observability.traceverbosity":
+	case "observability.accesslogs":
+		var on bool
+		err := parseBool(k, v, &on)
+		ep.NoAccessLogs = !on
+		return err
+	case "observability.tracing", "observability.traceverbosity":
 		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice yet; ignored", k))
 	case "http.middlewares":
 		ep.Middlewares = splitList(v)

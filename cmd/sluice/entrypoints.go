@@ -36,6 +36,7 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 				fc.MetricsPage = p.writeMetrics
 			}
 		}
+		fc.AccessLog, fc.AccessLogOff, fc.AccessLogInternals = p.accessLog, ep.NoAccessLogs, p.cfg.AccessLogInternals
 		if p.acme != nil && slices.Contains(p.acme.HTTPEntryPoints(), strings.ToLower(ep.Name)) {
 			fc.ACMEHTTP01 = p.acme.HTTP01
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/sluiceproxy/sluice/compile"
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath"
+	"github.com/sluiceproxy/sluice/fastpath/accesslog"
 	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
@@ -43,7 +44,8 @@ type proxy struct {
 	// acme runs the certificate resolvers (nil: none configured); a new
 	// certificate builds the table again from the last snapshot.
 	acme      *acme.Manager
-	metrics   *obs.Registry // --metrics.prometheus (nil: off)
+	metrics   *obs.Registry     // --metrics.prometheus (nil: off)
+	accessLog *accesslog.Logger // --accessLog (nil: off)
 	ctx       context.Context
 	pubMu     sync.Mutex // one publish at a time; guards lastSnap
 	lastSnap  *model.Snapshot
@@ -115,6 +117,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 		copts.Internal = p.startMetrics(copts.Internal)
 		copts.Metrics = p.metrics
 	}
+	if err := p.startAccessLog(ctx, &copts); err != nil {
+		return err
+	}
 	if len(cfg.Resolvers) > 0 {
 		if err := p.startACME(&copts); err != nil {
 			return err
@@ -159,6 +164,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	eps.shutdown(false)
 	if p.acme != nil {
 		p.acme.Stop()
+	}
+	if p.accessLog != nil {
+		p.accessLog.Close()
 	}
 	log.Info("stopped")
 	return nil

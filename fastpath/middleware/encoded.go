@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 )
 
@@ -37,7 +38,7 @@ func (e EncodedCharacters) Middleware() (pipeline.Middleware, error) {
 				if p[i] != '%' {
 					continue
 				}
-				if i+2 >= len(p) || isHex(p[i+1]) && isHex(p[i+2]) && denied[unhex(p[i+1])<<4|unhex(p[i+2])] {
+				if i+2 >= len(p) || match.IsHex(p[i+1]) && match.IsHex(p[i+2]) && denied[match.Unhex(p[i+1])<<4|match.Unhex(p[i+2])] {
 					x.RespondStatusText(400, nil)
 					return
 				}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 )
 
@@ -170,7 +171,7 @@ type ReplacePath struct{ Path string }
 // Middleware builds it.
 func (r ReplacePath) Middleware() (pipeline.Middleware, error) {
 	raw := []byte(r.Path)
-	decoded, err := unescapePath(nil, raw)
+	decoded, err := match.UnescapePath(nil, raw)
 	return func(next pipeline.Handler) pipeline.Handler {
 		return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
 			old, _, _ := x.RequestPath()
@@ -189,7 +190,7 @@ func (r ReplacePath) Middleware() (pipeline.Middleware, error) {
 // unescapeError is http.Error's body for url.PathUnescape's error on s.
 func unescapeError(s []byte) []byte {
 	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
+		if s[i] == '%' && (i+2 >= len(s) || !match.IsHex(s[i+1]) || !match.IsHex(s[i+2])) {
 			return []byte(fmt.Sprintf("invalid URL escape %q\n", s[i:min(i+3, len(s))]))
 		}
 	}
@@ -217,7 +218,7 @@ func (r ReplacePathRegex) Middleware() (pipeline.Middleware, error) {
 			}
 			addCanonical(&x.Out.Header, hdrReplacedPath, cur)
 			raw := re.ReplaceAll(cur, repl)
-			decoded, err := unescapePath((*x.Scratch(bufNewPath))[:0], raw)
+			decoded, err := match.UnescapePath((*x.Scratch(bufNewPath))[:0], raw)
 			*x.Scratch(bufNewPath) = decoded
 			if err != nil {
 				x.Respond(fasthttp.StatusInternalServerError, unescapeError(raw))

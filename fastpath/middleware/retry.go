@@ -76,6 +76,7 @@ func (r Retry) wrap(next pipeline.Handler) pipeline.Handler {
 				return
 			}
 			x.Resp.Reset() // this try's answer is not the client's
+			x.Retries++
 			saved.CopyTo(&x.Out.Header)
 			x.Out.SetRequestURIBytes(x.Out.Header.RequestURI())
 			x.HeadersEdited()

@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"bytes"
-	"errors"
 
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
@@ -15,69 +14,12 @@ import (
 // functions here give the same results on bytes, without allocating once
 // the Exchange's scratch buffers have grown.
 
-var errBadEscape = errors.New("invalid URL escape")
-
-// unescapePath appends url.PathUnescape(s) to dst.
-func unescapePath(dst, s []byte) ([]byte, error) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '%' {
-			dst = append(dst, c)
-			continue
-		}
-		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-			return dst, errBadEscape
-		}
-		dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
-		i += 2
-	}
-	return dst, nil
-}
-
-// escapePath appends url's escape(s, encodePath) to dst.
-func escapePath(dst, s []byte) []byte {
-	const hex = "0123456789ABCDEF"
-	for _, c := range s {
-		if shouldEscapePath(c) {
-			dst = append(dst, '%', hex[c>>4], hex[c&15])
-		} else {
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
-
-func shouldEscapePath(c byte) bool {
-	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
-		return false
-	}
-	switch c {
-	case '-', '_', '.', '~', '$', '&', '+', ',', '/', ':', ';', '=', '@':
-		return false
-	}
-	return true
-}
-
-// validEncoded is url's validEncoded(s, encodePath).
-func validEncoded(s []byte) bool {
-	for _, c := range s {
-		switch c {
-		case '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '[', ']', '%':
-		default:
-			if shouldEscapePath(c) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // plainPath reports whether p holds no escape and nothing Go's path
 // escaping would escape: it is then its own decoded form and its own
 // default escaping.
 func plainPath(p []byte) bool {
 	for _, c := range p {
-		if c == '%' || shouldEscapePath(c) {
+		if c == '%' || match.ShouldEscapePath(c) {
 			return false
 		}
 	}
@@ -110,8 +52,8 @@ func cleanAlready(p []byte) bool {
 // escapedPath appends URL.EscapedPath() of a URL with path and raw (nil:
 // no RawPath) to dst; tmp is scratch.
 func escapedPath(dst, path, raw []byte, tmp *[]byte) []byte {
-	if raw != nil && validEncoded(raw) {
-		if p, err := unescapePath((*tmp)[:0], raw); err == nil && bytes.Equal(p, path) {
+	if raw != nil && match.ValidEncodedPath(raw) {
+		if p, err := match.UnescapePath((*tmp)[:0], raw); err == nil && bytes.Equal(p, path) {
 			*tmp = p
 			return append(dst, raw...)
 		}
@@ -119,7 +61,7 @@ func escapedPath(dst, path, raw []byte, tmp *[]byte) []byte {
 	if string(path) == "*" {
 		return append(dst, '*')
 	}
-	return escapePath(dst, path)
+	return match.EscapePath(dst, path)
 }
 
 // reqPath is a request path as Go's URL holds it: path decoded, raw the
@@ -150,13 +92,13 @@ func parse(x *pipeline.Exchange) (reqPath, bool) {
 		u.path = esc
 		return u, true
 	}
-	p, err := unescapePath((*x.Scratch(bufPath))[:0], esc)
+	p, err := match.UnescapePath((*x.Scratch(bufPath))[:0], esc)
 	*x.Scratch(bufPath) = p
 	if err != nil {
 		return u, false
 	}
 	u.path = p
-	def := escapePath((*x.Scratch(bufTmp))[:0], p)
+	def := match.EscapePath((*x.Scratch(bufTmp))[:0], p)
 	*x.Scratch(bufTmp) = def
 	if !bytes.Equal(def, esc) {
 		u.raw = esc // Out's URI: valid until send sets it
@@ -202,7 +144,7 @@ func (u reqPath) joinedSame() bool {
 	}
 	x := u.x
 	cleaned := match.CleanPath(u.escaped())
-	p, err := unescapePath((*x.Scratch(bufTmp))[:0], cleaned)
+	p, err := match.UnescapePath((*x.Scratch(bufTmp))[:0], cleaned)
 	*x.Scratch(bufTmp) = p
 	return err == nil && bytes.Equal(p, u.path)
 }
@@ -228,16 +170,4 @@ func leadingSlash(dst, s []byte) []byte {
 		return s
 	}
 	return append(append(dst[:0], '/'), s...)
-}
-
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }

@@ -127,14 +127,14 @@ func writeTLS(b *bufio.Writer, name string, h *Handle) {
 		if c == nil {
 			continue
 		}
-		b.WriteString(name + "{" + h.tlsPre + `tls_cipher="` + tls.CipherSuiteName(c.cipher) + `",tls_version="` + tlsVersion(c.version) + `"} `)
+		b.WriteString(name + "{" + h.tlsPre + `tls_cipher="` + tls.CipherSuiteName(c.cipher) + `",tls_version="` + TLSVersion(c.version) + `"} `)
 		b.WriteString(strconv.FormatUint(c.count.Load(), 10))
 		b.WriteByte('\n')
 	}
 }
 
-// tlsVersion is Traefik's GetVersion: "1.0" .. "1.3".
-func tlsVersion(v uint16) string {
+// TLSVersion is Traefik's GetVersion: "1.0" .. "1.3".
+func TLSVersion(v uint16) string {
 	switch v {
 	case tls.VersionTLS10:
 		return "1.0"

@@ -22,6 +22,9 @@ type Global struct {
 	// (traefik_open_connections{entrypoint,protocol="TCP"}, as Traefik
 	// counts the connections of its HTTP entry points).
 	OpenConns func() map[string]int
+	// AccessLogDropped counts the access log lines dropped because its
+	// queue was full (nil: no access log).
+	AccessLogDropped func() uint64
 
 	mu    sync.Mutex
 	certs []Cert
@@ -69,6 +72,10 @@ func (g *Global) write(b *bufio.Writer) {
 	b.WriteString("sluice_table_publishes_total " + strconv.FormatUint(g.TablePublishes.Load(), 10) + "\n")
 	b.WriteString("# HELP sluice_compile_seconds_total Time spent compiling routing tables.\n# TYPE sluice_compile_seconds_total counter\n")
 	b.WriteString("sluice_compile_seconds_total " + strconv.FormatFloat(fmtSeconds(g.CompileNanos.Load()), 'g', -1, 64) + "\n")
+	if g.AccessLogDropped != nil {
+		b.WriteString("# HELP sluice_accesslog_dropped_total Access log lines dropped because the writer fell behind.\n# TYPE sluice_accesslog_dropped_total counter\n")
+		b.WriteString("sluice_accesslog_dropped_total " + strconv.FormatUint(g.AccessLogDropped(), 10) + "\n")
+	}
 	b.WriteString("# HELP sluice_diagnostics Diagnostics of the last table, by severity.\n# TYPE sluice_diagnostics gauge\n")
 	b.WriteString(`sluice_diagnostics{severity="error"} ` + strconv.FormatInt(g.Diagnostics[0].Load(), 10) + "\n")
 	b.WriteString(`sluice_diagnostics{severity="warning"} ` + strconv.FormatInt(g.Diagnostics[1].Load(), 10) + "\n")

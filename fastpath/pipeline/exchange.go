@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -95,13 +96,32 @@ type Exchange struct {
 	// once the answer is made.
 	ObsRouter, ObsService *obs.Handle
 	// Metrics is the served router's switch (Off also for the internal
-	// routers Traefik does not meter).
-	Metrics obs.Toggle
+	// routers Traefik does not meter); AccessLogs its access log switch.
+	Metrics, AccessLogs obs.Toggle
+	// RouterName is the router that served ("": none), for the access log.
+	RouterName string
+	// Logged: the access log wants Origin, which load balancers fill
+	// with the server that answered. Retries counts the retry
+	// middleware's extra tries; User is the name an auth middleware
+	// accepted (ClientUsername).
+	Logged  bool
+	Origin  Origin
+	Retries int
+	User    string
 
 	body     streamView // Out's body stream: In's, without its Close
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
 	heldDone bool       // HoldBody ran: held (or Out's raw body) is the whole body
 
+}
+
+// Origin is the server that answered an exchange, as the access log
+// names it (Traefik's ServiceName, ServiceURL, Origin* fields).
+type Origin struct {
+	Service, URL string
+	Status       int
+	Size         int64
+	Duration     time.Duration
 }
 
 var exchanges = sync.Pool{New: func() any { return new(Exchange) }}
@@ -121,7 +141,8 @@ func Release(x *Exchange) {
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
 	x.routed, x.date, x.unsent = nil, false, false
-	x.ObsRouter, x.ObsService, x.Metrics = nil, nil, obs.Inherit
+	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName = nil, nil, obs.Inherit, obs.Inherit, ""
+	x.Logged, x.Origin, x.Retries, x.User = false, Origin{}, 0, ""
 	exchanges.Put(x)
 }
 

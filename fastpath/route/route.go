@@ -39,6 +39,8 @@ type Route struct {
 	// its parent's), Off for one to an @internal service unless
 	// --metrics.addInternals.
 	Metrics obs.Toggle
+	// AccessLogs is observability.accessLogs, as Metrics is metrics.
+	AccessLogs obs.Toggle
 
 	children *Index // Children, indexed by Build
 }
@@ -63,8 +65,13 @@ type TLS struct {
 
 // Serve lets the router's handler serve x.
 func (r *Route) Serve(x *pipeline.Exchange) {
-	x.ObsRouter, x.Metrics = r.Obs, r.Metrics
+	r.mark(x)
 	r.Handler.Serve(x)
+}
+
+// mark notes on x the router serving it, for metrics and the access log.
+func (r *Route) mark(x *pipeline.Exchange) {
+	x.ObsRouter, x.Metrics, x.AccessLogs, x.RouterName = r.Obs, r.Metrics, r.AccessLogs, r.Name
 }
 
 // Child is the child router that would serve r, routed as it arrives

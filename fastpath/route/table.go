@@ -97,7 +97,7 @@ type Hit struct {
 
 // Serve lets the hit's route serve x; the route must not be nil.
 func (h Hit) Serve(x *pipeline.Exchange) {
-	x.ObsRouter, x.Metrics = h.Route.Obs, h.Route.Metrics
+	h.Route.mark(x)
 	if h.lb != nil {
 		h.lb.Serve(x) // a direct call: no interface, no route read
 		return
@@ -365,7 +365,7 @@ func (ix *Index) Serve(x *pipeline.Exchange) {
 		return
 	}
 	if ix.epChain != nil {
-		x.ObsRouter, x.Metrics = hit.Route.Obs, hit.Route.Metrics
+		hit.Route.mark(x)
 		x.SetRouted(hit.Route.Handler)
 		ix.epChain.Serve(x)
 		return

@@ -10,6 +10,7 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
+	"github.com/valyala/fasthttp"
 )
 
 // LoadBalancer is a Kubernetes service's load balancer (Traefik's
@@ -192,7 +193,13 @@ func (lb *LoadBalancer) Serve(x *pipeline.Exchange) {
 	if lb.Obs != nil {
 		x.ObsService = lb.Obs
 	}
-	lb.send(x, srv)
+	if x.Logged {
+		start := time.Now()
+		lb.send(x, srv)
+		x.Origin = pipeline.Origin{Service: lb.Name, URL: srv.URL, Status: x.Resp.StatusCode(), Size: responseSize(x.Resp), Duration: time.Since(start)}
+	} else {
+		lb.send(x, srv)
+	}
 	if fresh {
 		setStickyCookie(&x.Resp.Header, lb.Sticky, srv.cookie)
 	}
@@ -222,4 +229,13 @@ func (lb *LoadBalancer) send(x *pipeline.Exchange, srv *Server) {
 	default:
 		forward(x, lb, srv)
 	}
+}
+
+// responseSize is the body size of an answer: its length, or its
+// Content-Length when it is streamed (0 when unknown).
+func responseSize(r *fasthttp.Response) int64 {
+	if r.IsBodyStream() {
+		return int64(max(r.Header.ContentLength(), 0))
+	}
+	return int64(len(r.Body()))
 }

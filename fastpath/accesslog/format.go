@@ -1,0 +1,233 @@
+package accesslog
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/sluiceproxy/sluice/fastpath/match"
+)
+
+// format appends r's line in the configured format.
+func (l *Logger) format(b []byte, r *Record) []byte {
+	kv := l.fields(r)
+	switch l.cfg.Format {
+	case JSON:
+		return appendJSON(b, kv)
+	case GenericCLF:
+		return appendCLF(b, kv, false)
+	}
+	return appendCLF(b, kv, true)
+}
+
+// appendJSON is logrus's JSONFormatter: the fields and level, msg and
+// time, keys sorted as encoding/json sorts a map's, HTML escaped.
+func appendJSON(b []byte, kv []field) []byte {
+	now := len(b)
+	b = time.Now().AppendFormat(b, time.RFC3339) // the line is built after it
+	kv = append(kv, field{key: "level", s: info}, field{key: "msg"}, field{key: "time", s: b[now:len(b):len(b)]})
+	slices.SortFunc(kv, func(a, c field) int { return bytes.Compare(a.name(), c.name()) })
+	start := len(b)
+	b = append(b, '{')
+	for i := range kv {
+		f := &kv[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, f.name())
+		b = append(b, ':')
+		switch f.kind {
+		case kStr, kHeader:
+			b = appendString(b, f.s)
+		case kInt:
+			b = strconv.AppendInt(b, f.n, 10)
+		case kFloat:
+			b = appendFloat(b, f.f)
+		case kTime:
+			b = append(f.t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
+		}
+	}
+	b = append(b, "}\n"...)
+	return append(b[:now], b[start:]...) // the time's text out
+}
+
+var info = []byte("info")
+
+// name is the field's key as bytes (no copy).
+func (f *field) name() []byte {
+	if f.kind == kHeader {
+		return f.k
+	}
+	return unsafeBytes(f.key)
+}
+
+// appendFloat is encoding/json's float64 form.
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return append(b, '0')
+	}
+	abs := math.Abs(f)
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		n := len(b)
+		b = strconv.AppendFloat(b, f, 'e', -1, 64)
+		// e-07 becomes e-7, as encoding/json writes it
+		if m := len(b) - n; m >= 4 && b[len(b)-4] == 'e' && b[len(b)-3] == '-' && b[len(b)-2] == '0' {
+			b[len(b)-2] = b[len(b)-1]
+			b = b[:len(b)-1]
+		}
+		return b
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
+}
+
+// appendString is encoding/json's string encoding with HTML escaping.
+func appendString(b, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+const clfTime = "02/Jan/2006:15:04:05 -0700"
+
+// appendCLF is Traefik's CommonLogFormatter (common: with the request
+// count, router, server URL and duration) or GenericCLFLogFormatter.
+func appendCLF(b []byte, kv []field, common bool) []byte {
+	get := func(k string) *field {
+		for i := range kv {
+			if string(kv[i].name()) == k {
+				return &kv[i]
+			}
+		}
+		return nil
+	}
+	plain := func(b []byte, k string) []byte {
+		if f := get(k); f != nil && len(f.s) > 0 {
+			return append(b, f.s...)
+		}
+		return append(b, '-')
+	}
+	quoted := func(b []byte, k string) []byte {
+		f := get(k)
+		if f == nil || len(f.s) == 0 {
+			return append(b, `"-"`...)
+		}
+		b = append(b, '"')
+		for _, c := range f.s {
+			if c == '"' {
+				b = append(b, '\\')
+			}
+			b = append(b, c)
+		}
+		return append(b, '"')
+	}
+	number := func(b []byte, k string) []byte {
+		if f := get(k); f != nil {
+			return strconv.AppendInt(b, f.n, 10)
+		}
+		return append(b, '-')
+	}
+	b = plain(b, "ClientHost")
+	b = append(b, " - "...)
+	b = plain(b, "ClientUsername")
+	b = append(b, " ["...)
+	if f := get("StartUTC"); f != nil {
+		b = f.t.AppendFormat(b, clfTime)
+	} else if f := get("StartLocal"); f != nil {
+		b = f.t.AppendFormat(b, clfTime)
+	} else {
+		b = append(b, '-')
+	}
+	b = append(b, "] \""...)
+	b = plain(b, "RequestMethod")
+	b = append(b, ' ')
+	b = plain(b, "RequestPath")
+	b = append(b, ' ')
+	b = plain(b, "RequestProtocol")
+	b = append(b, "\" "...)
+	b = number(b, "DownstreamStatus")
+	b = append(b, ' ')
+	b = number(b, "DownstreamContentSize")
+	b = append(b, ' ')
+	b = quoted(b, "request_Referer")
+	b = append(b, ' ')
+	b = quoted(b, "request_User-Agent")
+	if !common {
+		return append(b, '\n')
+	}
+	b = append(b, ' ')
+	b = number(b, "RequestCount")
+	b = append(b, ' ')
+	b = quoted(b, "RouterName")
+	b = append(b, ' ')
+	b = quoted(b, "ServiceURL")
+	b = append(b, ' ')
+	var ms int64
+	if f := get("Duration"); f != nil {
+		ms = f.n / int64(time.Millisecond)
+	}
+	b = strconv.AppendInt(b, ms, 10)
+	return append(b, "ms\n"...)
+}
+
+// requestPath appends Traefik's RequestPath: the URL's path (as Go's URL
+// escapes it) and, unless dropped, its query; an absolute-form target
+// loses its scheme and authority.
+func requestPath(out, uri []byte, dropQuery bool) []byte {
+	if len(uri) > 0 && uri[0] != '/' {
+		if i := bytes.Index(uri, []byte("://")); i >= 0 {
+			rest := uri[i+3:]
+			if j := bytes.IndexAny(rest, "/?"); j >= 0 {
+				uri = rest[j:]
+			} else {
+				uri = nil
+			}
+		}
+	}
+	path, query, hasQuery := uri, []byte(nil), false
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		path, query, hasQuery = uri[:i], uri[i+1:], true
+	}
+	out = match.AppendEscapedPath(out, path)
+	if hasQuery && !dropQuery {
+		out = append(append(out, '?'), query...)
+	}
+	return out
+}
+
+// unsafeBytes views a string's bytes; they must not be written.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

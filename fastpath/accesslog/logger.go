@@ -1,0 +1,155 @@
+package accesslog
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Logger queues records and writes their lines on its own goroutine.
+type Logger struct {
+	cfg     Config
+	headers bool
+	queue   chan *Record  // filled records, to the writer
+	free    chan *Record  // records to fill: the queue's length in all
+	count   atomic.Uint64 // Traefik's RequestCount
+	dropped atomic.Uint64
+
+	mu      sync.Mutex // file and w, against Reopen
+	file    *os.File   // nil: standard output
+	w       *bufio.Writer
+	line    []byte
+	kv      []field
+	scratch []byte
+	keep    map[string]bool // core keys kept (keepKeys)
+}
+
+// New opens the log (creating its directory, as Traefik does) and starts
+// its writer.
+func New(cfg Config) (*Logger, error) {
+	l := &Logger{cfg: cfg, headers: cfg.Fields.wantsHeaders(), keep: keepKeys(&cfg.Fields)}
+	n := cfg.BufferingSize
+	if n <= 0 {
+		n = DefaultQueue
+	}
+	l.queue, l.free = make(chan *Record, n), make(chan *Record, n)
+	for range n {
+		l.free <- newRecord()
+	}
+	var out io.Writer = os.Stdout
+	if cfg.FilePath != "" {
+		f, err := openFile(cfg.FilePath)
+		if err != nil {
+			return nil, err
+		}
+		l.file, out = f, f
+	}
+	l.w = bufio.NewWriterSize(out, 64<<10)
+	go l.run()
+	return l, nil
+}
+
+func openFile(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("access log: creating %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o664)
+	if err != nil {
+		return nil, fmt.Errorf("access log: %w", err)
+	}
+	return f, nil
+}
+
+// Keeps reports whether the filters keep a request's line.
+func (l *Logger) Keeps(status, retries int, d time.Duration) bool {
+	return l.cfg.keep(status, retries, d)
+}
+
+// Headers reports whether lines may show headers (the front end copies
+// them into the record only then).
+func (l *Logger) Headers() bool { return l.headers }
+
+// Record returns an empty record, or nil when every record is queued
+// (the writer is behind): the line is then dropped and counted.
+func (l *Logger) Record() *Record {
+	select {
+	case r := <-l.free:
+		r.reset()
+		return r
+	default:
+		l.dropped.Add(1)
+		return nil
+	}
+}
+
+// Submit queues r, a record of Record, for writing, numbering it. r must
+// not be used afterwards.
+func (l *Logger) Submit(r *Record) {
+	r.count = l.count.Add(1)
+	l.queue <- r // never blocks: there are as many records as places
+}
+
+// Dropped is the number of lines dropped because the queue was full.
+func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
+
+func (l *Logger) run() {
+	for r := range l.queue {
+		l.mu.Lock()
+		l.line = l.format(l.line[:0], r)
+		l.w.Write(l.line)
+		if len(l.queue) == 0 {
+			l.w.Flush()
+		}
+		l.mu.Unlock()
+		l.free <- r
+	}
+}
+
+// Reopen flushes and reopens the file (after logrotate moved it).
+func (l *Logger) Reopen() error {
+	l.mu.Lock()
+	path := l.cfg.FilePath
+	l.mu.Unlock()
+	if path == "" {
+		return nil
+	}
+	f, err := openFile(path)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w.Flush()
+	old := l.file
+	l.file = f
+	l.w.Reset(f)
+	if old == nil {
+		return nil
+	}
+	return old.Close()
+}
+
+// Close writes what is queued (waiting at most a second) and closes the
+// file; lines submitted afterwards are discarded.
+func (l *Logger) Close() error {
+	for deadline := time.Now().Add(time.Second); len(l.queue) > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err := l.w.Flush()
+	if l.file != nil {
+		if cerr := l.file.Close(); err == nil {
+			err = cerr
+		}
+		l.file = nil
+	}
+	l.cfg.FilePath = "" // no Reopen
+	l.w.Reset(io.Discard)
+	return err
+}

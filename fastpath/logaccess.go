@@ -1,0 +1,82 @@
+package fastpath
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+)
+
+// reqView is what the access log reads of a request as the client sent
+// it, from either front end.
+type reqView struct {
+	method, uri, proto, host []byte
+	peer                     netip.AddrPort
+}
+
+// logAccess hands the access log a record of the exchange, when its
+// router logs (observability.accessLogs, else the entry point's default)
+// and the filters keep it. It allocates nothing once the log's records
+// are warm, unless header fields are configured.
+func (h *Handler) logAccess(x *pipeline.Exchange, o *observation, v *reqView) {
+	l := h.cfg.AccessLog
+	if !x.AccessLogs.Metered(h.cfg.AccessLogOff) {
+		return
+	}
+	d := time.Since(o.start)
+	status := x.Resp.StatusCode()
+	if !l.Keeps(status, x.Retries, d) {
+		return
+	}
+	r := l.Record()
+	if r == nil {
+		return // the writer is behind: dropped, counted
+	}
+	r.Start, r.Duration, r.EntryPoint, r.Router = o.start, d, h.cfg.EntryPoint, x.RouterName
+	if og := &x.Origin; og.Service != "" {
+		r.Service, r.ServiceURL, r.OriginStatus, r.OriginSize, r.OriginDuration = og.Service, og.URL, og.Status, og.Size, og.Duration
+	}
+	r.Status, r.ReqSize, r.Retries, r.User = status, int64(o.reqBytes), x.Retries, x.User
+	if string(v.method) != fasthttp.MethodHead {
+		r.Size = int64(max(x.Resp.Header.ContentLength(), 0))
+		if !x.Resp.IsBodyStream() {
+			r.Size = int64(len(x.Resp.Body()))
+		}
+	}
+	if t := x.TLS; t != nil {
+		r.TLSVersion, r.TLSCipher = t.State.Version, t.State.CipherSuite
+		if len(t.State.PeerCertificates) > 0 {
+			r.ClientCert = t.State.PeerCertificates[0]
+		}
+	}
+	r.Method = append(r.Method, v.method...)
+	r.URI = append(r.URI, v.uri...)
+	r.Proto = append(r.Proto, v.proto...)
+	r.Host = append(r.Host, v.host...)
+	r.ClientIP = v.peer.Addr().AppendTo(r.ClientIP)
+	r.ClientPort = int(v.peer.Port())
+	r.ForwardedFor = append(r.ForwardedFor, x.PriorForwardedFor()...)
+	if l.Headers() {
+		x.Out.Header.VisitAll(r.ReqHeaders.Add)
+		x.Resp.Header.VisitAll(r.RespHeaders.Add)
+	}
+	l.Submit(r)
+}
+
+var (
+	protoHTTP2 = []byte("HTTP/2.0")
+	protoHTTP1 = []byte("HTTP/1.1")
+	protoHTTP0 = []byte("HTTP/1.0")
+)
+
+// view1 is an HTTP/1.x request's reqView.
+func view1(ctx *fasthttp.RequestCtx) reqView {
+	hd := &ctx.Request.Header
+	proto := protoHTTP1
+	if !hd.IsHTTP11() {
+		proto = protoHTTP0
+	}
+	return reqView{method: hd.Method(), uri: hd.RequestURI(), proto: proto, host: hd.Host(), peer: addrPort(ctx.RemoteAddr())}
+}
