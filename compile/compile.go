@@ -226,9 +226,11 @@ func metricHandles(t *route.Table, reg *obs.Registry) {
 				r.Obs = h
 			}
 			eachLB(r.Target, func(lb *service.LoadBalancer) {
-				if h := reg.Service(lb.Name); lb.Obs != h {
+				h := reg.Service(lb.Name)
+				if lb.Obs != h {
 					lb.Obs = h
 				}
+				h.SetServers(serverStates(lb))
 			})
 			walk(r.Children)
 		}
@@ -280,6 +282,25 @@ func inheritObservability(rs []*route.Route) {
 			}
 		}
 		inheritObservability(r.Children)
+	}
+}
+
+// serverStates reads a load balancer's servers' health for
+// traefik_service_server_up: nil when no server has a health check
+// (Traefik reports only checked servers).
+func serverStates(lb *service.LoadBalancer) obs.ServerStates {
+	checked := false
+	for _, s := range lb.Servers().Servers {
+		checked = checked || s.Health != nil || s.Passive != nil
+	}
+	if !checked {
+		return nil
+	}
+	return func(yield func(string, bool)) {
+		set := lb.Servers()
+		for i := range set.Servers {
+			yield(set.Servers[i].URL, set.Servers[i].Up())
+		}
 	}
 }
 

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	vm "github.com/VictoriaMetrics/metrics"
@@ -23,6 +26,7 @@ func (p *proxy) startMetrics(internal map[string]service.Service) map[string]ser
 	opts := p.cfg.Metrics.Opts
 	opts.AddInternals = p.cfg.MetricsAddInternals
 	p.metrics = obs.NewRegistry(opts)
+	p.metrics.Global.Own = p.ownSeries()
 	if internal == nil {
 		internal = map[string]service.Service{}
 	}
@@ -72,4 +76,43 @@ func (p *proxy) metricsPublished(t *route.Table, took time.Duration, diags []mod
 		}
 	}
 	g.SetCerts(certs)
+}
+
+// countErrors is a log handler that counts the error records it passes
+// on (client-go's, through klog, are the Kubernetes watches' errors).
+type countErrors struct {
+	slog.Handler
+	n *atomic.Uint64
+}
+
+func (c *countErrors) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		c.n.Add(1)
+	}
+	return c.Handler.Handle(ctx, r)
+}
+
+func (c *countErrors) WithAttrs(as []slog.Attr) slog.Handler {
+	return &countErrors{Handler: c.Handler.WithAttrs(as), n: c.n}
+}
+
+func (c *countErrors) WithGroup(name string) slog.Handler {
+	return &countErrors{Handler: c.Handler.WithGroup(name), n: c.n}
+}
+
+// ownSeries are Sluice's series beyond the table's: watch errors, the
+// upstream pools, mirror copies dropped, the table's size.
+func (p *proxy) ownSeries() []obs.Series {
+	return []obs.Series{
+		{Name: "sluice_watch_errors_total", Help: "Provider errors: manifests that cannot be read, Kubernetes watches failing.", Type: "counter",
+			Value: func() float64 { return float64(p.watchErrors.Load()) }},
+		{Name: "sluice_upstream_endpoints", Help: "Upstream endpoints (server addresses with their own connection pool).", Type: "gauge",
+			Value: func() float64 { return float64(p.reg.Len()) }},
+		{Name: "sluice_upstream_connections", Help: "Connections open to upstream servers.", Type: "gauge",
+			Value: func() float64 { return float64(p.reg.Conns()) }},
+		{Name: "sluice_mirror_copies_dropped_total", Help: "Mirror copies dropped because too many were in flight.", Type: "counter",
+			Value: func() float64 { return float64(service.MirrorsDropped.Load()) }},
+		{Name: "sluice_table_routers", Help: "Routers in the routing table being served.", Type: "gauge",
+			Value: func() float64 { return float64(len(p.table.Load().Routes)) }},
+	}
 }

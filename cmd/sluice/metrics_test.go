@@ -121,6 +121,14 @@ func TestBinaryMetrics(t *testing.T) {
 		strings.Replace(mwRoute("split", "split.example", "[]"), "services: [{name: echo, port: 80}]",
 			"services: [{name: echo, port: 80}, {name: beta, port: 80}]", 1)
 	gone := strings.Replace(mwRoute("gone", "gone.example", "[]"), "name: echo", "name: gamma", 1)
+	// A service whose server refuses connections: retried, and watched by
+	// a passive health check.
+	dead := freePort(t)
+	services += serviceYAML("dead", "http", 80, dead, `[{addresses: ["127.0.0.4"]}]`) + "---\n"
+	routes += mwObject("retry3", "{retry: {attempts: 3}}") +
+		strings.Replace(mwRoute("flaky", "flaky.example", "[{name: retry3}]"), "name: echo", "name: dead", 1) +
+		strings.Replace(mwRoute("watched", "watched.example", "[]"), "{name: echo, port: 80}",
+			"{name: dead, port: 80, passiveHealthCheck: {failureWindow: 30s, maxFailedAttempts: 1}}", 1)
 	mport := freePort(t)
 	maddr := fmt.Sprintf("127.0.0.1:%d", mport)
 	f := newMWFixture(t, services+routes+gone, "--metrics.prometheus=true",
@@ -133,12 +141,19 @@ func TestBinaryMetrics(t *testing.T) {
 	missing := mwCase{name: "404", host: "app.example", path: "/status/404", status: 404}
 	split := mwCase{name: "split", host: "split.example", path: "/", status: 200}
 	toGone := mwCase{name: "gone", host: "gone.example", path: "/", status: 200}
-	f.run(t, []mwCase{plain, post, fail, missing, split, split, toGone})
+	flaky := mwCase{name: "flaky", host: "flaky.example", path: "/", status: 502}
+	f.run(t, []mwCase{plain, post, fail, missing, split, split, toGone, flaky})
+	// once: after its first failure the server is out (503s, not counted
+	// on the service)
+	if st, body := get(t, f.p.addr, "watched.example", "/"); st != 502 {
+		t.Errorf("watched: %d %q, want 502", st, body)
+	}
 	all := scrape(t, maddr, "any.example")
 	if t.Failed() {
 		return
 	}
-	checkRequestCounts(t, all)
+	checkRequestCounts(t, all, dead)
+	checkOwnSeries(t, all)
 	checkFamilies(t, all)
 	for _, dash := range []string{"traefik.json", "traefik-kubernetes.json"} {
 		checkDashboard(t, filepath.Join("testdata", "grafana", dash), all)
@@ -165,8 +180,10 @@ func TestBinaryMetrics(t *testing.T) {
 }
 
 // checkRequestCounts: four clients sent GET, POST (5 bytes), a 503, a
-// 404, two requests to the split route and one to the gone route, each.
-func checkRequestCounts(t *testing.T, all []series) {
+// 404, two requests to the split route, one to the gone route and one to
+// the flaky route (retried), each; HTTP/1.1 one to the watched one (a
+// passive health check; the server listens on port dead).
+func checkRequestCounts(t *testing.T, all []series, dead int) {
 	t.Helper()
 	ep := func(code, method string) map[string]string {
 		return map[string]string{"entrypoint": "web", "code": code, "method": method, "protocol": "http"}
@@ -180,10 +197,12 @@ func checkRequestCounts(t *testing.T, all []series) {
 		{"traefik_entrypoint_requests_total", ep("200", "POST"), 4},
 		{"traefik_entrypoint_requests_total", ep("503", "GET"), 4},
 		{"traefik_entrypoint_request_duration_seconds_count", ep("200", "GET"), 16},
+		{"traefik_entrypoint_request_duration_seconds_count", ep("502", "GET"), 5},
 		{"traefik_entrypoint_request_duration_seconds_bucket", map[string]string{"entrypoint": "web", "code": "200", "method": "GET", "le": "+Inf"}, 16},
 		{"traefik_entrypoint_requests_bytes_total", ep("200", "POST"), 20},
-		{"traefik_entrypoint_requests_tls_total", map[string]string{"entrypoint": "web", "tls_version": "1.3"}, 14},
+		{"traefik_entrypoint_requests_tls_total", map[string]string{"entrypoint": "web", "tls_version": "1.3"}, 16},
 		{"traefik_entrypoint_requests_total", ep("404", "GET"), 4},
+		{"traefik_entrypoint_requests_total", ep("502", "GET"), 5},
 		// Service series are the load balancers' that reach servers, named
 		// as Traefik names them: a route's one Kubernetes service takes the
 		// route's name; a weighted route's children their own.
@@ -215,8 +234,45 @@ func checkRequestCounts(t *testing.T, all []series) {
 	for _, s := range pick(all, "traefik_router_requests_total", nil) {
 		routers[s.labels["router"]] = true
 	}
-	if len(routers) != 6 {
-		t.Errorf("router series for %d routers, want 6 (3 routes, plain and TLS): %v", len(routers), routers)
+	if len(routers) != 9 { // a router's series exist once it has served
+		t.Errorf("router series for %d routers, want 9 (4 routes, plain and TLS, and the plain watched one): %v", len(routers), routers)
+	}
+	// each flaky request is tried three times: two retries
+	if n := sum(all, "traefik_service_retries_total", map[string]string{"service": "e2e-flaky-*"}); n != 8 {
+		t.Errorf("traefik_service_retries_total{flaky} = %v, want 8; exposed:\n%s", n, dump(pick(all, "traefik_service_retries_total", nil)))
+	}
+	// the watched server failed: down (for the plain route's service)
+	down := pick(all, "traefik_service_server_up", map[string]string{"service": "e2e-watched-*", "url": fmt.Sprintf("http://127.0.0.4:%d", dead)})
+	if len(down) != 2 || sum(all, "traefik_service_server_up", map[string]string{"service": "e2e-watched-[0-9a-f]*"}) != 0 {
+		t.Errorf("traefik_service_server_up of the failed server: %v; exposed:\n%s", down, dump(pick(all, "traefik_service_server_up", nil)))
+	}
+	if up := pick(all, "traefik_service_server_up", map[string]string{"service": "e2e-app-*"}); len(up) != 0 {
+		t.Errorf("server_up for services without health checks (Traefik reports none): %v", up)
+	}
+}
+
+// checkOwnSeries: Sluice's own series, under sluice_.
+func checkOwnSeries(t *testing.T, all []series) {
+	t.Helper()
+	for _, c := range []struct {
+		name     string
+		min, max float64
+	}{
+		{"sluice_table_publishes_total", 1, 10},
+		{"sluice_compile_seconds_total", 1e-9, 10},
+		{"sluice_table_routers", 10, 10},
+		{"sluice_watch_errors_total", 0, 0},
+		{"sluice_upstream_endpoints", 3, 3}, // echo, beta (gamma's is beta's), dead
+		{"sluice_upstream_connections", 1, 100},
+		{"sluice_mirror_copies_dropped_total", 0, 0},
+	} {
+		got := pick(all, c.name, nil)
+		if len(got) != 1 || got[0].value < c.min || got[0].value > c.max {
+			t.Errorf("%s: %v, want one sample in [%v, %v]", c.name, got, c.min, c.max)
+		}
+	}
+	if n := sum(all, "sluice_diagnostics", map[string]string{"severity": "error"}); n != 0 {
+		t.Errorf("sluice_diagnostics{error} = %v", n)
 	}
 }
 
@@ -235,6 +291,8 @@ var traefikLabels = map[string]string{
 	"traefik_service_requests_tls_total":                 "service,tls_cipher,tls_version",
 	"traefik_service_request_duration_seconds_count":     "code,method,protocol,service",
 	"traefik_service_responses_bytes_total":              "code,method,protocol,service",
+	"traefik_service_retries_total":                      "service",
+	"traefik_service_server_up":                          "service,url",
 	"traefik_open_connections":                           "entrypoint,protocol",
 	"traefik_config_reloads_total":                       "",
 	"traefik_config_last_reload_success":                 "",

@@ -107,6 +107,10 @@ func TestBinaryRateLimitRedis(t *testing.T) {
 	if resp.StatusCode != 500 || body != "Could not insert/update bucket\n" {
 		t.Fatalf("Redis gone: %d %q", resp.StatusCode, body)
 	}
+	// the log line may land just after the answer: wait for it
+	for deadline := time.Now().Add(3 * time.Second); !strings.Contains(a.log(), "could not insert/update bucket") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if l := a.log(); !strings.Contains(l, "could not insert/update bucket") || strings.Contains(l, "s3cret-pw") {
 		t.Fatalf("the error is not logged, or the password is:\n%s", l)
 	}

@@ -43,13 +43,16 @@ type proxy struct {
 	loaded    func() // ends the first load's GC setting (startupGC)
 	// acme runs the certificate resolvers (nil: none configured); a new
 	// certificate builds the table again from the last snapshot.
-	acme      *acme.Manager
-	metrics   *obs.Registry     // --metrics.prometheus (nil: off)
-	accessLog *accesslog.Logger // --accessLog (nil: off)
-	ctx       context.Context
-	pubMu     sync.Mutex // one publish at a time; guards lastSnap
-	lastSnap  *model.Snapshot
-	lastDiags []model.Diagnostic
+	acme    *acme.Manager
+	metrics *obs.Registry // --metrics.prometheus (nil: off)
+	// watchErrors counts the providers' errors: manifests that cannot be
+	// read, and client-go's (watches failing, relisting).
+	watchErrors atomic.Uint64
+	accessLog   *accesslog.Logger // --accessLog (nil: off)
+	ctx         context.Context
+	pubMu       sync.Mutex // one publish at a time; guards lastSnap
+	lastSnap    *model.Snapshot
+	lastDiags   []model.Diagnostic
 }
 
 // startupGCPercent is the GC target while the first table is built. The
@@ -89,7 +92,7 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
 	// client-go's own messages (reflectors, retries) as structured logs;
 	// set before any goroutine may log through klog.
-	klog.SetSlogLogger(log)
+	klog.SetSlogLogger(slog.New(&countErrors{Handler: log.Handler(), n: &p.watchErrors}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	copts := compileOptions(cfg, p.reg)
@@ -225,6 +228,7 @@ func (p *proxy) runProvider(ctx context.Context, m *watch.Manifests) error {
 				p.publish(snap, diags)
 				return
 			}
+			p.watchErrors.Add(1)
 			select {
 			case <-p.ready:
 				p.log.Error("cannot read manifests; the last good table keeps serving", "error", err)

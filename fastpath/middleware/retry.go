@@ -77,6 +77,7 @@ func (r Retry) wrap(next pipeline.Handler) pipeline.Handler {
 			}
 			x.Resp.Reset() // this try's answer is not the client's
 			x.Retries++
+			x.ObsService.Retried()
 			saved.CopyTo(&x.Out.Header)
 			x.Out.SetRequestURIBytes(x.Out.Header.RequestURI())
 			x.HeadersEdited()

@@ -51,8 +51,35 @@ func (r *Registry) WriteTo(w io.Writer) (int64, error) {
 		family(bw, kind, "responses_bytes_total", "counter", hs, func(b *bufio.Writer, h *Handle, c *cell) {
 			sample(b, "traefik_"+kind+"_responses_bytes_total", h, c, "", c.respBytes.Load())
 		})
+		if kind == "service" {
+			writeServiceExtras(bw, hs)
+		}
 	}
 	return 0, bw.Flush()
+}
+
+// writeServiceExtras writes the services' retries (those that had some:
+// a series exists once counted, as in Prometheus's client) and their
+// checked servers' states.
+func writeServiceExtras(b *bufio.Writer, hs []*Handle) {
+	b.WriteString("# HELP traefik_service_retries_total How many request retries happened on a service.\n# TYPE traefik_service_retries_total counter\n")
+	for _, h := range hs {
+		if n := h.retries.Load(); n > 0 {
+			b.WriteString("traefik_service_retries_total{" + h.tlsPre[:len(h.tlsPre)-1] + "} " + strconv.FormatUint(n, 10) + "\n")
+		}
+	}
+	b.WriteString("# HELP traefik_service_server_up service server is up, described by gauge value of 0 or 1.\n# TYPE traefik_service_server_up gauge\n")
+	for _, h := range hs {
+		if s := h.servers.Load(); s != nil {
+			(*s)(func(url string, up bool) {
+				v := "0"
+				if up {
+					v = "1"
+				}
+				b.WriteString("traefik_service_server_up{" + h.tlsPre + `url="` + escape(url) + `"} ` + v + "\n")
+			})
+		}
+	}
 }
 
 func sorted(m map[string]*Handle) []*Handle {

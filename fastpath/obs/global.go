@@ -25,9 +25,18 @@ type Global struct {
 	// AccessLogDropped counts the access log lines dropped because its
 	// queue was full (nil: no access log).
 	AccessLogDropped func() uint64
+	// Own are more of Sluice's series, each read when exposed; set before
+	// the registry is first exposed.
+	Own []Series
 
 	mu    sync.Mutex
 	certs []Cert
+}
+
+// Series is one unlabelled series read when exposed.
+type Series struct {
+	Name, Help, Type string // Type: counter or gauge
+	Value            func() float64
 }
 
 // Cert is one certificate of the TLS store, for traefik_tls_certs_not_after.
@@ -75,6 +84,10 @@ func (g *Global) write(b *bufio.Writer) {
 	if g.AccessLogDropped != nil {
 		b.WriteString("# HELP sluice_accesslog_dropped_total Access log lines dropped because the writer fell behind.\n# TYPE sluice_accesslog_dropped_total counter\n")
 		b.WriteString("sluice_accesslog_dropped_total " + strconv.FormatUint(g.AccessLogDropped(), 10) + "\n")
+	}
+	for _, s := range g.Own {
+		b.WriteString("# HELP " + s.Name + " " + s.Help + "\n# TYPE " + s.Name + " " + s.Type + "\n")
+		b.WriteString(s.Name + " " + strconv.FormatFloat(s.Value(), 'g', -1, 64) + "\n")
 	}
 	b.WriteString("# HELP sluice_diagnostics Diagnostics of the last table, by severity.\n# TYPE sluice_diagnostics gauge\n")
 	b.WriteString(`sluice_diagnostics{severity="error"} ` + strconv.FormatInt(g.Diagnostics[0].Load(), 10) + "\n")

@@ -85,6 +85,33 @@ type Handle struct {
 	tls    [16]atomic.Pointer[tlsCell]
 	mu     sync.Mutex
 	more   []*cell // beyond slots (guarded by mu)
+
+	retries atomic.Uint64                 // a service's retries (traefik_service_retries_total)
+	servers atomic.Pointer[ServerStates] // a service's checked servers (traefik_service_server_up)
+}
+
+// ServerStates calls yield with each server of a service and whether it is
+// up, for traefik_service_server_up.
+type ServerStates func(yield func(url string, up bool))
+
+// Retried counts one retry of a request on the service. Safe on nil.
+func (h *Handle) Retried() {
+	if h != nil {
+		h.retries.Add(1)
+	}
+}
+
+// SetServers sets where a service's servers' health is read (nil: the
+// service has no health checks, as Traefik then reports none).
+func (h *Handle) SetServers(s ServerStates) {
+	if h == nil {
+		return
+	}
+	if s == nil {
+		h.servers.Store(nil)
+		return
+	}
+	h.servers.Store(&s)
 }
 
 // Observe counts one request: status code, method (Method) and protocol

@@ -81,6 +81,9 @@ func (set *ServerSet) up(b *balance.WRR) int {
 // down: its active check failed, or passive checks took it out until after now.
 func (sv *Server) down(now int64) bool { return sv.Health.Down() || sv.Passive.Down(now) }
 
+// Up reports whether sv passes its health checks now (always, without).
+func (sv *Server) Up() bool { return !sv.down(time.Now().UnixNano()) }
+
 // Server is one endpoint of a load balancer.
 type Server struct {
 	URL      string // scheme://host:port, as Traefik names it

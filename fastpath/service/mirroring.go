@@ -39,6 +39,10 @@ func NewMirroring(name string, main Service, mirrors []Mirror, body bool, maxBod
 		total: new(atomic.Uint64), slots: slots}
 }
 
+// MirrorsDropped counts the mirror copies dropped because too many were
+// in flight, over the process's life.
+var MirrorsDropped atomic.Uint64
+
 // MaxMirrors bounds the mirror copies one request can make.
 const MaxMirrors = 8
 
@@ -57,6 +61,7 @@ func (m *Mirroring) Serve(x *pipeline.Exchange) {
 	select {
 	case m.slots <- struct{}{}:
 	default:
+		MirrorsDropped.Add(uint64(n))
 		m.Main.Serve(x)
 		return
 	}

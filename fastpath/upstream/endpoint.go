@@ -278,6 +278,17 @@ func (r *Registry) Prune() {
 	}
 }
 
+// Conns is the number of connections open to the endpoints held.
+func (r *Registry) Conns() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.m {
+		n += e.Client.ConnsCount()
+	}
+	return n
+}
+
 // Len is the number of endpoints held.
 func (r *Registry) Len() int {
 	r.mu.Lock()
