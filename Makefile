@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor profile
+.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor bench-observe profile
 
 build:
 	$(GO) build -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o bin/sluice ./cmd/sluice
@@ -116,6 +116,11 @@ bench-flat:
 # (bench/floor.sh; ROUNDS=5 CONNS="50 1000" by default).
 bench-floor:
 	bench/floor.sh
+
+# What metrics and access logs add per request, beside nginx's access log
+# (bench/observe.sh; ROUNDS=5 by default).
+bench-observe:
+	bench/observe.sh
 
 # Profiles under load (bench/profile.sh) and of the micro-benchmarks.
 profile:

@@ -30,32 +30,41 @@ var help = map[string]string{
 
 // WriteTo writes the Prometheus text exposition of every live series.
 func (r *Registry) WriteTo(w io.Writer) (int64, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	r.Global.write(bw)
+	e := &expo{Writer: bufio.NewWriterSize(w, 64<<10)}
+	r.Global.write(e.Writer)
 	r.mu.Lock()
 	levels := [][]*Handle{sorted(r.eps), sorted(r.rts), sorted(r.svcs)}
 	r.mu.Unlock()
+	for _, le := range r.opts.Buckets {
+		e.les = append(e.les, `,le="`+strconv.FormatFloat(le, 'g', -1, 64)+`"`)
+	}
 	for _, hs := range levels {
 		if len(hs) == 0 {
 			continue
 		}
 		kind := hs[0].kind
-		family(bw, kind, "requests_total", "counter", hs, func(b *bufio.Writer, h *Handle, c *cell) {
-			sample(b, "traefik_"+kind+"_requests_total", h, c, "", c.count.Load())
-		})
-		family(bw, kind, "requests_tls_total", "counter", hs, nil)
-		family(bw, kind, "request_duration_seconds", "histogram", hs, histogram)
-		family(bw, kind, "requests_bytes_total", "counter", hs, func(b *bufio.Writer, h *Handle, c *cell) {
-			sample(b, "traefik_"+kind+"_requests_bytes_total", h, c, "", c.reqBytes.Load())
-		})
-		family(bw, kind, "responses_bytes_total", "counter", hs, func(b *bufio.Writer, h *Handle, c *cell) {
-			sample(b, "traefik_"+kind+"_responses_bytes_total", h, c, "", c.respBytes.Load())
-		})
+		total, bytesIn, bytesOut := "traefik_"+kind+"_requests_total", "traefik_"+kind+"_requests_bytes_total", "traefik_"+kind+"_responses_bytes_total"
+		e.family(kind, "requests_total", "counter", hs, func(h *Handle, c *cell) { e.sample(total, h, c, "", c.count.Load()) })
+		e.family(kind, "requests_tls_total", "counter", hs, nil)
+		dur := "traefik_" + kind + "_request_duration_seconds"
+		e.bucket, e.sum, e.count = dur+"_bucket", dur+"_sum", dur+"_count"
+		e.family(kind, "request_duration_seconds", "histogram", hs, e.histogram)
+		e.family(kind, "requests_bytes_total", "counter", hs, func(h *Handle, c *cell) { e.sample(bytesIn, h, c, "", c.reqBytes.Load()) })
+		e.family(kind, "responses_bytes_total", "counter", hs, func(h *Handle, c *cell) { e.sample(bytesOut, h, c, "", c.respBytes.Load()) })
 		if kind == "service" {
-			writeServiceExtras(bw, hs)
+			writeServiceExtras(e.Writer, hs)
 		}
 	}
-	return 0, bw.Flush()
+	return 0, e.Flush()
+}
+
+// expo writes one exposition: numbers are formatted in num, the
+// histogram's names and le labels are made once per level.
+type expo struct {
+	*bufio.Writer
+	num               []byte
+	les               []string
+	bucket, sum, count string
 }
 
 // writeServiceExtras writes the services' retries (those that had some:
@@ -97,55 +106,57 @@ func sorted(m map[string]*Handle) []*Handle {
 
 // family writes one metric family of the handles: HELP, TYPE, and each
 // cell through f (nil: the TLS counters).
-func family(b *bufio.Writer, kind, metric, typ string, hs []*Handle, f func(*bufio.Writer, *Handle, *cell)) {
+func (e *expo) family(kind, metric, typ string, hs []*Handle, f func(*Handle, *cell)) {
 	name := "traefik_" + kind + "_" + metric
-	b.WriteString("# HELP " + name + " " + help[kind+"_"+metric] + "\n# TYPE " + name + " " + typ + "\n")
+	e.WriteString("# HELP " + name + " " + help[kind+"_"+metric] + "\n# TYPE " + name + " " + typ + "\n")
 	for _, h := range hs {
 		if f == nil {
-			writeTLS(b, name, h)
+			writeTLS(e.Writer, name, h)
 			continue
 		}
-		h.each(func(c *cell) { f(b, h, c) })
+		h.each(func(c *cell) { f(h, c) })
 	}
 }
 
 // labels writes {code=..,<mid>,method=..,protocol=..<tail><extra>}.
-func labels(b *bufio.Writer, h *Handle, c *cell, extra string) {
-	b.WriteString(`{code="`)
-	b.WriteString(strconv.Itoa(int(c.key>>8) & 0x3ff))
-	b.WriteString(`"`)
-	b.WriteString(h.mid)
-	b.WriteString(`,method="`)
-	b.WriteString(methodNames[(c.key>>4)&0xf])
-	b.WriteString(`",protocol="`)
-	b.WriteString(protoNames[c.key&0xf])
-	b.WriteString(`"`)
-	b.WriteString(h.tail)
-	b.WriteString(extra)
-	b.WriteString("} ")
+func (e *expo) labels(h *Handle, c *cell, extra string) {
+	e.WriteString(`{code="`)
+	e.num = strconv.AppendInt(e.num[:0], int64(c.key>>8)&0x3ff, 10)
+	e.Write(e.num)
+	e.WriteByte('"')
+	e.WriteString(h.mid)
+	e.WriteString(`,method="`)
+	e.WriteString(methodNames[(c.key>>4)&0xf])
+	e.WriteString(`",protocol="`)
+	e.WriteString(protoNames[c.key&0xf])
+	e.WriteByte('"')
+	e.WriteString(h.tail)
+	e.WriteString(extra)
+	e.WriteString("} ")
 }
 
-func sample(b *bufio.Writer, name string, h *Handle, c *cell, extra string, v uint64) {
-	b.WriteString(name)
-	labels(b, h, c, extra)
-	b.WriteString(strconv.FormatUint(v, 10))
-	b.WriteByte('\n')
+func (e *expo) sample(name string, h *Handle, c *cell, extra string, v uint64) {
+	e.WriteString(name)
+	e.labels(h, c, extra)
+	e.num = strconv.AppendUint(e.num[:0], v, 10)
+	e.num = append(e.num, '\n')
+	e.Write(e.num)
 }
 
-func histogram(b *bufio.Writer, h *Handle, c *cell) {
-	name := "traefik_" + h.kind + "_request_duration_seconds"
+func (e *expo) histogram(h *Handle, c *cell) {
 	count := c.count.Load()
 	var cum uint64
-	for i, le := range h.bounds {
+	for i := range h.bounds {
 		cum += c.buckets[i].Load()
-		sample(b, name+"_bucket", h, c, `,le="`+strconv.FormatFloat(le, 'g', -1, 64)+`"`, min(cum, count))
+		e.sample(e.bucket, h, c, e.les[i], min(cum, count))
 	}
-	sample(b, name+"_bucket", h, c, `,le="+Inf"`, count)
-	b.WriteString(name + "_sum")
-	labels(b, h, c, "")
-	b.WriteString(strconv.FormatFloat(fmtSeconds(c.sumNanos.Load()), 'g', -1, 64))
-	b.WriteByte('\n')
-	sample(b, name+"_count", h, c, "", count)
+	e.sample(e.bucket, h, c, `,le="+Inf"`, count)
+	e.WriteString(e.sum)
+	e.labels(h, c, "")
+	e.num = strconv.AppendFloat(e.num[:0], fmtSeconds(c.sumNanos.Load()), 'g', -1, 64)
+	e.num = append(e.num, '\n')
+	e.Write(e.num)
+	e.sample(e.count, h, c, "", count)
 }
 
 func writeTLS(b *bufio.Writer, name string, h *Handle) {

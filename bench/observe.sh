@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# observe.sh — what metrics and access logs cost per request, beside nginx's access log
+# (make bench-observe).
+#
+# One route (genroutes hosts:1), wrk -t1 -c50 on core 0 with the backend, the proxy on core 1
+# (GOMAXPROCS=1, nginx 1 worker), as bench-compare. Variants, interleaved round by round, each
+# a fresh process: sluice (nothing on), sluice-metrics (--metrics.prometheus, Traefik's default
+# labels: entry point and service), sluice-metrics-routers (router labels too), sluice-log
+# (--accessLog.format=json to a file), sluice-all (metrics with router labels and the JSON log),
+# nginx (access_log off, as bench-compare runs it) and nginx-log (access_log to a file in the
+# combined format, buffer=64k). CPU = the proxy's utime+stime per request from /proc.
+#
+# Usage: bench/observe.sh        Environment: ROUNDS (5) DURATION (5s) WORK (/tmp/sluice-bench)
+#        VARIANTS ("sluice sluice-metrics sluice-metrics-routers sluice-log sluice-all nginx nginx-log")
+# Installs wrk and nginx-light with apt-get when missing. Loopback only; stops what it starts, by
+# PID. Prints per variant the median CPU µs/req (min-max) and the cost added to its proxy's
+# plain variant; results in $WORK/observe.tsv and $WORK/observe.md.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5s}
+WORK=${WORK:-/tmp/sluice-bench}
+read -r -a VARIANTS <<< "${VARIANTS:-sluice sluice-metrics sluice-metrics-routers sluice-log sluice-all nginx nginx-log}"
+PATH=$PATH:/usr/sbin:/usr/local/go/bin
+
+source "$HERE/lib.sh"
+need_tools wrk nginx
+ports_free 8082 8083 8089 9001
+mkdir -p "$WORK/bin" "$WORK/observe"
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes)
+COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+PIDS=()
+cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
+trap cleanup EXIT INT TERM
+ticks() { local p t=0 v; for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+  v=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0); t=$((t + v)); done; echo "$t"; }
+
+DIR=$WORK/observe/routes
+gen=$(sha256sum < "$WORK/bin/genroutes")
+if [[ ! -f $DIR/hit || $(cat "$DIR/.genroutes" 2>/dev/null) != "$gen" ]]; then
+  rm -rf "$DIR" && "$WORK/bin/genroutes" -kind hosts -n 1 -out "$DIR" && echo "$gen" > "$DIR/.genroutes"
+fi
+# nginx-log: the same configuration with a buffered access log
+rm -rf "$DIR/nginx-log" && cp -r "$DIR/nginx" "$DIR/nginx-log"
+sed -i "s|access_log off;|access_log $WORK/observe/nginx-access.log combined buffer=64k;|" "$DIR/nginx-log/nginx.conf"
+read -r HOST URLPATH < "$DIR/hit"
+
+taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
+
+# run VARIANT : start it afresh, warm it, measure CPU per request, stop it
+run() {
+  local v=$1 port=8083 pid args=() t0 t1 reqs
+  local metrics=(--metrics.prometheus=true --entryPoints.traefik.address=127.0.0.1:8089)
+  local log=(--accessLog.format=json "--accessLog.filePath=$WORK/observe/sluice-access.log")
+  case $v in
+    sluice-metrics) args=("${metrics[@]}") ;;
+    sluice-metrics-routers) args=("${metrics[@]}" --metrics.prometheus.addRoutersLabels=true) ;;
+    sluice-log) args=("${log[@]}") ;;
+    sluice-all) args=("${metrics[@]}" --metrics.prometheus.addRoutersLabels=true "${log[@]}") ;;
+  esac
+  rm -f "$WORK/observe/"*-access.log
+  case $v in
+    sluice*) taskset -c 1 env GOMAXPROCS=1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
+      --providers.manifests.directory="$DIR/sluice" --log.level=warn "${args[@]}" > /dev/null 2>&1 & pid=$! ;;
+    nginx) port=8082; taskset -c 1 nginx -p "$DIR/nginx/" -c nginx.conf -g 'daemon off;' > /dev/null 2>&1 & pid=$! ;;
+    nginx-log) port=8082; taskset -c 1 nginx -p "$DIR/nginx-log/" -c nginx.conf -g 'daemon off;' > /dev/null 2>&1 & pid=$! ;;
+  esac
+  PIDS+=("$pid")
+  for ((i = 0; i < 600; i++)); do
+    curl -s -o /dev/null -f -m 2 -H "Host: $HOST" "http://127.0.0.1:$port$URLPATH" && break
+    sleep 0.05
+  done
+  taskset -c 0 wrk -t1 -c50 -d1s -H "Host: $HOST" "http://127.0.0.1:$port$URLPATH" > /dev/null
+  t0=$(ticks "$pid")
+  reqs=$(taskset -c 0 wrk -t1 -c50 -d"$DURATION" -H "Host: $HOST" "http://127.0.0.1:$port$URLPATH" | awk '/requests in/ {print $1}')
+  t1=$(ticks "$pid")
+  awk -v p="$v" -v t=$((t1 - t0)) -v r="${reqs:-1}" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%s\t%.3f\t%d\n", p, t * 1e6 / hz / r, r }' | tee -a "$WORK/observe.tsv" >&2
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  case $v in *log|*all) ls -l "$WORK/observe/"*-access.log >&2 || true ;; esac
+}
+
+: > "$WORK/observe.tsv"
+for ((r = 1; r <= ROUNDS; r++)); do
+  for v in "${VARIANTS[@]}"; do run "$v"; done
+done
+
+summary() {
+  echo "Commit $COMMIT, $(date -u +%F), $ROUNDS interleaved rounds of $DURATION (wrk -t1 -c50), one route."
+  echo "CPU µs per request, median (min-max); added: the median minus its proxy's plain variant's."
+  echo
+  echo "| variant | CPU µs/req | added µs/req |"
+  echo "|---|---|---|"
+  local v base m
+  for v in "${VARIANTS[@]}"; do
+    m=$(awk -F'\t' -v v="$v" '$1 == v {print $2}' "$WORK/observe.tsv" | median_min_max)
+    base=sluice; [[ $v == nginx* ]] && base=nginx
+    b=$(awk -F'\t' -v v="$base" '$1 == v {print $2}' "$WORK/observe.tsv" | median_min_max)
+    awk -v v="$v" -v m="$m" -v b="$b" 'BEGIN { split(m, x, " "); split(b, y, " ");
+      printf "| %s | %.2f (%.2f-%.2f) | %+.2f |\n", v, x[1], x[2], x[3], x[1] - y[1] }'
+  done
+}
+summary | tee "$WORK/observe.md"
