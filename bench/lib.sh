@@ -30,3 +30,10 @@ cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12, $13}' "/proc/$1/stat"; }
 median_min_max() {
   sort -n | awk '{v[NR] = $1} END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
 }
+
+# stop_started : stops the processes whose PIDs the script added to PIDS.
+stop_started() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
+
+# ticks PID : the CPU ticks (user and system) of PID and its children.
+ticks() { local p t=0 v; for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+  v=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0); t=$((t + v)); done; echo "$t"; }

@@ -31,11 +31,8 @@ mkdir -p "$WORK/bin" "$WORK/observe"
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes)
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PIDS=()
-cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
-trap cleanup EXIT INT TERM
-ticks() { local p t=0 v; for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
-  v=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0); t=$((t + v)); done; echo "$t"; }
+PIDS=() # stopped at exit (lib.sh's stop_started)
+trap stop_started EXIT INT TERM
 
 DIR=$WORK/observe/routes
 gen=$(sha256sum < "$WORK/bin/genroutes")

@@ -121,8 +121,9 @@ func TestBinaryInFlightReq(t *testing.T) {
 		}
 
 		// Streamed: the handler returns with the headers; the slot is
-		// held until the body's end.
-		req, _ := http.NewRequest("GET", "http://"+p.addr+"/stream?ms=400", nil)
+		// held until the body's end (a second away: a loaded CI machine
+		// once took the 400 ms it was).
+		req, _ := http.NewRequest("GET", "http://"+p.addr+"/stream?ms=1000", nil)
 		req.Host = "fl.example"
 		resp, err := c.cl.Do(req)
 		if err != nil {
