@@ -2,16 +2,16 @@
 # observe.sh — what metrics and access logs cost per request, beside nginx's access log
 # (make bench-observe).
 #
-# One route (genroutes hosts:1), wrk -t1 -c50 on core 0 with the backend, the proxy on core 1
+# One route (genroutes hosts:1), wrk -t1 -c50 on core 0 with the two backends, the proxy on core 1
 # (GOMAXPROCS=1, nginx 1 worker), as bench-compare. Variants, interleaved round by round, each
 # a fresh process: sluice (nothing on), sluice-metrics (--metrics.prometheus, Traefik's default
 # labels: entry point and service), sluice-metrics-routers (router labels too), sluice-log
-# (--accessLog.format=json to a file), sluice-all (metrics with router labels and the JSON log),
+# (--accessLog.format=json to a file), sluice-clf (the common format, to a file), sluice-all (metrics with router labels and the JSON log),
 # nginx (access_log off, as bench-compare runs it) and nginx-log (access_log to a file in the
 # combined format, buffer=64k). CPU = the proxy's utime+stime per request from /proc.
 #
 # Usage: bench/observe.sh        Environment: ROUNDS (5) DURATION (5s) WORK (/tmp/sluice-bench)
-#        VARIANTS ("sluice sluice-metrics sluice-metrics-routers sluice-log sluice-all nginx nginx-log")
+#        VARIANTS ("sluice sluice-metrics sluice-metrics-routers sluice-log sluice-clf sluice-all nginx nginx-log")
 # Installs wrk and nginx-light with apt-get when missing. Loopback only; stops what it starts, by
 # PID. Prints per variant the median CPU µs/req (min-max) and the cost added to its proxy's
 # plain variant; results in $WORK/observe.tsv and $WORK/observe.md.
@@ -21,12 +21,12 @@ ROOT=$(cd "$HERE/.." && pwd)
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 WORK=${WORK:-/tmp/sluice-bench}
-read -r -a VARIANTS <<< "${VARIANTS:-sluice sluice-metrics sluice-metrics-routers sluice-log sluice-all nginx nginx-log}"
+read -r -a VARIANTS <<< "${VARIANTS:-sluice sluice-metrics sluice-metrics-routers sluice-log sluice-clf sluice-all nginx nginx-log}"
 PATH=$PATH:/usr/sbin:/usr/local/go/bin
 
 source "$HERE/lib.sh"
 need_tools wrk nginx
-ports_free 8082 8083 8089 9001
+ports_free 8082 8083 8089 9001 9002
 mkdir -p "$WORK/bin" "$WORK/observe"
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes)
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -45,6 +45,7 @@ sed -i "s|access_log off;|access_log $WORK/observe/nginx-access.log combined buf
 read -r HOST URLPATH < "$DIR/hit"
 
 taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
+taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.2:9002 > /dev/null 2>&1 & PIDS+=($!)
 
 # run VARIANT : start it afresh, warm it, measure CPU per request, stop it
 run() {
@@ -55,6 +56,7 @@ run() {
     sluice-metrics) args=("${metrics[@]}") ;;
     sluice-metrics-routers) args=("${metrics[@]}" --metrics.prometheus.addRoutersLabels=true) ;;
     sluice-log) args=("${log[@]}") ;;
+    sluice-clf) args=(--accessLog=true "--accessLog.filePath=$WORK/observe/sluice-access.log") ;;
     sluice-all) args=("${metrics[@]}" --metrics.prometheus.addRoutersLabels=true "${log[@]}") ;;
   esac
   rm -f "$WORK/observe/"*-access.log
@@ -76,7 +78,7 @@ run() {
   awk -v p="$v" -v t=$((t1 - t0)) -v r="${reqs:-1}" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "%s\t%.3f\t%d\n", p, t * 1e6 / hz / r, r }' | tee -a "$WORK/observe.tsv" >&2
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  case $v in *log|*all) ls -l "$WORK/observe/"*-access.log >&2 || true ;; esac
+  case $v in *log|*all|*clf) ls -l "$WORK/observe/"*-access.log >&2 || true ;; esac
 }
 
 : > "$WORK/observe.tsv"

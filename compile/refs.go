@@ -96,10 +96,12 @@ func (c *compiler) internal(name string) (service.Service, string) {
 	switch name {
 	case "ping@internal":
 		return nil, "ping@internal: ping is not enabled (--ping)"
-	case "api@internal", "dashboard@internal", "rest@internal":
-		return nil, name + ": the API and dashboard are not yet served by Sluice (Traefik: api is not enabled)"
+	case "api@internal", "dashboard@internal":
+		return nil, name + ": api is not enabled (--api)"
+	case "rest@internal":
+		return nil, name + ": the REST provider is not served by Sluice"
 	case "prometheus@internal":
-		return nil, name + ": metrics are not yet served by Sluice (Traefik: prometheus is not enabled)"
+		return nil, name + ": prometheus is not enabled (--metrics.prometheus)"
 	case "acme-http@internal":
 		return nil, name + ": the ACME HTTP challenge is not yet supported by Sluice"
 	}

@@ -53,6 +53,13 @@ type Config struct {
 	MetricsOff, MetricsInternals bool
 	// AccessLogInternals is --accesslog.addInternals, as MetricsInternals.
 	AccessLogInternals bool
+	// API, on the traefik entry point with --api.insecure, answers
+	// PathPrefix(`/api`) before any router (Traefik's api router,
+	// priority MaxInt-1) and, with Dashboard, every other path (its
+	// dashboard router, PathPrefix(`/`) at MaxInt-2): `/` is redirected
+	// to /dashboard/, the rest go to API, which serves the dashboard.
+	API       pipeline.Handler
+	Dashboard bool
 	// AccessLog is --accesslog (nil: off); AccessLogOff is
 	// --entryPoints.<n>.observability.accessLogs=false.
 	AccessLog    *accesslog.Logger
@@ -151,6 +158,11 @@ func (h *Handler) route(x *pipeline.Exchange) {
 	if h.cfg.MetricsPage != nil && bytes.HasPrefix(x.Req.Path, metricsPath) {
 		h.internal(x)
 		MetricsHandler(h.cfg.MetricsPage).Serve(x) // Traefik's prometheus router, priority MaxInt
+		return
+	}
+	if h.cfg.API != nil && (h.cfg.Dashboard || bytes.HasPrefix(x.Req.Path, apiPath)) {
+		h.internal(x)
+		h.serveAPI(x)
 		return
 	}
 	t := h.table.Load()

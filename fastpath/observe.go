@@ -125,7 +125,26 @@ func grpcStatus(hd *fasthttp.ResponseHeader) int {
 	return n
 }
 
-var metricsPath = []byte("/metrics")
+var (
+	metricsPath = []byte("/metrics")
+	apiPath     = []byte("/api")
+)
+
+// serveAPI is Traefik's api and dashboard routers: the dashboard's
+// redirect of / to /dashboard/ (its redirectRegex, permanent), the rest
+// to api@internal.
+func (h *Handler) serveAPI(x *pipeline.Exchange) {
+	if h.cfg.Dashboard && string(x.Req.Path) == "/" {
+		code := fasthttp.StatusMovedPermanently
+		if m := x.Out.Header.Method(); string(m) != fasthttp.MethodGet && string(m) != fasthttp.MethodHead {
+			code = fasthttp.StatusPermanentRedirect
+		}
+		x.Resp.SetStatusCode(code)
+		x.Resp.Header.Set("Location", "/dashboard/")
+		return
+	}
+	h.cfg.API.Serve(x)
+}
 
 // internal marks x as served by one of Traefik's @internal routers, which
 // Traefik meters only with --metrics.addInternals.

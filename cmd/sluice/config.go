@@ -76,6 +76,8 @@ type config struct {
 	PingTerminatingStatus   int    // ping.terminatingStatusCode (default 503)
 	// Metrics is --metrics.prometheus.* (nil: off).
 	Metrics *metricsConfig
+	// API is --api.* (nil: off).
+	API *apiConfig
 	// MetricsAddInternals is --metrics.addInternals.
 	MetricsAddInternals bool
 	// AccessLog is --accessLog.* (nil: off); AccessLogInternals is
@@ -118,6 +120,7 @@ var ourKeys = []string{
 	"metrics.prometheus.addentrypointslabels", "metrics.prometheus.manualrouting", "certificatesresolvers.<r>.acme.preferredchain",
 	"certificatesresolvers.<r>.acme.eab.kid", "certificatesresolvers.<r>.acme.eab.hmacencoded",
 	"certificatesresolvers.<r>.acme.dnschallenge.provider", "certificatesresolvers.<r>.acme.dnschallenge.resolvers",
+	"api", "api.insecure", "api.dashboard", "api.basepath",
 	"metrics.addinternals", "entrypoints.<ep>.observability.metrics", "entrypoints.<ep>.observability.accesslogs",
 	"accesslog", "accesslog.format", "accesslog.filepath", "accesslog.bufferingsize", "accesslog.addinternals",
 	"accesslog.filters.statuscodes", "accesslog.filters.retryattempts", "accesslog.filters.minduration",
@@ -231,6 +234,9 @@ func buildConfig(kv map[string]string, keys []string) (*config, error) {
 		}
 		eps["traefik"] = &entryPoint{Name: "traefik", Address: ":8080", GraceTimeOut: 10 * time.Second} // as for ping
 	}
+	if c.API != nil && c.API.Insecure && eps["traefik"] == nil {
+		eps["traefik"] = &entryPoint{Name: "traefik", Address: ":8080", GraceTimeOut: 10 * time.Second} // as Traefik's api.insecure
+	}
 	for _, ep := range eps {
 		if ep.Address == "" {
 			return nil, fmt.Errorf("entryPoints.%s: address is required", ep.Name)
@@ -299,6 +305,8 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		return c.applyResolver(k, v)
 	case strings.HasPrefix(k, "metrics."):
 		return c.applyMetrics(k, v)
+	case k == "api" || strings.HasPrefix(k, "api."):
+		return c.applyAPI(k, v)
 	case k == "accesslog" || strings.HasPrefix(k, "accesslog."):
 		return c.applyAccessLog(k, v)
 	default:

@@ -8,8 +8,9 @@ import (
 
 // TestChartDefaultArgs: the Traefik Helm chart's default arguments
 // (ecosystem.md 1.11) start Sluice: what Sluice serves is set, the rest is
-// accepted with a warning, the TLS entry point is marked, and metrics go
-// to the chart's metrics entry point.
+// accepted with a warning, the TLS entry point is marked, metrics go to
+// the chart's metrics entry point, and the API and dashboard are there
+// for an IngressRoute to api@internal.
 func TestChartDefaultArgs(t *testing.T) {
 	args := []string{
 		"--entryPoints.metrics.address=:9100/tcp", "--entryPoints.traefik.address=:8080/tcp",
@@ -47,7 +48,10 @@ func TestChartDefaultArgs(t *testing.T) {
 	if cfg.Metrics == nil || cfg.Metrics.EntryPoint != "metrics" || !cfg.Metrics.Opts.EntryPoints || !cfg.Metrics.Opts.Services || cfg.Metrics.Opts.Routers {
 		t.Errorf("metrics %+v, want Prometheus on the metrics entry point with Traefik's default labels", cfg.Metrics)
 	}
-	for _, w := range []string{"api.dashboard", "providers.kubernetesingress"} {
+	if cfg.API == nil || !cfg.API.Dashboard || cfg.API.Insecure {
+		t.Errorf("api %+v, want api@internal and dashboard@internal for IngressRoutes, not insecure", cfg.API)
+	}
+	for _, w := range []string{"providers.kubernetesingress"} {
 		if !strings.Contains(warned, w) {
 			t.Errorf("no warning for %s in:\n%s", w, warned)
 		}

@@ -331,7 +331,7 @@ func TestConfigKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(cfg.EntryPoints) != 1 || cfg.EntryPoints[0].Address != ":80" || len(cfg.EntryPoints[0].TrustedIPs) != 2 ||
-		!cfg.AllowCrossNamespace || cfg.ManifestsDir != "/x" || len(cfg.Warnings) != 1 {
+		!cfg.AllowCrossNamespace || cfg.ManifestsDir != "/x" || len(cfg.Warnings) != 0 || cfg.API == nil || !cfg.API.Dashboard {
 		t.Fatalf("unexpected config %+v", cfg)
 	}
 	for _, bad := range []string{"--providers.manifests.directroy=/x", "--providers.kubernetesCRD.allowCrossNamespce=true", "--nonsense=1"} {

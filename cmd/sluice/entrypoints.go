@@ -37,6 +37,9 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 			}
 		}
 		fc.AccessLog, fc.AccessLogOff, fc.AccessLogInternals = p.accessLog, ep.NoAccessLogs, p.cfg.AccessLogInternals
+		if p.api != nil && p.cfg.API.Insecure && strings.EqualFold(ep.Name, "traefik") {
+			fc.API, fc.Dashboard = p.api.handler, p.cfg.API.Dashboard
+		}
 		if p.acme != nil && slices.Contains(p.acme.HTTPEntryPoints(), strings.ToLower(ep.Name)) {
 			fc.ACMEHTTP01 = p.acme.HTTP01
 		}

@@ -49,6 +49,7 @@ type proxy struct {
 	// read, and client-go's (watches failing, relisting).
 	watchErrors atomic.Uint64
 	accessLog   *accesslog.Logger // --accessLog (nil: off)
+	api         *apiServer        // --api (nil: off)
 	ctx         context.Context
 	pubMu       sync.Mutex // one publish at a time; guards lastSnap
 	lastSnap    *model.Snapshot
@@ -119,6 +120,9 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	if cfg.Metrics != nil {
 		copts.Internal = p.startMetrics(copts.Internal)
 		copts.Metrics = p.metrics
+	}
+	if cfg.API != nil {
+		copts.Internal = p.startAPI(copts.Internal)
 	}
 	if err := p.startAccessLog(ctx, &copts); err != nil {
 		return err
@@ -281,6 +285,7 @@ func (p *proxy) publish(snap *model.Snapshot, diags []model.Diagnostic) {
 	p.report(all)
 	p.log.Info("routing table published", "routers", len(res.Table.Routes), "diagnostics", len(all), "compile", took.Round(time.Microsecond))
 	p.metricsPublished(res.Table, took, all)
+	p.apiPublished(res, all, snap)
 	if p.acme != nil {
 		p.acme.Observe(p.ctx, res.Table)
 	}

@@ -190,3 +190,27 @@ func FuzzRequestPath(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFormat: one line of each format from a full record, on the
+// writer's goroutine (what a logged request costs besides its record).
+func BenchmarkFormat(b *testing.B) {
+	for _, format := range []string{Common, JSON} {
+		b.Run(format, func(b *testing.B) {
+			cfg := NewConfig()
+			cfg.Format = format
+			l, err := New(*cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			r := record()
+			r.ReqHeaders, r.RespHeaders = Headers{}, Headers{}
+			var line []byte
+			b.ReportAllocs()
+			for range b.N {
+				line = l.format(line[:0], r)
+			}
+			b.SetBytes(int64(len(line)))
+		})
+	}
+}

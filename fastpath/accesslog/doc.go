@@ -7,7 +7,9 @@
 // buffers reused: no allocation per request once warm), fills it after
 // the answer is made, and hands it back with Submit, which never blocks:
 // a line that does not fit in the queue (a slow or full disk) is dropped
-// and counted (Dropped). One goroutine formats and writes the lines
-// through a buffer, flushed whenever the queue runs empty. Reopen opens
+// and counted (Dropped). One goroutine formats and writes the lines in
+// batches (woken once per batch, not per request; asleep while no
+// request comes) through a buffer, flushed when full, when the queue
+// runs empty, or FlushDelay after the last flush. Reopen opens
 // the file anew (SIGUSR1, after logrotate moved it).
 package accesslog

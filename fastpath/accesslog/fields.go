@@ -2,7 +2,7 @@ package accesslog
 
 import (
 	"bytes"
-	"crypto/tls"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,107 +34,141 @@ type field struct {
 	t    time.Time
 }
 
-// fields gathers r's kept fields into l.kv: Traefik's core fields, then
-// the headers the configuration keeps or redacts. Values are appended to
-// l.scratch (its slices stay valid when it grows), so that a warm logger
+// fields gathers r's kept fields into l.kv in the order encoding/json
+// writes a map's keys (byte order: Traefik's capitalised core fields,
+// then downstream_ headers, entryPointName, logrus's level and msg,
+// request_ headers, time), so that no line is sorted; withLogrus adds
+// level, msg and time (the JSON format's). Values are appended to
+// l.scratch (its slices stay valid when it grows): a warm logger
 // allocates nothing.
-func (l *Logger) fields(r *Record) []field {
-	kv, sc := l.kv[:0], l.scratch[:0]
-	keep := l.keep
-	bs := func(k string, v []byte) {
-		if keep[k] {
-			kv = append(kv, field{key: k, kind: kStr, s: v})
-		}
+func (l *Logger) fields(r *Record, withLogrus bool) []field {
+	f := fieldSet{kv: l.kv[:0], sc: l.scratch[:0], keep: l.keep}
+	f.sc = strconv.AppendInt(f.sc, int64(r.ClientPort), 10)
+	port := f.sc[:len(f.sc):len(f.sc)]
+	n := len(f.sc)
+	f.sc = joinHostPort(f.sc, r.ClientIP, port)
+	f.bytes("ClientAddr", f.sc[n:len(f.sc):len(f.sc)])
+	if len(r.ForwardedFor) > 0 {
+		f.bytes("ClientHost", r.ForwardedFor)
+	} else {
+		f.bytes("ClientHost", r.ClientIP)
 	}
-	str := func(k, v string) {
-		if keep[k] {
-			n := len(sc)
-			sc = append(sc, v...)
-			kv = append(kv, field{key: k, kind: kStr, s: sc[n:len(sc):len(sc)]})
-		}
+	f.bytes("ClientPort", port)
+	if r.User != "" {
+		f.str("ClientUsername", r.User)
+	} else {
+		f.str("ClientUsername", "-")
 	}
-	num := func(k string, n int64) {
-		if keep[k] {
-			kv = append(kv, field{key: k, kind: kInt, n: n})
-		}
+	f.num("DownstreamContentSize", r.Size)
+	f.num("DownstreamStatus", int64(r.Status))
+	f.num("Duration", int64(r.Duration))
+	if r.Size != r.OriginSize && r.Size != 0 && f.keep["GzipRatio"] {
+		f.kv = append(f.kv, field{key: "GzipRatio", kind: kFloat, f: float64(r.OriginSize) / float64(r.Size)})
 	}
-	tm := func(k string, t time.Time) {
-		if keep[k] {
-			kv = append(kv, field{key: k, kind: kTime, t: t})
-		}
-	}
-	tm("StartUTC", r.Start.UTC())
-	tm("StartLocal", r.Start.Local())
-	num("Duration", int64(r.Duration))
-	if r.Router != "" {
-		str("RouterName", r.Router)
-	}
+	f.num("OriginContentSize", r.OriginSize)
+	f.num("OriginDuration", int64(r.OriginDuration))
+	f.num("OriginStatus", int64(r.OriginStatus))
+	f.num("Overhead", int64(r.Duration-r.OriginDuration))
+	f.request(r, l.cfg.Fields.DropQuery)
 	if r.Service != "" {
-		str("ServiceName", r.Service)
-		str("ServiceURL", r.ServiceURL)
 		addr := r.ServiceURL
 		if i := strings.Index(addr, "://"); i >= 0 {
 			addr = addr[i+3:]
 		}
-		str("ServiceAddr", addr)
+		f.str("ServiceAddr", addr)
+		f.str("ServiceName", r.Service)
+		f.str("ServiceURL", r.ServiceURL)
 	}
-	n := len(sc)
-	sc = strconv.AppendInt(sc, int64(r.ClientPort), 10)
-	port := sc[n:len(sc):len(sc)]
-	n = len(sc)
-	sc = joinHostPort(sc, r.ClientIP, port)
-	bs("ClientAddr", sc[n:len(sc):len(sc)])
-	if len(r.ForwardedFor) > 0 {
-		bs("ClientHost", r.ForwardedFor)
-	} else {
-		bs("ClientHost", r.ClientIP)
-	}
-	bs("ClientPort", port)
-	if r.User != "" {
-		str("ClientUsername", r.User)
-	} else {
-		str("ClientUsername", "-")
-	}
-	if r.Size != r.OriginSize && r.Size != 0 && keep["GzipRatio"] {
-		kv = append(kv, field{key: "GzipRatio", kind: kFloat, f: float64(r.OriginSize) / float64(r.Size)})
-	}
-	num("Overhead", int64(r.Duration-r.OriginDuration))
-	num("RetryAttempts", int64(r.Retries))
-	scheme := "http"
+	f.time("StartLocal", r.Start.Local())
+	f.time("StartUTC", r.Start.UTC())
 	if r.TLSVersion != 0 {
-		scheme = "https"
-		str("TLSVersion", obs.TLSVersion(r.TLSVersion))
-		str("TLSCipher", tls.CipherSuiteName(r.TLSCipher))
+		f.str("TLSCipher", obs.CipherName(r.TLSCipher))
 		if r.ClientCert != nil {
-			str("TLSClientSubject", r.ClientCert.Subject.String())
+			f.str("TLSClientSubject", r.ClientCert.Subject.String())
 		}
+		f.str("TLSVersion", obs.TLSVersion(r.TLSVersion))
 	}
-	if len(r.Host) > 0 {
-		bs("RequestAddr", r.Host)
-		host, hport := splitHostPort(r.Host)
-		bs("RequestHost", host)
-		bs("RequestPort", hport)
-	}
-	bs("RequestMethod", r.Method)
-	n = len(sc)
-	sc = requestPath(sc, r.URI, l.cfg.Fields.DropQuery)
-	bs("RequestPath", sc[n:len(sc):len(sc)])
-	bs("RequestProtocol", r.Proto)
-	str("RequestScheme", scheme)
-	num("RequestContentSize", r.ReqSize)
-	num("OriginDuration", int64(r.OriginDuration))
-	num("OriginContentSize", r.OriginSize)
-	num("OriginStatus", int64(r.OriginStatus))
-	num("DownstreamStatus", int64(r.Status))
-	num("DownstreamContentSize", r.Size)
-	num("RequestCount", int64(r.count))
-	str("entryPointName", r.EntryPoint)
 	if l.headers {
-		kv, sc = l.headerFields(kv, sc, "request_", &r.ReqHeaders)
-		kv, sc = l.headerFields(kv, sc, "downstream_", &r.RespHeaders)
+		l.headerFields(&f, "downstream_", &r.RespHeaders)
 	}
-	l.kv, l.scratch = kv, sc
-	return kv
+	f.str("entryPointName", r.EntryPoint)
+	if withLogrus {
+		f.kv = append(f.kv, field{key: "level", s: info}, field{key: "msg"})
+	}
+	if l.headers {
+		l.headerFields(&f, "request_", &r.ReqHeaders)
+	}
+	if withLogrus {
+		n := len(f.sc)
+		f.sc = time.Now().AppendFormat(f.sc, time.RFC3339)
+		f.kv = append(f.kv, field{key: "time", s: f.sc[n:len(f.sc):len(f.sc)]})
+	}
+	l.kv, l.scratch = f.kv, f.sc
+	return f.kv
+}
+
+// request adds the Request* fields, RetryAttempts and RouterName, in
+// their order.
+func (f *fieldSet) request(r *Record, dropQuery bool) {
+	if len(r.Host) > 0 {
+		f.bytes("RequestAddr", r.Host)
+	}
+	f.num("RequestContentSize", r.ReqSize)
+	f.num("RequestCount", int64(r.count))
+	host, hport := splitHostPort(r.Host)
+	if len(r.Host) > 0 {
+		f.bytes("RequestHost", host)
+	}
+	f.bytes("RequestMethod", r.Method)
+	n := len(f.sc)
+	f.sc = requestPath(f.sc, r.URI, dropQuery)
+	f.bytes("RequestPath", f.sc[n:len(f.sc):len(f.sc)])
+	if len(r.Host) > 0 {
+		f.bytes("RequestPort", hport)
+	}
+	f.bytes("RequestProtocol", r.Proto)
+	if r.TLSVersion != 0 {
+		f.str("RequestScheme", "https")
+	} else {
+		f.str("RequestScheme", "http")
+	}
+	f.num("RetryAttempts", int64(r.Retries))
+	if r.Router != "" {
+		f.str("RouterName", r.Router)
+	}
+}
+
+// fieldSet is the fields of the line being built and their bytes.
+type fieldSet struct {
+	kv   []field
+	sc   []byte
+	keep map[string]bool
+}
+
+func (f *fieldSet) bytes(k string, v []byte) {
+	if f.keep[k] {
+		f.kv = append(f.kv, field{key: k, kind: kStr, s: v})
+	}
+}
+
+func (f *fieldSet) str(k, v string) {
+	if f.keep[k] {
+		n := len(f.sc)
+		f.sc = append(f.sc, v...)
+		f.kv = append(f.kv, field{key: k, kind: kStr, s: f.sc[n:len(f.sc):len(f.sc)]})
+	}
+}
+
+func (f *fieldSet) num(k string, n int64) {
+	if f.keep[k] {
+		f.kv = append(f.kv, field{key: k, kind: kInt, n: n})
+	}
+}
+
+func (f *fieldSet) time(k string, t time.Time) {
+	if f.keep[k] {
+		f.kv = append(f.kv, field{key: k, kind: kTime, t: t})
+	}
 }
 
 // coreKeys are Traefik's core fields and entryPointName, whose keep or
@@ -155,8 +189,9 @@ func keepKeys(f *Fields) map[string]bool {
 }
 
 // headerFields appends prefix+name for each header kept (values of one
-// name joined with commas) or redacted.
-func (l *Logger) headerFields(kv []field, sc []byte, prefix string, h *Headers) ([]field, []byte) {
+// name joined with commas) or redacted, sorted by name.
+func (l *Logger) headerFields(f *fieldSet, prefix string, h *Headers) {
+	first := len(f.kv)
 	h.each(func(name, value []byte) {
 		if string(name) == "Host" {
 			return // not a header to Go's server (RequestAddr has it)
@@ -165,16 +200,16 @@ func (l *Logger) headerFields(kv []field, sc []byte, prefix string, h *Headers) 
 		if mode == Drop {
 			return
 		}
-		n := len(sc)
-		sc = append(append(sc, prefix...), name...)
-		key := sc[n:len(sc):len(sc)]
-		for i := range kv {
-			if kv[i].kind == kHeader && string(kv[i].k) == string(key) { // repeated: Traefik joins the values
-				sc = sc[:n]
+		n := len(f.sc)
+		f.sc = append(append(f.sc, prefix...), name...)
+		key := f.sc[n:len(f.sc):len(f.sc)]
+		for i := first; i < len(f.kv); i++ {
+			if string(f.kv[i].k) == string(key) { // repeated: Traefik joins the values
+				f.sc = f.sc[:n]
 				if mode == Keep {
-					m := len(sc)
-					sc = append(append(append(sc, kv[i].s...), ','), value...)
-					kv[i].s = sc[m:len(sc):len(sc)]
+					m := len(f.sc)
+					f.sc = append(append(append(f.sc, f.kv[i].s...), ','), value...)
+					f.kv[i].s = f.sc[m:len(f.sc):len(f.sc)]
 				}
 				return
 			}
@@ -182,11 +217,11 @@ func (l *Logger) headerFields(kv []field, sc []byte, prefix string, h *Headers) 
 		if mode == Redact {
 			value = redacted
 		}
-		m := len(sc)
-		sc = append(sc, value...)
-		kv = append(kv, field{kind: kHeader, k: key, s: sc[m:len(sc):len(sc)]})
+		m := len(f.sc)
+		f.sc = append(f.sc, value...)
+		f.kv = append(f.kv, field{kind: kHeader, k: key, s: f.sc[m:len(f.sc):len(f.sc)]})
 	})
-	return kv, sc
+	slices.SortFunc(f.kv[first:], func(a, b field) int { return bytes.Compare(a.k, b.k) })
 }
 
 var redacted = []byte("REDACTED")

@@ -3,7 +3,6 @@ package accesslog
 import (
 	"bytes"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -14,24 +13,18 @@ import (
 
 // format appends r's line in the configured format.
 func (l *Logger) format(b []byte, r *Record) []byte {
-	kv := l.fields(r)
 	switch l.cfg.Format {
 	case JSON:
-		return appendJSON(b, kv)
+		return appendJSON(b, l.fields(r, true))
 	case GenericCLF:
-		return appendCLF(b, kv, false)
+		return appendCLF(b, l.fields(r, false), false)
 	}
-	return appendCLF(b, kv, true)
+	return appendCLF(b, l.fields(r, false), true)
 }
 
-// appendJSON is logrus's JSONFormatter: the fields and level, msg and
-// time, keys sorted as encoding/json sorts a map's, HTML escaped.
+// appendJSON is logrus's JSONFormatter: the fields (with level, msg and
+// time) in their order, as encoding/json writes a map, HTML escaped.
 func appendJSON(b []byte, kv []field) []byte {
-	now := len(b)
-	b = time.Now().AppendFormat(b, time.RFC3339) // the line is built after it
-	kv = append(kv, field{key: "level", s: info}, field{key: "msg"}, field{key: "time", s: b[now:len(b):len(b)]})
-	slices.SortFunc(kv, func(a, c field) int { return bytes.Compare(a.name(), c.name()) })
-	start := len(b)
 	b = append(b, '{')
 	for i := range kv {
 		f := &kv[i]
@@ -51,8 +44,7 @@ func appendJSON(b []byte, kv []field) []byte {
 			b = append(f.t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
 		}
 	}
-	b = append(b, "}\n"...)
-	return append(b[:now], b[start:]...) // the time's text out
+	return append(b, "}\n"...)
 }
 
 var info = []byte("info")
@@ -88,7 +80,12 @@ func appendFloat(b []byte, f float64) []byte {
 func appendString(b, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	for i := 0; i < len(s); {
+	i := 0
+	for i < len(s) && plainJSON[s[i]] {
+		i++
+	}
+	b = append(b, s[:i]...) // most values need no escape at all
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -121,6 +118,15 @@ func appendString(b, s []byte) []byte {
 	}
 	return append(b, '"')
 }
+
+// plainJSON are the bytes encoding/json writes as they are (with HTML
+// escaping): printable ASCII but '"', '\\', '<', '>' and '&'.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 const clfTime = "02/Jan/2006:15:04:05 -0700"
 

@@ -17,6 +17,8 @@ type Logger struct {
 	headers bool
 	queue   chan *Record  // filled records, to the writer
 	free    chan *Record  // records to fill: the queue's length in all
+	idle    atomic.Bool   // the writer sleeps until kicked
+	kick    chan struct{} // wakes it (one pending at most)
 	count   atomic.Uint64 // Traefik's RequestCount
 	dropped atomic.Uint64
 
@@ -37,7 +39,7 @@ func New(cfg Config) (*Logger, error) {
 	if n <= 0 {
 		n = DefaultQueue
 	}
-	l.queue, l.free = make(chan *Record, n), make(chan *Record, n)
+	l.queue, l.free, l.kick = make(chan *Record, n), make(chan *Record, n), make(chan struct{}, 1)
 	for range n {
 		l.free <- newRecord()
 	}
@@ -92,22 +94,73 @@ func (l *Logger) Record() *Record {
 func (l *Logger) Submit(r *Record) {
 	r.count = l.count.Add(1)
 	l.queue <- r // never blocks: there are as many records as places
+	if l.idle.Load() {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Dropped is the number of lines dropped because the queue was full.
 func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
 
+// FlushDelay is how long a written line may wait in the buffer: lines
+// are flushed when the buffer fills, when the writer runs out of lines,
+// or this long after the last flush (as nginx's access_log buffer= and
+// flush=).
+const FlushDelay = 100 * time.Millisecond
+
+// batchDelay is how long the writer lets lines gather between two
+// batches while requests keep coming: one wake-up per batch, not per
+// request.
+const batchDelay = 2 * time.Millisecond
+
+// run writes batches of lines; with none queued it flushes and sleeps
+// until Submit wakes it, so that an idle log costs no wake-ups.
 func (l *Logger) run() {
-	for r := range l.queue {
-		l.mu.Lock()
-		l.line = l.format(l.line[:0], r)
-		l.w.Write(l.line)
-		if len(l.queue) == 0 {
-			l.w.Flush()
+	last := time.Now()
+	for {
+		if l.drain() > 0 {
+			if time.Since(last) >= FlushDelay {
+				l.flush()
+				last = time.Now()
+			}
+			time.Sleep(batchDelay)
+			continue
 		}
-		l.mu.Unlock()
-		l.free <- r
+		l.flush()
+		last = time.Now()
+		l.idle.Store(true)
+		if len(l.queue) == 0 { // Submit sees idle after queueing, or this sees its line
+			<-l.kick
+		}
+		l.idle.Store(false)
 	}
+}
+
+// drain writes every queued line, and how many.
+func (l *Logger) drain() int {
+	n := 0
+	for {
+		select {
+		case r := <-l.queue:
+			l.mu.Lock()
+			l.line = l.format(l.line[:0], r)
+			l.w.Write(l.line)
+			l.mu.Unlock()
+			l.free <- r
+			n++
+		default:
+			return n
+		}
+	}
+}
+
+func (l *Logger) flush() {
+	l.mu.Lock()
+	l.w.Flush()
+	l.mu.Unlock()
 }
 
 // Reopen flushes and reopens the file (after logrotate moved it).

@@ -62,8 +62,8 @@ func (r *Registry) WriteTo(w io.Writer) (int64, error) {
 // histogram's names and le labels are made once per level.
 type expo struct {
 	*bufio.Writer
-	num               []byte
-	les               []string
+	num                []byte
+	les                []string
 	bucket, sum, count string
 }
 
@@ -165,10 +165,28 @@ func writeTLS(b *bufio.Writer, name string, h *Handle) {
 		if c == nil {
 			continue
 		}
-		b.WriteString(name + "{" + h.tlsPre + `tls_cipher="` + tls.CipherSuiteName(c.cipher) + `",tls_version="` + TLSVersion(c.version) + `"} `)
+		b.WriteString(name + "{" + h.tlsPre + `tls_cipher="` + CipherName(c.cipher) + `",tls_version="` + TLSVersion(c.version) + `"} `)
 		b.WriteString(strconv.FormatUint(c.count.Load(), 10))
 		b.WriteByte('\n')
 	}
+}
+
+// cipherNames are Go's cipher suite names (tls.CipherSuiteName builds
+// its lists anew on each call).
+var cipherNames = func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		m[c.ID] = c.Name
+	}
+	return m
+}()
+
+// CipherName is tls.CipherSuiteName, without allocating.
+func CipherName(id uint16) string {
+	if n, ok := cipherNames[id]; ok {
+		return n
+	}
+	return tls.CipherSuiteName(id)
 }
 
 // TLSVersion is Traefik's GetVersion: "1.0" .. "1.3".
