@@ -233,6 +233,15 @@ type confEnv struct {
 	// clientCert is signed by the CA of the conformance Secret
 	// client-ca (CLIENT_CA).
 	clientCert tls.Certificate
+	// logDir holds each proxy's JSON access log, <proxy>-access.log.
+	logDir string
+}
+
+// accessLogFlags are the access log options both proxies run with: JSON
+// to a file, the X-Log-Case header kept (it names the request).
+func (env *confEnv) accessLogFlags(p string) []string {
+	return []string{"--accesslog.format=json", "--accesslog.filepath=" + filepath.Join(env.logDir, p+"-access.log"),
+		"--accesslog.fields.headers.names.X-Log-Case=keep"}
 }
 
 func TestConformance(t *testing.T) {
@@ -275,7 +284,7 @@ func startConformance(t *testing.T) *confEnv {
 	must(t, c.Apply(ctx, string(data), false))
 	must(t, c.WaitEstablished(ctx, "ingressroutes.traefik.io", "middlewares.traefik.io", "traefikservices.traefik.io",
 		"tlsoptions.traefik.io", "tlsstores.traefik.io", "serverstransports.traefik.io"))
-	env := &confEnv{backends: map[string]*confBackend{}, addrs: map[string]map[string]string{}}
+	env := &confEnv{backends: map[string]*confBackend{}, addrs: map[string]map[string]string{}, logDir: t.TempDir()}
 	env.startBackends(t)
 	objects := []string{"apiVersion: v1\nkind: Namespace\nmetadata: {name: conf}\n", "apiVersion: v1\nkind: Namespace\nmetadata: {name: conf2}\n",
 		env.subst.Replace(confServices)}
@@ -490,7 +499,7 @@ func confEntryPoints(t *testing.T) (map[string]string, []string) {
 // startTraefik runs the oracle with flags and the conformance entry points.
 func (env *confEnv) startTraefik(t *testing.T, bin, kubeconfig string, flags []string) map[string]string {
 	eps, epArgs := confEntryPoints(t)
-	args := append(append([]string{"--entryPoints.web.address=" + eps["web"]}, epArgs...), flags...)
+	args := append(append(append([]string{"--entryPoints.web.address=" + eps["web"]}, epArgs...), flags...), env.accessLogFlags("oracle")...)
 	logFile := filepath.Join(t.TempDir(), "traefik.log")
 	f, err := os.Create(logFile)
 	if err != nil {
@@ -517,7 +526,7 @@ func (env *confEnv) startTraefik(t *testing.T, bin, kubeconfig string, flags []s
 // startSluice runs Sluice with the same flags and entry points.
 func (env *confEnv) startSluice(t *testing.T, kubeconfig string, flags []string) map[string]string {
 	eps, epArgs := confEntryPoints(t)
-	args := append(append(epArgs, "--kubeconfig="+kubeconfig), flags...)
+	args := append(append(append(epArgs, "--kubeconfig="+kubeconfig), flags...), env.accessLogFlags("sluice")...)
 	runSluice(t, eps["web"], 90*time.Second, args...)
 	return eps
 }

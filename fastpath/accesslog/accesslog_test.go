@@ -163,8 +163,8 @@ func TestFullQueueDrops(t *testing.T) {
 func TestKeepKeys(t *testing.T) {
 	keep := keepKeys(&Fields{DefaultMode: Drop, Names: map[string]Mode{"requestpath": Keep, "entrypointname": Keep}})
 	var kept []string
-	for _, k := range coreKeys {
-		if keep[k] {
+	for i, k := range coreKeys {
+		if keep[i] {
 			kept = append(kept, k)
 		}
 	}

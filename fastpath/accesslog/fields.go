@@ -34,142 +34,237 @@ type field struct {
 	t    time.Time
 }
 
-// fields gathers r's kept fields into l.kv in the order encoding/json
-// writes a map's keys (byte order: Traefik's capitalised core fields,
-// then downstream_ headers, entryPointName, logrus's level and msg,
-// request_ headers, time), so that no line is sorted; withLogrus adds
-// level, msg and time (the JSON format's). Values are appended to
-// l.scratch (its slices stay valid when it grows): a warm logger
-// allocates nothing.
-func (l *Logger) fields(r *Record, withLogrus bool) []field {
-	f := fieldSet{kv: l.kv[:0], sc: l.scratch[:0], keep: l.keep}
+// fields gives r's kept fields in the order encoding/json writes a map's
+// keys (byte order: Traefik's capitalised core fields, then downstream_
+// headers, entryPointName, logrus's level and msg, request_ headers,
+// time), so that no line is sorted. For JSON (line not nil) they are
+// written as they come, with logrus's level, msg and time, and the line
+// is returned; else they are gathered into l.kv (values in l.scratch,
+// whose slices stay valid when it grows). A warm logger allocates
+// nothing.
+func (l *Logger) fields(r *Record, line []byte) ([]field, []byte) {
+	for i := range l.pos {
+		l.pos[i] = -1
+	}
+	f := fieldSet{kv: l.kv[:0], sc: l.scratch[:0], keep: &l.keep, json: line != nil, line: line, pos: &l.pos}
 	f.sc = strconv.AppendInt(f.sc, int64(r.ClientPort), 10)
 	port := f.sc[:len(f.sc):len(f.sc)]
 	n := len(f.sc)
 	f.sc = joinHostPort(f.sc, r.ClientIP, port)
-	f.bytes("ClientAddr", f.sc[n:len(f.sc):len(f.sc)])
+	f.bytes(keyClientAddr, f.sc[n:len(f.sc):len(f.sc)])
 	if len(r.ForwardedFor) > 0 {
-		f.bytes("ClientHost", r.ForwardedFor)
+		f.bytes(keyClientHost, r.ForwardedFor)
 	} else {
-		f.bytes("ClientHost", r.ClientIP)
+		f.bytes(keyClientHost, r.ClientIP)
 	}
-	f.bytes("ClientPort", port)
+	f.bytes(keyClientPort, port)
 	if r.User != "" {
-		f.str("ClientUsername", r.User)
+		f.str(keyClientUsername, r.User)
 	} else {
-		f.str("ClientUsername", "-")
+		f.str(keyClientUsername, "-")
 	}
-	f.num("DownstreamContentSize", r.Size)
-	f.num("DownstreamStatus", int64(r.Status))
-	f.num("Duration", int64(r.Duration))
-	if r.Size != r.OriginSize && r.Size != 0 && f.keep["GzipRatio"] {
-		f.kv = append(f.kv, field{key: "GzipRatio", kind: kFloat, f: float64(r.OriginSize) / float64(r.Size)})
+	f.num(keyDownstreamContentSize, r.Size)
+	f.num(keyDownstreamStatus, int64(r.Status))
+	f.num(keyDuration, int64(r.Duration))
+	if r.Size != r.OriginSize && r.Size != 0 {
+		f.float(keyGzipRatio, float64(r.OriginSize)/float64(r.Size))
 	}
-	f.num("OriginContentSize", r.OriginSize)
-	f.num("OriginDuration", int64(r.OriginDuration))
-	f.num("OriginStatus", int64(r.OriginStatus))
-	f.num("Overhead", int64(r.Duration-r.OriginDuration))
+	f.num(keyOriginContentSize, r.OriginSize)
+	f.num(keyOriginDuration, int64(r.OriginDuration))
+	f.num(keyOriginStatus, int64(r.OriginStatus))
+	f.num(keyOverhead, int64(r.Duration-r.OriginDuration))
 	f.request(r, l.cfg.Fields.DropQuery)
 	if r.Service != "" {
 		addr := r.ServiceURL
 		if i := strings.Index(addr, "://"); i >= 0 {
 			addr = addr[i+3:]
 		}
-		f.str("ServiceAddr", addr)
-		f.str("ServiceName", r.Service)
-		f.str("ServiceURL", r.ServiceURL)
+		f.str(keyServiceAddr, addr)
+		f.str(keyServiceName, r.Service)
+		f.str(keyServiceURL, r.ServiceURL)
 	}
-	f.time("StartLocal", r.Start.Local())
-	f.time("StartUTC", r.Start.UTC())
+	f.time(keyStartLocal, r.Start.Local())
+	f.time(keyStartUTC, r.Start.UTC())
 	if r.TLSVersion != 0 {
-		f.str("TLSCipher", obs.CipherName(r.TLSCipher))
+		f.str(keyTLSCipher, obs.CipherName(r.TLSCipher))
 		if r.ClientCert != nil {
-			f.str("TLSClientSubject", r.ClientCert.Subject.String())
+			f.str(keyTLSClientSubject, r.ClientCert.Subject.String())
 		}
-		f.str("TLSVersion", obs.TLSVersion(r.TLSVersion))
+		f.str(keyTLSVersion, obs.TLSVersion(r.TLSVersion))
 	}
 	if l.headers {
 		l.headerFields(&f, "downstream_", &r.RespHeaders)
 	}
-	f.str("entryPointName", r.EntryPoint)
-	if withLogrus {
-		f.kv = append(f.kv, field{key: "level", s: info}, field{key: "msg"})
+	f.str(keyEntryPointName, r.EntryPoint)
+	if f.json {
+		f.line = append(f.line, `,"level":"info","msg":""`...)
 	}
 	if l.headers {
 		l.headerFields(&f, "request_", &r.ReqHeaders)
 	}
-	if withLogrus {
-		n := len(f.sc)
-		f.sc = time.Now().AppendFormat(f.sc, time.RFC3339)
-		f.kv = append(f.kv, field{key: "time", s: f.sc[n:len(f.sc):len(f.sc)]})
+	if f.json {
+		f.line = append(f.line, `,"time":"`...)
+		f.line = append(l.clock.rfc3339(f.line, time.Now()), '"')
 	}
 	l.kv, l.scratch = f.kv, f.sc
-	return f.kv
+	return f.kv, f.line
 }
 
 // request adds the Request* fields, RetryAttempts and RouterName, in
 // their order.
 func (f *fieldSet) request(r *Record, dropQuery bool) {
 	if len(r.Host) > 0 {
-		f.bytes("RequestAddr", r.Host)
+		f.bytes(keyRequestAddr, r.Host)
 	}
-	f.num("RequestContentSize", r.ReqSize)
-	f.num("RequestCount", int64(r.count))
+	f.num(keyRequestContentSize, r.ReqSize)
+	f.num(keyRequestCount, int64(r.count))
 	host, hport := splitHostPort(r.Host)
 	if len(r.Host) > 0 {
-		f.bytes("RequestHost", host)
+		f.bytes(keyRequestHost, host)
 	}
-	f.bytes("RequestMethod", r.Method)
+	f.bytes(keyRequestMethod, r.Method)
 	n := len(f.sc)
 	f.sc = requestPath(f.sc, r.URI, dropQuery)
-	f.bytes("RequestPath", f.sc[n:len(f.sc):len(f.sc)])
+	f.bytes(keyRequestPath, f.sc[n:len(f.sc):len(f.sc)])
 	if len(r.Host) > 0 {
-		f.bytes("RequestPort", hport)
+		f.bytes(keyRequestPort, hport)
 	}
-	f.bytes("RequestProtocol", r.Proto)
+	f.bytes(keyRequestProtocol, r.Proto)
 	if r.TLSVersion != 0 {
-		f.str("RequestScheme", "https")
+		f.str(keyRequestScheme, "https")
 	} else {
-		f.str("RequestScheme", "http")
+		f.str(keyRequestScheme, "http")
 	}
-	f.num("RetryAttempts", int64(r.Retries))
+	f.num(keyRetryAttempts, int64(r.Retries))
 	if r.Router != "" {
-		f.str("RouterName", r.Router)
+		f.str(keyRouterName, r.Router)
 	}
 }
 
-// fieldSet is the fields of the line being built and their bytes.
+// fieldSet is the fields of the line being built: written to line as
+// JSON, or gathered in kv with their bytes in sc.
 type fieldSet struct {
 	kv   []field
 	sc   []byte
-	keep map[string]bool
+	keep *[numKeys]bool
+	json bool
+	line []byte
+	pos  *[numKeys]int16 // where in kv each core field is (-1: absent)
 }
 
-func (f *fieldSet) bytes(k string, v []byte) {
-	if f.keep[k] {
-		f.kv = append(f.kv, field{key: k, kind: kStr, s: v})
+func (f *fieldSet) kept(k coreKey) bool { return f.keep[k] }
+
+// key writes a JSON line's next key (core keys need no escaping).
+func (f *fieldSet) key(k coreKey) {
+	if f.line[len(f.line)-1] != '{' {
+		f.line = append(f.line, ',')
+	}
+	f.line = append(append(append(f.line, '"'), coreKeys[k]...), '"', ':')
+}
+
+// add gathers a field, noting where it is.
+func (f *fieldSet) add(k coreKey, fd field) {
+	fd.key = coreKeys[k]
+	f.pos[k] = int16(len(f.kv))
+	f.kv = append(f.kv, fd)
+}
+
+func (f *fieldSet) bytes(k coreKey, v []byte) {
+	switch {
+	case !f.kept(k):
+	case f.json:
+		f.key(k)
+		f.line = appendString(f.line, v)
+	default:
+		f.add(k, field{kind: kStr, s: v})
 	}
 }
 
-func (f *fieldSet) str(k, v string) {
-	if f.keep[k] {
+func (f *fieldSet) str(k coreKey, v string) {
+	switch {
+	case !f.kept(k):
+	case f.json:
+		f.key(k)
+		f.line = appendString(f.line, unsafeBytes(v))
+	default:
 		n := len(f.sc)
 		f.sc = append(f.sc, v...)
-		f.kv = append(f.kv, field{key: k, kind: kStr, s: f.sc[n:len(f.sc):len(f.sc)]})
+		f.add(k, field{kind: kStr, s: f.sc[n:len(f.sc):len(f.sc)]})
 	}
 }
 
-func (f *fieldSet) num(k string, n int64) {
-	if f.keep[k] {
-		f.kv = append(f.kv, field{key: k, kind: kInt, n: n})
+func (f *fieldSet) num(k coreKey, n int64) {
+	switch {
+	case !f.kept(k):
+	case f.json:
+		f.key(k)
+		f.line = strconv.AppendInt(f.line, n, 10)
+	default:
+		f.add(k, field{kind: kInt, n: n})
 	}
 }
 
-func (f *fieldSet) time(k string, t time.Time) {
-	if f.keep[k] {
-		f.kv = append(f.kv, field{key: k, kind: kTime, t: t})
+func (f *fieldSet) float(k coreKey, v float64) {
+	switch {
+	case !f.kept(k):
+	case f.json:
+		f.key(k)
+		f.line = appendFloat(f.line, v)
+	default:
+		f.add(k, field{kind: kFloat, f: v})
 	}
 }
+
+func (f *fieldSet) time(k coreKey, t time.Time) {
+	switch {
+	case !f.kept(k):
+	case f.json:
+		f.key(k)
+		f.line = append(t.AppendFormat(append(f.line, '"'), time.RFC3339Nano), '"')
+	default:
+		f.add(k, field{kind: kTime, t: t})
+	}
+}
+
+// coreKey names one of Traefik's core fields (or entryPointName).
+type coreKey uint8
+
+// The core fields, in the order of coreKeys.
+const (
+	keyStartUTC coreKey = iota
+	keyStartLocal
+	keyDuration
+	keyRouterName
+	keyServiceName
+	keyServiceURL
+	keyServiceAddr
+	keyClientAddr
+	keyClientHost
+	keyClientPort
+	keyClientUsername
+	keyGzipRatio
+	keyOverhead
+	keyRetryAttempts
+	keyTLSVersion
+	keyTLSCipher
+	keyTLSClientSubject
+	keyRequestAddr
+	keyRequestHost
+	keyRequestPort
+	keyRequestMethod
+	keyRequestPath
+	keyRequestProtocol
+	keyRequestScheme
+	keyRequestContentSize
+	keyOriginDuration
+	keyOriginContentSize
+	keyOriginStatus
+	keyDownstreamStatus
+	keyDownstreamContentSize
+	keyRequestCount
+	keyEntryPointName
+	numKeys
+)
 
 // coreKeys are Traefik's core fields and entryPointName, whose keep or
 // drop is decided once (keepKeys).
@@ -180,12 +275,11 @@ var coreKeys = []string{"StartUTC", "StartLocal", "Duration", "RouterName", "Ser
 	"DownstreamStatus", "DownstreamContentSize", "RequestCount", "entryPointName"}
 
 // keepKeys is Traefik's Fields.Keep of each core key.
-func keepKeys(f *Fields) map[string]bool {
-	m := make(map[string]bool, len(coreKeys))
-	for _, k := range coreKeys {
-		m[k] = f.keepField(strings.ToLower(k))
+func keepKeys(f *Fields) (keep [numKeys]bool) {
+	for i, k := range coreKeys {
+		keep[i] = f.keepField(strings.ToLower(k))
 	}
-	return m
+	return keep
 }
 
 // headerFields appends prefix+name for each header kept (values of one
@@ -222,6 +316,13 @@ func (l *Logger) headerFields(f *fieldSet, prefix string, h *Headers) {
 		f.kv = append(f.kv, field{kind: kHeader, k: key, s: f.sc[m:len(f.sc):len(f.sc)]})
 	})
 	slices.SortFunc(f.kv[first:], func(a, b field) int { return bytes.Compare(a.k, b.k) })
+	if f.json {
+		for i := first; i < len(f.kv); i++ {
+			f.line = append(appendString(append(f.line, ','), f.kv[i].k), ':')
+			f.line = appendString(f.line, f.kv[i].s)
+		}
+		f.kv = f.kv[:first]
+	}
 }
 
 var redacted = []byte("REDACTED")

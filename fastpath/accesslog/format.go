@@ -15,39 +15,15 @@ import (
 func (l *Logger) format(b []byte, r *Record) []byte {
 	switch l.cfg.Format {
 	case JSON:
-		return appendJSON(b, l.fields(r, true))
+		_, b = l.fields(r, append(b, '{'))
+		return append(b, "}\n"...)
 	case GenericCLF:
-		return appendCLF(b, l.fields(r, false), false)
+		kv, _ := l.fields(r, nil)
+		return appendCLF(b, kv, &l.pos, false)
 	}
-	return appendCLF(b, l.fields(r, false), true)
+	kv, _ := l.fields(r, nil)
+	return appendCLF(b, kv, &l.pos, true)
 }
-
-// appendJSON is logrus's JSONFormatter: the fields (with level, msg and
-// time) in their order, as encoding/json writes a map, HTML escaped.
-func appendJSON(b []byte, kv []field) []byte {
-	b = append(b, '{')
-	for i := range kv {
-		f := &kv[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, f.name())
-		b = append(b, ':')
-		switch f.kind {
-		case kStr, kHeader:
-			b = appendString(b, f.s)
-		case kInt:
-			b = strconv.AppendInt(b, f.n, 10)
-		case kFloat:
-			b = appendFloat(b, f.f)
-		case kTime:
-			b = append(f.t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
-		}
-	}
-	return append(b, "}\n"...)
-}
-
-var info = []byte("info")
 
 // name is the field's key as bytes (no copy).
 func (f *field) name() []byte {
@@ -55,6 +31,21 @@ func (f *field) name() []byte {
 		return f.k
 	}
 	return unsafeBytes(f.key)
+}
+
+// clock caches the text of the current second (the writer's goroutine
+// only): logrus's time field changes once a second.
+type clock struct {
+	sec  int64
+	text []byte
+}
+
+// rfc3339 appends t (local) as time.RFC3339.
+func (c *clock) rfc3339(b []byte, t time.Time) []byte {
+	if s := t.Unix(); s != c.sec || c.text == nil {
+		c.sec, c.text = s, t.AppendFormat(c.text[:0], time.RFC3339)
+	}
+	return append(b, c.text...)
 }
 
 // appendFloat is encoding/json's float64 form.
@@ -132,23 +123,20 @@ const clfTime = "02/Jan/2006:15:04:05 -0700"
 
 // appendCLF is Traefik's CommonLogFormatter (common: with the request
 // count, router, server URL and duration) or GenericCLFLogFormatter.
-func appendCLF(b []byte, kv []field, common bool) []byte {
-	get := func(k string) *field {
-		for i := range kv {
-			if string(kv[i].name()) == k {
-				return &kv[i]
-			}
+func appendCLF(b []byte, kv []field, pos *[numKeys]int16, common bool) []byte {
+	get := func(k coreKey) *field {
+		if i := pos[k]; i >= 0 {
+			return &kv[i]
 		}
 		return nil
 	}
-	plain := func(b []byte, k string) []byte {
+	plain := func(b []byte, k coreKey) []byte {
 		if f := get(k); f != nil && len(f.s) > 0 {
 			return append(b, f.s...)
 		}
 		return append(b, '-')
 	}
-	quoted := func(b []byte, k string) []byte {
-		f := get(k)
+	quoted := func(b []byte, f *field) []byte {
 		if f == nil || len(f.s) == 0 {
 			return append(b, `"-"`...)
 		}
@@ -161,53 +149,63 @@ func appendCLF(b []byte, kv []field, common bool) []byte {
 		}
 		return append(b, '"')
 	}
-	number := func(b []byte, k string) []byte {
+	number := func(b []byte, k coreKey) []byte {
 		if f := get(k); f != nil {
 			return strconv.AppendInt(b, f.n, 10)
 		}
 		return append(b, '-')
 	}
-	b = plain(b, "ClientHost")
+	b = plain(b, keyClientHost)
 	b = append(b, " - "...)
-	b = plain(b, "ClientUsername")
+	b = plain(b, keyClientUsername)
 	b = append(b, " ["...)
-	if f := get("StartUTC"); f != nil {
+	if f := get(keyStartUTC); f != nil {
 		b = f.t.AppendFormat(b, clfTime)
-	} else if f := get("StartLocal"); f != nil {
+	} else if f := get(keyStartLocal); f != nil {
 		b = f.t.AppendFormat(b, clfTime)
 	} else {
 		b = append(b, '-')
 	}
 	b = append(b, "] \""...)
-	b = plain(b, "RequestMethod")
+	b = plain(b, keyRequestMethod)
 	b = append(b, ' ')
-	b = plain(b, "RequestPath")
+	b = plain(b, keyRequestPath)
 	b = append(b, ' ')
-	b = plain(b, "RequestProtocol")
+	b = plain(b, keyRequestProtocol)
 	b = append(b, "\" "...)
-	b = number(b, "DownstreamStatus")
+	b = number(b, keyDownstreamStatus)
 	b = append(b, ' ')
-	b = number(b, "DownstreamContentSize")
+	b = number(b, keyDownstreamContentSize)
 	b = append(b, ' ')
-	b = quoted(b, "request_Referer")
+	b = quoted(b, header(kv, "request_Referer"))
 	b = append(b, ' ')
-	b = quoted(b, "request_User-Agent")
+	b = quoted(b, header(kv, "request_User-Agent"))
 	if !common {
 		return append(b, '\n')
 	}
 	b = append(b, ' ')
-	b = number(b, "RequestCount")
+	b = number(b, keyRequestCount)
 	b = append(b, ' ')
-	b = quoted(b, "RouterName")
+	b = quoted(b, get(keyRouterName))
 	b = append(b, ' ')
-	b = quoted(b, "ServiceURL")
+	b = quoted(b, get(keyServiceURL))
 	b = append(b, ' ')
 	var ms int64
-	if f := get("Duration"); f != nil {
+	if f := get(keyDuration); f != nil {
 		ms = f.n / int64(time.Millisecond)
 	}
 	b = strconv.AppendInt(b, ms, 10)
 	return append(b, "ms\n"...)
+}
+
+// header is the header field named name, or nil.
+func header(kv []field, name string) *field {
+	for i := range kv {
+		if kv[i].kind == kHeader && string(kv[i].k) == name {
+			return &kv[i]
+		}
+	}
+	return nil
 }
 
 // requestPath appends Traefik's RequestPath: the URL's path (as Go's URL

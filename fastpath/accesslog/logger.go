@@ -28,7 +28,9 @@ type Logger struct {
 	line    []byte
 	kv      []field
 	scratch []byte
-	keep    map[string]bool // core keys kept (keepKeys)
+	keep    [numKeys]bool  // core keys kept (keepKeys)
+	pos     [numKeys]int16 // the line's core fields in kv (fields)
+	clock   clock          // the writer's current second
 }
 
 // New opens the log (creating its directory, as Traefik does) and starts
@@ -114,7 +116,7 @@ const FlushDelay = 100 * time.Millisecond
 // batchDelay is how long the writer lets lines gather between two
 // batches while requests keep coming: one wake-up per batch, not per
 // request.
-const batchDelay = 2 * time.Millisecond
+const batchDelay = 5 * time.Millisecond
 
 // run writes batches of lines; with none queued it flushes and sleeps
 // until Submit wakes it, so that an idle log costs no wake-ups.
