@@ -58,7 +58,7 @@ k8s-deps:
 # The table goes to conformance-results.md.
 conformance: k8s-deps
 	SLUICE_CONFORMANCE=1 SLUICE_CONFORMANCE_OUT=$(CURDIR)/conformance-results.md \
-		$(GO) test -count=1 -timeout 60m -run '^(TestConformance|TestRedisScriptMatchesTraefik)$$' -v ./cmd/sluice
+		$(GO) test -count=1 -timeout 60m -run '^(TestConformance|TestConformanceAccessLog|TestRedisScriptMatchesTraefik)$$' -v ./cmd/sluice
 
 # Regenerate deploy/crds from compile/model.
 crds:

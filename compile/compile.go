@@ -76,8 +76,9 @@ type Options struct {
 	// longer has are dropped.
 	Metrics *obs.Registry
 	// AccessLogInternals is --accesslog.addInternals: routers to
-	// @internal services are logged too.
-	AccessLogInternals bool
+	// @internal services are logged too; TracingInternals,
+	// --tracing.addInternals, traced.
+	AccessLogInternals, TracingInternals bool
 }
 
 func (o Options) logger() *slog.Logger {
@@ -243,12 +244,12 @@ func metricHandles(t *route.Table, reg *obs.Registry) {
 // route to an @internal service is neither metered nor logged unless
 // --metrics.addInternals or --accesslog.addInternals, as Traefik's
 // shouldMeter and shouldAccessLog decide.
-func (c *compiler) observability(rt *model.Route) (metrics, accessLogs obs.Toggle) {
+func (c *compiler) observability(rt *model.Route) (metrics, accessLogs, tracing obs.Toggle) {
 	var o model.Observability
 	if rt.Observability != nil {
 		o = *rt.Observability
 	}
-	metrics, accessLogs = toggle(o.Metrics), toggle(o.AccessLogs)
+	metrics, accessLogs, tracing = toggle(o.Metrics), toggle(o.AccessLogs), toggle(o.Tracing)
 	if len(rt.Services) == 1 && rt.Services[0].Kind == "TraefikService" && strings.HasSuffix(rt.Services[0].Name, "@internal") {
 		if !c.opts.Metrics.AddInternals() {
 			metrics = obs.Off
@@ -256,8 +257,11 @@ func (c *compiler) observability(rt *model.Route) (metrics, accessLogs obs.Toggl
 		if !c.opts.AccessLogInternals {
 			accessLogs = obs.Off
 		}
+		if !c.opts.TracingInternals {
+			tracing = obs.Off
+		}
 	}
-	return metrics, accessLogs
+	return metrics, accessLogs, tracing
 }
 
 // toggle is an optional observability switch.
@@ -277,8 +281,8 @@ func toggle(on *bool) obs.Toggle {
 func inheritObservability(rs []*route.Route) {
 	for _, r := range rs {
 		for _, ch := range r.Children {
-			if ch.Metrics != r.Metrics || ch.AccessLogs != r.AccessLogs {
-				ch.Metrics, ch.AccessLogs = r.Metrics, r.AccessLogs
+			if ch.Metrics != r.Metrics || ch.AccessLogs != r.AccessLogs || ch.Tracing != r.Tracing {
+				ch.Metrics, ch.AccessLogs, ch.Tracing = r.Metrics, r.AccessLogs, r.Tracing
 			}
 		}
 		inheritObservability(r.Children)
@@ -601,8 +605,8 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	if merr != nil {
 		return disabled(merr)
 	}
-	if o := rt.Observability; o != nil && len(ir.Spec.ParentRefs) == 0 && (o.Tracing != nil || o.TraceVerbosity != "") {
-		c.warn(obj, f+".observability", "per-router tracing is not yet supported by Sluice; ignored (metrics and accessLogs are)")
+	if o := rt.Observability; o != nil && len(ir.Spec.ParentRefs) == 0 && o.TraceVerbosity == "detailed" {
+		c.warn(obj, f+".observability.traceVerbosity", "detailed tracing (a span per middleware) is not yet supported by Sluice; minimal is used")
 	}
 	var target service.Service
 	var handler pipeline.Handler
@@ -621,7 +625,7 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Middlewares: mwNames,
 		Source: irKey(ir) + "#" + f, Service: svcName, Target: target, Handler: handler, TLS: tlsBlock,
 	}
-	r.Metrics, r.AccessLogs = c.observability(rt)
+	r.Metrics, r.AccessLogs, r.Tracing = c.observability(rt)
 	return compiledRoute{r: r, entries: Entries(tree), hasService: target != nil, mws: mws, hosts: hostNames(tree)}, true
 }
 

@@ -52,6 +52,9 @@ func (c *compiler) redirections(b *route.Builder) {
 		if !c.opts.AccessLogInternals {
 			r.AccessLogs = obs.Off // and shouldAccessLog
 		}
+		if !c.opts.TracingInternals {
+			r.Tracing = obs.Off // and shouldTrace
+		}
 		b.Add(r, Entries(tree))
 	}
 }

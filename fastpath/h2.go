@@ -50,6 +50,11 @@ func (h *Handler) serveStream(s *h2.Stream, peer netip.AddrPort, tls *pipeline.C
 		if !o.start.IsZero() {
 			o.note(&x.Out.Header, int(s.Request.ContentLength))
 		}
+		if h.cfg.Tracer != nil {
+			r := &s.Request
+			v := reqView{method: r.Method, uri: r.Path, proto: protoHTTP2, host: r.Authority, peer: peer}
+			h.traceBegin(x, &v, "2", o.start)
+		}
 		h.routeH2(x)
 	} else {
 		o.method = obs.Method(s.Request.Method) // a 400: no header to note
@@ -61,6 +66,9 @@ func (h *Handler) serveStream(s *h2.Stream, peer netip.AddrPort, tls *pipeline.C
 			r := &s.Request
 			v := reqView{method: r.Method, uri: r.Path, proto: protoHTTP2, host: r.Authority, peer: peer}
 			h.logAccess(x, &o, &v)
+		}
+		if x.Trace != nil {
+			h.traceEnd(x)
 		}
 	}
 	s.WriteResponse(x.Resp)

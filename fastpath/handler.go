@@ -18,6 +18,7 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
+	"github.com/sluiceproxy/sluice/fastpath/trace"
 )
 
 // Config is the per-entry-point configuration of a Handler.
@@ -60,6 +61,11 @@ type Config struct {
 	// to /dashboard/, the rest go to API, which serves the dashboard.
 	API       pipeline.Handler
 	Dashboard bool
+	// Tracer is --tracing (nil: off); TracingOff is
+	// --entryPoints.<n>.observability.tracing=false; TracingInternals is
+	// --tracing.addInternals.
+	Tracer                       *trace.Tracer
+	TracingOff, TracingInternals bool
 	// AccessLog is --accesslog (nil: off); AccessLogOff is
 	// --entryPoints.<n>.observability.accessLogs=false.
 	AccessLog    *accesslog.Logger
@@ -121,6 +127,10 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		x.TLS = tlsOf(ctx.Conn())
 	}
 	if x.BeginHTTP1(ctx, &h.ep, client, peer) {
+		if h.cfg.Tracer != nil {
+			v := view1(ctx)
+			h.traceBegin(x, &v, protoOf(ctx), o.start)
+		}
 		h.route(x)
 	} else {
 		x.Respond(fasthttp.StatusBadRequest, pipeline.BodyBadRequest)
@@ -130,6 +140,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		if x.Logged {
 			v := view1(ctx)
 			h.logAccess(x, &o, &v)
+		}
+		if x.Trace != nil {
+			h.traceEnd(x)
 		}
 	}
 	if !x.DrainBody(maxDrainedBody) {

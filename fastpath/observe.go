@@ -14,7 +14,7 @@ import (
 // observing: some level of metrics is on for this entry point (its own,
 // or routers' and services', which any table may carry).
 func (h *Handler) observing() bool {
-	return h.cfg.Metrics != nil || h.cfg.MetricsRoutes || h.cfg.AccessLog != nil
+	return h.cfg.Metrics != nil || h.cfg.MetricsRoutes || h.cfg.AccessLog != nil || h.cfg.Tracer != nil
 }
 
 // observation is what the front end notes of a request before routing,
@@ -154,6 +154,9 @@ func (h *Handler) internal(x *pipeline.Exchange) {
 	}
 	if !h.cfg.AccessLogInternals {
 		x.AccessLogs = obs.Off
+	}
+	if !h.cfg.TracingInternals {
+		x.Tracing = obs.Off
 	}
 }
 

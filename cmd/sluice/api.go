@@ -54,6 +54,9 @@ func (p *proxy) apiPublished(res *compile.Result, diags []model.Diagnostic, snap
 	if p.cfg.Metrics != nil {
 		f.Metrics = "Prometheus"
 	}
+	if p.cfg.Tracing != nil {
+		f.Tracing = "OTLP"
+	}
 	providers := []string{"KubernetesCRD"}
 	if p.cfg.ManifestsDir != "" {
 		providers = []string{"Manifests"}

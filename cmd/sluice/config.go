@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/compile"
 	"github.com/sluiceproxy/sluice/fastpath/accesslog"
+	"github.com/sluiceproxy/sluice/fastpath/trace"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch/acme"
 	"github.com/sluiceproxy/sluice/watch/kube"
@@ -44,8 +45,9 @@ type entryPoint struct {
 	// NoMetrics is observability.metrics=false: only routers that set
 	// observability.metrics: true are metered here.
 	NoMetrics bool
-	// NoAccessLogs is observability.accessLogs=false, as NoMetrics.
-	NoAccessLogs bool
+	// NoAccessLogs and NoTracing are observability.accessLogs=false and
+	// .tracing=false, as NoMetrics.
+	NoAccessLogs, NoTracing bool
 }
 
 // config is Sluice's static configuration.
@@ -78,6 +80,10 @@ type config struct {
 	Metrics *metricsConfig
 	// API is --api.* (nil: off).
 	API *apiConfig
+	// Tracing is --tracing.* (nil: off); TracingInternals is
+	// --tracing.addInternals.
+	Tracing          *trace.Config
+	TracingInternals bool
 	// MetricsAddInternals is --metrics.addInternals.
 	MetricsAddInternals bool
 	// AccessLog is --accessLog.* (nil: off); AccessLogInternals is
@@ -120,7 +126,9 @@ var ourKeys = []string{
 	"metrics.prometheus.addentrypointslabels", "metrics.prometheus.manualrouting", "certificatesresolvers.<r>.acme.preferredchain",
 	"certificatesresolvers.<r>.acme.eab.kid", "certificatesresolvers.<r>.acme.eab.hmacencoded",
 	"certificatesresolvers.<r>.acme.dnschallenge.provider", "certificatesresolvers.<r>.acme.dnschallenge.resolvers",
-	"api", "api.insecure", "api.dashboard", "api.basepath",
+	"api", "api.insecure", "api.dashboard", "api.basepath", "tracing", "tracing.servicename", "tracing.samplerate",
+	"tracing.capturedrequestheaders", "tracing.capturedresponseheaders", "tracing.safequeryparams", "tracing.addinternals",
+	"tracing.otlp", "tracing.otlp.http", "tracing.otlp.http.endpoint", "entrypoints.<ep>.observability.tracing",
 	"metrics.addinternals", "entrypoints.<ep>.observability.metrics", "entrypoints.<ep>.observability.accesslogs",
 	"accesslog", "accesslog.format", "accesslog.filepath", "accesslog.bufferingsize", "accesslog.addinternals",
 	"accesslog.filters.statuscodes", "accesslog.filters.retryattempts", "accesslog.filters.minduration",
@@ -305,6 +313,8 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		return c.applyResolver(k, v)
 	case strings.HasPrefix(k, "metrics."):
 		return c.applyMetrics(k, v)
+	case k == "tracing" || strings.HasPrefix(k, "tracing."):
+		return c.applyTracing(k, v)
 	case k == "api" || strings.HasPrefix(k, "api."):
 		return c.applyAPI(k, v)
 	case k == "accesslog" || strings.HasPrefix(k, "accesslog."):
@@ -370,7 +380,12 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		err := parseBool(k, v, &on)
 		ep.NoAccessLogs = !on
 		return err
-	case "observability.tracing", "observability.traceverbosity":
+	case "observability.tracing":
+		var on bool
+		err := parseBool(k, v, &on)
+		ep.NoTracing = !on
+		return err
+	case "observability.traceverbosity":
 		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice yet; ignored", k))
 	case "http.middlewares":
 		ep.Middlewares = splitList(v)

@@ -37,6 +37,9 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 			}
 		}
 		fc.AccessLog, fc.AccessLogOff, fc.AccessLogInternals = p.accessLog, ep.NoAccessLogs, p.cfg.AccessLogInternals
+		if p.tracer != nil {
+			fc.Tracer, fc.TracingOff, fc.TracingInternals = p.tracer, ep.NoTracing, p.cfg.TracingInternals
+		}
 		if p.api != nil && p.cfg.API.Insecure && strings.EqualFold(ep.Name, "traefik") {
 			fc.API, fc.Dashboard = p.api.handler, p.cfg.API.Dashboard
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
 	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
+	"github.com/sluiceproxy/sluice/fastpath/trace"
 	"github.com/sluiceproxy/sluice/fastpath/upstream"
 	"github.com/sluiceproxy/sluice/watch"
 	"github.com/sluiceproxy/sluice/watch/acme"
@@ -50,6 +51,7 @@ type proxy struct {
 	watchErrors atomic.Uint64
 	accessLog   *accesslog.Logger // --accessLog (nil: off)
 	api         *apiServer        // --api (nil: off)
+	tracer      *trace.Tracer     // --tracing (nil: off)
 	ctx         context.Context
 	pubMu       sync.Mutex // one publish at a time; guards lastSnap
 	lastSnap    *model.Snapshot
@@ -123,6 +125,11 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 	}
 	if cfg.API != nil {
 		copts.Internal = p.startAPI(copts.Internal)
+	}
+	if cfg.Tracing != nil {
+		p.tracer = trace.New(*cfg.Tracing)
+		copts.TracingInternals = cfg.TracingInternals
+		defer p.tracer.Close(5 * time.Second)
 	}
 	if err := p.startAccessLog(ctx, &copts); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/obs"
+	"github.com/sluiceproxy/sluice/fastpath/trace"
 )
 
 // EntryPoint is what the pipeline needs of one entry point, set once when
@@ -96,8 +97,11 @@ type Exchange struct {
 	// once the answer is made.
 	ObsRouter, ObsService *obs.Handle
 	// Metrics is the served router's switch (Off also for the internal
-	// routers Traefik does not meter); AccessLogs its access log switch.
-	Metrics, AccessLogs obs.Toggle
+	// routers Traefik does not meter); AccessLogs and Tracing its access
+	// log and tracing switches.
+	Metrics, AccessLogs, Tracing obs.Toggle
+	// Trace is the request's trace when it is traced (nil: not).
+	Trace *trace.Request
 	// RouterName is the router that served ("": none), for the access log.
 	RouterName string
 	// Logged: the access log wants Origin, which load balancers fill
@@ -143,6 +147,7 @@ func Release(x *Exchange) {
 	x.routed, x.date, x.unsent = nil, false, false
 	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName = nil, nil, obs.Inherit, obs.Inherit, ""
 	x.Logged, x.Origin, x.Retries, x.User = false, Origin{}, 0, ""
+	x.Tracing, x.Trace = obs.Inherit, nil
 	exchanges.Put(x)
 }
 

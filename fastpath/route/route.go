@@ -1,6 +1,8 @@
 package route
 
 import (
+	"time"
+
 	"github.com/sluiceproxy/sluice/fastpath/match"
 	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
@@ -39,8 +41,9 @@ type Route struct {
 	// its parent's), Off for one to an @internal service unless
 	// --metrics.addInternals.
 	Metrics obs.Toggle
-	// AccessLogs is observability.accessLogs, as Metrics is metrics.
-	AccessLogs obs.Toggle
+	// AccessLogs and Tracing are observability.accessLogs and .tracing,
+	// as Metrics is metrics.
+	AccessLogs, Tracing obs.Toggle
 
 	children *Index // Children, indexed by Build
 }
@@ -72,6 +75,10 @@ func (r *Route) Serve(x *pipeline.Exchange) {
 // mark notes on x the router serving it, for metrics and the access log.
 func (r *Route) mark(x *pipeline.Exchange) {
 	x.ObsRouter, x.Metrics, x.AccessLogs, x.RouterName = r.Obs, r.Metrics, r.AccessLogs, r.Name
+	if x.Trace != nil {
+		x.Tracing = r.Tracing
+		x.Trace.Router(r.Name, r.Rule, r.Service, time.Now())
+	}
 }
 
 // Child is the child router that would serve r, routed as it arrives

@@ -196,10 +196,8 @@ func (lb *LoadBalancer) Serve(x *pipeline.Exchange) {
 	if lb.Obs != nil {
 		x.ObsService = lb.Obs
 	}
-	if x.Logged {
-		start := time.Now()
-		lb.send(x, srv)
-		x.Origin = pipeline.Origin{Service: lb.Name, URL: srv.URL, Status: x.Resp.StatusCode(), Size: responseSize(x.Resp), Duration: time.Since(start)}
+	if x.Logged || x.Trace != nil {
+		lb.observedSend(x, srv)
 	} else {
 		lb.send(x, srv)
 	}
@@ -231,6 +229,24 @@ func (lb *LoadBalancer) send(x *pipeline.Exchange, srv *Server) {
 		forwardNetHTTP(x, lb, srv)
 	default:
 		forward(x, lb, srv)
+	}
+}
+
+// observedSend is send noted for the access log (the origin fields) and
+// the trace (the Service and ReverseProxy spans, the traceparent sent
+// to the server).
+func (lb *LoadBalancer) observedSend(x *pipeline.Exchange, srv *Server) {
+	start := time.Now()
+	if x.Trace != nil {
+		x.Out.Header.SetBytesV("Traceparent", x.Trace.ServiceStart(lb.Name, srv.URL, start))
+	}
+	lb.send(x, srv)
+	end := time.Now()
+	if x.Trace != nil {
+		x.Trace.ServiceEnd(x.Resp.StatusCode(), end)
+	}
+	if x.Logged {
+		x.Origin = pipeline.Origin{Service: lb.Name, URL: srv.URL, Status: x.Resp.StatusCode(), Size: responseSize(x.Resp), Duration: end.Sub(start)}
 	}
 }
 

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/sluiceproxy/sluice/fastpath/trace"
+)
+
+// applyTracing reads one tracing key (Traefik's --tracing.*, keys
+// lower-cased): OTLP over HTTP; gRPC export is warned about.
+func (c *config) applyTracing(k, v string) error {
+	field := strings.TrimPrefix(strings.TrimPrefix(k, "tracing"), ".")
+	if field == "addinternals" {
+		return parseBool(k, v, &c.TracingInternals)
+	}
+	if field == "" {
+		var on bool
+		if err := parseBool(k, v, &on); err != nil {
+			return err
+		}
+		if !on {
+			c.Tracing = nil
+			return nil
+		}
+	}
+	if c.Tracing == nil {
+		c.Tracing = trace.NewConfig()
+	}
+	t := c.Tracing
+	switch {
+	case field == "", field == "otlp", field == "otlp.http":
+	case field == "servicename":
+		t.ServiceName = v
+	case field == "samplerate":
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			return fmt.Errorf("--%s: %q is not a rate between 0 and 1", k, v)
+		}
+		t.SampleRate = f
+	case strings.HasPrefix(field, "resourceattributes."), strings.HasPrefix(field, "globalattributes."):
+		if t.ResourceAttributes == nil {
+			t.ResourceAttributes = map[string]string{}
+		}
+		_, name, _ := strings.Cut(field, ".")
+		t.ResourceAttributes[name] = v
+	case field == "capturedrequestheaders":
+		t.CapturedRequest = canonicalList(v)
+	case field == "capturedresponseheaders":
+		t.CapturedResp = canonicalList(v)
+	case field == "safequeryparams":
+		t.SafeQueryParams = splitList(v)
+	case field == "otlp.http.endpoint":
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("--%s: %q is not an http(s) URL", k, v)
+		}
+		if u.Path == "" || u.Path == "/" {
+			u.Path = "/v1/traces" // as the OTLP exporter's default path
+		}
+		t.Endpoint = u.String()
+	case strings.HasPrefix(field, "otlp.http.headers."):
+		if t.Headers == nil {
+			t.Headers = map[string]string{}
+		}
+		t.Headers[strings.TrimPrefix(field, "otlp.http.headers.")] = v
+	case strings.HasPrefix(field, "otlp.grpc"), strings.HasPrefix(field, "otlp.http.tls"):
+		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice (it exports OTLP over HTTP, without client TLS options); ignored", k))
+	default:
+		return fmt.Errorf("unknown option --%s", k)
+	}
+	return nil
+}
+
+// canonicalList is a comma list of header names, canonical.
+func canonicalList(v string) []string {
+	var out []string
+	for _, s := range splitList(v) {
+		out = append(out, textproto.CanonicalMIMEHeaderKey(s))
+	}
+	return out
+}
