@@ -38,12 +38,14 @@ func (h *Handler) logAccess(x *pipeline.Exchange, o *observation, v *reqView) {
 	if og := &x.Origin; og.Service != "" {
 		r.Service, r.ServiceURL, r.OriginStatus, r.OriginSize, r.OriginDuration = og.Service, og.URL, og.Status, og.Size, og.Duration
 	}
-	r.Status, r.ReqSize, r.Retries, r.User = status, int64(o.reqBytes), x.Retries, x.User
-	if string(v.method) != fasthttp.MethodHead {
-		r.Size = int64(max(x.Resp.Header.ContentLength(), 0))
-		if !x.Resp.IsBodyStream() {
-			r.Size = int64(len(x.Resp.Body()))
-		}
+	r.Status, r.ReqSize, r.Retries, r.ChildRouter = status, int64(o.reqBytes), x.Retries, x.ChildRouter
+	if user, ok := x.User(); ok {
+		r.User, r.UserSet = append(r.User, user...), true
+	}
+	// the bytes written, as Traefik's capture counts them (a HEAD's too)
+	r.Size = int64(max(x.Resp.Header.ContentLength(), 0))
+	if !x.Resp.IsBodyStream() {
+		r.Size = int64(len(x.Resp.Body()))
 	}
 	if t := x.TLS; t != nil {
 		r.TLSVersion, r.TLSCipher = t.State.Version, t.State.CipherSuite
@@ -52,7 +54,11 @@ func (h *Handler) logAccess(x *pipeline.Exchange, o *observation, v *reqView) {
 		}
 	}
 	r.Method = append(r.Method, v.method...)
-	r.URI = append(r.URI, v.uri...)
+	if t := x.ForwardTarget(); len(t) > 0 {
+		r.URI = append(r.URI, t...) // as Traefik's URL after its entry point's sanitizing
+	} else {
+		r.URI = append(r.URI, v.uri...)
+	}
 	r.Proto = append(r.Proto, v.proto...)
 	r.Host = append(r.Host, v.host...)
 	r.ClientIP = v.peer.Addr().AppendTo(r.ClientIP)

@@ -58,8 +58,8 @@ func (l *Logger) fields(r *Record, line []byte) ([]field, []byte) {
 		f.bytes(keyClientHost, r.ClientIP)
 	}
 	f.bytes(keyClientPort, port)
-	if r.User != "" {
-		f.str(keyClientUsername, r.User)
+	if r.UserSet {
+		f.bytes(keyClientUsername, r.User)
 	} else {
 		f.str(keyClientUsername, "-")
 	}
@@ -136,7 +136,12 @@ func (f *fieldSet) request(r *Record, dropQuery bool) {
 		f.str(keyRequestScheme, "http")
 	}
 	f.num(keyRetryAttempts, int64(r.Retries))
-	if r.Router != "" {
+	switch {
+	case r.ChildRouter != "":
+		n := len(f.sc)
+		f.sc = append(append(append(f.sc, r.Router...), " -> "...), r.ChildRouter...)
+		f.bytes(keyRouterName, f.sc[n:len(f.sc):len(f.sc)])
+	case r.Router != "":
 		f.str(keyRouterName, r.Router)
 	}
 }

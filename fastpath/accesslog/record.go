@@ -29,7 +29,9 @@ type Record struct {
 
 	TLSVersion, TLSCipher uint16 // zero: plain
 	ClientCert            *x509.Certificate
-	User                  string // ClientUsername ("": -)
+	User                  []byte // ClientUsername, when UserSet (else -)
+	UserSet               bool
+	ChildRouter           string // multi-layer routing: Router -> ChildRouter
 
 	Method, URI, Proto, Host []byte
 	ClientIP                 []byte // text
@@ -76,10 +78,10 @@ func indexZero(b []byte) int {
 // newRecord is a record whose buffers fit a typical request.
 func newRecord() *Record {
 	return &Record{Method: make([]byte, 0, 8), URI: make([]byte, 0, 128), Proto: make([]byte, 0, 8), Host: make([]byte, 0, 48),
-		ClientIP: make([]byte, 0, 40), ForwardedFor: make([]byte, 0, 48)}
+		ClientIP: make([]byte, 0, 40), ForwardedFor: make([]byte, 0, 48), User: make([]byte, 0, 16)}
 }
 
 func (r *Record) reset() {
-	*r = Record{Method: r.Method[:0], URI: r.URI[:0], Proto: r.Proto[:0], Host: r.Host[:0], ClientIP: r.ClientIP[:0],
+	*r = Record{Method: r.Method[:0], URI: r.URI[:0], Proto: r.Proto[:0], Host: r.Host[:0], ClientIP: r.ClientIP[:0], User: r.User[:0],
 		ForwardedFor: r.ForwardedFor[:0], ReqHeaders: Headers{r.ReqHeaders.b[:0]}, RespHeaders: Headers{r.RespHeaders.b[:0]}}
 }

@@ -88,6 +88,7 @@ const authCacheSlots = 1024
 func (a *basicAuth) wrap(next pipeline.Handler) pipeline.Handler {
 	return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
 		user, ok := a.authenticate(x)
+		x.SetUser(user) // Traefik logs the name given, whether or not it passes
 		if !ok {
 			answerUnauthorized(x, a.challenge)
 			return
@@ -114,7 +115,8 @@ func answerUnauthorized(x *pipeline.Exchange, challenge []byte) {
 }
 
 // authenticate checks the request's Basic credentials (Go's
-// Request.BasicAuth) and returns the user.
+// Request.BasicAuth) and returns the user given (nil when none could be
+// read) and whether it passes.
 func (a *basicAuth) authenticate(x *pipeline.Exchange) ([]byte, bool) {
 	auth := peekCanonical(&x.Out.Header, hdrAuthorization)
 	const prefix = "Basic "
@@ -134,7 +136,7 @@ func (a *basicAuth) authenticate(x *pipeline.Exchange) ([]byte, bool) {
 	secret, known := a.users[string(user)]
 	if !known {
 		_ = checkSecret(password, a.notFound)
-		return nil, false
+		return user, false
 	}
 	sum := a.sum(x, user, password, secret)
 	slot := &a.ok[(int(sum[0])<<8|int(sum[1]))&(authCacheSlots-1)]
@@ -142,7 +144,7 @@ func (a *basicAuth) authenticate(x *pipeline.Exchange) ([]byte, bool) {
 		return user, true
 	}
 	if !checkSecret(password, secret) {
-		return nil, false
+		return user, false
 	}
 	p := new([32]byte) // only a miss allocates
 	*p = sum

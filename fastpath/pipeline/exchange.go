@@ -102,16 +102,17 @@ type Exchange struct {
 	Metrics, AccessLogs, Tracing obs.Toggle
 	// Trace is the request's trace when it is traced (nil: not).
 	Trace *trace.Request
-	// RouterName is the router that served ("": none), for the access log.
-	RouterName string
+	// RouterName is the router that served ("": none), and ChildRouter
+	// its child router that did (multi-layer routing), for the access log.
+	RouterName, ChildRouter string
 	// Logged: the access log wants Origin, which load balancers fill
 	// with the server that answered. Retries counts the retry
-	// middleware's extra tries; User is the name an auth middleware
-	// accepted (ClientUsername).
+	// middleware's extra tries.
 	Logged  bool
 	Origin  Origin
 	Retries int
-	User    string
+	user    []byte // the name basicAuth read (ClientUsername), when userSet
+	userSet bool
 
 	body     streamView // Out's body stream: In's, without its Close
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
@@ -145,8 +146,8 @@ func Release(x *Exchange) {
 	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
 	x.routed, x.date, x.unsent = nil, false, false
-	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName = nil, nil, obs.Inherit, obs.Inherit, ""
-	x.Logged, x.Origin, x.Retries, x.User = false, Origin{}, 0, ""
+	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName, x.ChildRouter = nil, nil, obs.Inherit, obs.Inherit, "", ""
+	x.Logged, x.Origin, x.Retries, x.user, x.userSet = false, Origin{}, 0, x.user[:0], false
 	x.Tracing, x.Trace = obs.Inherit, nil
 	exchanges.Put(x)
 }
@@ -156,6 +157,18 @@ func Release(x *Exchange) {
 type streamView struct{ r io.Reader }
 
 func (s *streamView) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+// SetUser records the user name an auth middleware read from the
+// request (the access log's ClientUsername; "" when it had none).
+func (x *Exchange) SetUser(name []byte) { x.user, x.userSet = append(x.user[:0], name...), true }
+
+// User is the name SetUser recorded, and whether one was.
+func (x *Exchange) User() ([]byte, bool) { return x.user, x.userSet }
+
+// ForwardTarget is the request target as the entry point forwards it,
+// before any middleware: the path sanitized (unless the entry point
+// keeps it) and the query with its semicolons rewritten.
+func (x *Exchange) ForwardTarget() []byte { return x.fwd }
 
 // Ctx is the HTTP/1.1 connection's request context, or nil.
 func (x *Exchange) Ctx() *fasthttp.RequestCtx { return x.ctx }

@@ -74,7 +74,13 @@ func (r *Route) Serve(x *pipeline.Exchange) {
 
 // mark notes on x the router serving it, for metrics and the access log.
 func (r *Route) mark(x *pipeline.Exchange) {
-	x.ObsRouter, x.Metrics, x.AccessLogs, x.RouterName = r.Obs, r.Metrics, r.AccessLogs, r.Name
+	x.ObsRouter, x.Metrics, x.AccessLogs = r.Obs, r.Metrics, r.AccessLogs
+	switch {
+	case x.RouterName == "":
+		x.RouterName = r.Name
+	case x.RouterName != r.Name:
+		x.ChildRouter = r.Name // a parent's child router: "parent -> child", as Traefik's
+	}
 	if x.Trace != nil {
 		x.Tracing = r.Tracing
 		x.Trace.Router(r.Name, r.Rule, r.Service, time.Now())
