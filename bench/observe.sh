@@ -6,7 +6,9 @@
 # (GOMAXPROCS=1, nginx 1 worker), as bench-compare. Variants, interleaved round by round, each
 # a fresh process: sluice (nothing on), sluice-metrics (--metrics.prometheus, Traefik's default
 # labels: entry point and service), sluice-metrics-routers (router labels too), sluice-log
-# (--accessLog.format=json to a file), sluice-clf (the common format, to a file), sluice-all (metrics with router labels and the JSON log),
+# (--accessLog.format=json to a file), sluice-clf (the common format, to a file), sluice-trace
+# and sluice-trace0 (--tracing at sample rates 1 and 0, exported as OTLP/HTTP JSON to a backend
+# on 127.0.0.1:9003 that answers 200 to anything), sluice-all (metrics with router labels and the JSON log),
 # nginx (access_log off, as bench-compare runs it) and nginx-log (access_log to a file in the
 # combined format, buffer=64k). CPU = the proxy's utime+stime per request from /proc.
 #
@@ -26,7 +28,7 @@ PATH=$PATH:/usr/sbin:/usr/local/go/bin
 
 source "$HERE/lib.sh"
 need_tools wrk nginx
-ports_free 8082 8083 8089 9001 9002
+ports_free 8082 8083 8089 9001 9002 9003
 mkdir -p "$WORK/bin" "$WORK/observe"
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes)
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -46,6 +48,7 @@ read -r HOST URLPATH < "$DIR/hit"
 
 taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
 taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.2:9002 > /dev/null 2>&1 & PIDS+=($!)
+taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9003 > /dev/null 2>&1 & PIDS+=($!) # the OTLP endpoint
 
 # run VARIANT : start it afresh, warm it, measure CPU per request, stop it
 run() {
@@ -57,6 +60,8 @@ run() {
     sluice-metrics-routers) args=("${metrics[@]}" --metrics.prometheus.addRoutersLabels=true) ;;
     sluice-log) args=("${log[@]}") ;;
     sluice-clf) args=(--accessLog=true "--accessLog.filePath=$WORK/observe/sluice-access.log") ;;
+    sluice-trace) args=(--tracing=true --tracing.otlp.http.endpoint=http://127.0.0.1:9003 --tracing.sampleRate=1) ;;
+    sluice-trace0) args=(--tracing=true --tracing.otlp.http.endpoint=http://127.0.0.1:9003 --tracing.sampleRate=0) ;;
     sluice-all) args=("${metrics[@]}" --metrics.prometheus.addRoutersLabels=true "${log[@]}") ;;
   esac
   rm -f "$WORK/observe/"*-access.log

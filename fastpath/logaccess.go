@@ -1,12 +1,16 @@
 package fastpath
 
 import (
+	"io"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/sluiceproxy/sluice/fastpath/accesslog"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
 // reqView is what the access log reads of a request as the client sent
@@ -68,7 +72,53 @@ func (h *Handler) logAccess(x *pipeline.Exchange, o *observation, v *reqView) {
 		x.Out.Header.VisitAll(r.ReqHeaders.Add)
 		x.Resp.Header.VisitAll(r.RespHeaders.Add)
 	}
+	if x.Resp.IsBodyStream() {
+		countStream(x.Resp, r, l, o.start)
+		return
+	}
 	l.Submit(r)
+}
+
+// countedStream counts a streamed answer's bytes as they are sent and
+// hands the access log its record when the stream ends: the size and
+// duration of the whole answer, as Traefik's capture has them.
+type countedStream struct {
+	src   io.ReadCloser
+	n     int64
+	rec   *accesslog.Record
+	log   *accesslog.Logger
+	start time.Time
+}
+
+var countedStreams = sync.Pool{New: func() any { return new(countedStream) }}
+
+// countStream puts a countedStream around resp's body stream.
+func countStream(resp *fasthttp.Response, rec *accesslog.Record, l *accesslog.Logger, start time.Time) {
+	size := resp.Header.ContentLength()
+	s := countedStreams.Get().(*countedStream)
+	s.src, s.rec, s.log, s.start = upstream.TakeBody(resp), rec, l, start
+	resp.SetBodyStream(s, size)
+}
+
+func (s *countedStream) Read(p []byte) (int, error) {
+	n, err := s.src.Read(p)
+	s.n += int64(n)
+	return n, err
+}
+
+// Close ends the stream (fasthttp and the HTTP/2 front end close a
+// response's stream once written, or abandoned) and submits the record.
+func (s *countedStream) Close() error {
+	err := s.src.Close()
+	r := s.rec
+	r.Size, r.Duration = s.n, time.Since(s.start)
+	if r.Service != "" && r.OriginSize == 0 {
+		r.OriginSize = s.n // the server's stream, of no declared length
+	}
+	s.log.Submit(r)
+	*s = countedStream{}
+	countedStreams.Put(s)
+	return err
 }
 
 var (

@@ -50,9 +50,10 @@ func TestBinaryAccessLogJSON(t *testing.T) {
 		{name: "POST", method: "POST", host: "app.example", path: "/p", body: "hello", header: map[string]string{"User-Agent": "t/1"}, status: 200},
 		{name: "quiet", host: "quiet.example", path: "/", status: 200},
 		{name: "404", host: "none.example", path: "/nothing", header: map[string]string{"User-Agent": "t/1"}, status: 404},
+		{name: "stream", host: "app.example", path: "/stream", header: map[string]string{"User-Agent": "t/1"}, status: 200},
 	}
 	f.run(t, cases)
-	lines := waitLines(t, logPath, 12) // the quiet route's 4 are not logged
+	lines := waitLines(t, logPath, 16) // the quiet route's 4 are not logged
 	seen := map[string]int{}
 	for _, line := range lines {
 		var m map[string]any
@@ -87,7 +88,7 @@ func TestBinaryAccessLogJSON(t *testing.T) {
 	}
 	f.run(t, cases[:1])
 	waitLines(t, logPath, 4)
-	waitLines(t, logPath+".1", 12)
+	waitLines(t, logPath+".1", 16)
 }
 
 // checkJSONLine checks one line's fields against the request it logs.
@@ -103,10 +104,13 @@ func checkJSONLine(t *testing.T, m map[string]any) {
 	routed := m["RequestHost"] != "none.example"
 	switch m["RequestMethod"] {
 	case "GET":
-		if routed {
+		switch {
+		case m["RequestPath"] == "/stream": // an answer of no declared length: counted as it streams
+			want["DownstreamContentSize"] = 11.0 // "part1 part2"
+		case routed:
 			want["RequestPath"] = "/a/b?x=1&y=<2>"
 			want["request_Authorization"] = "REDACTED"
-		} else {
+		default:
 			want["RequestPath"] = "/nothing"
 		}
 	case "POST":
