@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -25,6 +25,7 @@ type exporter struct {
 	client  *http.Client
 	done    chan struct{}
 	stop    chan time.Duration
+	body    []byte // the batch being sent (the exporter's goroutine)
 }
 
 // batchSize and batchDelay bound a batch, as OTel's batch span
@@ -103,12 +104,8 @@ func (e *exporter) close(timeout time.Duration) {
 // post sends one batch; a failure is counted (the spans are lost, as an
 // OTLP exporter's after its retries).
 func (e *exporter) post(batch []*Request) {
-	body, err := json.Marshal(e.payload(batch))
-	if err != nil {
-		e.errors.Add(1)
-		return
-	}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.cfg.Endpoint, bytes.NewReader(body))
+	e.body = e.payload(e.body[:0], batch)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.cfg.Endpoint, bytes.NewReader(e.body))
 	if err != nil {
 		e.errors.Add(1)
 		return
@@ -122,43 +119,17 @@ func (e *exporter) post(batch []*Request) {
 		e.errors.Add(1)
 		return
 	}
+	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		e.errors.Add(1)
 	}
 }
 
-// OTLP JSON: https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
-// (ids in hex, enums as numbers, 64-bit integers as strings).
-type (
-	kv struct {
-		Key   string `json:"key"`
-		Value value  `json:"value"`
-	}
-	value struct {
-		String *string  `json:"stringValue,omitempty"`
-		Int    *string  `json:"intValue,omitempty"`
-		Array  *arrayOf `json:"arrayValue,omitempty"`
-	}
-	arrayOf struct {
-		Values []value `json:"values"`
-	}
-	span struct {
-		TraceID      string `json:"traceId"`
-		SpanID       string `json:"spanId"`
-		ParentSpanID string `json:"parentSpanId,omitempty"`
-		Name         string `json:"name"`
-		Kind         int    `json:"kind"`
-		Start        string `json:"startTimeUnixNano"`
-		End          string `json:"endTimeUnixNano"`
-		Attributes   []kv   `json:"attributes,omitempty"`
-		Status       status `json:"status"`
-	}
-	status struct {
-		Code    int    `json:"code,omitempty"`
-		Message string `json:"message,omitempty"`
-	}
-)
+// The OTLP JSON encoding (https://opentelemetry.io/docs/specs/otlp/):
+// ids in hex, enums as numbers, 64-bit integers as strings. Written with
+// appends: a span is a few hundred bytes, and the exporter's goroutine
+// shares the proxy's CPU.
 
 // OTLP span kinds and status codes.
 const (
@@ -168,104 +139,136 @@ const (
 	statusError  = 2
 )
 
-func str(k, v string) kv { return kv{Key: k, Value: value{String: &v}} }
-
-func num(k string, n int64) kv {
-	s := strconv.FormatInt(n, 10)
-	return kv{Key: k, Value: value{Int: &s}}
-}
-
-func strs(k string, vs []string) kv {
-	a := &arrayOf{}
-	for _, v := range vs {
-		a.Values = append(a.Values, value{String: &v})
-	}
-	return kv{Key: k, Value: value{Array: a}}
-}
-
-// payload is one export request: the resource, the scope, the spans.
-func (e *exporter) payload(batch []*Request) map[string]any {
-	res := []kv{str("service.name", e.cfg.ServiceName), str("telemetry.sdk.language", "go"), str("telemetry.sdk.name", "sluice")}
+// payload appends one export request: the resource, the scope, the
+// spans of batch.
+func (e *exporter) payload(b []byte, batch []*Request) []byte {
+	b = append(b, `{"resourceSpans":[{"resource":{"attributes":[`...)
+	b = attr(b, "service.name", e.cfg.ServiceName, true)
+	b = attr(b, "telemetry.sdk.language", "go", false)
+	b = attr(b, "telemetry.sdk.name", "sluice", false)
 	keys := make([]string, 0, len(e.cfg.ResourceAttributes))
 	for k := range e.cfg.ResourceAttributes {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		res = append(res, str(k, e.cfg.ResourceAttributes[k]))
+		b = attr(b, k, e.cfg.ResourceAttributes[k], false)
 	}
-	var spans []span
-	for _, r := range batch {
-		spans = append(spans, e.spans(r)...)
+	b = append(b, `]},"scopeSpans":[{"scope":{"name":"github.com/traefik/traefik"},"spans":[`...)
+	for i, r := range batch {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = e.appendSpans(b, r)
 	}
-	return map[string]any{"resourceSpans": []any{map[string]any{
-		"resource":   map[string]any{"attributes": res},
-		"scopeSpans": []any{map[string]any{"scope": map[string]any{"name": "github.com/traefik/traefik"}, "spans": spans}},
-	}}}
+	return append(b, "]}]}]}"...)
 }
 
-// spans are Traefik's spans of one request: the entry point's (server,
-// named by the method), Router, Service and ReverseProxy (client).
-func (e *exporter) spans(r *Request) []span {
-	trace := hex.EncodeToString(r.TraceID[:])
-	id := func(i int) string { return hex.EncodeToString(r.spanIDs[i][:]) }
-	parent := ""
+// appendSpans appends Traefik's spans of one request: the entry point's
+// (server, named by the method), Router, Service and ReverseProxy
+// (client).
+func (e *exporter) appendSpans(b []byte, r *Request) []byte {
+	var parent []byte
 	if r.hasParent {
-		parent = hex.EncodeToString(r.remoteParent[:])
+		parent = r.remoteParent[:]
 	}
-	ep := span{TraceID: trace, SpanID: id(spanEntryPoint), ParentSpanID: parent, Name: string(r.Method), Kind: kindServer,
-		Start: nanos(r.start), End: nanos(r.end), Attributes: e.serverAttrs(r), Status: statusOf(r.Status, 500)}
-	out := []span{ep}
+	b = spanHead(b, r, spanEntryPoint, parent, string(r.Method), kindServer, r.start, r.end, r.Status, 500)
+	b = e.serverAttrs(b, r)
+	b = append(b, "]}"...)
 	if !r.routed {
-		return out
+		return b
 	}
-	out = append(out, span{TraceID: trace, SpanID: id(spanRouter), ParentSpanID: id(spanEntryPoint), Name: "Router", Kind: kindInternal,
-		Start: nanos(r.routerStart), End: nanos(r.end), Status: statusOf(r.Status, 500),
-		Attributes: []kv{str("traefik.service.name", r.routerService), str("traefik.router.name", r.router), str("http.route", r.rule)}})
+	b = spanHead(append(b, ','), r, spanRouter, r.spanIDs[spanEntryPoint][:], "Router", kindInternal, r.routerStart, r.end, r.Status, 500)
+	b = attr(b, "traefik.service.name", r.routerService, true)
+	b = attr(b, "traefik.router.name", r.router, false)
+	b = append(attr(b, "http.route", r.rule, false), "]}"...)
 	if !r.served {
-		return out
+		return b
 	}
-	out = append(out, span{TraceID: trace, SpanID: id(spanService), ParentSpanID: id(spanRouter), Name: "Service", Kind: kindInternal,
-		Start: nanos(r.serviceStart), End: nanos(r.serviceEnd), Status: statusOf(r.proxyStatus, 500),
-		Attributes: []kv{str("traefik.service.name", r.service)}})
-	return append(out, span{TraceID: trace, SpanID: id(spanProxy), ParentSpanID: id(spanService), Name: "ReverseProxy", Kind: kindClient,
-		Start: nanos(r.proxyStart), End: nanos(r.proxyEnd), Status: statusOf(r.proxyStatus, 400), Attributes: e.clientAttrs(r)})
+	b = spanHead(append(b, ','), r, spanService, r.spanIDs[spanRouter][:], "Service", kindInternal, r.serviceStart, r.serviceEnd, r.proxyStatus, 500)
+	b = append(attr(b, "traefik.service.name", r.service, true), "]}"...)
+	b = spanHead(append(b, ','), r, spanProxy, r.spanIDs[spanService][:], "ReverseProxy", kindClient, r.proxyStart, r.proxyEnd, r.proxyStatus, 400)
+	return append(e.clientAttrs(b, r), "]}"...)
+}
+
+// spanHead appends a span up to its attributes' opening bracket.
+func spanHead(b []byte, r *Request, i int, parent []byte, name string, kind int, start, end time.Time, code, errorFrom int) []byte {
+	b = append(b, `{"traceId":"`...)
+	b = hex.AppendEncode(b, r.TraceID[:])
+	b = append(b, `","spanId":"`...)
+	b = hex.AppendEncode(b, r.spanIDs[i][:])
+	if parent != nil {
+		b = append(b, `","parentSpanId":"`...)
+		b = hex.AppendEncode(b, parent)
+	}
+	b = append(b, `","name":`...)
+	b = appendJSONString(b, name)
+	b = append(b, `,"kind":`...)
+	b = strconv.AppendInt(b, int64(kind), 10)
+	b = append(b, `,"startTimeUnixNano":"`...)
+	b = strconv.AppendInt(b, start.UnixNano(), 10)
+	b = append(b, `","endTimeUnixNano":"`...)
+	b = strconv.AppendInt(b, end.UnixNano(), 10)
+	b = append(b, `","status":{`...)
+	switch {
+	case code < 100 || code >= 600:
+		b = append(b, `"code":2,"message":"Invalid HTTP status code `...)
+		b = append(strconv.AppendInt(b, int64(code), 10), '"')
+	case code >= errorFrom:
+		b = append(b, `"code":2`...)
+	}
+	return append(b, `},"attributes":[`...)
 }
 
 // serverAttrs are Traefik's CaptureServerRequest and CaptureResponse.
-func (e *exporter) serverAttrs(r *Request) []kv {
-	a := []kv{str("entry_point", r.EntryPoint), str("http.request.method", string(r.Method)), str("network.protocol.version", r.Proto),
-		num("http.request.body.size", r.BodySize), str("url.path", string(r.Path)), str("url.query", e.safeQuery(string(r.Query))),
-		str("url.scheme", string(r.Scheme)), str("user_agent.original", string(r.UA)), str("server.address", string(r.Host)),
-		str("network.peer.address", string(r.ClientIP)), str("client.address", string(r.ClientIP)),
-		num("client.port", int64(r.ClientPort)), num("network.peer.port", int64(r.ClientPort))}
-	a = append(a, headerAttrs("http.request.header.", r.reqHeaders)...)
+func (e *exporter) serverAttrs(b []byte, r *Request) []byte {
+	b = attr(b, "entry_point", r.EntryPoint, true)
+	b = attr(b, "http.request.method", string(r.Method), false)
+	b = attr(b, "network.protocol.version", r.Proto, false)
+	b = attrInt(b, "http.request.body.size", r.BodySize)
+	b = attr(b, "url.path", string(r.Path), false)
+	b = attr(b, "url.query", e.safeQuery(string(r.Query)), false)
+	b = attr(b, "url.scheme", string(r.Scheme), false)
+	b = attr(b, "user_agent.original", string(r.UA), false)
+	b = attr(b, "server.address", string(r.Host), false)
+	b = attr(b, "network.peer.address", string(r.ClientIP), false)
+	b = attr(b, "client.address", string(r.ClientIP), false)
+	b = attrInt(b, "client.port", int64(r.ClientPort))
+	b = attrInt(b, "network.peer.port", int64(r.ClientPort))
+	b = headerAttrs(b, "http.request.header.", r.reqHeaders)
 	if r.Status > 0 {
-		a = append(a, num("http.response.status_code", int64(r.Status)))
+		b = attrInt(b, "http.response.status_code", int64(r.Status))
 	}
-	return append(a, headerAttrs("http.response.header.", r.respHeaders)...)
+	return headerAttrs(b, "http.response.header.", r.respHeaders)
 }
 
 // clientAttrs are Traefik's CaptureClientRequest of the request sent to
 // the server, and its answer's status.
-func (e *exporter) clientAttrs(r *Request) []kv {
-	u, _ := url.Parse(r.proxyURL + string(r.Path))
-	if u == nil {
-		u = &url.URL{}
+func (e *exporter) clientAttrs(b []byte, r *Request) []byte {
+	scheme, hostport, _ := strings.Cut(r.proxyURL, "://")
+	host, port := hostport, map[string]string{"http": "80", "https": "443"}[scheme]
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.Contains(hostport[i:], "]") {
+		host, port = hostport[:i], hostport[i+1:]
 	}
-	u.RawQuery = e.safeQuery(string(r.Query))
-	a := []kv{str("http.request.method", string(r.Method)), str("network.protocol.version", "1.1"), str("url.full", u.String()),
-		str("url.scheme", u.Scheme), str("user_agent.original", string(r.UA))}
-	host, port := u.Hostname(), u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	host = strings.Trim(host, "[]")
+	full := r.proxyURL + string(r.Path)
+	if q := e.safeQuery(string(r.Query)); q != "" {
+		full += "?" + q
 	}
+	b = attr(b, "http.request.method", string(r.Method), true)
+	b = attr(b, "network.protocol.version", "1.1", false)
+	b = attr(b, "url.full", full, false)
+	b = attr(b, "url.scheme", scheme, false)
+	b = attr(b, "user_agent.original", string(r.UA), false)
 	p, _ := strconv.Atoi(port)
-	a = append(a, str("network.peer.address", host), num("network.peer.port", int64(p)), str("server.address", host), num("server.port", int64(p)))
+	b = attr(b, "network.peer.address", host, false)
+	b = attrInt(b, "network.peer.port", int64(p))
+	b = attr(b, "server.address", host, false)
+	b = attrInt(b, "server.port", int64(p))
 	if r.proxyStatus > 0 {
-		a = append(a, num("http.response.status_code", int64(r.proxyStatus)))
+		b = attrInt(b, "http.response.status_code", int64(r.proxyStatus))
 	}
-	return a
+	return b
 }
 
 // safeQuery is Traefik's safeURL on a query: every value but the safe
@@ -283,40 +286,73 @@ func (e *exporter) safeQuery(q string) string {
 	return vs.Encode()
 }
 
-// headerAttrs are the captured headers, one attribute a name (its
+// attr appends a string attribute (first: no comma before it).
+func attr(b []byte, k, v string, first bool) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = append(b, `{"key":`...)
+	b = appendJSONString(b, k)
+	b = append(b, `,"value":{"stringValue":`...)
+	b = appendJSONString(b, v)
+	return append(b, "}}"...)
+}
+
+// attrInt appends an integer attribute (never first).
+func attrInt(b []byte, k string, n int64) []byte {
+	b = append(b, `,{"key":`...)
+	b = appendJSONString(b, k)
+	b = append(b, `,"value":{"intValue":"`...)
+	b = strconv.AppendInt(b, n, 10)
+	return append(b, `"}}`...)
+}
+
+// headerAttrs appends the captured headers, one attribute a name (its
 // values, as Traefik's StringSlice).
-func headerAttrs(prefix string, b []byte) []kv {
+func headerAttrs(b []byte, prefix string, h []byte) []byte {
 	values := map[string][]string{}
 	var names []string
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, 0)
-		name := strings.ToLower(string(b[:i]))
-		b = b[i+1:]
-		j := bytes.IndexByte(b, 0)
+	for len(h) > 0 {
+		i := bytes.IndexByte(h, 0)
+		name := strings.ToLower(string(h[:i]))
+		h = h[i+1:]
+		j := bytes.IndexByte(h, 0)
 		if _, ok := values[name]; !ok {
 			names = append(names, name)
 		}
-		values[name] = append(values[name], string(b[:j]))
-		b = b[j+1:]
+		values[name] = append(values[name], string(h[:j]))
+		h = h[j+1:]
 	}
-	var out []kv
 	for _, n := range names {
-		out = append(out, strs(prefix+n, values[n]))
+		b = append(b, `,{"key":`...)
+		b = appendJSONString(b, prefix+n)
+		b = append(b, `,"value":{"arrayValue":{"values":[`...)
+		for i, v := range values[n] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"stringValue":`...)
+			b = append(appendJSONString(b, v), '}')
+		}
+		b = append(b, "]}}}"...)
 	}
-	return out
+	return b
 }
 
-// statusOf is Traefik's span status: an error from errorFrom up (500
-// for server and internal spans, 400 for client ones) or for an invalid
-// code.
-func statusOf(code, errorFrom int) status {
-	switch {
-	case code < 100 || code >= 600:
-		return status{Code: statusError, Message: "Invalid HTTP status code " + strconv.Itoa(code)}
-	case code >= errorFrom:
-		return status{Code: statusError}
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
 	}
-	return status{}
+	return append(b, '"')
 }
-
-func nanos(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
