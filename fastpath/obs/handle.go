@@ -86,7 +86,7 @@ type Handle struct {
 	mu     sync.Mutex
 	more   []*cell // beyond slots (guarded by mu)
 
-	retries atomic.Uint64                 // a service's retries (traefik_service_retries_total)
+	retries atomic.Uint64                // a service's retries (traefik_service_retries_total)
 	servers atomic.Pointer[ServerStates] // a service's checked servers (traefik_service_server_up)
 }
 
