@@ -61,6 +61,7 @@ func (h *Handler) observe(x *pipeline.Exchange, o *observation) {
 			continue
 		}
 		m.Observe(code, o.method, o.proto, d, o.reqBytes, resp)
+		m.CountHeaders(code, o.method, o.proto, &x.Out.Header) // headerLabels (none: returns at once)
 		if x.TLS != nil {
 			m.ObserveTLS(x.TLS.State.Version, x.TLS.State.CipherSuite)
 		}

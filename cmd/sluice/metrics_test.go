@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -518,5 +519,55 @@ func TestBinaryMetricsEntryPointAndManualRouting(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBinaryMetricsHeaderLabels: --metrics.prometheus.headerLabels adds a
+// label with the request header's value ("" when absent) to the
+// requests_total counters, and only to them, as Traefik's.
+func TestBinaryMetricsHeaderLabels(t *testing.T) {
+	port := namedBackend(t, "127.0.0.2", "app")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+routeYAML("app", "app.example", "{name: app, port: 80}"))
+	maddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := startSluice(t, dir, "--metrics.prometheus=true", "--entryPoints.traefik.address="+maddr,
+		"--metrics.prometheus.headerLabels.tenant=X-Tenant")
+	for _, tenant := range []string{"gold", "gold", "", `a"b`} {
+		req, _ := http.NewRequest("GET", "http://"+p.addr+"/", nil)
+		req.Host = "app.example"
+		if tenant != "" {
+			req.Header.Set("X-Tenant", tenant)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	all := scrape(t, maddr, "x")
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		n      float64
+	}{
+		{"traefik_entrypoint_requests_total", map[string]string{"entrypoint": "web", "tenant": "gold"}, 2},
+		{"traefik_entrypoint_requests_total", map[string]string{"entrypoint": "web", "tenant": ""}, 1},
+		{"traefik_entrypoint_requests_total", map[string]string{"entrypoint": "web", "tenant": `a"b`}, 1},
+		{"traefik_service_requests_total", map[string]string{"service": "e2e-app-*", "tenant": "gold"}, 2},
+		{"traefik_entrypoint_request_duration_seconds_count", map[string]string{"entrypoint": "web"}, 4},
+	} {
+		if got := sum(all, c.name, c.labels); got != c.n {
+			t.Errorf("%s%v = %v, want %v; exposed:\n%s", c.name, c.labels, got, c.n, dump(pick(all, c.name, nil)))
+		}
+	}
+	for _, s := range pick(all, "traefik_entrypoint_request_duration_seconds_count", nil) {
+		if _, ok := s.labels["tenant"]; ok {
+			t.Errorf("a header label on a histogram: %v", s)
+		}
+	}
+	for _, s := range pick(all, "traefik_entrypoint_requests_total", map[string]string{"entrypoint": "web"}) {
+		if _, ok := s.labels["tenant"]; !ok {
+			t.Errorf("requests_total without the header label: %v", s)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,9 @@ type metricsConfig struct {
 func newMetricsConfig() *metricsConfig {
 	return &metricsConfig{EntryPoint: "traefik", Opts: obs.Options{EntryPoints: true, Services: true}}
 }
+
+// promLabel is a Prometheus label name.
+var promLabel = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // applyMetrics reads one metrics.* key; the backends other than
 // Prometheus are warned about and ignored.
@@ -63,13 +67,19 @@ func (c *config) applyMetrics(k, v string) error {
 			m.Opts.Buckets = append(m.Opts.Buckets, f)
 		}
 	case "headerlabels":
-		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice yet; ignored", k))
 	default:
-		if strings.HasPrefix(field, ".headerlabels.") {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice yet; ignored", k))
-			return nil
+		label, ok := strings.CutPrefix(field, ".headerlabels.")
+		if !ok {
+			return fmt.Errorf("unknown option --%s", k)
 		}
-		return fmt.Errorf("unknown option --%s", k)
+		if !promLabel.MatchString(label) || label == "code" || label == "method" || label == "protocol" ||
+			label == "entrypoint" || label == "router" || label == "service" {
+			return fmt.Errorf("--%s: %q is not a label name of its own", k, label)
+		}
+		if m.Opts.HeaderLabels == nil {
+			m.Opts.HeaderLabels = map[string]string{}
+		}
+		m.Opts.HeaderLabels[label] = v
 	}
 	return nil
 }

@@ -44,7 +44,16 @@ func (r *Registry) WriteTo(w io.Writer) (int64, error) {
 		}
 		kind := hs[0].kind
 		total, bytesIn, bytesOut := "traefik_"+kind+"_requests_total", "traefik_"+kind+"_requests_bytes_total", "traefik_"+kind+"_responses_bytes_total"
-		e.family(kind, "requests_total", "counter", hs, func(h *Handle, c *cell) { e.sample(total, h, c, "", c.count.Load()) })
+		e.family(kind, "requests_total", "counter", hs, func(h *Handle, c *cell) {
+			if h.hl == nil {
+				e.sample(total, h, c, "", c.count.Load())
+			}
+		})
+		if r.hl != nil {
+			for _, h := range hs {
+				writeHeaderCounts(e.Writer, total, h, h.base)
+			}
+		}
 		e.family(kind, "requests_tls_total", "counter", hs, nil)
 		dur := "traefik_" + kind + "_request_duration_seconds"
 		e.bucket, e.sum, e.count = dur+"_bucket", dur+"_sum", dur+"_count"

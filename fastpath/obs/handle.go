@@ -86,6 +86,10 @@ type Handle struct {
 	mu     sync.Mutex
 	more   []*cell // beyond slots (guarded by mu)
 
+	hl   *headerLabels // nil: no headerLabels configured
+	hdr  headerCounts  // requests_total by header values (with hl)
+	base [][2]string   // the handle's own labels (entrypoint, or router and service)
+
 	retries atomic.Uint64                // a service's retries (traefik_service_retries_total)
 	servers atomic.Pointer[ServerStates] // a service's checked servers (traefik_service_server_up)
 }

@@ -145,3 +145,26 @@ func BenchmarkExposition100k(b *testing.B) {
 type countWriter int
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+type peeker map[string]string
+
+func (p peeker) Peek(k string) []byte { return []byte(p[k]) }
+
+// Header labels: counted by value without allocating once seen, written
+// with every label sorted.
+func TestHeaderLabels(t *testing.T) {
+	r := NewRegistry(Options{EntryPoints: true, HeaderLabels: map[string]string{"tenant": "X-Tenant", "a_first": "X-A"}})
+	h := r.EntryPoint("web")
+	hd := peeker{"X-Tenant": "gold"}
+	h.CountHeaders(200, 0, ProtoHTTP, hd)
+	if n := testing.AllocsPerRun(100, func() { h.CountHeaders(200, 0, ProtoHTTP, hd) }); n > 1 { // the peeker's []byte conversion
+		t.Errorf("%v allocations per count", n)
+	}
+	h.Observe(200, 0, ProtoHTTP, time.Millisecond, 0, 0)
+	var b strings.Builder
+	r.WriteTo(&b)
+	want := `traefik_entrypoint_requests_total{a_first="",code="200",entrypoint="web",method="GET",protocol="http",tenant="gold"} 102` + "\n"
+	if !strings.Contains(b.String(), want) || strings.Contains(b.String(), `traefik_entrypoint_requests_total{code="200",entrypoint="web",method="GET",protocol="http"}`) {
+		t.Errorf("exposition lacks %s or has the plain series:\n%s", want, b.String())
+	}
+}

@@ -15,6 +15,9 @@ type Options struct {
 	// AddInternals is --metrics.addInternals: routers to @internal
 	// services are metered too.
 	AddInternals bool
+	// HeaderLabels are --metrics.prometheus.headerLabels: label name ->
+	// request header, added to the requests_total counters.
+	HeaderLabels map[string]string
 }
 
 // AddInternals reports --metrics.addInternals (false for a nil registry).
@@ -29,6 +32,7 @@ type Registry struct {
 	rts  map[string]*Handle // router "\x00" service
 	svcs map[string]*Handle
 	seen map[*Handle]bool // touched by the build under way (Begin/End)
+	hl   *headerLabels
 
 	Global Global
 }
@@ -40,15 +44,15 @@ func NewRegistry(o Options) *Registry {
 	}
 	o.Buckets = append([]float64(nil), o.Buckets...)
 	sort.Float64s(o.Buckets)
-	return &Registry{opts: o, eps: map[string]*Handle{}, rts: map[string]*Handle{}, svcs: map[string]*Handle{}}
+	return &Registry{opts: o, eps: map[string]*Handle{}, rts: map[string]*Handle{}, svcs: map[string]*Handle{}, hl: newHeaderLabels(o.HeaderLabels)}
 }
 
-func (r *Registry) handle(m map[string]*Handle, key, kind, mid, tail, tlsPre string) *Handle {
+func (r *Registry) handle(m map[string]*Handle, key, kind, mid, tail, tlsPre string, base ...[2]string) *Handle {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := m[key]
 	if h == nil {
-		h = &Handle{kind: kind, mid: mid, tail: tail, tlsPre: tlsPre, bounds: r.opts.Buckets}
+		h = &Handle{kind: kind, mid: mid, tail: tail, tlsPre: tlsPre, bounds: r.opts.Buckets, hl: r.hl, base: base}
 		m[key] = h
 	}
 	if r.seen != nil {
@@ -64,7 +68,7 @@ func (r *Registry) EntryPoint(name string) *Handle {
 		return nil
 	}
 	l := `entrypoint="` + escape(name) + `"`
-	return r.handle(r.eps, name, "entrypoint", ","+l, "", l+",")
+	return r.handle(r.eps, name, "entrypoint", ","+l, "", l+",", [2]string{"entrypoint", name})
 }
 
 // Router is the handle of a router serving service (nil: off).
@@ -73,7 +77,7 @@ func (r *Registry) Router(router, service string) *Handle {
 		return nil
 	}
 	l := `router="` + escape(router) + `",service="` + escape(service) + `"`
-	return r.handle(r.rts, router+"\x00"+service, "router", "", ","+l, l+",")
+	return r.handle(r.rts, router+"\x00"+service, "router", "", ","+l, l+",", [2]string{"router", router}, [2]string{"service", service})
 }
 
 // Service is the handle of a service (nil: off).
@@ -82,7 +86,7 @@ func (r *Registry) Service(service string) *Handle {
 		return nil
 	}
 	l := `service="` + escape(service) + `"`
-	return r.handle(r.svcs, service, "service", "", ","+l, l+",")
+	return r.handle(r.svcs, service, "service", "", ","+l, l+",", [2]string{"service", service})
 }
 
 // Begin starts a table build: the router and service handles it asks for

@@ -1,0 +1,120 @@
+package obs
+
+import (
+	"bufio"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Traefik's headerLabels (--metrics.prometheus.headerLabels.<label>=<header>)
+// add, to the requests_total counters only, one label per configured
+// header with the request's value ("" when absent). Values are
+// unbounded, so these counts live in a map (read-locked per request)
+// rather than in the handle's fixed cells.
+
+// HeaderPeeker is a request header (fasthttp's RequestHeader).
+type HeaderPeeker interface{ Peek(key string) []byte }
+
+// headerLabels are the configured labels, sorted, and their headers.
+type headerLabels struct {
+	names   []string
+	headers []string
+}
+
+func newHeaderLabels(m map[string]string) *headerLabels {
+	if len(m) == 0 {
+		return nil
+	}
+	h := &headerLabels{}
+	for k := range m {
+		h.names = append(h.names, k)
+	}
+	sort.Strings(h.names)
+	for _, k := range h.names {
+		h.headers = append(h.headers, m[k])
+	}
+	return h
+}
+
+// headerCounts are a handle's requests_total by code, method, protocol
+// and header values.
+type headerCounts struct {
+	mu sync.RWMutex
+	m  map[string]*headerCount
+}
+
+type headerCount struct {
+	code          int
+	method, proto uint8
+	values        []string
+	n             atomic.Uint64
+}
+
+// CountHeaders counts one request with its header labels' values (a
+// no-op without header labels, or on a nil handle).
+func (h *Handle) CountHeaders(code int, method, proto uint8, hd HeaderPeeker) {
+	if h == nil || h.hl == nil {
+		return
+	}
+	var buf [256]byte
+	key := strconv.AppendInt(append(buf[:0], method, proto), int64(code), 10)
+	for _, name := range h.hl.headers {
+		key = append(append(key, 0), hd.Peek(name)...)
+	}
+	hc := &h.hdr
+	hc.mu.RLock()
+	c := hc.m[string(key)]
+	hc.mu.RUnlock()
+	if c == nil {
+		c = hc.add(key, code, method, proto, h.hl, hd)
+	}
+	c.n.Add(1)
+}
+
+func (hc *headerCounts) add(key []byte, code int, method, proto uint8, hl *headerLabels, hd HeaderPeeker) *headerCount {
+	hc.mu.Lock()
+	defer hc.mu.Unlock()
+	if c := hc.m[string(key)]; c != nil {
+		return c
+	}
+	c := &headerCount{code: code, method: method, proto: proto}
+	for _, name := range hl.headers {
+		c.values = append(c.values, string(hd.Peek(name)))
+	}
+	if hc.m == nil {
+		hc.m = map[string]*headerCount{}
+	}
+	hc.m[string(key)] = c
+	return c
+}
+
+// writeHeaderCounts writes a handle's requests_total with its header
+// labels, every label sorted by name as Prometheus's client writes them.
+func writeHeaderCounts(b *bufio.Writer, name string, h *Handle, base [][2]string) {
+	h.hdr.mu.RLock()
+	keys := make([]string, 0, len(h.hdr.m))
+	for k := range h.hdr.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	cells := make([]*headerCount, len(keys))
+	for i, k := range keys {
+		cells[i] = h.hdr.m[k]
+	}
+	h.hdr.mu.RUnlock()
+	for _, c := range cells {
+		ls := append([][2]string{{"code", strconv.Itoa(c.code)}, {"method", methodNames[c.method&0xf]}, {"protocol", protoNames[c.proto&0xf]}}, base...)
+		for i, n := range h.hl.names {
+			ls = append(ls, [2]string{n, c.values[i]})
+		}
+		sort.Slice(ls, func(i, j int) bool { return ls[i][0] < ls[j][0] })
+		parts := make([]string, len(ls))
+		for i, l := range ls {
+			parts[i] = l[0] + `="` + escape(l[1]) + `"`
+		}
+		b.WriteString(name + "{" + strings.Join(parts, ",") + "} " + strconv.FormatUint(c.n.Load(), 10) + "\n")
+	}
+}
