@@ -84,8 +84,6 @@ func knownDiff(what, field string) string {
 		return field + ": an answer streamed or decoded without a length is counted when Sluice's handler returns (gap)"
 	case field == "ClientUsername" && strings.Contains(what, "Digest"):
 		return "ClientUsername: Traefik logs a digest request's username even when it fails (gap)"
-	case field == "RouterName" && strings.Contains(what, "421"):
-		return "RouterName: Sluice answers 421 before the router is noted (gap)"
 	case field == "RouterName" && strings.Contains(what, "entry point (http.middlewares)"):
 		return "RouterName: Traefik copies a router on an entry point with http.middlewares as <entrypoint>-<name> (gap)"
 	case strings.Contains(what, "Middleware errors") && (strings.HasPrefix(field, "Service") || strings.HasPrefix(field, "Origin") || field == "GzipRatio"):

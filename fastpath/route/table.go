@@ -361,6 +361,7 @@ func (ix *Index) Serve(x *pipeline.Exchange) {
 		return
 	}
 	if t := hit.Route.TLS; t != nil && (x.TLS == nil || x.TLS.Option != t.Option) {
+		hit.Route.mark(x) // Traefik's snicheck is in the router's chain: its 421 is the router's
 		x.Respond(fasthttp.StatusMisdirectedRequest, pipeline.BodyMisdirected)
 		return
 	}
