@@ -70,7 +70,8 @@ func init() { kindBuilders["errors"] = errorPage }
 // the router depends on.
 func errorPage(c *compiler, m *model.Middleware) (pipeline.Middleware, error) {
 	s := m.Spec.Errors
-	e := middleware.ErrorPage{Query: s.Query, RequestHeaders: s.ErrorRequestHeaders}
+	e := middleware.ErrorPage{Query: s.Query, RequestHeaders: s.ErrorRequestHeaders,
+		LogName: Normalize(m.Meta.Namespace+"-"+m.Meta.Name) + "-errorpage-service" + Provider}
 	var err error
 	if e.Status, err = httpCodeRanges(s.Status); err != nil {
 		return nil, err

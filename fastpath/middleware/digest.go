@@ -81,9 +81,11 @@ func (a *digestAuth) wrap(next pipeline.Handler) pipeline.Handler {
 			return
 		}
 		if user == "" {
+			a.logUser(x)
 			a.requireAuth(x, stale)
 			return
 		}
+		x.SetUser([]byte(user))
 		h := &x.Out.Header
 		if len(a.header) > 0 {
 			h.DelBytes(a.header)
@@ -94,6 +96,19 @@ func (a *digestAuth) wrap(next pipeline.Handler) pipeline.Handler {
 		}
 		next.Serve(x)
 	})
+}
+
+// logUser records a refused request's username for the access log, as
+// Traefik reads it: from the header named headerField (Authorization when
+// unset).
+func (a *digestAuth) logUser(x *pipeline.Exchange) {
+	name := a.header
+	if len(name) == 0 {
+		name = hdrAuthorization
+	}
+	if auth, err := digestParams(string(x.Out.Header.PeekBytes(name))); err == nil && auth["username"] != "" {
+		x.SetUser([]byte(auth["username"]))
+	}
 }
 
 // check is go-http-auth's CheckAuth: the user, or "" (stale when the

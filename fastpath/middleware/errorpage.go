@@ -22,6 +22,9 @@ type ErrorPage struct {
 	Query          string
 	RequestHeaders []string // nil: all of the request's
 	Service        pipeline.Handler
+	// LogName is the page service as Traefik names it in access logs:
+	// "<middleware>-errorpage-service@<provider>".
+	LogName string
 }
 
 // StatusRewrite turns a status in From into To.
@@ -92,7 +95,15 @@ func (e ErrorPage) page(x *pipeline.Exchange, code, original int) {
 	out.SetRequestURI(target.RequestURI())
 	out.Header.SetHost(target.Host)
 	p.HeadersEdited()
+	p.Logged = x.Logged
 	e.Service.Serve(p)
+	if p.Origin.Service != "" { // Traefik logs the page's service last, with the status it answers
+		x.Origin = p.Origin
+		x.Origin.Status = code
+		if e.LogName != "" {
+			x.Origin.Service = e.LogName
+		}
+	}
 	r := x.Resp
 	r.Reset()
 	p.Resp.Header.CopyTo(&r.Header)
