@@ -3,12 +3,14 @@ package fastpath
 import (
 	"bytes"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
 // observing: some level of metrics is on for this entry point (its own,
@@ -51,21 +53,64 @@ func (h *Handler) observe(x *pipeline.Exchange, o *observation) {
 	if o.proto == obs.ProtoGRPC || o.proto == obs.ProtoGRPCWeb {
 		code = grpcStatus(&x.Resp.Header)
 	}
-	d := time.Since(o.start)
-	resp := max(x.Resp.Header.ContentLength(), 0)
-	if !x.Resp.IsBodyStream() {
-		resp = len(x.Resp.Body())
-	}
-	for _, m := range [3]*obs.Handle{h.cfg.Metrics, x.ObsRouter, x.ObsService} {
+	handles := [3]*obs.Handle{h.cfg.Metrics, x.ObsRouter, x.ObsService}
+	for _, m := range handles {
 		if m == nil {
 			continue
 		}
-		m.Observe(code, o.method, o.proto, d, o.reqBytes, resp)
 		m.CountHeaders(code, o.method, o.proto, &x.Out.Header) // headerLabels (none: returns at once)
 		if x.TLS != nil {
 			m.ObserveTLS(x.TLS.State.Version, x.TLS.State.CipherSuite)
 		}
 	}
+	if handles == [3]*obs.Handle{} {
+		return
+	}
+	if x.Resp.IsBodyStream() { // counted when the stream ends: its bytes and whole duration
+		s := meteredStreams.Get().(*meteredStream)
+		s.handles, s.code, s.method, s.proto, s.start, s.req = handles, code, o.method, o.proto, o.start, o.reqBytes
+		size := x.Resp.Header.ContentLength()
+		s.src = upstream.TakeBody(x.Resp)
+		x.Resp.SetBodyStream(s, size)
+		return
+	}
+	d, resp := time.Since(o.start), len(x.Resp.Body())
+	for _, m := range handles {
+		m.Observe(code, o.method, o.proto, d, o.reqBytes, resp) // nil-safe
+	}
+}
+
+// meteredStream counts a streamed answer's bytes as they are sent and
+// observes the request when the stream ends, as Traefik's metrics
+// middleware does once its handler (which copies the body) returns.
+type meteredStream struct {
+	src           io.ReadCloser
+	n             int
+	handles       [3]*obs.Handle
+	code          int
+	method, proto uint8
+	start         time.Time
+	req           int
+}
+
+var meteredStreams = sync.Pool{New: func() any { return new(meteredStream) }}
+
+func (s *meteredStream) Read(p []byte) (int, error) {
+	n, err := s.src.Read(p)
+	s.n += n
+	return n, err
+}
+
+// Close ends the stream (closed once written or abandoned) and counts it.
+func (s *meteredStream) Close() error {
+	err := s.src.Close()
+	d := time.Since(s.start)
+	for _, m := range s.handles {
+		m.Observe(s.code, s.method, s.proto, d, s.req, s.n)
+	}
+	*s = meteredStream{}
+	meteredStreams.Put(s)
+	return err
 }
 
 var (

@@ -118,7 +118,7 @@ func TestBinaryMetrics(t *testing.T) {
 	betaPort := namedBackendFunc(t, "127.0.0.3", beta.ServeHTTP)
 	services := serviceYAML("beta", "http", 80, betaPort, `[{addresses: ["127.0.0.3"]}]`) + "---\n" +
 		serviceYAML("gamma", "http", 80, betaPort, `[{addresses: ["127.0.0.3"]}]`) + "---\n"
-	routes := mwRoute("app", "app.example", "[]") +
+	routes := mwRoute("app", "app.example", "[]") + mwRoute("streamy", "streamy.example", "[]") +
 		strings.Replace(mwRoute("split", "split.example", "[]"), "services: [{name: echo, port: 80}]",
 			"services: [{name: echo, port: 80}, {name: beta, port: 80}]", 1)
 	gone := strings.Replace(mwRoute("gone", "gone.example", "[]"), "name: echo", "name: gamma", 1)
@@ -143,7 +143,8 @@ func TestBinaryMetrics(t *testing.T) {
 	split := mwCase{name: "split", host: "split.example", path: "/", status: 200}
 	toGone := mwCase{name: "gone", host: "gone.example", path: "/", status: 200}
 	flaky := mwCase{name: "flaky", host: "flaky.example", path: "/", status: 502}
-	f.run(t, []mwCase{plain, post, fail, missing, split, split, toGone, flaky})
+	stream := mwCase{name: "stream", host: "streamy.example", path: "/stream", status: 200} // "part1 part2", no length
+	f.run(t, []mwCase{plain, post, fail, missing, split, split, toGone, flaky, stream})
 	// once: after its first failure the server is out (503s, not counted
 	// on the service)
 	if st, body := get(t, f.p.addr, "watched.example", "/"); st != 502 {
@@ -181,8 +182,8 @@ func TestBinaryMetrics(t *testing.T) {
 }
 
 // checkRequestCounts: four clients sent GET, POST (5 bytes), a 503, a
-// 404, two requests to the split route, one to the gone route and one to
-// the flaky route (retried), each; HTTP/1.1 one to the watched one (a
+// 404, two requests to the split route, one to the gone route, one to
+// the flaky route (retried) and one streamed answer, each; HTTP/1.1 one to the watched one (a
 // passive health check; the server listens on port dead).
 func checkRequestCounts(t *testing.T, all []series, dead int) {
 	t.Helper()
@@ -194,14 +195,14 @@ func checkRequestCounts(t *testing.T, all []series, dead int) {
 		want map[string]string
 		n    float64
 	}{
-		{"traefik_entrypoint_requests_total", ep("200", "GET"), 16},
+		{"traefik_entrypoint_requests_total", ep("200", "GET"), 20},
 		{"traefik_entrypoint_requests_total", ep("200", "POST"), 4},
 		{"traefik_entrypoint_requests_total", ep("503", "GET"), 4},
-		{"traefik_entrypoint_request_duration_seconds_count", ep("200", "GET"), 16},
+		{"traefik_entrypoint_request_duration_seconds_count", ep("200", "GET"), 20},
 		{"traefik_entrypoint_request_duration_seconds_count", ep("502", "GET"), 5},
-		{"traefik_entrypoint_request_duration_seconds_bucket", map[string]string{"entrypoint": "web", "code": "200", "method": "GET", "le": "+Inf"}, 16},
+		{"traefik_entrypoint_request_duration_seconds_bucket", map[string]string{"entrypoint": "web", "code": "200", "method": "GET", "le": "+Inf"}, 20},
 		{"traefik_entrypoint_requests_bytes_total", ep("200", "POST"), 20},
-		{"traefik_entrypoint_requests_tls_total", map[string]string{"entrypoint": "web", "tls_version": "1.3"}, 16},
+		{"traefik_entrypoint_requests_tls_total", map[string]string{"entrypoint": "web", "tls_version": "1.3"}, 18},
 		{"traefik_entrypoint_requests_total", ep("404", "GET"), 4},
 		{"traefik_entrypoint_requests_total", ep("502", "GET"), 5},
 		// Service series are the load balancers' that reach servers, named
@@ -213,6 +214,10 @@ func checkRequestCounts(t *testing.T, all []series, dead int) {
 		{"traefik_service_requests_tls_total", map[string]string{"service": "e2e-gone-tls-*", "tls_version": "1.3"}, 2},
 		{"traefik_router_requests_total", map[string]string{"router": "e2e-app-*", "service": "e2e-app-*", "code": "503"}, 4},
 		{"traefik_router_requests_total", map[string]string{"router": "e2e-split-*", "service": "e2e-split-*"}, 8},
+		// a streamed answer is counted when it ends, with the bytes sent
+		{"traefik_service_requests_total", map[string]string{"service": "e2e-streamy-*", "code": "200"}, 4},
+		{"traefik_service_responses_bytes_total", map[string]string{"service": "e2e-streamy-*"}, 44},
+		{"traefik_router_responses_bytes_total", map[string]string{"router": "e2e-streamy-*"}, 44},
 	} {
 		if got := sum(all, c.name, c.want); got != c.n {
 			t.Errorf("%s%v = %v, want %v; exposed:\n%s", c.name, c.want, got, c.n, dump(pick(all, c.name, nil)))
@@ -235,8 +240,8 @@ func checkRequestCounts(t *testing.T, all []series, dead int) {
 	for _, s := range pick(all, "traefik_router_requests_total", nil) {
 		routers[s.labels["router"]] = true
 	}
-	if len(routers) != 9 { // a router's series exist once it has served
-		t.Errorf("router series for %d routers, want 9 (4 routes, plain and TLS, and the plain watched one): %v", len(routers), routers)
+	if len(routers) != 11 { // a router's series exist once it has served
+		t.Errorf("router series for %d routers, want 11 (5 routes, plain and TLS, and the plain watched one): %v", len(routers), routers)
 	}
 	// each flaky request is tried three times: two retries
 	if n := sum(all, "traefik_service_retries_total", map[string]string{"service": "e2e-flaky-*"}); n != 8 {
@@ -261,7 +266,7 @@ func checkOwnSeries(t *testing.T, all []series) {
 	}{
 		{"sluice_table_publishes_total", 1, 10},
 		{"sluice_compile_seconds_total", 1e-9, 10},
-		{"sluice_table_routers", 10, 10},
+		{"sluice_table_routers", 12, 12},
 		{"sluice_watch_errors_total", 0, 0},
 		{"sluice_upstream_endpoints", 3, 3}, // echo, beta (gamma's is beta's), dead
 		{"sluice_upstream_connections", 1, 100},
