@@ -1,7 +1,6 @@
 package fastpath
 
 import (
-	"io"
 	"net/netip"
 	"sync"
 	"time"
@@ -83,8 +82,7 @@ func (h *Handler) logAccess(x *pipeline.Exchange, o *observation, v *reqView) {
 // hands the access log its record when the stream ends: the size and
 // duration of the whole answer, as Traefik's capture has them.
 type countedStream struct {
-	src   io.ReadCloser
-	n     int64
+	watched
 	rec   *accesslog.Record
 	log   *accesslog.Logger
 	start time.Time
@@ -100,15 +98,12 @@ func countStream(resp *fasthttp.Response, rec *accesslog.Record, l *accesslog.Lo
 	resp.SetBodyStream(s, size)
 }
 
-func (s *countedStream) Read(p []byte) (int, error) {
-	n, err := s.src.Read(p)
-	s.n += int64(n)
-	return n, err
-}
-
 // Close ends the stream (fasthttp and the HTTP/2 front end close a
 // response's stream once written, or abandoned) and submits the record.
 func (s *countedStream) Close() error {
+	if s.handover() {
+		return nil
+	}
 	err := s.src.Close()
 	r := s.rec
 	r.Size, r.Duration = s.n, time.Since(s.start)

@@ -3,6 +3,7 @@ package fastpath
 import (
 	"bytes"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -82,10 +83,10 @@ func (h *Handler) observe(x *pipeline.Exchange, o *observation) {
 
 // meteredStream counts a streamed answer's bytes as they are sent and
 // observes the request when the stream ends, as Traefik's metrics
-// middleware does once its handler (which copies the body) returns.
+// middleware does once its handler (which copies the body) returns; a
+// gRPC call's status is then its trailers' grpc-status.
 type meteredStream struct {
-	src           io.ReadCloser
-	n             int
+	watched
 	handles       [3]*obs.Handle
 	code          int
 	method, proto uint8
@@ -95,18 +96,22 @@ type meteredStream struct {
 
 var meteredStreams = sync.Pool{New: func() any { return new(meteredStream) }}
 
-func (s *meteredStream) Read(p []byte) (int, error) {
-	n, err := s.src.Read(p)
-	s.n += n
-	return n, err
-}
-
 // Close ends the stream (closed once written or abandoned) and counts it.
 func (s *meteredStream) Close() error {
+	if s.handover() {
+		return nil
+	}
 	err := s.src.Close()
 	d := time.Since(s.start)
+	if s.proto == obs.ProtoGRPC || s.proto == obs.ProtoGRPCWeb {
+		if v := s.Trailers().Get("Grpc-Status"); v != "" {
+			if c, cerr := strconv.Atoi(v); cerr == nil {
+				s.code = c
+			}
+		}
+	}
 	for _, m := range s.handles {
-		m.Observe(s.code, s.method, s.proto, d, s.req, s.n)
+		m.Observe(s.code, s.method, s.proto, d, s.req, int(s.n))
 	}
 	*s = meteredStream{}
 	meteredStreams.Put(s)

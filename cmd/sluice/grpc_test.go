@@ -20,15 +20,43 @@ import (
 // TestBinaryGRPC: a gRPC client through the real binary's plain entry
 // point (h2c) to a gRPC server behind a scheme: h2c service: a unary call,
 // a server-streaming call that sees a change as it happens, and a gRPC
-// error status, which travels in trailers.
+// error status, which travels in trailers. Again with metrics and the
+// access log on (their stream wrappers must pass trailers and flushing
+// through), where the calls count under their grpc-status.
 func TestBinaryGRPC(t *testing.T) {
 	hs, port := startHealthServer(t, "127.0.0.2")
-
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "grpc.yaml"), manifests("grpc", port, "127.0.0.2")+`---
+	for _, observed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("observed=%v", observed), func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "grpc.yaml"), manifests("grpc", port, "127.0.0.2")+`---
 `+routeYAML("g", "grpc.example", `{name: grpc, port: 80, scheme: h2c}`))
-	p := startSluice(t, dir)
-	conn, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority("grpc.example"))
+			var extra []string
+			maddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			if observed {
+				extra = []string{"--metrics.prometheus=true", "--entryPoints.traefik.address=" + maddr,
+					"--accessLog=true", "--accessLog.filePath=" + filepath.Join(dir, "access.log")}
+			}
+			p := startSluice(t, dir, extra...)
+			grpcCalls(t, p.addr, hs)
+			if observed {
+				all := scrape(t, maddr, "x")
+				for code, n := range map[string]float64{"0": 1, "5": 1} {
+					if got := sum(all, "traefik_service_requests_total", map[string]string{"protocol": "grpc", "code": code}); got != n {
+						t.Errorf("gRPC calls with status %s: %v, want %v:\n%s", code, got, n, dump(pick(all, "traefik_service_requests_total", nil)))
+					}
+				}
+			}
+		})
+	}
+	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_SERVING)
+}
+
+// grpcCalls makes the calls through addr: unary, an error status, and a
+// stream that sees the server's change.
+func grpcCalls(t *testing.T, addr string, hs *health.Server) {
+	t.Helper()
+	hs.SetServingStatus("shop", healthpb.HealthCheckResponse_SERVING)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority("grpc.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
