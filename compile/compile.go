@@ -226,13 +226,15 @@ func metricHandles(t *route.Table, reg *obs.Registry) {
 			if h := reg.Router(r.Name, r.Service); r.Obs != h {
 				r.Obs = h
 			}
-			eachLB(r.Target, func(lb *service.LoadBalancer) {
-				h := reg.Service(lb.Name)
-				if lb.Obs != h {
-					lb.Obs = h
-				}
-				h.SetServers(serverStates(lb))
-			})
+			if r.Target != nil { // Traefik's service metrics are the load balancers' that reach servers
+				r.Target.EachLoadBalancer(func(lb *service.LoadBalancer) {
+					h := reg.Service(lb.Name)
+					if lb.Obs != h {
+						lb.Obs = h
+					}
+					h.SetServers(serverStates(lb))
+				})
+			}
 			walk(r.Children)
 		}
 	}
@@ -305,30 +307,6 @@ func serverStates(lb *service.LoadBalancer) obs.ServerStates {
 		for i := range set.Servers {
 			yield(set.Servers[i].URL, set.Servers[i].Up())
 		}
-	}
-}
-
-// eachLB calls f on every load balancer of a service graph: Traefik's
-// service metrics are those of the loadBalancer services that reach
-// servers, not of the weighted, failover or mirroring ones above them.
-func eachLB(s service.Service, f func(*service.LoadBalancer)) {
-	switch s := s.(type) {
-	case *service.LoadBalancer:
-		f(s)
-	case *service.Weighted:
-		for _, c := range s.Children {
-			eachLB(c.Service, f)
-		}
-	case *service.Failover:
-		eachLB(s.Main, f)
-		eachLB(s.Fallback, f)
-	case *service.Mirroring:
-		eachLB(s.Main, f)
-		for _, m := range s.Mirrors {
-			eachLB(m.Service, f)
-		}
-	case *service.Wrapped:
-		eachLB(s.Inner, f)
 	}
 }
 

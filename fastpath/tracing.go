@@ -40,7 +40,7 @@ func (h *Handler) traceBegin(x *pipeline.Exchange, v *reqView, proto string, sta
 	req, _ := t.Captured()
 	for _, name := range req {
 		if val := hd.Peek(name); len(val) > 0 {
-			r.CaptureRequestHeader([]byte(name), val)
+			r.CaptureRequestHeader(name, val)
 		}
 	}
 	x.Trace = r
@@ -60,7 +60,7 @@ func (h *Handler) traceEnd(x *pipeline.Exchange) {
 	_, resp := t.Captured()
 	for _, name := range resp {
 		if val := x.Resp.Header.Peek(name); len(val) > 0 {
-			r.CaptureResponseHeader([]byte(name), val)
+			r.CaptureResponseHeader(name, val)
 		}
 	}
 	t.Finish(r, x.Resp.StatusCode(), time.Now())

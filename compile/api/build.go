@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,7 +136,7 @@ func addServices(m map[string]*Service, s service.Service, usedBy string) {
 			addServices(m, child, "")
 		}
 	}
-	if usedBy != "" && !contains(svc.UsedBy, usedBy) {
+	if usedBy != "" && !slices.Contains(svc.UsedBy, usedBy) {
 		svc.UsedBy = append(svc.UsedBy, usedBy)
 		sort.Strings(svc.UsedBy)
 	}
@@ -148,8 +149,9 @@ func describe(s service.Service, name string) *Service {
 	case *service.LoadBalancer:
 		lb := &LoadBalancer{PassHostHeader: s.PassHostHeader, Strategy: strategyNames[s.Strategy]}
 		out.ServerStatus = map[string]string{}
-		for i := range s.Servers().Servers {
-			sv := &s.Servers().Servers[i]
+		set := s.Servers() // one set: endpoints may change meanwhile
+		for i := range set.Servers {
+			sv := &set.Servers[i]
 			lb.Servers = append(lb.Servers, Server{URL: sv.URL})
 			out.ServerStatus[sv.URL] = "DOWN"
 			if sv.Up() {
@@ -235,7 +237,7 @@ func middlewares(objs []*model.Middleware, routers []Router, diags []model.Diagn
 			m.Type = strings.ToLower(k)
 		}
 		for _, r := range routers {
-			if contains(r.Middlewares, local(name, r.Provider)) || contains(r.Middlewares, name) {
+			if slices.Contains(r.Middlewares, local(name, r.Provider)) || slices.Contains(r.Middlewares, name) {
 				m.UsedBy = append(m.UsedBy, r.Name)
 			}
 		}
@@ -297,13 +299,4 @@ func local(name, provider string) string {
 		return strings.TrimSuffix(name, "@"+provider)
 	}
 	return name
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

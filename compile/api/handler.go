@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,7 +199,7 @@ func keepRouter(r Router, c criteria) bool {
 		before, _, _ := strings.Cut(c.service, "@")
 		okService = before == r.Service
 	}
-	return c.withStatus(r.Status) && c.searchIn(r.Rule, r.Name) && okService && (c.middleware == "" || contains(r.Middlewares, c.middleware))
+	return c.withStatus(r.Status) && c.searchIn(r.Rule, r.Name) && okService && (c.middleware == "" || slices.Contains(r.Middlewares, c.middleware))
 }
 
 func keepService(s Service, c criteria) bool { return c.withStatus(s.Status) && c.searchIn(s.Name) }

@@ -73,12 +73,12 @@ func (r *Request) ServiceEnd(status int, now time.Time) {
 
 // CaptureRequestHeader and CaptureResponseHeader keep a header value
 // for the captured-headers attributes.
-func (r *Request) CaptureRequestHeader(name, value []byte) {
+func (r *Request) CaptureRequestHeader(name string, value []byte) {
 	r.reqHeaders = append(append(append(append(r.reqHeaders, name...), 0), value...), 0)
 }
 
 // CaptureResponseHeader is CaptureRequestHeader for the answer.
-func (r *Request) CaptureResponseHeader(name, value []byte) {
+func (r *Request) CaptureResponseHeader(name string, value []byte) {
 	r.respHeaders = append(append(append(append(r.respHeaders, name...), 0), value...), 0)
 }
 
