@@ -108,6 +108,10 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		h.serveH2C(ctx)
 		return
 	}
+	if !ctx.Request.Header.IsHTTP11() && !http1Version(ctx.Request.Header.Protocol()) {
+		answerVersion(ctx)
+		return
+	}
 	if h.cfg.Health != nil && h.cfg.Health.serveHealth(ctx) {
 		return
 	}
@@ -134,6 +138,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		h.route(x)
 	} else {
 		x.Respond(fasthttp.StatusBadRequest, pipeline.BodyBadRequest)
+		ctx.SetConnectionClose() // as Go's server: after a malformed request, nothing more is read
 	}
 	if !o.start.IsZero() {
 		h.observe(x, &o)
@@ -145,7 +150,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			h.traceEnd(x)
 		}
 	}
-	if !x.DrainBody(maxDrainedBody) {
+	if !x.DrainBody(maxDrainedBody) || framingConflict(&ctx.Request.Header) {
 		ctx.SetConnectionClose()
 	}
 	pipeline.Release(x)

@@ -39,6 +39,9 @@ func (x *Exchange) BeginHTTP1(ctx *fasthttp.RequestCtx, ep *EntryPoint, client n
 		return false
 	}
 	p := scanRequest(in)
+	if p&badName != 0 {
+		return false
+	}
 	out := &x.Out.Header
 	in.CopyTo(out)
 	if abs && len(authority) > 0 {

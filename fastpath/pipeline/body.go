@@ -33,6 +33,9 @@ func (x *Exchange) HoldBody(limit int64) bool {
 	}
 	held, err := readAtMost(x.held[:0], stream, limit+1)
 	x.held = held
+	if err != nil && err != io.EOF {
+		x.body.failed = true
+	}
 	if err != nil || int64(len(held)) > limit {
 		// Sent once as it came: the bytes read, then the rest.
 		x.body.r = io.MultiReader(bytes.NewReader(held), stream)
@@ -111,6 +114,9 @@ func (x *Exchange) StreamBody(wrap func(io.Reader) io.Reader) {
 // than max is left: the connection must then close. Go's server (and so
 // Traefik) drops up to 256 KiB the same way.
 func (x *Exchange) DrainBody(max int64) bool {
+	if x.body.failed {
+		return false // the body's framing broke: the connection cannot go on
+	}
 	if x.body.r == nil {
 		return true
 	}

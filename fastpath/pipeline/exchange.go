@@ -143,7 +143,7 @@ func Release(x *Exchange) {
 	x.own.Reset()
 	x.Req.Reset()
 	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
-	x.peer, x.upgrade, x.body.r = nil, x.upgrade[:0], nil
+	x.peer, x.upgrade, x.body = nil, x.upgrade[:0], streamView{}
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
 	x.routed, x.date, x.unsent = nil, false, false
 	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName, x.ChildRouter = nil, nil, obs.Inherit, obs.Inherit, "", ""
@@ -153,10 +153,22 @@ func Release(x *Exchange) {
 }
 
 // streamView reads a body stream without passing Close on: the stream is
-// its owner's (fasthttp closes a request's when the request ends).
-type streamView struct{ r io.Reader }
+// its owner's (fasthttp closes a request's when the request ends). failed
+// records a read that ended in an error other than EOF (a malformed chunk,
+// a client gone): the connection's framing is then unknown, and it must
+// not carry another request.
+type streamView struct {
+	r      io.Reader
+	failed bool
+}
 
-func (s *streamView) Read(p []byte) (int, error) { return s.r.Read(p) }
+func (s *streamView) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.failed = true
+	}
+	return n, err
+}
 
 // SetUser records the user name an auth middleware read from the
 // request (the access log's ClientUsername; "" when it had none).

@@ -66,6 +66,9 @@ const (
 	hasAcceptEncoding
 	hasRange
 	hasContentEncoding
+	// badName: a field name with a space inside, which fasthttp accepts
+	// (its issue 1917) and Go's server, so Traefik, refuses with 400.
+	badName
 )
 
 func presentIn(k []byte) present {
@@ -117,6 +120,9 @@ func scanRequest(hdr *fasthttp.RequestHeader) present {
 	var p present
 	for k := range hdr.AllInOrder() {
 		p |= presentIn(k)
+		if bytes.IndexByte(k, ' ') >= 0 {
+			p |= badName
+		}
 	}
 	return p
 }
