@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,8 +155,16 @@ func runSluice(t *testing.T, addr string, wait time.Duration, extra ...string) *
 // runSluiceEnv is runSluice with env added to the process's environment.
 func runSluiceEnv(t *testing.T, addr string, wait time.Duration, env []string, extra ...string) *sluiceProc {
 	t.Helper()
-	args := append([]string{"--entryPoints.web.address=" + addr, "--log.level=debug"}, extra...)
-	cmd := exec.Command(binary(t), args...)
+	return runSluiceUnder(t, addr, wait, env, nil, extra...)
+}
+
+// runSluiceUnder is runSluiceEnv with the binary run by a command (nil:
+// none), e.g. a shell that lowers a limit first: the command gets the
+// binary's path and arguments after its own.
+func runSluiceUnder(t *testing.T, addr string, wait time.Duration, env, under []string, extra ...string) *sluiceProc {
+	t.Helper()
+	args := append(append(slices.Clone(under), binary(t), "--entryPoints.web.address="+addr, "--log.level=debug"), extra...)
+	cmd := exec.Command(args[0], args[1:]...)
 	for _, e := range os.Environ() { // the tests say which cluster and proxy, never the environment
 		if !strings.HasPrefix(e, "KUBECONFIG=") && !strings.HasPrefix(e, "KUBERNETES_SERVICE_") && !isProxyEnv(e) {
 			cmd.Env = append(cmd.Env, e)

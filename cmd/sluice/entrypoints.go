@@ -53,6 +53,13 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 		s := fastpath.NewServer(fastpath.NewHandler(&p.table, fc))
 		e.servers[ep] = s
 		p.log.Info("entry point listening", "entryPoint", ep.Name, "address", ln.Addr().String())
+		g := &guardedListener{Listener: ln, ep: ep.Name, stats: &p.accepts, log: p.log, sleep: time.Sleep}
+		if !p.pings(ep) { // the liveness probe's entry point draws on the reserve
+			if g.limit = descriptorLimit(); g.limit > 0 {
+				g.reserve = reserveFor(g.limit)
+			}
+		}
+		ln = g
 		go func() {
 			if err := s.Serve(ln); err != nil {
 				p.log.Error("entry point stopped", "entryPoint", ep.Name, "error", err)

@@ -112,6 +112,10 @@ func (p *proxy) ownSeries() []obs.Series {
 			Value: func() float64 { return float64(p.reg.Conns()) }},
 		{Name: "sluice_mirror_copies_dropped_total", Help: "Mirror copies dropped because too many were in flight.", Type: "counter",
 			Value: func() float64 { return float64(service.MirrorsDropped.Load()) }},
+		{Name: "sluice_accept_errors_total", Help: "Accept errors an entry point waited out (descriptors or memory exhausted), then accepted again.", Type: "counter",
+			Value: func() float64 { return float64(p.accepts.errors.Load()) }},
+		{Name: "sluice_accept_reserve_closed_total", Help: "Client connections closed on accept to keep the descriptor reserve for probes, watches and servers.", Type: "counter",
+			Value: func() float64 { return float64(p.accepts.reserved.Load()) }},
 		{Name: "sluice_table_routers", Help: "Routers in the routing table being served.", Type: "gauge",
 			Value: func() float64 { return float64(len(p.table.Load().Routes)) }},
 	}

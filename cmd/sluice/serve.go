@@ -49,6 +49,7 @@ type proxy struct {
 	// watchErrors counts the providers' errors: manifests that cannot be
 	// read, and client-go's (watches failing, relisting).
 	watchErrors atomic.Uint64
+	accepts     acceptStats       // the entry points' accept errors and reserve (accept.go)
 	accessLog   *accesslog.Logger // --accessLog (nil: off)
 	api         *apiServer        // --api (nil: off)
 	tracer      *trace.Tracer     // --tracing (nil: off)
@@ -90,7 +91,7 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 			return err
 		}
 	}
-	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{Proxy: envProxy(log)}), reported: map[string]bool{},
+	p := &proxy{cfg: cfg, log: log, reg: upstream.NewRegistry(upstream.Options{Proxy: envProxy(log), DescriptorCeiling: serverDescriptorCeiling()}), reported: map[string]bool{},
 		ready: make(chan struct{}), loaded: startupGC()}
 	p.health.TerminatingStatus = cfg.PingTerminatingStatus
 	// client-go's own messages (reflectors, retries) as structured logs;

@@ -355,3 +355,23 @@ func (pc *Conn) wait(fd uintptr) bool {
 	}
 	return ready
 }
+
+// Descriptor is c's file descriptor number (c a TCP connection or a Conn
+// around one), or -1. Linux gives a new socket the lowest free number, so
+// a high number says the process is near its descriptor limit.
+func Descriptor(c net.Conn) int {
+	if pc, ok := c.(*Conn); ok {
+		c = pc.TCPConn
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	_ = raw.Control(func(d uintptr) { fd = int(d) })
+	return fd
+}

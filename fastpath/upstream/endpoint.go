@@ -23,7 +23,16 @@ type Options struct {
 	// Proxy chooses the proxy for a server (its scheme http or https and
 	// host:port), as net/http's ProxyFromEnvironment; nil: none (proxy.go).
 	Proxy func(*url.URL) (*url.URL, error)
+	// DescriptorCeiling keeps the process's last descriptors for what must
+	// work when connections take the rest (a liveness probe, the
+	// providers' watches): a server connection whose descriptor number is
+	// at or above it is closed and the dial fails with
+	// ErrDescriptorReserve. 0: no check.
+	DescriptorCeiling int
 }
+
+// ErrDescriptorReserve is a dial refused to keep Options.DescriptorCeiling.
+var ErrDescriptorReserve = errors.New("descriptors nearly exhausted: server connection refused to keep the reserve")
 
 // Endpoint is one upstream address with its connection pool. It must not be
 // copied. Client is safe for concurrent use.
@@ -136,6 +145,10 @@ func (r *Registry) newEndpoint(key, scheme, addr string, tc *TransportConfig) (*
 		c, err := dialer.DialTimeout(a, o.DialTimeout)
 		if err != nil {
 			return nil, err
+		}
+		if o.DescriptorCeiling > 0 && pollconn.Descriptor(c) >= o.DescriptorCeiling {
+			_ = c.Close()
+			return nil, ErrDescriptorReserve
 		}
 		return pollconn.Wrap(c), nil
 	}
