@@ -38,6 +38,8 @@ type Config struct {
 	Logger         *slog.Logger // nil: slog.Default()
 	// HandshakeTimeout bounds a TLS handshake; 0: DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
+	// Timeouts limit client connections (nil: DefaultTimeouts, Traefik's).
+	Timeouts *Timeouts
 	// ACMEHTTP01, on the entry point of an ACME resolver's httpChallenge,
 	// answers /.well-known/acme-challenge/<token> before any router (as
 	// Traefik's challenge router, of the highest priority): the key
@@ -85,6 +87,8 @@ type Handler struct {
 	ep    pipeline.EntryPoint
 	log   *slog.Logger
 	h2    *h2.Server // h2c connections (see serveH2C)
+	// keepAliveMax is Timeouts.KeepAliveMaxTime (0: none).
+	keepAliveMax time.Duration
 }
 
 // NewHandler returns a handler reading the table published in table.
@@ -92,7 +96,12 @@ func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
 	if cfg.ServerName == "" {
 		cfg.ServerName, _ = os.Hostname()
 	}
-	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, h2: &h2.Server{MaxHeaderBytes: cfg.MaxHeaderBytes}}
+	t := cfg.timeouts()
+	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, keepAliveMax: t.KeepAliveMaxTime,
+		h2: &h2.Server{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxConcurrentStreams: uint32(t.MaxConcurrentStreams), IdleTimeout: t.Idle}}
+	if t.Idle == 0 {
+		h.h2.IdleTimeout = noTimeout
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -150,7 +159,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			h.traceEnd(x)
 		}
 	}
-	if !x.DrainBody(maxDrainedBody) || framingConflict(&ctx.Request.Header) {
+	if !x.DrainBody(maxDrainedBody) || framingConflict(&ctx.Request.Header) || h.keepAliveExpired(ctx) {
 		ctx.SetConnectionClose()
 	}
 	pipeline.Release(x)

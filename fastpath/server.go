@@ -50,8 +50,9 @@ type Server struct {
 }
 
 // NewServer returns the server of one entry point: no invented Server or
-// Content-Type headers, request bodies streamed past 64 KiB, Go's
-// idle timeout, header limit h's MaxHeaderBytes (default 1 MiB).
+// Content-Type headers, request bodies streamed past 64 KiB, h's
+// Timeouts (default Traefik's), header limit h's MaxHeaderBytes (default
+// 1 MiB).
 func NewServer(h *Handler) *Server {
 	limit := h.cfg.MaxHeaderBytes
 	if limit <= 0 {
@@ -73,6 +74,7 @@ func (s *Server) newTiers(sizes []int, tls bool) []*fasthttp.Server {
 	tiers := make([]*fasthttp.Server, 0, len(sizes))
 	for i, size := range sizes {
 		fs := newFastServer(serveTier0(h.Serve), size)
+		applyTimeouts(fs, h.cfg.timeouts())
 		if i > 0 {
 			fs.Handler = s.serveMoved(h.Serve, i == last)
 		}
@@ -128,12 +130,10 @@ func newFastServer(handler fasthttp.RequestHandler, buf int) *fasthttp.Server {
 		MaxRequestBodySize:            maxBufferedBody,
 		ReadBufferSize:                buf,
 		WriteBufferSize:               connWriteBuffer,
-		IdleTimeout:                   180 * time.Second,
 		// A worker goroutine idle for a second leaves (fasthttp: 10 s),
 		// with its stack: after a burst of connections the stacks go
 		// before the process trims its memory (cmd/sluice trim.go).
 		MaxIdleWorkerDuration: time.Second,
-		ReadTimeout:           0,
 		CloseOnShutdown:       true,
 		Logger:                quietLogger{},
 	}

@@ -77,6 +77,9 @@ func (s *Server) serveTLS(raw net.Conn) {
 		_ = raw.Close()
 		return
 	}
+	// The first request's read deadline, set before the ClientHello was
+	// read, is not the TLS connection's: its server sets its own.
+	_ = raw.SetDeadline(time.Time{})
 	info.State = tc.ConnectionState()
 	conn := &tlsConn{Conn: tc, info: info, closed: make(chan struct{})}
 	switch info.State.NegotiatedProtocol {

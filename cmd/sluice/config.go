@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluiceproxy/sluice/fastpath"
+
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
@@ -48,6 +50,14 @@ type entryPoint struct {
 	// NoAccessLogs and NoTracing are observability.accessLogs=false and
 	// .tracing=false, as NoMetrics.
 	NoAccessLogs, NoTracing bool
+	// Timeouts: transport.respondingTimeouts.*, transport.keepAliveMax*
+	// and http2.maxConcurrentStreams, Traefik's defaults unless set.
+	Timeouts fastpath.Timeouts
+}
+
+// newEntryPoint is an entry point with Traefik's defaults.
+func newEntryPoint(name, address string) *entryPoint {
+	return &entryPoint{Name: name, Address: address, GraceTimeOut: 10 * time.Second, Timeouts: fastpath.DefaultTimeouts()}
 }
 
 // config is Sluice's static configuration.
@@ -108,6 +118,9 @@ var ourKeys = []string{
 	"providers.kubernetescrd.endpoint", "providers.kubernetescrd.token", "providers.kubernetescrd.certauthfilepath",
 	"providers.kubernetescrd.disableclusterscoperesources", "kubeconfig", "ping", "ping.entrypoint", "ping.terminatingstatuscode",
 	"entrypoints.<ep>.transport.lifecycle.requestacceptgracetimeout", "entrypoints.<ep>.transport.lifecycle.gracetimeout",
+	"entrypoints.<ep>.transport.respondingtimeouts.readtimeout", "entrypoints.<ep>.transport.respondingtimeouts.writetimeout",
+	"entrypoints.<ep>.transport.respondingtimeouts.idletimeout", "entrypoints.<ep>.transport.keepalivemaxrequests",
+	"entrypoints.<ep>.transport.keepalivemaxtime", "entrypoints.<ep>.http2.maxconcurrentstreams",
 	"entrypoints.<ep>.http.tls", "entrypoints.<ep>.http.tls.options", "entrypoints.<ep>.http.tls.certresolver",
 	"entrypoints.<ep>.http.tls.domains[0].main", "entrypoints.<ep>.http.tls.domains[0].sans",
 	"entrypoints.<ep>.http.redirections.entrypoint.to", "entrypoints.<ep>.http.redirections.entrypoint.scheme",
@@ -234,16 +247,16 @@ func buildConfig(kv map[string]string, keys []string) (*config, error) {
 	}
 	if c.Ping && eps[strings.ToLower(c.PingEntryPoint)] == nil {
 		// Traefik creates its "traefik" entry point on :8080 when ping needs it.
-		eps[strings.ToLower(c.PingEntryPoint)] = &entryPoint{Name: c.PingEntryPoint, Address: ":8080", GraceTimeOut: 10 * time.Second}
+		eps[strings.ToLower(c.PingEntryPoint)] = newEntryPoint(c.PingEntryPoint, ":8080")
 	}
 	if m := c.Metrics; m != nil && eps[m.EntryPoint] == nil {
 		if m.EntryPoint != "traefik" {
 			return nil, fmt.Errorf("metrics.prometheus.entryPoint: %q is not an entry point", m.EntryPoint)
 		}
-		eps["traefik"] = &entryPoint{Name: "traefik", Address: ":8080", GraceTimeOut: 10 * time.Second} // as for ping
+		eps["traefik"] = newEntryPoint("traefik", ":8080") // as for ping
 	}
 	if c.API != nil && c.API.Insecure && eps["traefik"] == nil {
-		eps["traefik"] = &entryPoint{Name: "traefik", Address: ":8080", GraceTimeOut: 10 * time.Second} // as Traefik's api.insecure
+		eps["traefik"] = newEntryPoint("traefik", ":8080") // as Traefik's api.insecure
 	}
 	for _, ep := range eps {
 		if ep.Address == "" {
@@ -330,7 +343,7 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 	name, field, _ := strings.Cut(rest, ".")
 	ep := eps[name]
 	if ep == nil {
-		ep = &entryPoint{Name: name, GraceTimeOut: 10 * time.Second}
+		ep = newEntryPoint(name, "")
 		eps[name] = ep
 	}
 	switch field {
@@ -393,6 +406,18 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		return parseDuration(k, v, &ep.AcceptGrace)
 	case "transport.lifecycle.gracetimeout":
 		return parseDuration(k, v, &ep.GraceTimeOut)
+	case "transport.respondingtimeouts.readtimeout":
+		return parseDuration(k, v, &ep.Timeouts.Read)
+	case "transport.respondingtimeouts.writetimeout":
+		return parseDuration(k, v, &ep.Timeouts.Write)
+	case "transport.respondingtimeouts.idletimeout":
+		return parseDuration(k, v, &ep.Timeouts.Idle)
+	case "transport.keepalivemaxtime":
+		return parseDuration(k, v, &ep.Timeouts.KeepAliveMaxTime)
+	case "transport.keepalivemaxrequests":
+		return parseCount(k, v, 0, 1<<31-1, &ep.Timeouts.KeepAliveMaxRequests)
+	case "http2.maxconcurrentstreams":
+		return parseCount(k, v, 1, 1<<31-1, &ep.Timeouts.MaxConcurrentStreams)
 	case "http.maxheaderbytes":
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 4096 || n > 16<<20 {
@@ -444,6 +469,16 @@ func (c *config) applyKube(k, v string) error {
 	default:
 		return c.unknown(k)
 	}
+	return nil
+}
+
+// parseCount reads a whole number between lo and hi.
+func parseCount(k, v string, lo, hi int, dst *int) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < lo || n > hi {
+		return fmt.Errorf("--%s: %q is not a whole number between %d and %d", k, v, lo, hi)
+	}
+	*dst = n
 	return nil
 }
 

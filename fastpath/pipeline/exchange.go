@@ -212,7 +212,12 @@ func (x *Exchange) Hijack(fn func(net.Conn)) bool {
 	if len(x.ends) > 0 {
 		x.endsAtClose()
 	}
-	x.ctx.Hijack(fn)
+	x.ctx.Hijack(func(c net.Conn) {
+		// The request's read deadline (the entry point's readTimeout)
+		// must not cut the upgraded connection, as Traefik's does not.
+		_ = c.SetDeadline(time.Time{})
+		fn(c)
+	})
 	return true
 }
 
