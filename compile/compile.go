@@ -24,9 +24,12 @@ const MaxPriority = math.MaxInt64 - 1000
 
 // Options are the provider options that change the compiled table.
 type Options struct {
-	EntryPoints                  []string // entry point names, in serving order
-	DefaultEntryPoints           []string // asDefault ones; routes without entryPoints attach to these, or to all if none
-	AllowCrossNamespace          bool
+	EntryPoints         []string // entry point names, in serving order
+	DefaultEntryPoints  []string // asDefault ones; routes without entryPoints attach to these, or to all if none
+	AllowCrossNamespace bool
+	// DefaultRuleSyntax is --core.defaultRuleSyntax: "v2" reads the rules
+	// of routes without a syntax field with Traefik v2's matchers.
+	DefaultRuleSyntax            string
 	AllowExternalNameServices    bool
 	AllowEmptyServices           bool
 	NativeLBByDefault            bool
@@ -534,6 +537,28 @@ func (c *compiler) entryPoints(obj string, names []string) []string {
 	return out
 }
 
+// syntaxOf is the rule syntax of a route, as Traefik resolves it: the
+// route's syntax field, or --core.defaultRuleSyntax when it has none; any
+// value but v2 is v3.
+func (c *compiler) syntaxOf(rt *model.Route) string {
+	s := rt.Syntax
+	if s == "" {
+		s = c.opts.DefaultRuleSyntax
+	}
+	if s == "v2" {
+		return "v2"
+	}
+	return "v3"
+}
+
+// parseRule parses a rule in its syntax.
+func parseRule(match, syntax string) (*rule.Node, error) {
+	if syntax == "v2" {
+		return rule.ParseV2(match)
+	}
+	return rule.Parse(match)
+}
+
 func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string) (compiledRoute, bool) {
 	rt := &ir.Spec.Routes[i]
 	f := fmt.Sprintf("spec.routes[%d]", i)
@@ -544,19 +569,25 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	case rt.Match == "":
 		c.warn(obj, f+".match", "empty match; route skipped (as Traefik does)")
 		return compiledRoute{}, false
-	case rt.Syntax == "v2":
-		c.errorf(obj, f+".syntax", "rule syntax v2 is not supported by Sluice (deprecated in Traefik v3); route disabled")
-		return compiledRoute{}, false
 	case rt.Priority > MaxPriority:
 		c.errorf(obj, f+".priority", "priority %d exceeds the max user-defined priority %d; route disabled", rt.Priority, int64(MaxPriority))
 		return compiledRoute{}, false
 	}
-	if rt.Syntax != "" && rt.Syntax != "v3" {
-		c.warn(obj, f+".syntax", "syntax %q is not v2, so v3 is used (as Traefik does)", rt.Syntax)
+	switch rt.Syntax {
+	case "":
+	case "v2", "v3":
+		c.warn(obj, f+".syntax", "the syntax option is deprecated in Traefik v3 (%s rules are read)", rt.Syntax)
+	default:
+		c.warn(obj, f+".syntax", "syntax %q is neither v2 nor v3, so v3 is used (as Traefik does)", rt.Syntax)
 	}
-	tree, err := rule.Parse(rt.Match)
+	syntax := c.syntaxOf(rt)
+	tree, err := parseRule(rt.Match, syntax)
 	if err != nil {
-		c.errorf(obj, f+".match", "%v; route disabled", err)
+		v2 := ""
+		if syntax == "v2" {
+			v2 = " (read as Traefik v2 syntax)"
+		}
+		c.errorf(obj, f+".match", "%v%s; route disabled", err, v2)
 		return compiledRoute{}, false
 	}
 	name := RouterKey(ir.Meta.Namespace, irName(ir), rt.Match) + Provider // router and service
@@ -564,9 +595,13 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	if prio == 0 {
 		prio = int64(len(rt.Match))
 	}
+	readAs := ""
+	if syntax == "v2" {
+		readAs = rule.Print(tree)
+	}
 	disabled := func(e *svcErr) (compiledRoute, bool) {
 		c.errorf(obj, e.field, "%s; route disabled", e.msg)
-		r := &route.Route{Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Source: irKey(ir) + "#" + f}
+		r := &route.Route{Name: name, Rule: rt.Match, ReadAs: readAs, Priority: prio, EntryPoints: eps, Source: irKey(ir) + "#" + f}
 		return compiledRoute{r: r, entries: Entries(tree), disabled: e.field + ": " + e.msg}, false
 	}
 	var tlsBlock *route.TLS
@@ -600,7 +635,7 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		svcName = ""
 	}
 	r := &route.Route{
-		Name: name, Rule: rt.Match, Priority: prio, EntryPoints: eps, Middlewares: mwNames,
+		Name: name, Rule: rt.Match, ReadAs: readAs, Priority: prio, EntryPoints: eps, Middlewares: mwNames,
 		Source: irKey(ir) + "#" + f, Service: svcName, Target: target, Handler: handler, TLS: tlsBlock,
 	}
 	r.Metrics, r.AccessLogs, r.Tracing = c.observability(rt)

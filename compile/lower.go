@@ -55,6 +55,9 @@ func Matcher(n *rule.Node) *match.Matcher {
 		return &match.Matcher{Kind: match.QueryRegexp, A: a[0], Re: re}
 	case rule.ClientIP:
 		return &match.Matcher{Kind: match.ClientIP, Prefix: clientPrefix(a[0])}
+	case rule.QueryV2:
+		re, _ := match.CompileRegexp(a[1]) // built and compiled by rule.ParseV2
+		return &match.Matcher{Kind: match.QueryV2, A: a[0], Re: re}
 	}
 	return &match.Matcher{Kind: match.False}
 }

@@ -91,11 +91,13 @@ func (c *compiler) tlsOptionRef(ns string, ref *model.ObjectRef) (string, string
 }
 
 // hostNames are the arguments of a rule's Host matchers, lower case, as
-// Traefik's ParseDomains collects them (negated ones included).
+// Traefik's ParseDomains collects them (negated ones included). Of a v2
+// rule, only Host's count: HostHeader and a literal HostRegexp become Host
+// leaves too, but Traefik's ParseDomains reads neither.
 func hostNames(tree *rule.Node) []string {
 	var out []string
 	rule.Walk(tree, func(leaf *rule.Node, _ bool) {
-		if leaf.Name == rule.Host {
+		if leaf.Name == rule.Host && strings.EqualFold(leaf.Written(), rule.Host) {
 			for _, a := range leaf.Args {
 				out = append(out, strings.ToLower(a))
 			}

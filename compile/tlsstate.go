@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/compile/model"
-	"github.com/sluiceproxy/sluice/compile/rule"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/tlsconf"
 )
@@ -288,8 +287,9 @@ func (c *compiler) checkCertificate(obj string, cert *tlsconf.Cert, ir *model.In
 		c.warn(obj, "spec.tls.secretName", "the certificate of %s is not valid before %s", cert.Source, l.NotBefore.UTC().Format(time.RFC3339))
 	}
 	var hosts []string
-	for _, rt := range ir.Spec.Routes {
-		if tree, err := rule.Parse(rt.Match); err == nil {
+	for i := range ir.Spec.Routes {
+		rt := &ir.Spec.Routes[i]
+		if tree, err := parseRule(rt.Match, c.syntaxOf(rt)); err == nil {
 			hosts = append(hosts, hostNames(tree)...)
 		}
 	}

@@ -78,6 +78,7 @@ type config struct {
 	KubeSection               bool   // --providers.kubernetesCRD itself was given
 	KubeOpts                  kube.Options
 	Transport                 staticTransport // serversTransport.*
+	DefaultRuleSyntax         string          // core.defaultRuleSyntax: v2 or v3 ("": v3)
 	DefaultTransport          *upstream.TransportConfig
 	Redirections              []compile.Redirection // entry points' http.redirections
 	// CrossProviderNamespaces: providers.kubernetesCRD.crossProviderNamespaces
@@ -146,6 +147,7 @@ var ourKeys = []string{
 	"accesslog", "accesslog.format", "accesslog.filepath", "accesslog.bufferingsize", "accesslog.addinternals",
 	"accesslog.filters.statuscodes", "accesslog.filters.retryattempts", "accesslog.filters.minduration",
 	"accesslog.fields.defaultmode", "accesslog.fields.headers.defaultmode", "accesslog.fields.queryparameters.defaultmode",
+	"core.defaultrulesyntax",
 }
 
 // traefikPrefixes are Traefik static-configuration roots: unknown keys
@@ -311,6 +313,14 @@ func (c *config) apply(k, v string, eps map[string]*entryPoint) error {
 		c.LogFormat = strings.ToLower(v)
 	case k == "debug.pprofaddress":
 		c.PprofAddress = v
+	case k == "core.defaultrulesyntax":
+		if v != "v2" && v != "v3" {
+			return fmt.Errorf("--core.defaultRuleSyntax: unsupported default rule syntax configuration: %q (v2 or v3)", v)
+		}
+		c.DefaultRuleSyntax = v
+		if v == "v2" {
+			c.Warnings = append(c.Warnings, "v2 rules syntax is now deprecated, please use v3 instead...")
+		}
 	case k == "spiffe.workloadapiaddr":
 		c.SpiffeAddr = v
 	case k == "tls.sessionticketkeyssecret":

@@ -37,6 +37,7 @@ func routeCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("manifests", "", "manifests directory")
 	ep := fs.String("entrypoint", "web", "entry point name")
+	syntax := fs.String("default-rule-syntax", "v3", "rule syntax of routes without one (--core.defaultRuleSyntax): v2 or v3")
 	remote := fs.String("remote-addr", "127.0.0.1:12345", "client address")
 	output := fs.String("output", "text", "text or json")
 	sni := fs.String("sni", "", "resolve as a TLS request with this server name (an https:// target is TLS, with its host as the name)")
@@ -53,7 +54,8 @@ func routeCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice route:", err)
 		return 2
 	}
-	res := compile.Build(snap, compile.Options{EntryPoints: []string{*ep}, Upstreams: upstream.NewRegistry(upstream.Options{})})
+	res := compile.Build(snap, compile.Options{EntryPoints: []string{*ep}, Upstreams: upstream.NewRegistry(upstream.Options{}),
+		DefaultRuleSyntax: *syntax})
 	var tp atomic.Pointer[route.Table]
 	tp.Store(res.Table)
 	ctx, err := requestCtx(method, target, hdrs, *remote)
@@ -142,6 +144,7 @@ type explained struct {
 	EntryPoint  string   `json:"entryPoint"`
 	Router      string   `json:"router,omitempty"`
 	Rule        string   `json:"rule,omitempty"`
+	ReadAs      string   `json:"readAs,omitempty"` // a v2 rule's v3 reading
 	Priority    int64    `json:"priority,omitempty"`
 	Source      string   `json:"source,omitempty"`
 	Middlewares []string `json:"middlewares,omitempty"`
@@ -191,6 +194,7 @@ func explain(res fastpath.Resolution, reasons map[*route.Route]string, ep string
 // describe fills in the router that serves, or its child for a parent.
 func (e *explained) describe(r, child *route.Route) {
 	e.Router, e.Rule, e.Priority, e.Source, e.Middlewares = r.Name, r.Rule, r.Priority, r.Source, r.Middlewares
+	e.ReadAs = r.ReadAs
 	if r.TLS != nil {
 		e.routeOption = r.TLS.Option
 	}
@@ -229,7 +233,11 @@ func printExplain(w io.Writer, e explained) {
 		}
 	}
 	if e.Router != "" {
-		fmt.Fprintf(w, "router:     %s\nrule:       %s\npriority:   %d\nsource:     %s\n", e.Router, e.Rule, e.Priority, e.Source)
+		fmt.Fprintf(w, "router:     %s\nrule:       %s\n", e.Router, e.Rule)
+		if e.ReadAs != "" {
+			fmt.Fprintf(w, "syntax:     v2, matched as %s\n", e.ReadAs)
+		}
+		fmt.Fprintf(w, "priority:   %d\nsource:     %s\n", e.Priority, e.Source)
 		if len(e.Middlewares) > 0 {
 			fmt.Fprintf(w, "middlewares: %s\n", strings.Join(e.Middlewares, ", "))
 		}

@@ -148,7 +148,7 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 		AllowCrossNamespace: cfg.AllowCrossNamespace, AllowExternalNameServices: cfg.AllowExternalNameServices,
 		AllowEmptyServices: cfg.AllowEmptyServices, NativeLBByDefault: cfg.NativeLBByDefault,
 		IngressClass: cfg.IngressClass, Upstreams: reg, CrossProviderNamespaces: cfg.CrossProviderNamespaces,
-		DefaultTransport: cfg.DefaultTransport,
+		DefaultTransport: cfg.DefaultTransport, DefaultRuleSyntax: cfg.DefaultRuleSyntax,
 	}
 	if cfg.SpiffeAddr != "" {
 		o.SPIFFE = checkSPIFFE // serve replaces it with the Workload API's source

@@ -44,6 +44,10 @@ type Node struct {
 	written string   // the matcher name as written (for messages)
 }
 
+// Written is the matcher name as the rule wrote it: for a leaf of a v2
+// rule (ParseV2), the v2 matcher it came from.
+func (n *Node) Written() string { return n.written }
+
 // String prints the node; see Print.
 func (n *Node) String() string { return Print(n) }
 

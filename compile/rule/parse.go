@@ -38,11 +38,20 @@ var arity = map[string][]int{
 	ClientIP: {1},
 }
 
-// spellings maps every accepted spelling to the canonical name: as written,
-// lower, upper, and Title-of-lower, as Traefik registers them.
-var spellings = func() map[string]string {
-	m := map[string]string{}
+// spellings maps every accepted spelling of a v3 matcher to the canonical
+// name: as written, lower, upper, and Title-of-lower, as Traefik
+// registers them.
+var spellings = spellingsOf(func(yield func(string) bool) {
 	for name := range arity {
+		if !yield(name) {
+			return
+		}
+	}
+})
+
+func spellingsOf(names func(yield func(string) bool)) map[string]string {
+	m := map[string]string{}
+	for name := range names {
 		low := strings.ToLower(name)
 		m[name] = name
 		m[low] = name
@@ -50,7 +59,7 @@ var spellings = func() map[string]string {
 		m[strings.ToUpper(low[:1])+low[1:]] = name
 	}
 	return m
-}()
+}
 
 // Parse parses and validates a v3 rule. Its error is an *Error quoting
 // the rule.
@@ -63,6 +72,19 @@ func Parse(rule string) (*Node, error) {
 }
 
 func parse(rule string) (*Node, error) {
+	n, err := parseExpr(rule, spellings)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(n); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// parseExpr reads rule as a Go expression of calls to the matchers names
+// spells, joined by &&, || and !, without checking the arguments.
+func parseExpr(rule string, names map[string]string) (*Node, error) {
 	fset := token.NewFileSet()
 	expr, err := parser.ParseExprFrom(fset, "", rule, parser.SkipObjectResolution)
 	if err != nil {
@@ -73,15 +95,8 @@ func parse(rule string) (*Node, error) {
 		}
 		return nil, &Error{Col: 1, Reason: err.Error()}
 	}
-	p := &conv{fset: fset}
-	n, err := p.node(expr)
-	if err != nil {
-		return nil, err
-	}
-	if err := validate(n); err != nil {
-		return nil, err
-	}
-	return n, nil
+	p := &conv{fset: fset, names: names}
+	return p.node(expr)
 }
 
 func asList(err error, list *scanner.ErrorList) bool {
@@ -92,7 +107,10 @@ func asList(err error, list *scanner.ErrorList) bool {
 	return ok
 }
 
-type conv struct{ fset *token.FileSet }
+type conv struct {
+	fset  *token.FileSet
+	names map[string]string // accepted spellings -> canonical names
+}
 
 func (p *conv) errAt(pos token.Pos, format string, a ...any) *Error {
 	ps := p.fset.Position(pos)
@@ -152,7 +170,7 @@ func (p *conv) call(e *ast.CallExpr) (*Node, error) {
 	if !ok {
 		return nil, p.errAt(e.Fun.Pos(), "unsupported function call: the callee must be a matcher name")
 	}
-	name, ok := spellings[id.Name]
+	name, ok := p.names[id.Name]
 	if !ok {
 		return nil, p.errAt(id.Pos(), "unsupported function: %s", id.Name)
 	}

@@ -23,6 +23,9 @@ const (
 	Query                    // some value of query key A == B (B may be "")
 	QueryRegexp              // some value of query key A matches Re
 	ClientIP                 // client IP inside Prefix
+	// QueryV2 is a v2 rule's Query pair (gorilla/mux): the text A=value,
+	// value the first valid value of query key A, matches Re.
+	QueryV2
 )
 
 // Matcher is one compiled rule leaf. It is immutable after construction and
@@ -56,6 +59,8 @@ func (m *Matcher) Match(r *Request) bool {
 		return m.matchHeader(r)
 	case Query, QueryRegexp:
 		return m.matchQuery(r)
+	case QueryV2:
+		return m.matchQueryV2(r)
 	case ClientIP:
 		return r.ClientIP.IsValid() && m.Prefix.Contains(r.ClientIP)
 	}
@@ -100,6 +105,38 @@ func (m *Matcher) matchQuery(r *Request) bool {
 		if m.Kind == Query && string(r.scratch) == m.B || m.Kind == QueryRegexp && m.Re.Match(r.scratch) {
 			return true
 		}
+	}
+	return false
+}
+
+// matchQueryV2 finds the first pair of key A that Go's url.ParseQuery
+// keeps (valid escapes) and matches Re against A=value, as mux matches
+// key + "=" + vals[0]. No such pair: false.
+func (m *Matcher) matchQueryV2(r *Request) bool {
+	q := r.RawQuery
+	for len(q) > 0 {
+		var pair []byte
+		if i := bytes.IndexByte(q, '&'); i >= 0 {
+			pair, q = q[:i], q[i+1:]
+		} else {
+			pair, q = q, nil
+		}
+		if len(pair) == 0 {
+			continue
+		}
+		k, v := pair, []byte(nil)
+		if i := bytes.IndexByte(pair, '='); i >= 0 {
+			k, v = pair[:i], pair[i+1:]
+		}
+		var ok bool
+		if r.scratch, ok = AppendFormUnescape(r.scratch[:0], k); !ok || string(r.scratch) != m.A {
+			continue
+		}
+		r.scratch = append(r.scratch, '=')
+		if r.scratch, ok = AppendFormUnescape(r.scratch, v); !ok {
+			continue // dropped by ParseQuery: not the first value
+		}
+		return m.Re.Match(r.scratch)
 	}
 	return false
 }

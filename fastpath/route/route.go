@@ -11,8 +11,11 @@ import (
 
 // Route is one router. Immutable once its Table is published.
 type Route struct {
-	Name        string   // Traefik router name, e.g. default-web-6b204d94623b3df4370c@kubernetescrd
-	Rule        string   // rule as written
+	Name string // Traefik router name, e.g. default-web-6b204d94623b3df4370c@kubernetescrd
+	Rule string // rule as written
+	// ReadAs is, for a rule in Traefik v2's syntax, the v3 rule it is
+	// matched as (explanations); "" for a v3 rule.
+	ReadAs      string
 	Priority    int64    // effective priority
 	EntryPoints []string // entry points it is attached to
 	Source      string   // where it came from, e.g. default/web#routes[0]
