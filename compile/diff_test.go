@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"net/netip"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/sluiceproxy/sluice/compile"
@@ -45,19 +46,57 @@ var (
 	}
 )
 
+// leavesV2 are v2 matchers (rules marked "v2:" are read with ParseV2).
+var leavesV2 = []func(r *rand.Rand) string{
+	func(r *rand.Rand) string {
+		return fmt.Sprintf("Host(`%s`, `%s`)", pick(r, ruleHost), pick(r, ruleHost))
+	},
+	func(r *rand.Rand) string { return fmt.Sprintf("HostHeader(`%s`)", pick(r, ruleHost)) },
+	func(r *rand.Rand) string {
+		return "HostRegexp(`" + pick(r, []string{"{s:[a-z]}.example", "a.example", "{x}.{y}", "{s:[a-z]+}.a.example"}) + "`)"
+	},
+	func(r *rand.Rand) string {
+		return "Path(`" + pick(r, []string{"/a", "/a/{x}", "/{x:[a-z]+}"}) + "`, `" + pick(r, paths) + "`)"
+	},
+	func(r *rand.Rand) string { return "PathPrefix(`" + pick(r, []string{"/a", "/{x}/", "/a/{y:b}"}) + "`)" },
+	func(r *rand.Rand) string { return "Method(`get`, `" + pick(r, []string{"POST", "put"}) + "`)" },
+	func(r *rand.Rand) string { return "Headers(`x-a`, `" + pick(r, []string{"1", "2"}) + "`)" },
+	func(r *rand.Rand) string { return "HeadersRegexp(`X-A`, `^1`)" },
+	func(r *rand.Rand) string {
+		return "Query(`" + pick(r, []string{"k=", "k=v", "k={n:[0-9]}", "a=b"}) + "`)"
+	},
+	func(r *rand.Rand) string { return "ClientIP(`10.0.0.0/8`, `::1`)" },
+}
+
+// randRuleV2 is randRule with v2 leaves, marked for ParseV2.
+func randRuleV2(r *rand.Rand) string { return "v2:" + randRuleOf(r, 3, leavesV2) }
+
+// parseAny reads a generated rule: "v2:" marks Traefik v2's syntax.
+func parseAny(src string) (*rule.Node, string, error) {
+	if s, ok := strings.CutPrefix(src, "v2:"); ok {
+		n, err := rule.ParseV2(s)
+		return n, s, err
+	}
+	n, err := rule.Parse(src)
+	return n, src, err
+}
+
 func pick(r *rand.Rand, s []string) string { return s[r.Intn(len(s))] }
 
-func randRule(r *rand.Rand, depth int) string {
+func randRule(r *rand.Rand, depth int) string { return randRuleOf(r, depth, leaves) }
+
+// randRuleOf joins leaves of ls with !, || and && up to depth.
+func randRuleOf(r *rand.Rand, depth int, ls []func(*rand.Rand) string) string {
 	if depth == 0 || r.Intn(3) == 0 {
-		return leaves[r.Intn(len(leaves))](r)
+		return ls[r.Intn(len(ls))](r)
 	}
 	switch r.Intn(4) {
 	case 0:
-		return "!" + randRule(r, depth-1)
+		return "!" + randRuleOf(r, depth-1, ls)
 	case 1:
-		return "(" + randRule(r, depth-1) + " || " + randRule(r, depth-1) + ")"
+		return "(" + randRuleOf(r, depth-1, ls) + " || " + randRuleOf(r, depth-1, ls) + ")"
 	}
-	return randRule(r, depth-1) + " && " + randRule(r, depth-1)
+	return randRuleOf(r, depth-1, ls) + " && " + randRuleOf(r, depth-1, ls)
 }
 
 func randRequest(r *rand.Rand) *match.Request {
@@ -67,7 +106,7 @@ func randRequest(r *rand.Rand) *match.Request {
 	}
 	return &match.Request{
 		Host: []byte(pick(r, hosts)), Path: []byte(pick(r, reqPaths)), Method: []byte(pick(r, []string{"GET", "POST", "get"})),
-		RawQuery: []byte(pick(r, []string{"", "k", "k=v", "k=w+x", "k=1&k=", "a=b", "k=%zz&k=v"})),
+		RawQuery: []byte(pick(r, []string{"", "k", "k=v", "k=w+x", "k=1&k=", "a=b", "k=%zz&k=v", "k=7&k=v", "k=v&k=7"})),
 		ClientIP: netip.MustParseAddr(pick(r, []string{"10.1.2.3", "::1", "192.0.2.1"})), Headers: h,
 	}
 }
@@ -136,8 +175,7 @@ func buildWith(r *rand.Rand, n int, gen func(*rand.Rand) string) (*route.Index, 
 	b := route.NewBuilder([]string{"web"})
 	o := &oracle{trees: map[*route.Route]*rule.Node{}}
 	for i := 0; i < n; i++ {
-		src := gen(r)
-		tree, err := rule.Parse(src)
+		tree, src, err := parseAny(gen(r))
 		if err != nil {
 			panic(fmt.Sprintf("generated rule %q: %v", src, err))
 		}
@@ -204,6 +242,22 @@ func TestDirectLookupMatchesLinearScan(t *testing.T) {
 		r := rand.New(rand.NewSource(seed))
 		ix, o := buildWith(r, 1+int(seed%6), simpleRule)
 		checkIndex(t, seed, r, ix, o, 200)
+	}
+}
+
+// TestLookupMatchesLinearScanV2: the same with v2 rules mixed in (half of
+// the routes), whose rewritten trees the index must answer as the tree
+// itself does.
+func TestLookupMatchesLinearScanV2(t *testing.T) {
+	for seed := int64(0); seed < 300; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		ix, o := buildWith(r, 1+int(seed%40), func(r *rand.Rand) string {
+			if r.Intn(2) == 0 {
+				return randRuleV2(r)
+			}
+			return randRule(r, 4)
+		})
+		checkIndex(t, seed, r, ix, o, 300)
 	}
 }
 

@@ -34,6 +34,24 @@ func mixedRule(i, nHosts int) string {
 	return fmt.Sprintf("(Host(`%s`) || Host(`alt%d.example.com`)) && PathPrefix(`/o%d`)", h, i, i)
 }
 
+// mixedRuleV2 is mixedRule's rule i in Traefik v2's syntax, for the odd
+// i (even ones stay v3): the same requests match it ("v2:" marks it).
+func mixedRuleV2(i, nHosts int) string {
+	if i%2 == 0 {
+		return mixedRule(i, nHosts)
+	}
+	h := fmt.Sprintf("h%d.example.com", i%nHosts)
+	switch i % 10 {
+	case 1, 3:
+		return fmt.Sprintf("v2:Host(`%s`) && PathPrefix(`/p%d`)", h, i)
+	case 5:
+		return fmt.Sprintf("v2:HostHeader(`%s`) && Path(`/p%d/{name:item}`) && Method(`GET`, `HEAD`)", h, i)
+	case 7:
+		return fmt.Sprintf("v2:Host(`%s`) && PathPrefix(`/h%d`) && Headers(`X-Tenant`, `t%d`)", h, i, i%7)
+	}
+	return fmt.Sprintf("v2:Host(`%s`, `alt%d.example.com`) && PathPrefix(`/o%d`)", h, i, i)
+}
+
 type benchTable struct {
 	ix     *route.Index
 	naive  []*route.Route
@@ -43,11 +61,14 @@ type benchTable struct {
 }
 
 func buildBench(b *testing.B, n, nHosts int) *benchTable {
+	return buildBenchOf(b, n, nHosts, mixedRule)
+}
+
+func buildBenchOf(b *testing.B, n, nHosts int, gen func(i, nHosts int) string) *benchTable {
 	bt := &benchTable{trees: map[*route.Route]*rule.Node{}}
 	bl := route.NewBuilder([]string{"web"})
 	for i := 0; i < n; i++ {
-		src := mixedRule(i, nHosts)
-		tree, err := rule.Parse(src)
+		tree, src, err := parseAny(gen(i, nHosts))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -103,15 +124,35 @@ func BenchmarkLookup(b *testing.B) {
 	}
 }
 
-// TestLookupZeroAlloc proves the lookup allocates nothing at 10k routes.
+// BenchmarkLookupV2: BenchmarkLookup's table with half of the routes in
+// v2 syntax (issue 26): v2 rules are indexed as v3 ones, so the lookup
+// stays flat from 10k to 100k routes.
+func BenchmarkLookupV2(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		for _, hosts := range []int{10, 1000} {
+			bt := buildBenchOf(b, n, hosts, mixedRuleV2)
+			b.Run(fmt.Sprintf("table/routes=%d/hosts=%d", n, hosts), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					bt.ix.Lookup(bt.reqs[i&1023])
+				}
+			})
+		}
+	}
+}
+
+// TestLookupZeroAlloc proves the lookup allocates nothing at 10k routes,
+// v3 rules only and with v2 ones mixed in.
 func TestLookupZeroAlloc(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
 	}
-	bt := buildBench(&testing.B{}, 10000, 1000)
-	i := 0
-	if n := testing.AllocsPerRun(1000, func() { bt.ix.Lookup(bt.reqs[i&1023]); i++ }); n != 0 {
-		t.Fatalf("unexpected allocations per lookup; got %v; want 0", n)
+	for _, gen := range []func(i, nHosts int) string{mixedRule, mixedRuleV2} {
+		bt := buildBenchOf(&testing.B{}, 10000, 1000, gen)
+		i := 0
+		if n := testing.AllocsPerRun(1000, func() { bt.ix.Lookup(bt.reqs[i&1023]); i++ }); n != 0 {
+			t.Fatalf("unexpected allocations per lookup; got %v; want 0", n)
+		}
 	}
 }
 

@@ -16,6 +16,47 @@ func confRoute(match, services string) string {
 	return fmt.Sprintf("  - match: %q\n    services: %s\n", match, services)
 }
 
+// confRouteV2 is confRoute in Traefik v2's rule syntax.
+func confRouteV2(match, services string) string {
+	return fmt.Sprintf("  - match: %q\n    syntax: v2\n    services: %s\n", match, services)
+}
+
+// v2Corpus: routes in Traefik v2's syntax, each matcher with several
+// arguments and mux templates (issue 26).
+var v2Corpus = confCase{name: "routes.syntax v2 (Traefik v2's matchers)", objects: ir("v2rules", "  routes:\n"+
+	confRouteV2("Host(`v2.example`, `V2b.example`) && PathPrefix(`/h`)", "[{name: alpha, port: 80}]")+
+	confRouteV2("HostHeader(`hh.v2.example`)", "[{name: beta, port: 80}]")+
+	confRouteV2("HostRegexp(`{sub:[a-z]+}.re.v2.example`)", "[{name: gamma, port: 80}]")+
+	confRouteV2("HostRegexp(`lit.v2.example`, `{x:[0-9]+}.lit.v2.example`)", "[{name: alpha, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && Path(`/p/{id:[0-9]+}`, `/p/x`)", "[{name: beta, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && PathPrefix(`/pp/{name}/`)", "[{name: gamma, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && Method(`put`, `DELETE`) && PathPrefix(`/m`)", "[{name: alpha, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && Headers(`X-A`, `1`, `x-b`, `2`) && PathPrefix(`/hd`)", "[{name: beta, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && HeadersRegexp(`X-A`, `^ab`) && PathPrefix(`/hd`)", "[{name: gamma, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && Query(`a=1`, `b=`) && PathPrefix(`/q`)", "[{name: alpha, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && Query(`k={v:[0-9]+}`) && PathPrefix(`/qf`)", "[{name: beta, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && ClientIP(`127.0.0.1`, `10.0.0.0/8`) && PathPrefix(`/ip`)", "[{name: gamma, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && Headers(`X-Odd`) && PathPrefix(`/bad`)", "[{name: alpha, port: 80}]")+
+	confRouteV2("Host(`v2.example`) && Header(`X-A`, `1`) && PathPrefix(`/v3only`)", "[{name: alpha, port: 80}]")+
+	confRoute("Host(`v2.example`) && HostHeader(`v2.example`) && PathPrefix(`/v2only`)", "[{name: alpha, port: 80}]")),
+	requests: []confReq{
+		{host: "v2.example", path: "/h"}, {host: "V2B.example", path: "/h/x"}, {host: "v2.example:8080", path: "/h"},
+		{host: "hh.v2.example", path: "/"}, {host: "abc.re.v2.example", path: "/"}, {host: "ABC.re.v2.example", path: "/"},
+		{host: "a1.re.v2.example", path: "/"}, {host: "LIT.v2.example", path: "/"}, {host: "42.lit.v2.example", path: "/"},
+		{host: "v2.example", path: "/p/123"}, {host: "v2.example", path: "/p/x"}, {host: "v2.example", path: "/p/12a"},
+		{host: "v2.example", path: "/pp/bob/"}, {host: "v2.example", path: "/pp/bob/more"}, {host: "v2.example", path: "/pp/bob"},
+		{method: "PUT", host: "v2.example", path: "/m", body: "x"}, {method: "DELETE", host: "v2.example", path: "/m"},
+		{host: "v2.example", path: "/m"},
+		{host: "v2.example", path: "/hd", header: map[string]string{"X-A": "1", "X-B": "2"}},
+		{host: "v2.example", path: "/hd", header: map[string]string{"X-A": "abc"}},
+		{host: "v2.example", path: "/hd", header: map[string]string{"X-A": "1"}},
+		{host: "v2.example", path: "/q?a=1&b="}, {host: "v2.example", path: "/q?a=1&b=zz"}, {host: "v2.example", path: "/q?a=1"},
+		{host: "v2.example", path: "/qf?k=12&k=x"}, {host: "v2.example", path: "/qf?k=x&k=12"},
+		{host: "v2.example", path: "/ip"}, {host: "v2.example", path: "/bad", header: map[string]string{"X-Odd": "1"}},
+		{host: "v2.example", path: "/v3only", header: map[string]string{"X-A": "1"}}, {host: "v2.example", path: "/v2only"},
+		{host: "v2.example", path: "/h2", h2: true},
+	}}
+
 // corpus is the oracle's corpus: every row of the IngressRoute reference
 // that Sluice serves (TLS, middlewares and observability come with their
 // issues), and every gap of the issue that added the oracle.
@@ -260,7 +301,7 @@ func confMWRoute(host, middlewares string) string {
 	return fmt.Sprintf("  - match: Host(`%s`)\n    middlewares: %s\n    services: [{name: alpha, port: 80}]\n", host, middlewares)
 }
 
-func init() { corpus = append(corpus, middlewareCorpus...) }
+func init() { corpus = append(append(corpus, middlewareCorpus...), v2Corpus) }
 
 // middlewareCorpus holds a case per middleware kind.
 var middlewareCorpus = []confCase{

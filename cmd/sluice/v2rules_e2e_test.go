@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,4 +140,34 @@ func v2Do(t *testing.T, c *http.Client, addr, method, host, target, header strin
 	}
 	name, _, _ := strings.Cut(string(b), " ")
 	return name
+}
+
+// TestRouteExplainsV2: sluice route names a v2 rule's v3 reading; sluice
+// check reports a v2 rule Traefik refuses with mux's reason, and reads
+// routes without a syntax field as v2 under --core.defaultRuleSyntax=v2.
+func TestRouteExplainsV2(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "r.yaml"), manifests("app", 8080, "10.0.0.1")+"---\n"+
+		"apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: old, namespace: e2e}\nspec:\n  routes:\n"+
+		"  - {match: \"Host(`a.example`, `b.example`) && Path(`/u/{id:[0-9]+}`)\", syntax: v2, services: [{name: app, port: 80}]}\n"+
+		"  - {match: \"Host(`c.example`) && Headers(`X-Odd`)\", syntax: v2, services: [{name: app, port: 80}]}\n"+
+		"  - {match: \"HostHeader(`d.example`)\", services: [{name: app, port: 80}]}\n")
+	out, _ := exec.Command(binary(t), "route", "--manifests", dir, "GET", "http://B.example/u/42").CombinedOutput()
+	if !strings.Contains(string(out), "syntax:     v2, matched as (Host(`a.example`) || Host(`b.example`)) && PathRegexp(`^/u/(?P<v0>[0-9]+)$`)") {
+		t.Errorf("sluice route:\n%s", out)
+	}
+	out, _ = exec.Command(binary(t), "check", dir).CombinedOutput()
+	for _, want := range []string{
+		"spec.routes[1].match: col 22: Headers: mux: number of parameters must be multiple of 2, got [X-Odd]",
+		"(read as Traefik v2 syntax); route disabled",
+		"spec.routes[2].match: col 1: unsupported function: HostHeader",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("sluice check lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = exec.Command(binary(t), "check", dir, "--core.defaultRuleSyntax=v2").CombinedOutput()
+	if strings.Contains(string(out), "HostHeader") {
+		t.Errorf("with --core.defaultRuleSyntax=v2, HostHeader is still refused:\n%s", out)
+	}
 }

@@ -80,20 +80,10 @@ func (m *Matcher) matchHeader(r *Request) bool {
 }
 
 func (m *Matcher) matchQuery(r *Request) bool {
-	q := r.RawQuery
-	for len(q) > 0 {
-		var pair []byte
-		if i := bytes.IndexByte(q, '&'); i >= 0 {
-			pair, q = q[:i], q[i+1:]
-		} else {
-			pair, q = q, nil
-		}
-		if len(pair) == 0 {
+	for q := r.RawQuery; len(q) > 0; {
+		var k, v []byte
+		if k, v, q = nextQueryPair(q); k == nil {
 			continue
-		}
-		k, v := pair, []byte(nil)
-		if i := bytes.IndexByte(pair, '='); i >= 0 {
-			k, v = pair[:i], pair[i+1:]
 		}
 		var ok bool
 		if r.scratch, ok = AppendFormUnescape(r.scratch[:0], k); !ok || string(r.scratch) != m.A {
@@ -109,24 +99,31 @@ func (m *Matcher) matchQuery(r *Request) bool {
 	return false
 }
 
+// nextQueryPair splits the first &-separated pair off q into its key and
+// value (k nil for an empty pair), and returns the rest.
+func nextQueryPair(q []byte) (k, v, rest []byte) {
+	pair := q
+	if i := bytes.IndexByte(q, '&'); i >= 0 {
+		pair, rest = q[:i], q[i+1:]
+	}
+	if len(pair) == 0 {
+		return nil, nil, rest
+	}
+	k = pair
+	if i := bytes.IndexByte(pair, '='); i >= 0 {
+		k, v = pair[:i], pair[i+1:]
+	}
+	return k, v, rest
+}
+
 // matchQueryV2 finds the first pair of key A that Go's url.ParseQuery
 // keeps (valid escapes) and matches Re against A=value, as mux matches
 // key + "=" + vals[0]. No such pair: false.
 func (m *Matcher) matchQueryV2(r *Request) bool {
-	q := r.RawQuery
-	for len(q) > 0 {
-		var pair []byte
-		if i := bytes.IndexByte(q, '&'); i >= 0 {
-			pair, q = q[:i], q[i+1:]
-		} else {
-			pair, q = q, nil
-		}
-		if len(pair) == 0 {
+	for q := r.RawQuery; len(q) > 0; {
+		var k, v []byte
+		if k, v, q = nextQueryPair(q); k == nil {
 			continue
-		}
-		k, v := pair, []byte(nil)
-		if i := bytes.IndexByte(pair, '='); i >= 0 {
-			k, v = pair[:i], pair[i+1:]
 		}
 		var ok bool
 		if r.scratch, ok = AppendFormUnescape(r.scratch[:0], k); !ok || string(r.scratch) != m.A {
