@@ -73,6 +73,7 @@ race:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePrintParse$$' -fuzztime 20s ./compile/rule
+	$(GO) test -run '^$$' -fuzz '^FuzzParseV2Print$$' -fuzztime 10s ./compile/rule
 	$(GO) test -run '^$$' -fuzz '^FuzzLookupMatchesLinearScan$$' -fuzztime 20s ./compile
 	$(GO) test -run '^$$' -fuzz '^FuzzProxyRequest$$' -fuzztime 20s ./fastpath
 	$(GO) test -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime 20s ./fastpath

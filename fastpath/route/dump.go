@@ -55,6 +55,9 @@ func dumpIndex(b *strings.Builder, what string, ix *Index) {
 func (r *Route) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "router %s priority=%d source=%s\n  rule: %s", r.Name, r.Priority, r.Source, r.Rule)
+	if r.ReadAs != "" {
+		fmt.Fprintf(&b, "\n  syntax v2, matched as: %s", r.ReadAs)
+	}
 	if t := r.TLS; t != nil {
 		fmt.Fprintf(&b, "\n  tls: option %s", t.Option)
 		if t.SecretName != "" {
