@@ -28,6 +28,9 @@ type Config struct {
 	TrustedIPs []netip.Prefix // peers whose X-Forwarded-* headers are kept
 	Insecure   bool           // trust every peer's X-Forwarded-* headers
 	KeepPath   bool           // disable sanitizePath (Traefik's default is to sanitize)
+	// NotAppendXFF is forwardedHeaders.notAppendXForwardedFor: the client's
+	// address is not appended to X-Forwarded-For (none added when absent).
+	NotAppendXFF bool
 	// EncodeQuerySemicolons turns ';' in the query into %3B instead of '&'.
 	EncodeQuerySemicolons bool
 	// MaxHeaderBytes is the request header limit; 0 means
@@ -105,7 +108,7 @@ func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	h.ep = pipeline.EntryPoint{Name: cfg.EntryPoint, Index: cfg.Index, TrustedIPs: cfg.TrustedIPs, Insecure: cfg.Insecure,
+	h.ep = pipeline.EntryPoint{Name: cfg.EntryPoint, Index: cfg.Index, TrustedIPs: cfg.TrustedIPs, Insecure: cfg.Insecure, NotAppendXFF: cfg.NotAppendXFF,
 		KeepPath: cfg.KeepPath, EncodeQuerySemicolons: cfg.EncodeQuerySemicolons, ServerName: []byte(cfg.ServerName), Log: h.log}
 	return h
 }

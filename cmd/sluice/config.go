@@ -28,10 +28,12 @@ type entryPoint struct {
 	Address    string
 	TrustedIPs []netip.Prefix
 	Insecure   bool
-	KeepPath   bool // http.sanitizePath=false
-	AsDefault  bool // routers without entryPoints attach here (and to other asDefault ones only)
-	EncodeSemi bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
-	MaxHeader  int  // http.maxHeaderBytes: request header limit (default 1 MiB, as Traefik)
+	// NotAppendXFF is forwardedHeaders.notAppendXForwardedFor.
+	NotAppendXFF bool
+	KeepPath     bool // http.sanitizePath=false
+	AsDefault    bool // routers without entryPoints attach here (and to other asDefault ones only)
+	EncodeSemi   bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
+	MaxHeader    int  // http.maxHeaderBytes: request header limit (default 1 MiB, as Traefik)
 	// TLS is http.tls: every router attached here is a TLS router, with
 	// these options (nil: not set).
 	TLS *epTLS
@@ -110,6 +112,7 @@ type config struct {
 var ourKeys = []string{
 	"configfile", "entrypoints.<ep>.address", "entrypoints.<ep>.forwardedheaders.trustedips",
 	"entrypoints.<ep>.forwardedheaders.insecure", "entrypoints.<ep>.http.sanitizepath",
+	"entrypoints.<ep>.forwardedheaders.notappendxforwardedfor",
 	"entrypoints.<ep>.asdefault", "entrypoints.<ep>.http.encodequerysemicolons", "entrypoints.<ep>.http.maxheaderbytes",
 	"providers.kubernetescrd", "providers.kubernetescrd.allowcrossnamespace",
 	"providers.kubernetescrd.allowexternalnameservices", "providers.kubernetescrd.allowemptyservices",
@@ -377,6 +380,8 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		}
 	case "forwardedheaders.insecure":
 		return parseBool(k, v, &ep.Insecure)
+	case "forwardedheaders.notappendxforwardedfor":
+		return parseBool(k, v, &ep.NotAppendXFF)
 	case "http.sanitizepath":
 		var sanitize bool
 		err := parseBool(k, v, &sanitize)

@@ -23,7 +23,11 @@ type EntryPoint struct {
 	Index      int            // its index in route.Table
 	TrustedIPs []netip.Prefix // peers whose X-Forwarded-* headers are kept
 	Insecure   bool           // trust every peer's X-Forwarded-* headers
-	KeepPath   bool           // http.sanitizePath=false
+	// NotAppendXFF: X-Forwarded-For is passed as it came (its lines joined),
+	// without the peer; absent, it stays absent (Traefik's
+	// forwardedHeaders.notAppendXForwardedFor).
+	NotAppendXFF bool
+	KeepPath     bool // http.sanitizePath=false
 	// EncodeQuerySemicolons turns ';' in the query into %3B instead of '&'.
 	EncodeQuerySemicolons bool
 	ServerName            []byte       // X-Forwarded-Server

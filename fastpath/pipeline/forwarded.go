@@ -52,12 +52,22 @@ func (x *Exchange) setForwarded(p present, host []byte) {
 	x.priorXFF = x.priorXFF[:0]
 	if p&hasXFF != 0 {
 		x.priorXFF = append(x.priorXFF, hdr.Peek("X-Forwarded-For")...)
+		lines := 0
 		for _, v := range hdr.PeekAll("X-Forwarded-For") {
 			x.buf = append(append(x.buf, v...), ", "...)
+			lines++
+		}
+		if lines > 1 { // SetCanonical replaces the first line only
+			hdr.DelBytes(strXFF)
 		}
 	}
-	x.buf = append(x.buf, x.peer...)
-	hdr.SetCanonical(strXFF, x.buf)
+	switch {
+	case !x.EP.NotAppendXFF:
+		x.buf = append(x.buf, x.peer...)
+		hdr.SetCanonical(strXFF, x.buf)
+	case len(x.buf) > 0:
+		hdr.SetCanonical(strXFF, x.buf[:len(x.buf)-len(", ")])
+	}
 	if p&hasXRealIP == 0 || len(hdr.Peek("X-Real-Ip")) == 0 {
 		hdr.SetCanonical(strXRealIP, x.peer)
 	}

@@ -41,8 +41,12 @@ func naiveForwarded(ep *EntryPoint, hdr *fasthttp.RequestHeader, ip netip.Addr, 
 		hdr.Set("Te", "trailers")
 	}
 	var buf []byte
-	for _, v := range hdr.PeekAll("X-Forwarded-For") {
+	lines := hdr.PeekAll("X-Forwarded-For")
+	for _, v := range lines {
 		buf = append(append(buf, v...), ", "...)
+	}
+	if len(lines) > 1 { // one line reaches the server (a single one keeps its place)
+		hdr.Del("X-Forwarded-For")
 	}
 	buf = ip.AppendTo(buf)
 	hdr.SetBytesV("X-Forwarded-For", buf)
