@@ -21,6 +21,9 @@ import (
 // liveness probe) keeps answering meanwhile, and once the clients have
 // gone every new request is served.
 func TestBinaryDescriptorExhaustion(t *testing.T) {
+	if l := descriptorLimit(); l > 0 && l < 2048 {
+		t.Skipf("the test process may open %d descriptors; 700 clients need more", l)
+	}
 	port := namedBackend(t, "127.0.0.1", "b")
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "r.yaml"), routeYAML("h", "h.test", "{name: b, port: 80}")+"---\n"+manifests("b", port, "127.0.0.1"))
