@@ -43,8 +43,9 @@ import (
 // tells a TLS ClientHello from HTTP by its first byte (tls.go).
 type spillListener struct {
 	net.Listener
-	size int
-	srv  *Server
+	size  int
+	srv   *Server
+	proxy *ProxyProtocol // the entry point's proxyProtocol (nil: off)
 }
 
 func (l *spillListener) Accept() (net.Conn, error) {
@@ -52,7 +53,7 @@ func (l *spillListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &spillConn{Conn: pollconn.WrapServer(c), size: l.size, sniff: l.srv}, nil
+	return &spillConn{Conn: pollconn.WrapServer(c), size: l.size, sniff: l.srv, proxy: l.proxy}, nil
 }
 
 // spillConn is a client connection whose reads are watched for a header
@@ -72,6 +73,12 @@ type spillConn struct {
 	// read decides between HTTP and TLS (tls.go); nil afterwards.
 	sniff *Server
 	tls   *pipeline.ConnTLS // the handshake's, for a connection after it
+	// proxy: the entry point reads a PROXY protocol header on the first
+	// read (proxyproto.go); nil afterwards. remote is a trusted header's
+	// source address, pre what followed the header beyond that read.
+	proxy  *ProxyProtocol
+	remote net.Addr
+	pre    []byte
 
 	// The client's address and its text, worked out on the connection's
 	// first request rather than on every one (peerText nil: not yet).
@@ -119,7 +126,19 @@ func (c *spillConn) peerOf(ctx *fasthttp.RequestCtx) (netip.Addr, []byte) {
 }
 
 func (c *spillConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	var n int
+	var err error
+	switch {
+	case c.proxy != nil:
+		pp := c.proxy
+		c.proxy = nil
+		n, err = c.readProxyHeader(pp, p)
+	case len(c.pre) > 0:
+		n = copy(p, c.pre)
+		c.pre = c.pre[n:]
+	default:
+		n, err = c.Conn.Read(p)
+	}
 	if n == 0 || c.moved.Load() {
 		return n, err
 	}
@@ -128,7 +147,8 @@ func (c *spillConn) Read(p []byte) (int, error) {
 		c.sniff = nil
 		if p[0] == recordTypeHandshake {
 			c.moved.Store(true) // fasthttp reads nothing more and writes nothing
-			srv.serveTLS(&prefacedConn{Conn: c.Conn, pre: append([]byte(nil), p[:n]...)})
+			pre := append(append([]byte(nil), p[:n]...), c.pre...)
+			srv.serveTLS(&prefacedConn{Conn: c.Conn, pre: pre, remote: c.remote})
 			return 0, io.EOF
 		}
 	}
@@ -205,7 +225,7 @@ func (s *Server) mover(tiers *[]*fasthttp.Server, next int) func(*fasthttp.Reque
 			answerError(ctx, err)
 			return
 		}
-		var moved net.Conn = &prefacedConn{Conn: c.Conn, pre: c.spill}
+		var moved net.Conn = &prefacedConn{Conn: c.Conn, pre: c.spill, remote: c.remote}
 		c.spill, c.fresh = nil, false
 		c.moved.Store(true)
 		if next < len(tiers)-1 {
@@ -293,7 +313,16 @@ func (s *Server) trackIdle(c net.Conn, st fasthttp.ConnState) {
 // reading it further.
 type prefacedConn struct {
 	net.Conn
-	pre []byte
+	pre    []byte
+	remote net.Addr // a PROXY header's source address (nil: the socket's)
+}
+
+// RemoteAddr is the PROXY header's source address, or the socket's peer.
+func (c *prefacedConn) RemoteAddr() net.Addr {
+	if c.remote != nil {
+		return c.remote
+	}
+	return c.Conn.RemoteAddr()
 }
 
 func (c *prefacedConn) Read(p []byte) (int, error) {

@@ -43,6 +43,8 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// Timeouts limit client connections (nil: DefaultTimeouts, Traefik's).
 	Timeouts *Timeouts
+	// ProxyProtocol reads PROXY protocol headers (nil: off).
+	ProxyProtocol *ProxyProtocol
 	// ACMEHTTP01, on the entry point of an ACME resolver's httpChallenge,
 	// answers /.well-known/acme-challenge/<token> before any router (as
 	// Traefik's challenge router, of the highest priority): the key

@@ -142,7 +142,7 @@ func newFastServer(handler fasthttp.RequestHandler, buf int) *fasthttp.Server {
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	ln = peakListener{Listener: ln, s: s}
-	return s.tiers[0].Serve(&spillListener{Listener: ln, size: s.tiers[0].ReadBufferSize, srv: s})
+	return s.tiers[0].Serve(&spillListener{Listener: ln, size: s.tiers[0].ReadBufferSize, srv: s, proxy: s.h.cfg.ProxyProtocol})
 }
 
 // OpenConns is the number of client connections open now, and the most

@@ -30,10 +30,12 @@ type entryPoint struct {
 	Insecure   bool
 	// NotAppendXFF is forwardedHeaders.notAppendXForwardedFor.
 	NotAppendXFF bool
-	KeepPath     bool // http.sanitizePath=false
-	AsDefault    bool // routers without entryPoints attach here (and to other asDefault ones only)
-	EncodeSemi   bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
-	MaxHeader    int  // http.maxHeaderBytes: request header limit (default 1 MiB, as Traefik)
+	// ProxyProtocol is proxyProtocol.{insecure,trustedIPs} (nil: off).
+	ProxyProtocol *fastpath.ProxyProtocol
+	KeepPath      bool // http.sanitizePath=false
+	AsDefault     bool // routers without entryPoints attach here (and to other asDefault ones only)
+	EncodeSemi    bool // http.encodeQuerySemicolons: ';' in the query becomes %3B, not '&'
+	MaxHeader     int  // http.maxHeaderBytes: request header limit (default 1 MiB, as Traefik)
 	// TLS is http.tls: every router attached here is a TLS router, with
 	// these options (nil: not set).
 	TLS *epTLS
@@ -112,7 +114,8 @@ type config struct {
 var ourKeys = []string{
 	"configfile", "entrypoints.<ep>.address", "entrypoints.<ep>.forwardedheaders.trustedips",
 	"entrypoints.<ep>.forwardedheaders.insecure", "entrypoints.<ep>.http.sanitizepath",
-	"entrypoints.<ep>.forwardedheaders.notappendxforwardedfor",
+	"entrypoints.<ep>.forwardedheaders.notappendxforwardedfor", "entrypoints.<ep>.proxyprotocol",
+	"entrypoints.<ep>.proxyprotocol.insecure", "entrypoints.<ep>.proxyprotocol.trustedips",
 	"entrypoints.<ep>.asdefault", "entrypoints.<ep>.http.encodequerysemicolons", "entrypoints.<ep>.http.maxheaderbytes",
 	"providers.kubernetescrd", "providers.kubernetescrd.allowcrossnamespace",
 	"providers.kubernetescrd.allowexternalnameservices", "providers.kubernetescrd.allowemptyservices",
@@ -367,16 +370,16 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		}
 		ep.Address = addr
 	case "forwardedheaders.trustedips":
-		for _, s := range splitList(v) {
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				a, aerr := netip.ParseAddr(s)
-				if aerr != nil {
-					return fmt.Errorf("--%s: %q is not an IP or CIDR", k, s)
-				}
-				p = netip.PrefixFrom(a, a.BitLen())
-			}
-			ep.TrustedIPs = append(ep.TrustedIPs, p)
+		return parsePrefixes(k, v, &ep.TrustedIPs)
+	case "proxyprotocol", "proxyprotocol.insecure", "proxyprotocol.trustedips":
+		if ep.ProxyProtocol == nil {
+			ep.ProxyProtocol = &fastpath.ProxyProtocol{}
+		}
+		switch field {
+		case "proxyprotocol.insecure":
+			return parseBool(k, v, &ep.ProxyProtocol.Insecure)
+		case "proxyprotocol.trustedips":
+			return parsePrefixes(k, v, &ep.ProxyProtocol.TrustedIPs)
 		}
 	case "forwardedheaders.insecure":
 		return parseBool(k, v, &ep.Insecure)
@@ -483,6 +486,22 @@ func (c *config) applyKube(k, v string) error {
 		c.CrossProviderNamespaces = append([]string{}, splitList(v)...)
 	default:
 		return c.unknown(k)
+	}
+	return nil
+}
+
+// parsePrefixes appends the IPs and CIDRs of a list to dst.
+func parsePrefixes(k, v string, dst *[]netip.Prefix) error {
+	for _, s := range splitList(v) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return fmt.Errorf("--%s: %q is not an IP or CIDR", k, s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		*dst = append(*dst, p)
 	}
 	return nil
 }

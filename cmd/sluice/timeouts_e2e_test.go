@@ -236,6 +236,12 @@ func h2cSetting(t *testing.T, addr string, id uint16) int {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	return h2cSettingOn(t, c, id)
+}
+
+// h2cSettingOn is h2cSetting on an open connection.
+func h2cSettingOn(t *testing.T, c net.Conn, id uint16) int {
+	t.Helper()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
 	var head [9]byte
