@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor bench-observe profile
+.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor bench-observe bench-smuggle profile
 
 build:
 	$(GO) build -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o bin/sluice ./cmd/sluice
@@ -122,6 +122,10 @@ bench-floor:
 # (bench/observe.sh; ROUNDS=5 by default).
 bench-observe:
 	bench/observe.sh
+
+# The request-smuggling corpus against Sluice, HAProxy and nginx (bench/smuggle.sh).
+bench-smuggle:
+	bench/smuggle.sh
 
 # Profiles under load (bench/profile.sh) and of the micro-benchmarks.
 profile:

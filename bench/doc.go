@@ -9,6 +9,7 @@
 //	syscalls.sh       syscalls per request by perf stat (make bench-syscalls)
 //	floor.sh          each proxy beside the thinnest relay (make bench-floor)
 //	profile.sh        CPU, allocation and heap profiles into profiles/
+//	smuggle.sh        the request-smuggling corpus against the three (make bench-smuggle)
 //	demo              the upstream: fixed bodies of 100 B, 16 KiB or 1 MiB
 //	cmd/backend       the upstream as a process of its own
 //	cmd/genroutes     equivalent N-route configs for the three proxies
@@ -16,6 +17,8 @@
 //	                  on raw epoll or on Go's net package
 //	cmd/loadgen       fixed-rate load without coordinated omission (with -serve,
 //	                  the upstreams inside it: the r1-rate scenario)
+//	smuggle, cmd/smuggle  the corpus of hostile HTTP/1.1 requests, and its
+//	                  runner in front of recording servers
 //
 // The micro-benchmarks live beside the code they measure, in
 // *_timing_test.go files (see PERF.md).
