@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor bench-observe bench-smuggle profile
+.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor bench-observe bench-smuggle soak soak-short profile
 
 build:
 	$(GO) build -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o bin/sluice ./cmd/sluice
@@ -12,8 +12,8 @@ demo:
 
 # Everything CI checks: vet, import direction, unit + golden + differential
 # + end-to-end (the real binary) tests, the race detector, a short fuzz pass,
-# and the tests against a real kube-apiserver.
-test: deps-check tools unit race fuzz test-k8s
+# the tests against a real kube-apiserver, and a two-minute soak with faults.
+test: deps-check tools unit race fuzz test-k8s soak-short
 
 # Tools the tests drive (h2load from nghttp2-client, the tinyproxy HTTP
 # proxy, the microsocks SOCKS5 proxy, curl, openssl, testssl.sh, redis-server
@@ -122,6 +122,15 @@ bench-floor:
 # (bench/observe.sh; ROUNDS=5 by default).
 bench-observe:
 	bench/observe.sh
+
+# The soak (cmd/sluice/soak*_test.go): mixed load through the binary with
+# faults injected on a schedule, failures attributed, resources sampled.
+# 30 minutes here (figures to soak-results.md); two in make test.
+soak:
+	SLUICE_SOAK=30m SLUICE_SOAK_OUT=$(CURDIR)/soak-results.md $(GO) test -count=1 -timeout 45m -run '^TestBinarySoak$$' -v ./cmd/sluice
+
+soak-short:
+	SLUICE_SOAK=2m $(GO) test -count=1 -timeout 10m -run '^TestBinarySoak$$' ./cmd/sluice
 
 # The request-smuggling corpus against Sluice, HAProxy and nginx (bench/smuggle.sh).
 bench-smuggle:
