@@ -8,7 +8,7 @@ require (
 	github.com/andybalholm/brotli v1.2.0
 	github.com/cespare/xxhash/v2 v2.3.0
 	github.com/go-acme/lego/v5 v5.2.2
-	github.com/klauspost/compress v1.20.0
+	github.com/klauspost/compress v1.20.5
 	github.com/pires/go-proxyproto v0.12.0
 	github.com/redis/go-redis/v9 v9.21.0
 	github.com/spiffe/go-spiffe/v2 v2.8.1

@@ -14,7 +14,8 @@
 #
 # Usage: bench/compare.sh [SCENARIO...]     (default: all; see SCENARIOS below)
 # BASE=<commit>: also build Sluice at that commit and run it as proxy "base" (port 8084),
-# interleaved with the others: a before-and-after comparison in one run.
+# interleaved with the others: a before-and-after comparison in one run (BASE_GOTOOLCHAIN:
+# build the base with another Go, e.g. local, the machine's own).
 # h2c scenarios (r1-h2c) load every proxy with h2load (nghttp2-client), HTTP/2 with prior
 # knowledge: Sluice and base on their one port, HAProxy on 8085 (proto h2), nginx on 8086
 # (listen http2); their p50 column is h2load's mean, p99 and p99.9 are not measured (0).
@@ -127,7 +128,7 @@ if [[ -n $BASE ]]; then
   echo "building the base, $BASE" >&2
   rm -rf "$WORK/base-src"
   (cd "$ROOT" && git worktree add -f --detach "$WORK/base-src" "$BASE" >/dev/null 2>&1)
-  (cd "$WORK/base-src" && CGO_ENABLED=0 go build -o "$WORK/bin/sluice-base" ./cmd/sluice)
+  (cd "$WORK/base-src" && GOTOOLCHAIN=${BASE_GOTOOLCHAIN:-$GOTOOLCHAIN} CGO_ENABLED=0 go build -o "$WORK/bin/sluice-base" ./cmd/sluice)
   (cd "$ROOT" && git worktree remove --force "$WORK/base-src")
   COMMIT="$COMMIT (base $(cd "$ROOT" && git rev-parse --short "$BASE"))"
 fi

@@ -1,6 +1,9 @@
 # lib.sh — sourced by the bench scripts: the tools they need, the ports they take, and the
 # /proc and median readings they share.
 
+# The Go release the Makefile builds with (go1.27.3, from the module proxy).
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
+
 # need_tools COMMAND... : installs, with apt-get, the Debian package of each command missing
 # (nginx: nginx-light, perf: linux-perf, the others by their own name).
 need_tools() {

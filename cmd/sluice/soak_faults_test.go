@@ -306,14 +306,7 @@ func upgradeEcho(addr string) string {
 
 // readSample reads p's RSS, open descriptors and goroutines.
 func readSample(t *testing.T, p *sluiceProc, probe string, at time.Duration) soakSample {
-	s := soakSample{at: at.Round(time.Second), pid: p.cmd.Process.Pid}
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid)); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-				s.rssKiB, _ = strconv.Atoi(strings.Fields(v)[0])
-			}
-		}
-	}
+	s := soakSample{at: at.Round(time.Second), pid: p.cmd.Process.Pid, rssKiB: rssKiB(t, p)}
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.pid)); err == nil {
 		s.fds = len(fds)
 	}
