@@ -209,13 +209,19 @@ func (c *conn) onSettings(h frameHeader, p []byte) error {
 	if len(p)%6 != 0 {
 		return connError{ErrFrameSize, "SETTINGS length"}
 	}
+	// The write lock is held from the first setting to the ACK: a stream
+	// a larger window wakes writes its DATA after the ACK, as a client
+	// that waits for the ACK first expects (h2spec 6.9.2 failed now and
+	// then over TLS when the DATA came first). Holding it while taking
+	// c.mu is the order writeServerPreface uses too.
+	c.lockWrite()
 	for ; len(p) > 0; p = p[6:] {
 		id, v := binary.BigEndian.Uint16(p), binary.BigEndian.Uint32(p[2:])
 		if err := c.setting(id, v); err != nil {
+			c.unlockWrite(false)
 			return err
 		}
 	}
-	c.lockWrite()
 	c.wbuf = appendFrameHeader(c.wbuf, 0, frameSettings, flagAck, 0)
 	c.unlockWrite(true)
 	return nil
