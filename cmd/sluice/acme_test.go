@@ -356,6 +356,13 @@ func TestBinaryACME(t *testing.T) {
 	p.stop()
 	pe.revoke(t, storage, "le", first["http01.example"])
 	p = runSluiceEnv(t, web, 20*time.Second, env, args...)
+	// runSluiceEnv waited for web; the TLS entry point opens next.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp4", secure); err == nil {
+			c.Close()
+			break
+		}
+	}
 	if c := acmeServed(secure, "default.example"); c == nil || !c.Equal(first["default.example"]) {
 		t.Fatalf("a restarted Sluice does not serve the stored certificate at once; logs:\n%s", p.log())
 	}
