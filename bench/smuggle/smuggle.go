@@ -9,10 +9,12 @@ package smuggle
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -107,4 +109,51 @@ func Exchange(addr, raw string) ([]int, error) {
 			return statuses, nil
 		}
 	}
+}
+
+// Server stands behind a proxy: it reads requests with Go's strict
+// HTTP/1.1 reader, keeps each as "METHOD URI (N B)", and answers each with
+// Answer, written as is (a server answering in smuggling patterns too).
+type Server struct {
+	Answer string
+	mu     sync.Mutex
+	seen   []string
+}
+
+// Serve accepts on ln until it is closed.
+func (s *Server) Serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go s.conn(c)
+	}
+}
+
+func (s *Server) conn(c net.Conn) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		n, _ := io.Copy(io.Discard, req.Body)
+		s.mu.Lock()
+		s.seen = append(s.seen, fmt.Sprintf("%s %s (%d B)", req.Method, req.URL.RequestURI(), n))
+		s.mu.Unlock()
+		if _, err := io.WriteString(c, s.Answer); err != nil {
+			return
+		}
+	}
+}
+
+// Take returns the requests read since the last Take.
+func (s *Server) Take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := s.seen
+	s.seen = nil
+	return seen
 }

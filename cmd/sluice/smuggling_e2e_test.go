@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -62,8 +61,8 @@ func TestBinarySmugglingCorpus(t *testing.T) {
 	}
 }
 
-// rawBackend answers every request it reads with answer, written as is,
-// and reports the request lines it read.
+// rawBackend answers every request it reads with answer, written as is
+// (smuggle.Server), and reports the requests it read.
 func rawBackend(t *testing.T, answer string) (port int, lines func() []string) {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -71,38 +70,10 @@ func rawBackend(t *testing.T, answer string) (port int, lines func() []string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	var mu sync.Mutex
+	srv := &smuggle.Server{Answer: answer}
+	go srv.Serve(ln)
 	var seen []string
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					r, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					_, _ = io.Copy(io.Discard, r.Body)
-					mu.Lock()
-					seen = append(seen, r.Method+" "+r.URL.RequestURI())
-					mu.Unlock()
-					if _, err := io.WriteString(c, answer); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), seen...)
-	}
+	return ln.Addr().(*net.TCPAddr).Port, func() []string { seen = append(seen, srv.Take()...); return seen }
 }
 
 // TestBinarySmugglingBackend: a server answering with smuggling patterns

@@ -24,7 +24,8 @@ const (
 	QueryRegexp              // some value of query key A matches Re
 	ClientIP                 // client IP inside Prefix
 	// QueryV2 is a v2 rule's Query pair (gorilla/mux): the text A=value,
-	// value the first valid value of query key A, matches Re.
+	// value the first value of query key A that Go's ParseQuery keeps,
+	// matches Re; no such value: false.
 	QueryV2
 )
 
@@ -57,10 +58,8 @@ func (m *Matcher) Match(r *Request) bool {
 		return string(r.Method) == m.A
 	case Header, HeaderRegexp:
 		return m.matchHeader(r)
-	case Query, QueryRegexp:
+	case Query, QueryRegexp, QueryV2:
 		return m.matchQuery(r)
-	case QueryV2:
-		return m.matchQueryV2(r)
 	case ClientIP:
 		return r.ClientIP.IsValid() && m.Prefix.Contains(r.ClientIP)
 	}
@@ -89,10 +88,18 @@ func (m *Matcher) matchQuery(r *Request) bool {
 		if r.scratch, ok = AppendFormUnescape(r.scratch[:0], k); !ok || string(r.scratch) != m.A {
 			continue
 		}
-		if r.scratch, ok = AppendFormUnescape(r.scratch[:0], v); !ok {
+		keep := 0 // QueryV2 matches Re against key=value, as mux does; the others the value
+		if m.Kind == QueryV2 {
+			r.scratch = append(r.scratch, '=')
+			keep = len(r.scratch)
+		}
+		if r.scratch, ok = AppendFormUnescape(r.scratch[:keep], v); !ok {
 			continue // Go's ParseQuery drops pairs with a bad escape
 		}
-		if m.Kind == Query && string(r.scratch) == m.B || m.Kind == QueryRegexp && m.Re.Match(r.scratch) {
+		switch {
+		case m.Kind == QueryV2:
+			return m.Re.Match(r.scratch) // mux reads the key's first value only
+		case m.Kind == Query && string(r.scratch) == m.B, m.Kind == QueryRegexp && m.Re.Match(r.scratch):
 			return true
 		}
 	}
@@ -114,28 +121,6 @@ func nextQueryPair(q []byte) (k, v, rest []byte) {
 		k, v = pair[:i], pair[i+1:]
 	}
 	return k, v, rest
-}
-
-// matchQueryV2 finds the first pair of key A that Go's url.ParseQuery
-// keeps (valid escapes) and matches Re against A=value, as mux matches
-// key + "=" + vals[0]. No such pair: false.
-func (m *Matcher) matchQueryV2(r *Request) bool {
-	for q := r.RawQuery; len(q) > 0; {
-		var k, v []byte
-		if k, v, q = nextQueryPair(q); k == nil {
-			continue
-		}
-		var ok bool
-		if r.scratch, ok = AppendFormUnescape(r.scratch[:0], k); !ok || string(r.scratch) != m.A {
-			continue
-		}
-		r.scratch = append(r.scratch, '=')
-		if r.scratch, ok = AppendFormUnescape(r.scratch, v); !ok {
-			continue // dropped by ParseQuery: not the first value
-		}
-		return m.Re.Match(r.scratch)
-	}
-	return false
 }
 
 // MatchHost is Traefik's Host matcher (rules.md 4.1) for a lower-cased rule

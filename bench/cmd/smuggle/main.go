@@ -1,78 +1,33 @@
 // Command smuggle sends bench/smuggle's corpus to proxies in front of
-// recording servers it runs itself, and prints, per case and proxy, the
+// recording servers it runs itself (smuggle.Server), and prints, per case and proxy, the
 // first answer, whether the connection then closed, and what the servers
 // saw (bench/smuggle.sh runs it against Sluice, HAProxy and nginx).
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sluiceproxy/sluice/bench/smuggle"
 )
-
-// recorder is the servers behind the proxies: Go's strict HTTP/1.1 reader,
-// every request it reads kept, answered 200.
-type recorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (r *recorder) serve(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			br := bufio.NewReader(c)
-			for {
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				n, _ := io.Copy(io.Discard, req.Body)
-				r.mu.Lock()
-				r.seen = append(r.seen, fmt.Sprintf("%s %s (%d B)", req.Method, req.URL.RequestURI(), n))
-				r.mu.Unlock()
-				if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
-					return
-				}
-			}
-		}()
-	}
-}
-
-func (r *recorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.seen
-	r.seen = nil
-	return s
-}
 
 func main() {
 	proxies := flag.String("proxies", "sluice=127.0.0.1:8083,haproxy=127.0.0.1:8081,nginx=127.0.0.1:8082", "name=address,...")
 	host := flag.String("host", "r000000.bench.local", "the Host the proxies route to the servers")
 	servers := flag.String("servers", "127.0.0.1:9001,127.0.0.2:9002", "addresses to run the recording servers on")
 	flag.Parse()
-	rec := &recorder{}
+	rec := &smuggle.Server{Answer: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}
 	for _, a := range strings.Split(*servers, ",") {
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
 			log.Fatal(err)
 		}
-		go rec.serve(ln)
+		go rec.Serve(ln)
 	}
 	type proxy struct{ name, addr string }
 	var ps []proxy
@@ -103,14 +58,14 @@ func main() {
 // connection closed), and what the servers saw; "TWO VIEWS" when a server
 // got the pipelined request although the client's connection closed after
 // one answer (the proxy and the server framed the bytes differently).
-func outcome(rec *recorder, addr, raw string) string {
-	rec.take()
+func outcome(rec *smuggle.Server, addr, raw string) string {
+	rec.Take()
 	statuses, err := smuggle.Exchange(addr, raw)
 	if err != nil {
 		return "error: " + err.Error()
 	}
 	time.Sleep(100 * time.Millisecond)
-	seen := rec.take()
+	seen := rec.Take()
 	var b strings.Builder
 	for i, s := range statuses {
 		if i > 0 {
