@@ -37,6 +37,7 @@ type conn struct {
 
 	lastStream atomic.Uint32 // highest stream the client opened
 	goingAway  atomic.Bool   // a GOAWAY was sent: no new streams
+	stopped    atomic.Bool   // stop was called: the reader ends now
 
 	mu          sync.Mutex // the fields below, and every Stream's flow state
 	streams     map[uint32]*Stream
@@ -376,7 +377,7 @@ func (c *conn) goAway(code ErrCode) {
 	idle := c.active == 0
 	c.mu.Unlock()
 	if idle {
-		c.stop()
+		c.stopSoon()
 	}
 }
 
@@ -386,7 +387,26 @@ func appendGoAway(b []byte, last uint32, code ErrCode) []byte {
 }
 
 // stop unblocks the reader, which then ends the connection.
-func (c *conn) stop() { _ = c.nc.SetReadDeadline(pastDeadline) }
+func (c *conn) stop() {
+	c.stopped.Store(true)
+	_ = c.nc.SetReadDeadline(pastDeadline)
+}
+
+// goAwayLinger is how long a connection that sent a graceful GOAWAY and
+// has no stream left keeps reading before it closes (Go's x/net server
+// waits the same second). Frames the client sent before the GOAWAY
+// reached it are read and their streams refused, so it can retry them
+// elsewhere; closing at once would reset the connection under a request
+// still being written ("broken pipe") and could discard the GOAWAY itself.
+const goAwayLinger = time.Second
+
+// stopSoon ends the connection after goAwayLinger, or sooner when the
+// client closes it; a stop already asked for stands.
+func (c *conn) stopSoon() {
+	if !c.stopped.Load() {
+		_ = c.nc.SetReadDeadline(time.Now().Add(goAwayLinger))
+	}
+}
 
 // idleCheck closes a connection that had no open stream for the idle
 // timeout, and otherwise looks again when it could next be due.
@@ -407,7 +427,6 @@ func (c *conn) idleCheck() {
 	}
 	c.mu.Unlock()
 	c.goAway(ErrNo)
-	c.stop()
 }
 
 // finish ends the connection: handlers still running find their reads

@@ -426,3 +426,63 @@ func TestIdleTimeoutAndShutdown(t *testing.T) {
 		t.Fatalf("the request in progress: %v", err)
 	}
 }
+
+// TestShutdownLingers: a stream the client opens while a graceful GOAWAY
+// is on its way is refused (so the client may retry it elsewhere), its
+// body is read and discarded, and the connection then ends cleanly
+// instead of being reset under the client's writes.
+func TestShutdownLingers(t *testing.T) {
+	srv := &Server{}
+	addr := serve(t, srv, echo)
+	r := dialRaw(t, addr)
+	r.request(1, true, append(get, ":authority", "a.example")...)
+	if got := r.answer(1); got != "200" {
+		t.Fatalf("the first request: %s", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(ctx) }()
+	for !r.sawGoAway() {
+	}
+	// The client has not read the GOAWAY yet: it opens a stream and
+	// writes a body the size of the connection window.
+	r.request(3, false, append(get, ":method", "POST", ":authority", "a.example")...)
+	chunk := make([]byte, 16<<10)
+	for i := 0; i < 4; i++ {
+		if err := r.fr.WriteData(3, i == 3, chunk[:len(chunk)-boolInt(i == 3)]); err != nil {
+			t.Fatalf("writing the body after the GOAWAY: %v", err)
+		}
+	}
+	if got := r.answer(3); got != "RST REFUSED_STREAM" {
+		t.Fatalf("a stream opened after the GOAWAY: %s, want RST REFUSED_STREAM", got)
+	}
+	for {
+		if _, err := r.fr.ReadFrame(); err != nil {
+			if err != io.EOF {
+				t.Fatalf("the connection ended with %v, want a clean close", err)
+			}
+			break
+		}
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// sawGoAway reads one frame and says whether it was a GOAWAY.
+func (r *rawClient) sawGoAway() bool {
+	f, err := r.fr.ReadFrame()
+	if err != nil {
+		r.t.Fatalf("waiting for the GOAWAY: %v", err)
+	}
+	_, ok := f.(*http2.GoAwayFrame)
+	return ok
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

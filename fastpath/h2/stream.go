@@ -183,6 +183,6 @@ func (c *conn) endStream(s *Stream) {
 	c.writeWindowUpdates(0, 0, inc)
 	putStream(s)
 	if stop {
-		c.stop()
+		c.stopSoon()
 	}
 }
