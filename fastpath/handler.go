@@ -31,6 +31,10 @@ type Config struct {
 	// NotAppendXFF is forwardedHeaders.notAppendXForwardedFor: the client's
 	// address is not appended to X-Forwarded-For (none added when absent).
 	NotAppendXFF bool
+	// KeepConnection is forwardedHeaders.connection: headers the
+	// request's Connection may name that still reach the rule and the
+	// middlewares, removed before the request is sent.
+	KeepConnection []string
 	// EncodeQuerySemicolons turns ';' in the query into %3B instead of '&'.
 	EncodeQuerySemicolons bool
 	// MaxHeaderBytes is the request header limit; 0 means
@@ -111,7 +115,8 @@ func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
 		h.log = slog.Default()
 	}
 	h.ep = pipeline.EntryPoint{Name: cfg.EntryPoint, Index: cfg.Index, TrustedIPs: cfg.TrustedIPs, Insecure: cfg.Insecure, NotAppendXFF: cfg.NotAppendXFF,
-		KeepPath: cfg.KeepPath, EncodeQuerySemicolons: cfg.EncodeQuerySemicolons, ServerName: []byte(cfg.ServerName), Log: h.log}
+		KeepConnection: cfg.KeepConnection,
+		KeepPath:       cfg.KeepPath, EncodeQuerySemicolons: cfg.EncodeQuerySemicolons, ServerName: []byte(cfg.ServerName), Log: h.log}
 	return h
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"net/textproto"
 	"os"
 	"sort"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/fastpath"
+	"golang.org/x/net/http/httpguts"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
@@ -30,6 +32,9 @@ type entryPoint struct {
 	Insecure   bool
 	// NotAppendXFF is forwardedHeaders.notAppendXForwardedFor.
 	NotAppendXFF bool
+	// KeepConnection is forwardedHeaders.connection: headers a request's
+	// Connection may name that still reach the rule and the middlewares.
+	KeepConnection []string
 	// ProxyProtocol is proxyProtocol.{insecure,trustedIPs} (nil: off).
 	ProxyProtocol *fastpath.ProxyProtocol
 	KeepPath      bool // http.sanitizePath=false
@@ -114,7 +119,7 @@ type config struct {
 var ourKeys = []string{
 	"configfile", "entrypoints.<ep>.address", "entrypoints.<ep>.forwardedheaders.trustedips",
 	"entrypoints.<ep>.forwardedheaders.insecure", "entrypoints.<ep>.http.sanitizepath",
-	"entrypoints.<ep>.forwardedheaders.notappendxforwardedfor", "entrypoints.<ep>.proxyprotocol",
+	"entrypoints.<ep>.forwardedheaders.notappendxforwardedfor", "entrypoints.<ep>.forwardedheaders.connection", "entrypoints.<ep>.proxyprotocol",
 	"entrypoints.<ep>.proxyprotocol.insecure", "entrypoints.<ep>.proxyprotocol.trustedips",
 	"entrypoints.<ep>.asdefault", "entrypoints.<ep>.http.encodequerysemicolons", "entrypoints.<ep>.http.maxheaderbytes",
 	"providers.kubernetescrd", "providers.kubernetescrd.allowcrossnamespace",
@@ -385,6 +390,8 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		return parseBool(k, v, &ep.Insecure)
 	case "forwardedheaders.notappendxforwardedfor":
 		return parseBool(k, v, &ep.NotAppendXFF)
+	case "forwardedheaders.connection":
+		return parseHeaderNames(k, v, &ep.KeepConnection)
 	case "http.sanitizepath":
 		var sanitize bool
 		err := parseBool(k, v, &sanitize)
@@ -502,6 +509,18 @@ func parsePrefixes(k, v string, dst *[]netip.Prefix) error {
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		*dst = append(*dst, p)
+	}
+	return nil
+}
+
+// parseHeaderNames reads a list of field names (RFC 9110 tokens),
+// canonical as Traefik keeps them.
+func parseHeaderNames(k, v string, dst *[]string) error {
+	for _, s := range splitList(v) {
+		if !httpguts.ValidHeaderFieldName(s) {
+			return fmt.Errorf("--%s: %q is not a header name", k, s)
+		}
+		*dst = append(*dst, textproto.CanonicalMIMEHeaderKey(s))
 	}
 	return nil
 }

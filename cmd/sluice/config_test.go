@@ -70,6 +70,7 @@ func TestConfigErrors(t *testing.T) {
 		{"--providers.kubernetesCRD.throttleDuration=abc", "not a duration"},
 		{"--entryPoints.web.transport.lifeCycle.graceTimeOut=x", "not a duration"},
 		{"--ping.terminatingStatusCode=42", "not an HTTP status"},
+		{"--entryPoints.web.forwardedHeaders.connection=Foo,bad name", `"bad name" is not a header name`},
 	} {
 		_, err := parseConfig([]string{"--entryPoints.web.address=:80", tc.arg})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -77,9 +78,13 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 	cfg, err := parseConfig([]string{"--entryPoints.web.address=:80", "--entryPoints.web.transport.lifeCycle.requestAcceptGraceTimeout=5",
-		"--providers.kubernetesCRD.namespaces=a, b", "--providers.kubernetesCRD.throttleDuration=2s"})
+		"--providers.kubernetesCRD.namespaces=a, b", "--providers.kubernetesCRD.throttleDuration=2s",
+		"--entryPoints.web.forwardedHeaders.connection=foobar, X-Custom"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.EntryPoints[0].KeepConnection, ","); got != "Foobar,X-Custom" {
+		t.Errorf("forwardedHeaders.connection read as %q", got)
 	}
 	if cfg.EntryPoints[0].AcceptGrace != 5*time.Second || strings.Join(cfg.KubeOpts.Namespaces, ",") != "a,b" || cfg.KubeOpts.ThrottleDuration != 2*time.Second {
 		t.Errorf("parsed %+v %+v", cfg.EntryPoints[0], cfg.KubeOpts)

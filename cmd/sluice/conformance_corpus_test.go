@@ -301,7 +301,28 @@ func confMWRoute(host, middlewares string) string {
 	return fmt.Sprintf("  - match: Host(`%s`)\n    middlewares: %s\n    services: [{name: alpha, port: 80}]\n", host, middlewares)
 }
 
-func init() { corpus = append(append(corpus, middlewareCorpus...), v2Corpus) }
+func init() { corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus) }
+
+// connectionCorpus: the headers a request's Connection names go before
+// routing and middlewares, except the ones the entry point keeps
+// (forwardedHeaders.connection, on alt: Foobar and Authorization), which
+// go before the server; a managed X- header stays (issue 25).
+var connectionCorpus = confCase{name: "entryPoints forwardedHeaders.connection", objects: ir("fwdconn", "  routes:\n"+
+	confRoute("Host(`conn.example`) && Header(`Foobar`, `yes`)", "[{name: alpha, port: 80}]")+
+	confRoute("Host(`conn.example`)", "[{name: beta, port: 80}]")+
+	confMWRoute("connauth.example", "[{name: basic2}]")),
+	requests: []confReq{
+		{host: "conn.example", path: "/", header: map[string]string{"Connection": "Foobar, Other", "Foobar": "yes", "Other": "x"}},
+		{entry: "alt", host: "conn.example", path: "/", header: map[string]string{"Connection": "Foobar, Other", "Foobar": "yes", "Other": "x"}},
+		{entry: "alt", host: "conn.example", path: "/", header: map[string]string{"Connection": "foobar", "Foobar": "no"}},
+		{entry: "alt", host: "conn.example", path: "/", header: map[string]string{"Foobar": "yes"}},
+		{entry: "alt", host: "conn.example", path: "/", header: map[string]string{"Connection": "Foobar, X-Forwarded-Host, X-Real-Ip",
+			"Foobar": "yes", "X-Forwarded-Host": "front.example", "X-Real-Ip": "192.0.2.9"}},
+		{entry: "alt", host: "conn.example", path: "/", method: "POST", body: "b", header: map[string]string{"Connection": "Foobar, Keep-Alive", "Foobar": "yes"}},
+		{entry: "alt", host: "connauth.example", path: "/", header: map[string]string{"Connection": "Authorization", "Authorization": "Basic YWRtaW46czNjcmV0"}},
+		{host: "connauth.example", path: "/", header: map[string]string{"Connection": "Authorization", "Authorization": "Basic YWRtaW46czNjcmV0"}},
+		{entry: "alt", host: "conn.example", path: "/", h2: true, header: map[string]string{"Foobar": "yes"}},
+	}}
 
 // middlewareCorpus holds a case per middleware kind.
 var middlewareCorpus = []confCase{
@@ -824,7 +845,14 @@ func forwardAuthRequests() []confReq {
 	}
 	post := func(body string) func(*confReq) { return func(r *confReq) { r.method, r.body = "POST", body } }
 	noUA := func(r *confReq) { delete(r.header, "User-Agent") }
+	// kept: alt's forwardedHeaders.connection keeps Foobar for the
+	// middlewares; Traefik's auth request leaves it out all the same.
+	kept := func(r *confReq) {
+		r.entry = "alt"
+		r.header["Connection"], r.header["Foobar"] = "X-Custom, Foobar", "yes"
+	}
 	return []confReq{
+		auth("fa.f.example", "deny", kept), auth("fa.f.example", "ok", kept), auth("old.f.example", "deny", kept),
 		auth("fa.f.example", "ok"), auth("fa.f.example", "deny"), auth("fa.f.example", "deny", alt), auth("fa.f.example", "deny", h2),
 		auth("fa.f.example", "deny", noUA), auth("fa.f.example", "redirect"), auth("fa.f.example", "abs"), auth("fa.f.example", "401"),
 		auth("fa.f.example", "deny", post("hello")), auth("fa.f.example", "ok", h2),

@@ -489,7 +489,8 @@ func serveUpgradeEcho(ln net.Listener) {
 // websecure).
 func confEntryPoints(t *testing.T) (map[string]string, []string) {
 	eps := map[string]string{"web": addrFree(t), "alt": addrFree(t), "traefik": addrFree(t), "websecure": addrFree(t), "redir": addrFree(t), "epmw": addrFree(t)}
-	args := []string{"--entryPoints.alt.address=" + eps["alt"], "--entryPoints.alt.forwardedHeaders.insecure=true", "--entryPoints.traefik.address=" + eps["traefik"],
+	args := []string{"--entryPoints.alt.address=" + eps["alt"], "--entryPoints.alt.forwardedHeaders.insecure=true",
+		"--entryPoints.alt.forwardedHeaders.connection=Foobar,Authorization", "--entryPoints.traefik.address=" + eps["traefik"],
 		"--entryPoints.websecure.address=" + eps["websecure"], "--entryPoints.websecure.http.tls=true",
 		"--entryPoints.redir.address=" + eps["redir"], "--entryPoints.redir.http.redirections.entryPoint.to=websecure",
 		"--entryPoints.epmw.address=" + eps["epmw"], "--entryPoints.epmw.http.middlewares=conf-epmw@kubernetescrd,conf-epmw2@kubernetescrd"}

@@ -23,7 +23,7 @@ func (e *entryPoints) listen(want func(*entryPoint) bool) error {
 		}
 		fc := fastpath.Config{
 			EntryPoint: ep.Name, Index: i, TrustedIPs: ep.TrustedIPs, Insecure: ep.Insecure, KeepPath: ep.KeepPath,
-			NotAppendXFF: ep.NotAppendXFF, ProxyProtocol: ep.ProxyProtocol,
+			NotAppendXFF: ep.NotAppendXFF, KeepConnection: ep.KeepConnection, ProxyProtocol: ep.ProxyProtocol,
 			EncodeQuerySemicolons: ep.EncodeSemi, MaxHeaderBytes: ep.MaxHeader, Logger: p.log, Timeouts: &ep.Timeouts,
 		}
 		if p.pings(ep) {

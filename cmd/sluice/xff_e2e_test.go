@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +14,8 @@ import (
 // the server gets X-Forwarded-For as the client sent it (lines joined),
 // without the client's address, and none when the client sent none; an
 // untrusted client's is still dropped; without the option the lines and
-// the client's address make one line. Over HTTP/1.1 and h2c (issue 25).
+// the client's address make one line. Over HTTP/1.1, h2c, HTTPS and
+// HTTP/2 over TLS (issue 25).
 func TestBinaryNotAppendXForwardedFor(t *testing.T) {
 	port := namedBackendFunc(t, "127.0.0.1", func(w http.ResponseWriter, r *http.Request) {
 		v, ok := r.Header["X-Forwarded-For"]
@@ -23,15 +25,22 @@ func TestBinaryNotAppendXForwardedFor(t *testing.T) {
 	write(t, filepath.Join(dir, "r.yaml"), routeYAML("h", "h.test", "{name: h, port: 80}")+"---\n"+manifests("h", port, "127.0.0.1"))
 	untrusted := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	appends := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	secure := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := startSluice(t, dir, "--entryPoints.web.forwardedHeaders.insecure=true",
 		"--entryPoints.web.forwardedHeaders.notAppendXForwardedFor=true",
 		"--entryPoints.other.address="+untrusted, "--entryPoints.other.forwardedHeaders.notAppendXForwardedFor=true",
-		"--entryPoints.appends.address="+appends, "--entryPoints.appends.forwardedHeaders.insecure=true")
+		"--entryPoints.appends.address="+appends, "--entryPoints.appends.forwardedHeaders.insecure=true",
+		"--entryPoints.secure.address="+secure, "--entryPoints.secure.http.tls=true",
+		"--entryPoints.secure.forwardedHeaders.insecure=true", "--entryPoints.secure.forwardedHeaders.notAppendXForwardedFor=true")
 	eventually(t, p.addr, "h.test", "/", 200, `false "" real=127.0.0.1`)
+	tlsConf := &tls.Config{InsecureSkipVerify: true} // the default certificate
 	for _, proto := range []struct {
-		name string
-		c    *http.Client
-	}{{"HTTP/1.1", http.DefaultClient}, {"h2c", h2cHTTPClient()}} {
+		name   string
+		c      *http.Client
+		scheme string
+	}{{"HTTP/1.1", http.DefaultClient, "http"}, {"h2c", h2cHTTPClient(), "http"},
+		{"HTTPS", &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf.Clone(), TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}}, "https"},
+		{"HTTP/2 over TLS", &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf.Clone(), ForceAttemptHTTP2: true}}, "https"}} {
 		for _, tc := range []struct {
 			addr string
 			xff  []string
@@ -45,7 +54,13 @@ func TestBinaryNotAppendXForwardedFor(t *testing.T) {
 			// the peer appended (two lines used to reach the server).
 			{appends, []string{"192.0.2.1", "198.51.100.2"}, `true "192.0.2.1, 198.51.100.2, 127.0.0.1" real=127.0.0.1`},
 		} {
-			req, _ := http.NewRequest("GET", "http://"+tc.addr+"/", nil)
+			if proto.scheme == "https" {
+				if tc.addr != p.addr {
+					continue // the TLS entry point stands for web
+				}
+				tc.addr = secure
+			}
+			req, _ := http.NewRequest("GET", proto.scheme+"://"+tc.addr+"/", nil)
 			req.Host = "h.test"
 			for _, v := range tc.xff {
 				req.Header.Add("X-Forwarded-For", v)
@@ -56,6 +71,9 @@ func TestBinaryNotAppendXForwardedFor(t *testing.T) {
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			if proto.scheme == "https" && resp.ProtoMajor != map[bool]int{true: 2, false: 1}[proto.name == "HTTP/2 over TLS"] {
+				t.Errorf("%s: the answer came over %s", proto.name, resp.Proto)
+			}
 			if string(b) != tc.want {
 				t.Errorf("%s to %s with %q: the server saw %s, want %s", proto.name, tc.addr, tc.xff, b, tc.want)
 			}

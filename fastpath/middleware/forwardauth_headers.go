@@ -34,6 +34,9 @@ func (a *forwardAuth) authHeaders(x *pipeline.Exchange, req *http.Request) {
 		h[key] = append(h[key], string(v))
 	}
 	removeConnectionHeaders(h)
+	for _, k := range bytes.Split(x.KeptConnection(), []byte(",")) {
+		delete(h, textproto.CanonicalMIMEHeaderKey(string(k))) // Traefik's Connection still names them
+	}
 	for _, k := range hopByHop {
 		delete(h, k)
 	}

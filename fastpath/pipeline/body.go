@@ -85,6 +85,7 @@ func (x *Exchange) Clone() *Exchange {
 	m.Req.Host, m.Req.Path, m.Req.Method = m.host, m.rpath, m.Out.Header.Method()
 	m.Req.Headers = &m.Out.Header
 	m.heldDone, m.gzip, m.gzipAdded = true, x.gzip, x.gzipAdded
+	m.kept = append(m.kept[:0], x.kept...)
 	return m
 }
 

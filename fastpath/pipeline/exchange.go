@@ -27,7 +27,11 @@ type EntryPoint struct {
 	// without the peer; absent, it stays absent (Traefik's
 	// forwardedHeaders.notAppendXForwardedFor).
 	NotAppendXFF bool
-	KeepPath     bool // http.sanitizePath=false
+	// KeepConnection names the headers that a request's Connection header
+	// may list and that still reach the router's rule and the middlewares
+	// (forwardedHeaders.connection); they go before the request is sent.
+	KeepConnection []string
+	KeepPath       bool // http.sanitizePath=false
 	// EncodeQuerySemicolons turns ';' in the query into %3B instead of '&'.
 	EncodeQuerySemicolons bool
 	ServerName            []byte       // X-Forwarded-Server
@@ -86,6 +90,7 @@ type Exchange struct {
 	priorXFF  []byte // the first X-Forwarded-For line the client sent (PriorForwardedFor)
 	scratch   [6][]byte
 	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
+	kept      []byte // headers Connection named that the entry point keeps (KeptConnection)
 
 	gzip      bool    // Go's transport would ask the server for gzip (AsksGzip)
 	gzipAdded bool    // Out carries the Accept-Encoding: gzip a send added (GzipAdded)
@@ -147,7 +152,7 @@ func Release(x *Exchange) {
 	x.own.Reset()
 	x.Req.Reset()
 	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
-	x.peer, x.upgrade, x.body = nil, x.upgrade[:0], streamView{}
+	x.peer, x.upgrade, x.kept, x.body = nil, x.upgrade[:0], x.kept[:0], streamView{}
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
 	x.routed, x.date, x.unsent = nil, false, false
 	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName, x.ChildRouter = nil, nil, obs.Inherit, obs.Inherit, "", ""

@@ -16,7 +16,10 @@ import (
 //
 // Traefik appends the peer to X-Forwarded-For and drops hop-by-hop headers
 // in its reverse proxy, after the middlewares; without middlewares that
-// touch them the result is the same.
+// touch them the result is the same. The headers Connection names that the
+// entry point keeps (forwardedHeaders.connection) stay for the router's
+// rule and the middlewares, and go just before the request is sent
+// (DropKeptConnection), as in Traefik.
 func (x *Exchange) forwarded(p present, host []byte) {
 	hdr := &x.Out.Header
 	x.upgrade = x.upgrade[:0]
@@ -29,7 +32,15 @@ func (x *Exchange) forwarded(p present, host []byte) {
 			if len(x.upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
 				x.upgrade = append(x.upgrade, hdr.Peek("Upgrade")...)
 			}
-			hdr.DelBytes(tok)
+			switch {
+			case isManaged(tok):
+				// Connection cannot remove the X- headers the entry
+				// point manages (Traefik, after RFC 9110 section 7.6.1).
+			case x.EP.keepsConnection(tok):
+				x.kept = append(append(x.kept, tok...), ',')
+			default:
+				hdr.DelBytes(tok)
+			}
 		}
 	}
 	for i, k := range hopHeaders {
@@ -130,5 +141,30 @@ func (x *Exchange) deleteManaged() {
 		i := bytes.IndexByte(b, 0)
 		hdr.DelBytes(b[:i])
 		b = b[i+1:]
+	}
+}
+
+// keepsConnection reports whether the entry point lets a header named in
+// Connection through the middlewares (forwardedHeaders.connection).
+func (ep *EntryPoint) keepsConnection(name []byte) bool {
+	for _, k := range ep.KeepConnection {
+		if len(k) == len(name) && bytes.EqualFold([]byte(k), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// KeptConnection lists, comma-terminated, the headers the client's
+// Connection named that the entry point kept for the middlewares; they
+// are not the server's to see (DropKeptConnection).
+func (x *Exchange) KeptConnection() []byte { return x.kept }
+
+// DropKeptConnection removes from Out the headers kept by
+// forwardedHeaders.connection: what Traefik's reverse proxy does with the
+// Connection header its entry point left. Every send calls it.
+func (x *Exchange) DropKeptConnection() {
+	for tok, rest := nextToken(x.kept); tok != nil; tok, rest = nextToken(rest) {
+		x.Out.Header.DelBytes(tok)
 	}
 }

@@ -32,7 +32,9 @@ func naiveForwarded(ep *EntryPoint, hdr *fasthttp.RequestHeader, ip netip.Addr, 
 		if len(upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
 			upgrade = append(upgrade, hdr.Peek("Upgrade")...)
 		}
-		hdr.DelBytes(tok)
+		if !isManaged(tok) && !ep.keepsConnection(tok) { // Traefik: managed X- headers stay
+			hdr.DelBytes(tok)
+		}
 	}
 	for _, k := range hopHeaders {
 		hdr.Del(k)
@@ -87,7 +89,8 @@ func randomHeaders(rng *rand.Rand) string {
 		"X-Forwarded-Prefix", "Te", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Upgrade", "Foo", "Bar",
 		"Trailer", "Cookie", "User-Agent", "Content-Type"}
 	values := []string{"", "1.2.3.4", "a, b", "trailers", "trailers, deflate", "websocket", "https", "x.example:8443", "v", "X-Foo"}
-	conn := []string{"close", "keep-alive", "Upgrade", "Foo", "keep-alive, Foo", "X-Forwarded-For", "upgrade, bar", "x-real-ip"}
+	conn := []string{"close", "keep-alive", "Upgrade", "Foo", "keep-alive, Foo", "X-Forwarded-For", "upgrade, bar", "x-real-ip",
+		"foo, cookie, bar"}
 	var b strings.Builder
 	b.WriteString("GET / HTTP/1.1\r\nHost: a.example\r\n")
 	for range rng.IntN(8) {
@@ -104,12 +107,14 @@ func randomHeaders(rng *rand.Rand) string {
 // on random header sets, from trusted and untrusted peers.
 func TestForwardedHeadersEqualsNaive(t *testing.T) {
 	trusted := netip.MustParsePrefix("10.0.0.0/8")
-	ep := &EntryPoint{ServerName: []byte("sluice-test"), TrustedIPs: []netip.Prefix{trusted}}
+	plain := &EntryPoint{ServerName: []byte("sluice-test"), TrustedIPs: []netip.Prefix{trusted}}
+	keeps := &EntryPoint{ServerName: []byte("sluice-test"), TrustedIPs: []netip.Prefix{trusted}, KeepConnection: []string{"Foo", "Cookie"}}
 	rng := rand.New(rand.NewPCG(3, 4))
 	compared := 0
 	for i := range 3000 {
 		raw := randomHeaders(rng)
 		ip := netip.MustParseAddr([]string{"10.1.2.3", "192.0.2.7"}[i%2])
+		ep := []*EntryPoint{plain, keeps}[i/2%2]
 		var ctx fasthttp.RequestCtx
 		var want fasthttp.RequestHeader
 		errGot := ctx.Request.Header.Read(bufio.NewReader(strings.NewReader(raw)))
@@ -131,6 +136,43 @@ func TestForwardedHeadersEqualsNaive(t *testing.T) {
 	}
 	if compared < 2000 {
 		t.Fatalf("only %d of 3000 random requests parsed", compared)
+	}
+}
+
+// TestKeptConnectionHeaders: a header Connection names goes before the
+// rule and the middlewares unless the entry point keeps it
+// (forwardedHeaders.connection, any case); a kept one is still there for
+// them and goes when the request is sent; a managed X- header stays
+// whatever Connection says, as in Traefik.
+func TestKeptConnectionHeaders(t *testing.T) {
+	ep := &EntryPoint{KeepConnection: []string{"Foobar"}, Insecure: true}
+	raw := "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: keep-alive, foobar, Other, X-Forwarded-Host\r\n" +
+		"Foobar: kept\r\nOther: gone\r\nX-Forwarded-Host: front.example\r\n\r\n"
+	var ctx fasthttp.RequestCtx
+	if err := ctx.Request.Header.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		t.Fatal(err)
+	}
+	x := Acquire()
+	defer Release(x)
+	if !x.BeginHTTP1(&ctx, ep, netip.MustParseAddr("192.0.2.1"), nil) {
+		t.Fatal("refused")
+	}
+	for _, c := range []struct{ name, want string }{{"Foobar", "kept"}, {"Other", ""}, {"X-Forwarded-Host", "front.example"}, {"Connection", ""}} {
+		if got := string(x.Out.Header.Peek(c.name)); got != c.want {
+			t.Errorf("before the send, %s = %q, want %q", c.name, got, c.want)
+		}
+	}
+	c := x.Clone()
+	defer Release(c)
+	x.DropKeptConnection()
+	c.DropKeptConnection()
+	for _, h := range []*fasthttp.RequestHeader{&x.Out.Header, &c.Out.Header} {
+		if got := h.Peek("Foobar"); got != nil {
+			t.Errorf("the server would get Foobar: %q", got)
+		}
+		if got := string(h.Peek("X-Forwarded-Host")); got != "front.example" {
+			t.Errorf("X-Forwarded-Host = %q after the send's drop", got)
+		}
 	}
 }
 

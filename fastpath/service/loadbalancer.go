@@ -208,8 +208,10 @@ func (lb *LoadBalancer) Serve(x *pipeline.Exchange) {
 
 // send forwards to srv the way the request needs (an upgrade, net/http for
 // h2c servers, else the fasthttp pool), counting it in flight for the
-// strategies that weigh load.
+// strategies that weigh load. Headers the middlewares could still see
+// though Connection named them go first.
 func (lb *LoadBalancer) send(x *pipeline.Exchange, srv *Server) {
+	x.DropKeptConnection()
 	switch lb.Strategy {
 	case P2C:
 		srv.Begin()
