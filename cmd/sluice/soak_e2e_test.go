@@ -87,12 +87,19 @@ type soakBackend struct {
 
 func startSoakBackend(t *testing.T, ip, name string, port int) *soakBackend {
 	t.Helper()
-	b := &soakBackend{name: name}
-	b.srv = &http.Server{Handler: http.HandlerFunc(b.serve)}
 	ln, err := net.Listen("tcp4", fmt.Sprintf("%s:%d", ip, port))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveSoakBackend(t, ln, name)
+}
+
+// serveSoakBackend serves the backend named name on ln (a test host's
+// listener, for the soak against a real API server).
+func serveSoakBackend(t *testing.T, ln net.Listener, name string) *soakBackend {
+	t.Helper()
+	b := &soakBackend{name: name}
+	b.srv = &http.Server{Handler: http.HandlerFunc(b.serve)}
 	b.addr = ln.Addr().String()
 	go b.srv.Serve(ln)
 	t.Cleanup(func() { b.srv.Close() })
