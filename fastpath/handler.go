@@ -107,7 +107,8 @@ func NewHandler(table *atomic.Pointer[route.Table], cfg Config) *Handler {
 	}
 	t := cfg.timeouts()
 	h := &Handler{table: table, cfg: cfg, log: cfg.Logger, keepAliveMax: t.KeepAliveMaxTime,
-		h2: &h2.Server{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxConcurrentStreams: uint32(t.MaxConcurrentStreams), IdleTimeout: t.Idle}}
+		h2: &h2.Server{MaxHeaderBytes: cfg.MaxHeaderBytes, MaxConcurrentStreams: uint32(t.MaxConcurrentStreams), IdleTimeout: t.Idle,
+			MaxRequests: t.KeepAliveMaxRequests, MaxAge: t.KeepAliveMaxTime}}
 	if t.Idle == 0 {
 		h.h2.IdleTimeout = noTimeout
 	}

@@ -24,7 +24,8 @@ type Timeouts struct {
 	Idle time.Duration
 	// KeepAliveMaxRequests closes a connection after this many requests;
 	// KeepAliveMaxTime after the first answer once the connection is this
-	// old (both with Connection: close on that answer, as Traefik).
+	// old (both with Connection: close on that answer, as Traefik; over
+	// HTTP/2 a GOAWAY once that stream arrives, the streams open served).
 	KeepAliveMaxRequests int
 	KeepAliveMaxTime     time.Duration
 	// MaxConcurrentStreams is HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS.

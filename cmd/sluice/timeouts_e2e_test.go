@@ -263,3 +263,74 @@ func h2cSettingOn(t *testing.T, c net.Conn, id uint16) int {
 	}
 	return -1
 }
+
+// TestBinaryHTTP2ConnectionLimits: over h2c and HTTP/2 over TLS,
+// keepAliveMaxRequests and keepAliveMaxTime end a connection as Traefik's
+// Go server does for HTTP/2 (a GOAWAY, so the client's next request opens
+// a new connection and none fails), and idleTimeout closes a connection
+// without an open stream (issue 25).
+func TestBinaryHTTP2ConnectionLimits(t *testing.T) {
+	ep := "--entryPoints.web.transport."
+	clients := func() map[string]*http.Client {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: "tls.test"}, ForceAttemptHTTP2: true}
+		return map[string]*http.Client{"h2c": h2cHTTPClient(), "HTTP/2 over TLS": {Transport: tr, Timeout: 5 * time.Second}}
+	}
+	// send makes requests on one client and says, for each, whether it
+	// reused a connection.
+	send := func(t *testing.T, name string, cl *http.Client, addr string, waits ...time.Duration) []bool {
+		var reused []bool
+		scheme, host := "http", "h.test"
+		if name != "h2c" {
+			scheme, host = "https", "tls.test"
+		}
+		for i, wait := range waits {
+			time.Sleep(wait)
+			var r bool
+			trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) { r = ci.Reused }}
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s://%s/%d", scheme, addr, i), nil)
+			req.Host = host
+			resp, err := cl.Do(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+			if err != nil {
+				t.Fatalf("%s request %d: %v", name, i, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.ProtoMajor != 2 || resp.StatusCode != 200 {
+				t.Fatalf("%s request %d: %s %d", name, i, resp.Proto, resp.StatusCode)
+			}
+			reused = append(reused, r)
+		}
+		return reused
+	}
+	t.Run("keepAliveMaxRequests", func(t *testing.T) {
+		p := timeoutsSetup(t, ep+"keepAliveMaxRequests=3")
+		for name, cl := range clients() {
+			got := fmt.Sprint(send(t, name, cl, p.addr, 0, 0, 0, 50*time.Millisecond, 0))
+			if want := "[false true true false true]"; got != want {
+				t.Errorf("%s: connection reused %s, want %s (a new one after 3 requests)", name, got, want)
+			}
+		}
+	})
+	t.Run("keepAliveMaxTime", func(t *testing.T) {
+		p := timeoutsSetup(t, ep+"keepAliveMaxTime=1s")
+		for name, cl := range clients() {
+			got := fmt.Sprint(send(t, name, cl, p.addr, 0, 300*time.Millisecond, time.Second, 50*time.Millisecond))
+			if want := "[false true true false]"; got != want {
+				t.Errorf("%s: connection reused %s, want %s (a new one after the first request past 1 s)", name, got, want)
+			}
+		}
+	})
+	t.Run("idleTimeout", func(t *testing.T) {
+		p := timeoutsSetup(t, ep+"respondingTimeouts.idleTimeout=1s")
+		c := dialMaybeTLS(t, p.addr, false)
+		if got := h2cSettingOn(t, c, 0x3); got != 250 {
+			t.Fatalf("SETTINGS_MAX_CONCURRENT_STREAMS %d", got)
+		}
+		// The client neither sends nor acknowledges anything more: the
+		// connection has no stream and must go within about a second
+		// (plus the second the GOAWAY lingers for frames in flight).
+		if d := closedWithin(t, c, 5*time.Second); d < 700*time.Millisecond || d > 3500*time.Millisecond {
+			t.Errorf("an idle h2c connection closed after %v, want about idleTimeout (1s) + 1s", d)
+		}
+	})
+}

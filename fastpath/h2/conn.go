@@ -20,9 +20,13 @@ type conn struct {
 	br      *bufio.Reader
 	handler Handler
 
-	maxStreams uint32
-	maxHeader  int
-	idle       time.Duration
+	maxStreams  uint32
+	maxHeader   int
+	idle        time.Duration
+	maxRequests int           // Server.MaxRequests
+	maxAge      time.Duration // Server.MaxAge
+	born        time.Time
+	requests    int // streams opened (the reader's)
 
 	// The reader's own state.
 	fh          [frameHeaderLen]byte

@@ -3,6 +3,7 @@ package h2
 import (
 	"encoding/binary"
 	"strconv"
+	"time"
 )
 
 // maxBlockFrames bounds the frames of one header block, so a flood of
@@ -113,6 +114,10 @@ func (c *conn) endBlock(p []byte) error {
 	if code != 0 {
 		putStream(s)
 		c.streamError(id, code)
+		return nil
+	}
+	if c.requests++; c.maxRequests > 0 && c.requests >= c.maxRequests || c.maxAge > 0 && time.Since(c.born) >= c.maxAge {
+		c.goAway(ErrNo) // this stream is served; the client opens its next ones elsewhere
 	}
 	return nil
 }

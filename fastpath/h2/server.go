@@ -26,6 +26,13 @@ type Server struct {
 	// IdleTimeout closes a connection without an open stream for this
 	// long; 180 s when 0.
 	IdleTimeout time.Duration
+	// MaxRequests and MaxAge end a connection gracefully (a GOAWAY, the
+	// streams in progress finished) once it has opened MaxRequests
+	// streams, or at the first stream opened MaxAge after it started:
+	// Traefik's keepAliveMaxRequests and keepAliveMaxTime, which its Go
+	// server turns into a GOAWAY for HTTP/2. 0: no limit.
+	MaxRequests int
+	MaxAge      time.Duration
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -56,6 +63,7 @@ func (srv *Server) ServeConn(nc net.Conn, h Handler) {
 func (srv *Server) newConn(nc net.Conn, h Handler) *conn {
 	c := &conn{srv: srv, nc: nc, handler: h, br: bufio.NewReaderSize(nc, 4096),
 		maxStreams: srv.MaxConcurrentStreams, maxHeader: srv.MaxHeaderBytes, idle: srv.IdleTimeout,
+		maxRequests: srv.MaxRequests, maxAge: srv.MaxAge, born: time.Now(),
 		streams: map[uint32]*Stream{}, dec: newDecoder(),
 		sendWindow: defaultWindow, peerWindow: defaultWindow, recvWindow: defaultWindow}
 	c.peerMaxFrame.Store(minMaxFrameSize)

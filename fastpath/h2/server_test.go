@@ -486,3 +486,76 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestKeepAliveLimits: MaxRequests and MaxAge end a connection with a
+// graceful GOAWAY whose last stream is the one that reached the limit:
+// that stream is answered, a later one refused, and the connection ends.
+func TestKeepAliveLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		srv  *Server
+		wait time.Duration // before the second request
+		last uint32        // the stream the GOAWAY names
+	}{
+		{"MaxRequests=2", &Server{MaxRequests: 2}, 0, 3},
+		{"MaxAge=300ms", &Server{MaxAge: 300 * time.Millisecond}, 400 * time.Millisecond, 3},
+		{"MaxRequests=1", &Server{MaxRequests: 1}, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := dialRaw(t, serve(t, tc.srv, echo))
+			var goAway *http2.GoAwayFrame
+			statuses := map[uint32]string{}
+			read := func(id uint32) {
+				for statuses[id] == "" {
+					f, err := r.fr.ReadFrame()
+					if err != nil {
+						t.Fatalf("waiting for stream %d: %v", id, err)
+					}
+					switch f := f.(type) {
+					case *http2.MetaHeadersFrame:
+						statuses[f.StreamID] = f.PseudoValue("status")
+					case *http2.RSTStreamFrame:
+						statuses[f.StreamID] = "RST " + f.ErrCode.String()
+					case *http2.GoAwayFrame:
+						goAway = f
+					case *http2.SettingsFrame:
+						if !f.IsAck() {
+							_ = r.fr.WriteSettingsAck()
+						}
+					}
+				}
+			}
+			for i, id := range []uint32{1, 3, 5} {
+				if i == 1 {
+					time.Sleep(tc.wait)
+				}
+				if goAway != nil && id > goAway.LastStreamID {
+					break
+				}
+				r.request(id, true, append(get, ":authority", "a.example")...)
+				read(id)
+			}
+			if goAway == nil || goAway.ErrCode != http2.ErrCodeNo || goAway.LastStreamID != tc.last {
+				t.Fatalf("GOAWAY %+v, want NO_ERROR naming stream %d (answers %v)", goAway, tc.last, statuses)
+			}
+			for id := uint32(1); id <= tc.last; id += 2 {
+				if statuses[id] != "200" {
+					t.Errorf("stream %d before the limit: %q", id, statuses[id])
+				}
+			}
+			r.request(tc.last+2, true, append(get, ":authority", "a.example")...)
+			read(tc.last + 2)
+			if got := statuses[tc.last+2]; got != "RST REFUSED_STREAM" {
+				t.Errorf("a stream after the GOAWAY: %q", got)
+			}
+			for {
+				if _, err := r.fr.ReadFrame(); err != nil {
+					if err != io.EOF {
+						t.Errorf("the connection ended with %v, want a clean close", err)
+					}
+					break
+				}
+			}
+		})
+	}
+}
