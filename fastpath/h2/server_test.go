@@ -457,16 +457,22 @@ func TestShutdownLingers(t *testing.T) {
 	if got := r.answer(3); got != "RST REFUSED_STREAM" {
 		t.Fatalf("a stream opened after the GOAWAY: %s, want RST REFUSED_STREAM", got)
 	}
+	r.cleanClose()
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// cleanClose reads frames until the server closes the connection, and
+// fails unless it closed it cleanly (no reset).
+func (r *rawClient) cleanClose() {
 	for {
 		if _, err := r.fr.ReadFrame(); err != nil {
 			if err != io.EOF {
-				t.Fatalf("the connection ended with %v, want a clean close", err)
+				r.t.Errorf("the connection ended with %v, want a clean close", err)
 			}
-			break
+			return
 		}
-	}
-	if err := <-shut; err != nil {
-		t.Fatalf("Shutdown: %v", err)
 	}
 }
 
@@ -548,14 +554,7 @@ func TestKeepAliveLimits(t *testing.T) {
 			if got := statuses[tc.last+2]; got != "RST REFUSED_STREAM" {
 				t.Errorf("a stream after the GOAWAY: %q", got)
 			}
-			for {
-				if _, err := r.fr.ReadFrame(); err != nil {
-					if err != io.EOF {
-						t.Errorf("the connection ended with %v, want a clean close", err)
-					}
-					break
-				}
-			}
+			r.cleanClose()
 		})
 	}
 }
