@@ -148,7 +148,7 @@ func TestK8sSoak(t *testing.T) {
 		if c, err = kc.Client(); err != nil {
 			t.Fatal(err)
 		}
-		resyncs = append(resyncs, resync(t, c, apply, p.addr, cycle))
+		resyncs = append(resyncs, resync(t, c, apply, p, cycle))
 		sample()
 	}
 	sample()
@@ -163,19 +163,24 @@ func TestK8sSoak(t *testing.T) {
 }
 
 // resync creates an IngressRoute once the API server is back and returns
-// how long Sluice took to serve it (its watches had to recover first).
-func resync(t *testing.T, c *kubetest.Client, apply func(*kubetest.Client, string) error, addr string, cycle int) string {
+// how long Sluice took to serve it: its watches recover on client-go's
+// reflector backoff, which grows from 0.8 s to a wait in [30 s, 60 s)
+// while failures come less than two minutes apart (as in Traefik, on the
+// same client-go), so the bound is 90 s.
+func resync(t *testing.T, c *kubetest.Client, apply func(*kubetest.Client, string) error, p *sluiceProc, cycle int) string {
 	t.Helper()
 	host := fmt.Sprintf("resync%d.soak", cycle)
 	start := time.Now()
 	must(t, apply(c, fmt.Sprintf("apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: resync%d, namespace: e2e}\n"+
 		"spec:\n  routes:\n  - {match: \"Host(`%s`)\", services: [{name: stable, port: 80}]}\n", cycle, host)))
-	for deadline := start.Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if soakGet(http.DefaultClient, "GET", "http://"+addr+"/", host, nil, []string{"s1", "s2"}, "") == "" {
+	for deadline := start.Add(90 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if soakGet(http.DefaultClient, "GET", "http://"+p.addr+"/", host, nil, []string{"s1", "s2"}, "") == "" {
 			return time.Since(start).Round(10 * time.Millisecond).String()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a route created after the API server came back was not served within 60 s")
+			logs := strings.Split(p.log(), "\n")
+			t.Fatalf("a route created after the API server came back was not served within 90 s; Sluice's last log lines:\n%s",
+				strings.Join(logs[max(0, len(logs)-30):], "\n"))
 		}
 	}
 }
