@@ -56,6 +56,12 @@ type Options struct {
 	SPIFFE upstream.SPIFFEConfig
 	// EntryPointTLS are the entry points with http.tls, by name.
 	EntryPointTLS map[string]EntryPointTLS
+	// EntryPointModels are the other entry points Traefik gives a model:
+	// those with http.middlewares or observability options, and every one
+	// when --core.defaultRuleSyntax is given. A router on several entry
+	// points is named "<entrypoint>-<name>" on each of them (as on the
+	// EntryPointTLS ones).
+	EntryPointModels map[string]bool
 	// Redirections are the entry points' http.redirections.entryPoint.
 	Redirections []Redirection
 	// EntryPointMiddlewares are the entry points' http.middlewares, by
@@ -198,7 +204,7 @@ func (cc *Compiler) Build(snap *model.Snapshot) *Result {
 	c.keptObjects()
 	b := route.NewBuilder(opts.EntryPoints)
 	tlsOpts := c.tlsOptions()
-	all, closed := c.resolveTLS(c.entryPointTLS(cc.routes(c, snap)), tlsOpts)
+	all, closed := c.resolveTLS(c.entryPointModels(cc.routes(c, snap)), tlsOpts)
 	c.routerTree(b, all)
 	c.redirections(b)
 	c.entryPointMiddlewares(b)

@@ -106,12 +106,17 @@ func hostNames(tree *rule.Node) []string {
 	return out
 }
 
-// entryPointTLS gives the routers without a TLS block the TLS of the
-// entry points that have one (http.tls), as Traefik's models do: a
-// router on several entry points is copied for each entry point with a
-// model, named "<entrypoint>-<name>"; its other entry points keep it.
-func (c *compiler) entryPointTLS(all []*placed) []*placed {
-	if len(c.opts.EntryPointTLS) == 0 {
+// entryPointModels applies Traefik's entry point models: a router on
+// several entry points is copied for each entry point with a model (http.tls,
+// http.middlewares, observability options, --core.defaultRuleSyntax),
+// named "<entrypoint>-<name>"; its other entry points keep it. A router
+// without a TLS block gets the TLS of an entry point with http.tls. The
+// entry point's middlewares themselves are applied per entry point
+// (entryPointMiddlewares), whatever the router's name. Routers with their
+// own TLS block keep their name (a difference left: Traefik renames them
+// too) and child routers are never copied, as in Traefik.
+func (c *compiler) entryPointModels(all []*placed) []*placed {
+	if len(c.opts.EntryPointTLS) == 0 && len(c.opts.EntryPointModels) == 0 {
 		return all
 	}
 	var out []*placed
@@ -122,8 +127,8 @@ func (c *compiler) entryPointTLS(all []*placed) []*placed {
 		}
 		var plain []string
 		for _, ep := range p.r.EntryPoints {
-			m, ok := c.opts.EntryPointTLS[ep]
-			if !ok {
+			m, isTLS := c.opts.EntryPointTLS[ep]
+			if !isTLS && !c.opts.EntryPointModels[ep] {
 				plain = append(plain, ep)
 				continue
 			}
@@ -131,25 +136,30 @@ func (c *compiler) entryPointTLS(all []*placed) []*placed {
 			if len(p.r.EntryPoints) > 1 {
 				name = ep + "-" + name
 			}
-			opt := tlsconf.DefaultOption
-			if m.Options != "" && m.Options != tlsconf.DefaultOption {
-				opt = m.Options
-				if !strings.Contains(opt, "@") {
-					opt += Provider
-				}
-			}
 			cp := p.copyFor(name, ep)
-			cp.r.TLS = &route.TLS{Option: opt, Domains: p.cr.hosts, CertResolver: m.CertResolver, CertDomains: m.Domains}
+			if isTLS {
+				cp.r.TLS = &route.TLS{Option: m.option(), Domains: p.cr.hosts, CertResolver: m.CertResolver, CertDomains: m.Domains}
+			}
 			out = append(out, cp)
 		}
 		if len(plain) == len(p.r.EntryPoints) {
 			out = append(out, p)
 		} else if len(plain) > 0 {
-			cp := p.copyFor(p.r.Name, plain...)
-			out = append(out, cp)
+			out = append(out, p.copyFor(p.r.Name, plain...))
 		}
 	}
 	return out
+}
+
+// option is the TLS option's qualified name (Traefik's default if none).
+func (m EntryPointTLS) option() string {
+	if m.Options == "" || m.Options == tlsconf.DefaultOption {
+		return tlsconf.DefaultOption
+	}
+	if !strings.Contains(m.Options, "@") {
+		return m.Options + Provider
+	}
+	return m.Options
 }
 
 // copyFor copies a placed route as another router (name) on eps.

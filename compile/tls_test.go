@@ -1,6 +1,8 @@
 package compile_test
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,5 +88,43 @@ spec:
 	}
 	if o := tbl.TLS.EntryPoints[1].For("a.example"); o == nil || o.Name != "apps-modern@kubernetescrd" {
 		t.Fatalf("SNI a.example on websecure: option %v", o)
+	}
+}
+
+// TestEntryPointModels: entry points with http.middlewares, observability
+// options or --core.defaultRuleSyntax have a Traefik model too: a router
+// on several entry points is named "<entrypoint>-<name>" on each entry
+// point with a model and keeps its name on the others; a router on one
+// entry point keeps its name; no TLS comes with such a model.
+func TestEntryPointModels(t *testing.T) {
+	snap := decode(t, tlsApp+`apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: both, namespace: apps}
+spec:
+  entryPoints: [web, epmw, internal]
+  routes: [{match: Host(`+"`a.example`"+`), services: [{name: app, port: 80}]}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: one, namespace: apps}
+spec:
+  entryPoints: [epmw]
+  routes: [{match: Host(`+"`b.example`"+`), services: [{name: app, port: 80}]}]
+`)
+	tbl, _ := compile.Compile(snap, compile.Options{EntryPoints: []string{"web", "epmw", "internal"},
+		EntryPointModels: map[string]bool{"epmw": true, "internal": true}})
+	hash := regexp.MustCompile(`-[0-9a-f]{20}@`)
+	var got []string
+	for _, r := range tbl.Routes {
+		if r.TLS != nil {
+			t.Errorf("%s is a TLS router", r.Name)
+		}
+		got = append(got, hash.ReplaceAllString(r.Name, "@")+" on "+strings.Join(r.EntryPoints, ","))
+	}
+	slices.Sort(got)
+	want := []string{"apps-both@kubernetescrd on web", "apps-one@kubernetescrd on epmw",
+		"epmw-apps-both@kubernetescrd on epmw", "internal-apps-both@kubernetescrd on internal"}
+	if !slices.Equal(got, want) {
+		t.Errorf("routers %q, want %q", got, want)
 	}
 }

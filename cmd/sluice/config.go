@@ -56,6 +56,9 @@ type entryPoint struct {
 	// NoMetrics is observability.metrics=false: only routers that set
 	// observability.metrics: true are metered here.
 	NoMetrics bool
+	// Observed: an observability.* option is set, which gives the entry
+	// point a Traefik model (its routers' names, compile.EntryPointModels).
+	Observed bool
 	// NoAccessLogs and NoTracing are observability.accessLogs=false and
 	// .tracing=false, as NoMetrics.
 	NoAccessLogs, NoTracing bool
@@ -408,23 +411,9 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 	case "http.redirections.entrypoint.to", "http.redirections.entrypoint.scheme",
 		"http.redirections.entrypoint.permanent", "http.redirections.entrypoint.priority":
 		return ep.applyRedirect(k, strings.TrimPrefix(field, "http.redirections.entrypoint."), v)
-	case "observability.metrics":
-		var on bool
-		err := parseBool(k, v, &on)
-		ep.NoMetrics = !on
-		return err
-	case "observability.accesslogs":
-		var on bool
-		err := parseBool(k, v, &on)
-		ep.NoAccessLogs = !on
-		return err
-	case "observability.tracing":
-		var on bool
-		err := parseBool(k, v, &on)
-		ep.NoTracing = !on
-		return err
-	case "observability.traceverbosity":
-		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice yet; ignored", k))
+	case "observability.metrics", "observability.accesslogs", "observability.tracing", "observability.traceverbosity":
+		ep.Observed = true // Traefik gives the entry point a model (router names)
+		return ep.applyObservability(c, k, field, v)
 	case "http.middlewares":
 		ep.Middlewares = splitList(v)
 	case "transport.lifecycle.requestacceptgracetimeout":
@@ -509,6 +498,30 @@ func parsePrefixes(k, v string, dst *[]netip.Prefix) error {
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		*dst = append(*dst, p)
+	}
+	return nil
+}
+
+// applyObservability reads an entry point's observability.* option.
+func (ep *entryPoint) applyObservability(c *config, k, field, v string) error {
+	switch field {
+	case "observability.metrics":
+		var on bool
+		err := parseBool(k, v, &on)
+		ep.NoMetrics = !on
+		return err
+	case "observability.accesslogs":
+		var on bool
+		err := parseBool(k, v, &on)
+		ep.NoAccessLogs = !on
+		return err
+	case "observability.tracing":
+		var on bool
+		err := parseBool(k, v, &on)
+		ep.NoTracing = !on
+		return err
+	case "observability.traceverbosity":
+		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice yet; ignored", k))
 	}
 	return nil
 }

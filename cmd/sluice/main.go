@@ -161,6 +161,12 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 			}
 			o.EntryPointMiddlewares[ep.Name] = ep.Middlewares
 		}
+		if len(ep.Middlewares) > 0 || ep.Observed || cfg.DefaultRuleSyntax != "" {
+			if o.EntryPointModels == nil {
+				o.EntryPointModels = map[string]bool{}
+			}
+			o.EntryPointModels[ep.Name] = true
+		}
 		if ep.TLS != nil {
 			if o.EntryPointTLS == nil {
 				o.EntryPointTLS = map[string]compile.EntryPointTLS{}

@@ -517,8 +517,15 @@ func TestBinaryMetricsEntryPointAndManualRouting(t *testing.T) {
 			if n := sum(all, "traefik_entrypoint_requests_total", map[string]string{"entrypoint": "metrics", "code": "200"}); n != 0 {
 				t.Errorf("the metrics page's own requests were counted (%v); Traefik meters @internal routers only with addInternals", n)
 			}
+			// An entry point with observability options has a Traefik
+			// model: a router on it and another entry point is named
+			// "<entrypoint>-<name>" there.
+			prefix := "e2e-"
+			if v.manual {
+				prefix = "web-e2e-"
+			}
 			for _, r := range []string{"app", "quiet", "loud", "scrape"} {
-				got := len(pick(all, "traefik_router_requests_total", map[string]string{"router": "e2e-" + r + "-*"})) > 0
+				got := len(pick(all, "traefik_router_requests_total", map[string]string{"router": prefix + r + "-*"})) > 0
 				if want := slices.Contains(v.counted, r); got != want {
 					t.Errorf("router %s metered: %v, want %v", r, got, want)
 				}
