@@ -24,12 +24,12 @@ test: deps-check tools unit race fuzz test-k8s soak-short vulncheck
 
 # Tools the tests drive (h2load from nghttp2-client, the tinyproxy HTTP
 # proxy, the microsocks SOCKS5 proxy, curl, openssl, testssl.sh, redis-server
-# and redis-cli for the shared rate limit):
+# and redis-cli for the shared rate limit, node for the dashboard's live-chart script):
 # installed with apt when missing,
 # and then required (SLUICE_REQUIRE_TOOLS: a test fails rather than skips
 # without them). h2spec comes from the Go module proxy, into TOOLS_CACHE.
 export SLUICE_REQUIRE_TOOLS := 1
-TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks curl:curl openssl:openssl testssl:testssl.sh redis-server:redis-server redis-cli:redis-tools
+TOOLS := h2load:nghttp2-client tinyproxy:tinyproxy microsocks:microsocks curl:curl openssl:openssl testssl:testssl.sh redis-server:redis-server redis-cli:redis-tools node:nodejs
 TOOLS_CACHE ?= $(HOME)/.cache/sluice-tools
 # Let's Encrypt's test ACME server (and its DNS), for the certificate
 # resolvers' tests; its test certificates come from its module source.

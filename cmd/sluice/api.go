@@ -12,6 +12,7 @@ import (
 	"github.com/sluiceproxy/sluice/compile/api"
 	"github.com/sluiceproxy/sluice/compile/model"
 	"github.com/sluiceproxy/sluice/fastpath"
+	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 	"github.com/sluiceproxy/sluice/fastpath/route"
 	"github.com/sluiceproxy/sluice/fastpath/service"
@@ -63,7 +64,24 @@ func (p *proxy) apiPublished(res *compile.Result, diags []model.Diagnostic, snap
 	}
 	p.api.state.Store(api.Build(api.Input{Table: res.Table, Disabled: res.Disabled, Diags: diags, Middlewares: snap.Middlewares,
 		EntryPoints: p.apiEntryPoints(), Features: f, Providers: providers, Version: versionString(), StartDate: p.api.started,
-		Explain: p.explainRoute}))
+		Explain: p.explainRoute, Live: p.liveTotals}))
+}
+
+// liveTotals is /api/sluice/live: the time and each router's requests and
+// summed duration so far, from the metrics' router handles; without them
+// (no --metrics.prometheus.addRoutersLabels) a note saying so.
+func (p *proxy) liveTotals() any {
+	type live struct {
+		UnixMillis int64             `json:"unixMillis"`
+		Routers    []obs.RouterTotal `json:"routers"`
+		Note       string            `json:"note,omitempty"`
+	}
+	l := live{UnixMillis: time.Now().UnixMilli(), Routers: p.metrics.RouterTotals()}
+	if l.Routers == nil {
+		l.Routers = []obs.RouterTotal{}
+		l.Note = "live charts need --metrics.prometheus and --metrics.prometheus.addRoutersLabels=true"
+	}
+	return l
 }
 
 // apiEntryPoints are the static entry points as Traefik's API shows them.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // getJSON GETs path from addr (Host host) and decodes the answer into v;
@@ -179,5 +180,52 @@ func checkAPIExtras(t *testing.T, api, web, broken string) {
 	}
 	if st, _, body := getHeader(t, web, "dash.example", "/dashboard/routers"); st != 200 || !strings.Contains(body, "Routers") {
 		t.Errorf("the dashboard through an IngressRoute: %d", st)
+	}
+}
+
+// TestBinaryLiveCharts: /api/sluice/live gives each router's requests and
+// summed duration from the metrics' router handles, which the dashboard's
+// routers page charts (a cell per router); without router labels it says
+// what to turn on.
+func TestBinaryLiveCharts(t *testing.T) {
+	port := namedBackend(t, "127.0.0.2", "app")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "r.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+routeYAML("app", "app.example", "{name: app, port: 80}"))
+	type live struct {
+		UnixMillis int64 `json:"unixMillis"`
+		Routers    []struct {
+			Router        string `json:"router"`
+			Requests      uint64 `json:"requests"`
+			DurationNanos uint64 `json:"durationNanos"`
+		} `json:"routers"`
+		Note string `json:"note"`
+	}
+	for _, labels := range []bool{true, false} {
+		api := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		p := startSluice(t, dir, "--api.insecure=true", "--entryPoints.traefik.address="+api, "--metrics.prometheus=true",
+			fmt.Sprintf("--metrics.prometheus.addRoutersLabels=%v", labels))
+		eventually(t, p.addr, "app.example", "/", 200, "app")
+		for i := 0; i < 4; i++ {
+			get(t, p.addr, "app.example", "/x")
+		}
+		var l live
+		if st, h := getJSON(t, api, "x", "/api/sluice/live", &l); st != 200 || h.Get("Cache-Control") != "no-store" {
+			t.Fatalf("GET /api/sluice/live: %d %v", st, h)
+		}
+		if !labels {
+			if len(l.Routers) != 0 || !strings.Contains(l.Note, "addRoutersLabels") {
+				t.Errorf("without router labels: %+v", l)
+			}
+			continue
+		}
+		if len(l.Routers) != 1 || !strings.HasPrefix(l.Routers[0].Router, "e2e-app-") || l.Routers[0].Requests < 5 ||
+			l.Routers[0].DurationNanos == 0 || l.Note != "" || time.Since(time.UnixMilli(l.UnixMillis)) > time.Minute {
+			t.Errorf("live: %+v", l)
+		}
+		st, page := get(t, api, "x", "/dashboard/routers")
+		if st != 200 || !strings.Contains(page, `<td class="live" data-router="`+l.Routers[0].Router+`">`) ||
+			!strings.Contains(page, `fetch("../api/sluice/live"`) {
+			t.Errorf("the routers page has no live cell for %s:\n%s", l.Routers[0].Router, page)
+		}
 	}
 }

@@ -32,6 +32,9 @@ type Input struct {
 	// query's request (url, method, entryPoint, header) would be routed
 	// to, as `sluice route` explains it.
 	Explain func(q url.Values) (any, error)
+	// Live answers /api/sluice/live, read at each request: the routers'
+	// counters behind the dashboard's live charts (nil: not offered).
+	Live func() any
 }
 
 // State is one table's API answers, built once.
@@ -44,12 +47,13 @@ type State struct {
 	version     map[string]string
 	diags       []model.Diagnostic
 	explain     func(url.Values) (any, error)
+	live        func() any
 }
 
 // Build makes the State of in.
 func Build(in Input) *State {
 	s := &State{entryPoints: in.EntryPoints, version: map[string]string{"Version": in.Version, "Codename": "sluice", "startDate": in.StartDate},
-		diags: in.Diags, explain: in.Explain}
+		diags: in.Diags, explain: in.Explain, live: in.Live}
 	services := map[string]*Service{}
 	var walk func(rs []*route.Route, parent string)
 	walk = func(rs []*route.Route, parent string) {

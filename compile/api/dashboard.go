@@ -83,9 +83,46 @@ var dashboardTmpl = template.Must(template.New("dashboard").Parse(`
 <tr><td>services</td><td>{{.HTTP.Services.Total}}</td><td>{{.HTTP.Services.Warnings}}</td><td>{{.HTTP.Services.Errors}}</td></tr>
 <tr><td>middlewares</td><td>{{.HTTP.Middlewares.Total}}</td><td>{{.HTTP.Middlewares.Warnings}}</td><td>{{.HTTP.Middlewares.Errors}}</td></tr></table>
 <p>Metrics: {{or .Features.Metrics "off"}}. Access log: {{if .Features.AccessLog}}on{{else}}off{{end}}. Tracing: {{or .Features.Tracing "off"}}.</p>{{end}}{{template "foot"}}{{end}}
-{{define "routers"}}{{template "head"}}<h1>Routers</h1><table><tr><th>status</th><th>name</th><th>rule</th><th>priority</th><th>entry points</th><th>middlewares</th><th>service</th><th>TLS</th><th>errors</th></tr>
-{{range .Routers}}<tr><td class="{{.Status}}">{{.Status}}</td><td>{{.Name}}</td><td><code>{{.Rule}}</code></td><td>{{.PriorityStr}}</td><td>{{range .EntryPoints}}{{.}} {{end}}</td><td>{{range .Middlewares}}{{.}}<br>{{end}}</td><td>{{.Service}}</td><td>{{with .TLS}}{{.Options}}{{with .CertResolver}} ({{.}}){{end}}{{end}}</td><td>{{range .Error}}{{.}}<br>{{end}}</td></tr>
-{{end}}</table>{{template "foot"}}{{end}}
+{{define "routers"}}{{template "head"}}<h1>Routers</h1><p id="livenote"></p><table><tr><th>status</th><th>name</th><th>rule</th><th>priority</th><th>entry points</th><th>middlewares</th><th>service</th><th>TLS</th><th>errors</th><th>live: <span style="color:#06c">req/s</span>, <span style="color:#d70">mean latency</span> (2 min)</th></tr>
+{{range .Routers}}<tr><td class="{{.Status}}">{{.Status}}</td><td>{{.Name}}</td><td><code>{{.Rule}}</code></td><td>{{.PriorityStr}}</td><td>{{range .EntryPoints}}{{.}} {{end}}</td><td>{{range .Middlewares}}{{.}}<br>{{end}}</td><td>{{.Service}}</td><td>{{with .TLS}}{{.Options}}{{with .CertResolver}} ({{.}}){{end}}{{end}}</td><td>{{range .Error}}{{.}}<br>{{end}}</td><td class="live" data-router="{{.Name}}"><noscript>needs JavaScript</noscript></td></tr>
+{{end}}</table>{{template "live"}}{{template "foot"}}{{end}}
+{{define "live"}}<script>
+// The live charts: /api/sluice/live read every 2 s; per router the request
+// rate and the mean latency between two readings, the last 60 drawn.
+(function () {
+  var cells = {}, hist = {}, prev = null;
+  document.querySelectorAll("td.live").forEach(function (td) { cells[td.dataset.router] = td; td.textContent = "..."; });
+  function line(h, k, max, w, ht) {
+    return h.map(function (p, i) { return (i * w / 59).toFixed(1) + "," + (ht - 1 - p[k] / max * (ht - 2)).toFixed(1); }).join(" ");
+  }
+  function draw(td, h) {
+    var w = 120, ht = 28, last = h[h.length - 1];
+    var maxR = Math.max.apply(null, h.map(function (p) { return p.r; }).concat([1e-9]));
+    var maxL = Math.max.apply(null, h.map(function (p) { return p.l; }).concat([1e-9]));
+    td.innerHTML = "<svg width=\"" + w + "\" height=\"" + ht + "\"><polyline fill=\"none\" stroke=\"#06c\" points=\"" + line(h, "r", maxR, w, ht) +
+      "\"/><polyline fill=\"none\" stroke=\"#d70\" points=\"" + line(h, "l", maxL, w, ht) + "\"/></svg> " +
+      last.r.toFixed(1) + " req/s, " + (last.l * 1000).toFixed(2) + " ms";
+  }
+  function tick() {
+    fetch("../api/sluice/live", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (d) {
+      document.getElementById("livenote").textContent = d.note || "";
+      var now = {t: d.unixMillis, by: {}};
+      (d.routers || []).forEach(function (x) { now.by[x.router] = x; });
+      if (prev) {
+        var dt = (now.t - prev.t) / 1000, zero = {requests: 0, durationNanos: 0};
+        Object.keys(cells).forEach(function (name) {
+          var a = now.by[name] || zero, b = prev.by[name] || zero, n = a.requests - b.requests;
+          var p = {r: dt > 0 ? n / dt : 0, l: n > 0 ? (a.durationNanos - b.durationNanos) / n / 1e9 : 0};
+          hist[name] = (hist[name] || []).concat([p]).slice(-60);
+          draw(cells[name], hist[name]);
+        });
+      }
+      prev = now;
+    }).catch(function () {}).then(function () { setTimeout(tick, 2000); });
+  }
+  tick();
+})();
+</script>{{end}}
 {{define "services"}}{{template "head"}}<h1>Services</h1><table><tr><th>status</th><th>name</th><th>type</th><th>servers</th><th>used by</th></tr>
 {{range .Services}}<tr><td class="{{.Status}}">{{.Status}}</td><td>{{.Name}}</td><td>{{.Type}}</td><td>{{range $url, $st := .ServerStatus}}<span class="{{if eq $st "UP"}}enabled{{else}}disabled{{end}}">{{$st}}</span> {{$url}}<br>{{end}}{{with .Weighted}}{{range .Services}}{{.Name}} (weight {{.Weight}})<br>{{end}}{{end}}</td><td>{{range .UsedBy}}{{.}}<br>{{end}}</td></tr>
 {{end}}</table>{{template "foot"}}{{end}}

@@ -61,6 +61,9 @@ func serve(x *pipeline.Exchange, s *State, p string, q url.Values) {
 		} else {
 			reply(x, v)
 		}
+	case p == "/api/sluice/live" && s.live != nil:
+		x.Resp.Header.Set("Cache-Control", "no-store")
+		reply(x, s.live())
 	case p == "/api/entrypoints":
 		list(x, q, s.entryPoints, nil)
 	case strings.HasPrefix(p, "/api/entrypoints/"):

@@ -140,3 +140,41 @@ const (
 // Metered reports whether a request a router with t served is counted on
 // an entry point whose routers are metered by default unless epOff.
 func (t Toggle) Metered(epOff bool) bool { return t == On || t == Inherit && !epOff }
+
+// RouterTotal is one router's requests and their summed duration so far,
+// over every service it served (the dashboard's live charts difference
+// two readings).
+type RouterTotal struct {
+	Router        string `json:"router"`
+	Requests      uint64 `json:"requests"`
+	DurationNanos uint64 `json:"durationNanos"`
+}
+
+// RouterTotals reads every router handle, sorted by router (nil when
+// router labels are off: there are no router handles).
+func (r *Registry) RouterTotals() []RouterTotal {
+	if r == nil || !r.opts.Routers {
+		return nil
+	}
+	r.mu.Lock()
+	by := map[string]*RouterTotal{}
+	for key, h := range r.rts {
+		name, _, _ := strings.Cut(key, "\x00")
+		t := by[name]
+		if t == nil {
+			t = &RouterTotal{Router: name}
+			by[name] = t
+		}
+		h.each(func(c *cell) {
+			t.Requests += c.count.Load()
+			t.DurationNanos += c.sumNanos.Load()
+		})
+	}
+	r.mu.Unlock()
+	out := make([]RouterTotal, 0, len(by))
+	for _, t := range by {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Router < out[j].Router })
+	return out
+}
