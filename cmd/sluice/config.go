@@ -107,6 +107,7 @@ type config struct {
 	// --tracing.addInternals.
 	Tracing          *trace.Config
 	TracingInternals bool
+	TracingTLS       *tracingTLS // --tracing.otlp.http.tls.* (nil: none given)
 	// MetricsAddInternals is --metrics.addInternals.
 	MetricsAddInternals bool
 	// AccessLog is --accessLog.* (nil: off); AccessLogInternals is
@@ -287,6 +288,11 @@ func buildConfig(kv map[string]string, keys []string) (*config, error) {
 	}
 	if c.Redirections, err = c.redirections(); err != nil {
 		return nil, err
+	}
+	if c.Tracing != nil && c.TracingTLS != nil {
+		if c.Tracing.TLS, err = c.TracingTLS.config(); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -71,6 +71,8 @@ func TestConfigErrors(t *testing.T) {
 		{"--entryPoints.web.transport.lifeCycle.graceTimeOut=x", "not a duration"},
 		{"--ping.terminatingStatusCode=42", "not an HTTP status"},
 		{"--entryPoints.web.forwardedHeaders.connection=Foo,bad name", `"bad name" is not a header name`},
+		{"--tracing.otlp.http.tls.ca=/nonexistent/ca.pem", "--tracing.otlp.http.tls.ca: open /nonexistent/ca.pem"},
+		{"--tracing.otlp.http.tls.cert=/x.pem", "--tracing.otlp.http.tls.cert and .key go together"},
 	} {
 		_, err := parseConfig([]string{"--entryPoints.web.address=:80", tc.arg})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

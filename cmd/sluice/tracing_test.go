@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,11 +32,17 @@ type otlpReceiver struct {
 	addr  string
 }
 
-func startOTLP(t *testing.T) *otlpReceiver {
+func startOTLP(t *testing.T) *otlpReceiver { return startOTLPWith(t, nil) }
+
+// startOTLPWith is startOTLP serving HTTPS with cfg (nil: plain HTTP).
+func startOTLPWith(t *testing.T, cfg *tls.Config) *otlpReceiver {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
 	}
 	o := &otlpReceiver{addr: ln.Addr().String()}
 	srv := &http.Server{Handler: http.HandlerFunc(o.serve)}
@@ -273,5 +280,73 @@ func checkSpans(t *testing.T, spans []otlpSpan, tp, sent string, h2 bool) {
 	}
 	if ep.Start > ep.End || px.Start < ep.Start {
 		t.Errorf("times: %+v", spans)
+	}
+}
+
+// TestBinaryTracingTLS: the exporter's client TLS
+// (tracing.otlp.http.tls.{ca,cert,key}) against a receiver that requires
+// a client certificate from its CA, and a request traced over HTTPS
+// (url.scheme https); a receiver the exporter cannot authenticate to
+// gets nothing.
+func TestBinaryTracingTLS(t *testing.T) {
+	port := namedBackend(t, "127.0.0.2", "app")
+	ca := newTestCA(t, "otlp CA")
+	dir := t.TempDir()
+	srvCrt, srvKey := ca.issue(t, "otlp", "127.0.0.1")
+	pair, err := tls.X509KeyPair(srvCrt, srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otlp := startOTLPWith(t, &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.pool})
+	cliCrt, cliKey := ca.issue(t, "sluice")
+	write(t, filepath.Join(dir, "ca.pem"), string(ca.pem))
+	write(t, filepath.Join(dir, "client.pem"), string(cliCrt))
+	write(t, filepath.Join(dir, "client.key"), string(cliKey))
+	routes := t.TempDir()
+	write(t, filepath.Join(routes, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+routeYAML("app", "app.example", "{name: app, port: 80}")+
+		"  tls: {}\n")
+	p := startSluice(t, routes, "--tracing=true", "--tracing.otlp.http.endpoint=https://"+otlp.addr,
+		"--tracing.otlp.http.tls.ca="+filepath.Join(dir, "ca.pem"), "--tracing.otlp.http.tls.cert="+filepath.Join(dir, "client.pem"),
+		"--tracing.otlp.http.tls.key="+filepath.Join(dir, "client.key"))
+	const traceID = "6bf92f3577b34da6a3ce929d0e0e4736"
+	cl := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: "app.example"}}}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", "https://"+p.addr+"/path", nil)
+		req.Host = "app.example"
+		req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+		resp, err := cl.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("HTTPS request: %v %v", resp, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	spans := otlp.trace(t, traceID, 4)
+	for _, s := range spans {
+		if s.Name == "GET" && s.Attrs["url.scheme"] != "https" {
+			t.Errorf("the entry point span of an HTTPS request: url.scheme %q", s.Attrs["url.scheme"])
+		}
+	}
+	// The same receiver, the exporter without its client certificate:
+	// the handshake fails, nothing is received, nothing breaks.
+	p2 := startSluice(t, routes, "--tracing=true", "--tracing.otlp.http.endpoint=https://"+otlp.addr,
+		"--tracing.otlp.http.tls.ca="+filepath.Join(dir, "ca.pem"))
+	before := otlp.count()
+	eventually(t, p2.addr, "app.example", "/", 404, "") // the route is TLS only
+	req, _ := http.NewRequest("GET", "https://"+p2.addr+"/path", nil)
+	req.Host = "app.example"
+	if resp, err := cl.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HTTPS request without the exporter's certificate: %v %v", resp, err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if got := otlp.count() - before; got != 0 {
+		t.Errorf("%d spans reached the receiver from an exporter without a client certificate", got)
 	}
 }

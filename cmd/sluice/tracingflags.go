@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/textproto"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
@@ -67,8 +70,10 @@ func (c *config) applyTracing(k, v string) error {
 			t.Headers = map[string]string{}
 		}
 		t.Headers[strings.TrimPrefix(field, "otlp.http.headers.")] = v
-	case strings.HasPrefix(field, "otlp.grpc"), strings.HasPrefix(field, "otlp.http.tls"):
-		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice (it exports OTLP over HTTP, without client TLS options); ignored", k))
+	case strings.HasPrefix(field, "otlp.http.tls."):
+		return c.applyTracingTLS(k, strings.TrimPrefix(field, "otlp.http.tls."), v)
+	case strings.HasPrefix(field, "otlp.grpc"):
+		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice (it exports OTLP over HTTP); ignored", k))
 	default:
 		return fmt.Errorf("unknown option --%s", k)
 	}
@@ -82,4 +87,63 @@ func canonicalList(v string) []string {
 		out = append(out, textproto.CanonicalMIMEHeaderKey(s))
 	}
 	return out
+}
+
+// applyTracingTLS reads tracing.otlp.http.tls.{ca,cert,key,
+// insecureSkipVerify}: the files are read when the configuration is
+// (cert and key together, checked by tracingTLS once all keys are in).
+func (c *config) applyTracingTLS(k, field, v string) error {
+	if c.TracingTLS == nil {
+		c.TracingTLS = &tracingTLS{}
+	}
+	switch field {
+	case "ca":
+		c.TracingTLS.CA = v
+	case "cert":
+		c.TracingTLS.Cert = v
+	case "key":
+		c.TracingTLS.Key = v
+	case "insecureskipverify":
+		return parseBool(k, v, &c.TracingTLS.InsecureSkipVerify)
+	default:
+		return fmt.Errorf("unknown option --%s", k)
+	}
+	return nil
+}
+
+// tracingTLS is tracing.otlp.http.tls.*, as given.
+type tracingTLS struct {
+	CA, Cert, Key      string
+	InsecureSkipVerify bool
+}
+
+// config builds the exporter's client TLS: the CA file added to the
+// system roots, the client certificate pair. Errors name the option.
+func (o *tracingTLS) config() (*tls.Config, error) {
+	cfg := &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	if o.CA != "" {
+		pem, err := os.ReadFile(o.CA)
+		if err != nil {
+			return nil, fmt.Errorf("--tracing.otlp.http.tls.ca: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tracing.otlp.http.tls.ca: %s holds no PEM certificate", o.CA)
+		}
+		cfg.RootCAs = pool
+	}
+	if (o.Cert == "") != (o.Key == "") {
+		return nil, fmt.Errorf("--tracing.otlp.http.tls.cert and .key go together")
+	}
+	if o.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(o.Cert, o.Key)
+		if err != nil {
+			return nil, fmt.Errorf("--tracing.otlp.http.tls.cert/key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
 }

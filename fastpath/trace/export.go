@@ -36,7 +36,13 @@ const (
 )
 
 func newExporter(cfg *Config, t *Tracer) *exporter {
-	e := &exporter{cfg: cfg, t: t, queue: make(chan *Request, cfg.Queue), client: &http.Client{Timeout: 10 * time.Second},
+	client := &http.Client{Timeout: 10 * time.Second}
+	if cfg.TLS != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = cfg.TLS
+		client.Transport = tr
+	}
+	e := &exporter{cfg: cfg, t: t, queue: make(chan *Request, cfg.Queue), client: client,
 		done: make(chan struct{}), stop: make(chan time.Duration)}
 	go e.run()
 	return e

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
 	"math"
@@ -16,8 +17,11 @@ type Config struct {
 	ResourceAttributes map[string]string
 	// Endpoint is the OTLP/HTTP traces URL (Traefik's
 	// tracing.otlp.http.endpoint; /v1/traces when it has no path).
-	Endpoint        string
-	Headers         map[string]string
+	Endpoint string
+	Headers  map[string]string
+	// TLS is the exporter's client TLS (tracing.otlp.http.tls.*: a CA to
+	// trust, a client certificate, insecureSkipVerify); nil: Go's defaults.
+	TLS             *tls.Config
 	CapturedRequest []string // header names, canonical
 	CapturedResp    []string
 	SafeQueryParams []string
