@@ -71,8 +71,9 @@ func TestConfigErrors(t *testing.T) {
 		{"--entryPoints.web.transport.lifeCycle.graceTimeOut=x", "not a duration"},
 		{"--ping.terminatingStatusCode=42", "not an HTTP status"},
 		{"--entryPoints.web.forwardedHeaders.connection=Foo,bad name", `"bad name" is not a header name`},
-		{"--tracing.otlp.http.tls.ca=/nonexistent/ca.pem", "--tracing.otlp.http.tls.ca: open /nonexistent/ca.pem"},
-		{"--tracing.otlp.http.tls.cert=/x.pem", "--tracing.otlp.http.tls.cert and .key go together"},
+		{"--tracing.otlp.http.tls.ca=/nonexistent/ca.pem", "--tracing.otlp.*.tls.ca: open /nonexistent/ca.pem"},
+		{"--tracing.otlp.http.tls.cert=/x.pem", "--tracing.otlp.*.tls.cert and .key go together"},
+		{"--tracing.otlp.grpc.endpoint=collector", `"collector" is not host:port`},
 	} {
 		_, err := parseConfig([]string{"--entryPoints.web.address=:80", tc.arg})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

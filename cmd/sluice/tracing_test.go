@@ -2,16 +2,28 @@ package main
 
 import (
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // otlpSpan is a span as an OTLP/HTTP JSON receiver decodes it.
@@ -348,5 +360,115 @@ func TestBinaryTracingTLS(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if got := otlp.count() - before; got != 0 {
 		t.Errorf("%d spans reached the receiver from an exporter without a client certificate", got)
+	}
+}
+
+// rawCodec hands a gRPC server the request's bytes as they came.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return *(v.(*[]byte)), nil }
+func (rawCodec) Unmarshal(b []byte, v any) error {
+	*(v.(*[]byte)) = append([]byte(nil), b...)
+	return nil
+}
+func (rawCodec) Name() string { return "proto" }
+
+// startOTLPGRPC is an OTLP/gRPC collector on loopback: it answers
+// TraceService/Export and keeps the spans, decoded from the request's
+// bytes with OTLP's own protobuf types (ExportTraceServiceRequest's only
+// field is TracesData's: repeated ResourceSpans resource_spans = 1), and
+// the metadata of the last call.
+func startOTLPGRPC(t *testing.T) (*otlpReceiver, *atomic.Pointer[metadata.MD]) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &otlpReceiver{addr: ln.Addr().String()}
+	var md atomic.Pointer[metadata.MD]
+	srv := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		if m, _ := grpc.MethodFromServerStream(stream); m != "/opentelemetry.proto.collector.trace.v1.TraceService/Export" {
+			return status.Errorf(codes.Unimplemented, "method %s", m)
+		}
+		var raw []byte
+		if err := stream.RecvMsg(&raw); err != nil {
+			return err
+		}
+		var req tracepb.TracesData
+		if err := proto.Unmarshal(raw, &req); err != nil || len(req.ProtoReflect().GetUnknown()) > 0 {
+			return status.Errorf(codes.InvalidArgument, "not an export request: %v", err)
+		}
+		if m, ok := metadata.FromIncomingContext(stream.Context()); ok {
+			md.Store(&m)
+		}
+		o.mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			res := protoAttrs(rs.Resource.Attributes)
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					o.spans = append(o.spans, otlpSpan{TraceID: hex.EncodeToString(s.TraceId), SpanID: hex.EncodeToString(s.SpanId),
+						ParentSpanID: hex.EncodeToString(s.ParentSpanId), Name: s.Name, Kind: int(s.Kind),
+						Start: strconv.FormatUint(s.StartTimeUnixNano, 10), End: strconv.FormatUint(s.EndTimeUnixNano, 10),
+						Attrs: protoAttrs(s.Attributes), Status: int(s.Status.GetCode()), Resource: res})
+				}
+			}
+		}
+		o.mu.Unlock()
+		empty := []byte{}
+		return stream.SendMsg(&empty)
+	}))
+	go srv.Serve(ln)
+	t.Cleanup(srv.Stop)
+	return o, &md
+}
+
+func protoAttrs(kvs []*commonpb.KeyValue) map[string]string {
+	m := map[string]string{}
+	for _, kv := range kvs {
+		switch v := kv.Value.Value.(type) {
+		case *commonpb.AnyValue_StringValue:
+			m[kv.Key] = v.StringValue
+		case *commonpb.AnyValue_IntValue:
+			m[kv.Key] = strconv.FormatInt(v.IntValue, 10)
+		case *commonpb.AnyValue_ArrayValue:
+			var vs []string
+			for _, x := range v.ArrayValue.Values {
+				vs = append(vs, x.GetStringValue())
+			}
+			m[kv.Key] = strings.Join(vs, ",")
+		}
+	}
+	return m
+}
+
+// TestBinaryTracingGRPC: --tracing.otlp.grpc.* sends the same spans over
+// OTLP/gRPC (protobuf) to a collector, with the headers as metadata,
+// over HTTP/1.1 and h2c.
+func TestBinaryTracingGRPC(t *testing.T) {
+	seen := make(chan string, 16)
+	port := namedBackendFunc(t, "127.0.0.2", func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Get("Traceparent")
+		io.WriteString(w, "ok")
+	})
+	otlp, md := startOTLPGRPC(t)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+routeYAML("app", "app.example", "{name: app, port: 80}"))
+	p := startSluice(t, dir, "--tracing.otlp.grpc.endpoint="+otlp.addr, "--tracing.otlp.grpc.insecure=true",
+		"--tracing.otlp.grpc.headers.X-Tenant-Key=k1", "--tracing.serviceName=edge", "--tracing.resourceAttributes.deployment.environment=test",
+		"--tracing.safeQueryParams=keep", "--tracing.capturedRequestHeaders=X-Tenant")
+	eventually(t, p.addr, "app.example", "/", 200, "ok")
+	drain(seen)
+	for _, h2 := range []bool{false, true} {
+		traceID := "7bf92f3577b34da6a3ce929d0e0e4736"
+		if h2 {
+			traceID = "8bf92f3577b34da6a3ce929d0e0e4736"
+		}
+		tp := "00-" + traceID + "-00f067aa0ba902b7-01"
+		sendTraced(t, p.addr, h2, tp)
+		sent := <-seen
+		checkSpans(t, otlp.trace(t, traceID, 4), tp, sent, h2)
+	}
+	if m := md.Load(); m == nil || strings.Join((*m)["x-tenant-key"], ",") != "k1" {
+		t.Errorf("the export's metadata: %v", m)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -72,8 +73,8 @@ func (c *config) applyTracing(k, v string) error {
 		t.Headers[strings.TrimPrefix(field, "otlp.http.headers.")] = v
 	case strings.HasPrefix(field, "otlp.http.tls."):
 		return c.applyTracingTLS(k, strings.TrimPrefix(field, "otlp.http.tls."), v)
-	case strings.HasPrefix(field, "otlp.grpc"):
-		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice (it exports OTLP over HTTP); ignored", k))
+	case field == "otlp.grpc", strings.HasPrefix(field, "otlp.grpc."):
+		return c.applyTracingGRPC(k, strings.TrimPrefix(strings.TrimPrefix(field, "otlp.grpc"), "."), v)
 	default:
 		return fmt.Errorf("unknown option --%s", k)
 	}
@@ -89,7 +90,37 @@ func canonicalList(v string) []string {
 	return out
 }
 
-// applyTracingTLS reads tracing.otlp.http.tls.{ca,cert,key,
+// applyTracingGRPC reads tracing.otlp.grpc[.*]: giving any of them sends
+// the traces over OTLP/gRPC (to localhost:4317 unless endpoint says
+// otherwise), as Traefik does.
+func (c *config) applyTracingGRPC(k, field, v string) error {
+	t := c.Tracing
+	if t.GRPCEndpoint == "" {
+		t.GRPCEndpoint = "localhost:4317"
+	}
+	switch {
+	case field == "":
+	case field == "endpoint":
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("--%s: %q is not host:port", k, v)
+		}
+		t.GRPCEndpoint = v
+	case field == "insecure":
+		return parseBool(k, v, &t.GRPCInsecure)
+	case strings.HasPrefix(field, "headers."):
+		if t.Headers == nil {
+			t.Headers = map[string]string{}
+		}
+		t.Headers[strings.ToLower(strings.TrimPrefix(field, "headers."))] = v
+	case strings.HasPrefix(field, "tls."):
+		return c.applyTracingTLS(k, strings.TrimPrefix(field, "tls."), v)
+	default:
+		return fmt.Errorf("unknown option --%s", k)
+	}
+	return nil
+}
+
+// applyTracingTLS reads tracing.otlp.{http,grpc}.tls.{ca,cert,key,
 // insecureSkipVerify}: the files are read when the configuration is
 // (cert and key together, checked by tracingTLS once all keys are in).
 func (c *config) applyTracingTLS(k, field, v string) error {
@@ -111,7 +142,7 @@ func (c *config) applyTracingTLS(k, field, v string) error {
 	return nil
 }
 
-// tracingTLS is tracing.otlp.http.tls.*, as given.
+// tracingTLS is tracing.otlp.{http,grpc}.tls.*, as given.
 type tracingTLS struct {
 	CA, Cert, Key      string
 	InsecureSkipVerify bool
@@ -124,24 +155,24 @@ func (o *tracingTLS) config() (*tls.Config, error) {
 	if o.CA != "" {
 		pem, err := os.ReadFile(o.CA)
 		if err != nil {
-			return nil, fmt.Errorf("--tracing.otlp.http.tls.ca: %w", err)
+			return nil, fmt.Errorf("--tracing.otlp.*.tls.ca: %w", err)
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tracing.otlp.http.tls.ca: %s holds no PEM certificate", o.CA)
+			return nil, fmt.Errorf("--tracing.otlp.*.tls.ca: %s holds no PEM certificate", o.CA)
 		}
 		cfg.RootCAs = pool
 	}
 	if (o.Cert == "") != (o.Key == "") {
-		return nil, fmt.Errorf("--tracing.otlp.http.tls.cert and .key go together")
+		return nil, fmt.Errorf("--tracing.otlp.*.tls.cert and .key go together")
 	}
 	if o.Cert != "" {
 		pair, err := tls.LoadX509KeyPair(o.Cert, o.Key)
 		if err != nil {
-			return nil, fmt.Errorf("--tracing.otlp.http.tls.cert/key: %w", err)
+			return nil, fmt.Errorf("--tracing.otlp.*.tls.cert/key: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}

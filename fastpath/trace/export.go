@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
 // exporter batches finished requests' spans and posts them as OTLP/HTTP
@@ -20,10 +22,11 @@ type exporter struct {
 	client  *http.Client
 	done    chan struct{}
 	stop    chan time.Duration
-	body    []byte // the batch being sent (the exporter's goroutine)
-	res     []kv   // the resource's attributes
-	spans   []span // the batch's spans (collect)
-	kvs     []kv   // their attributes
+	body    []byte           // the batch being sent (the exporter's goroutine)
+	grpc    *grpc.ClientConn // OTLP/gRPC (nil: OTLP/HTTP, or an endpoint gRPC refused)
+	res     []kv             // the resource's attributes
+	spans   []span           // the batch's spans (collect)
+	kvs     []kv             // their attributes
 }
 
 // batchSize and batchDelay bound a batch, as OTel's batch span
@@ -42,6 +45,9 @@ func newExporter(cfg *Config, t *Tracer) *exporter {
 	}
 	e := &exporter{cfg: cfg, t: t, queue: make(chan *Request, cfg.Queue), client: client, res: resource(cfg),
 		done: make(chan struct{}), stop: make(chan time.Duration)}
+	if cfg.GRPCEndpoint != "" {
+		e.grpc, _ = grpcConn(cfg) // nil: every batch fails, counted
+	}
 	go e.run()
 	return e
 }
@@ -63,7 +69,11 @@ func (e *exporter) run() {
 	tick.Stop()
 	flush := func() {
 		if len(batch) > 0 {
-			e.post(batch)
+			if e.cfg.GRPCEndpoint != "" {
+				e.sendGRPC(batch)
+			} else {
+				e.post(batch)
+			}
 			for _, r := range batch {
 				e.t.pool.Put(r)
 			}

@@ -19,8 +19,14 @@ type Config struct {
 	// tracing.otlp.http.endpoint; /v1/traces when it has no path).
 	Endpoint string
 	Headers  map[string]string
-	// TLS is the exporter's client TLS (tracing.otlp.http.tls.*: a CA to
-	// trust, a client certificate, insecureSkipVerify); nil: Go's defaults.
+	// GRPCEndpoint, when set, sends the traces over OTLP/gRPC to this
+	// host:port instead (tracing.otlp.grpc.endpoint, Traefik's default
+	// localhost:4317); GRPCInsecure: without TLS (tracing.otlp.grpc.insecure).
+	GRPCEndpoint string
+	GRPCInsecure bool
+	// TLS is the exporter's client TLS (tracing.otlp.{http,grpc}.tls.*: a
+	// CA to trust, a client certificate, insecureSkipVerify); nil: Go's
+	// defaults.
 	TLS             *tls.Config
 	CapturedRequest []string // header names, canonical
 	CapturedResp    []string
