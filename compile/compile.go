@@ -62,6 +62,13 @@ type Options struct {
 	// points is named "<entrypoint>-<name>" on each of them (as on the
 	// EntryPointTLS ones).
 	EntryPointModels map[string]bool
+	// EntryPointTraceDetailed are the entry points with
+	// observability.traceVerbosity=detailed: their routers without a
+	// verbosity of their own trace in detail there.
+	EntryPointTraceDetailed map[string]bool
+	// TraceMiddlewares wraps every traceable middleware so that a router
+	// tracing in detail gets a span per middleware (--tracing is on).
+	TraceMiddlewares bool
 	// Redirections are the entry points' http.redirections.entryPoint.
 	Redirections []Redirection
 	// EntryPointMiddlewares are the entry points' http.middlewares, by
@@ -292,8 +299,8 @@ func toggle(on *bool) obs.Toggle {
 func inheritObservability(rs []*route.Route) {
 	for _, r := range rs {
 		for _, ch := range r.Children {
-			if ch.Metrics != r.Metrics || ch.AccessLogs != r.AccessLogs || ch.Tracing != r.Tracing {
-				ch.Metrics, ch.AccessLogs, ch.Tracing = r.Metrics, r.AccessLogs, r.Tracing
+			if ch.Metrics != r.Metrics || ch.AccessLogs != r.AccessLogs || ch.Tracing != r.Tracing || ch.TraceDetailed != r.TraceDetailed {
+				ch.Metrics, ch.AccessLogs, ch.Tracing, ch.TraceDetailed = r.Metrics, r.AccessLogs, r.Tracing, r.TraceDetailed
 			}
 		}
 		inheritObservability(r.Children)
@@ -457,6 +464,7 @@ type compiledRoute struct {
 	// handler.
 	parents    []string
 	hasService bool
+	verbosity  string // the route's own observability.traceVerbosity ("": its entry point's)
 	nonRoot    string
 	mws        []pipeline.Middleware
 
@@ -624,9 +632,6 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 	if merr != nil {
 		return disabled(merr)
 	}
-	if o := rt.Observability; o != nil && len(ir.Spec.ParentRefs) == 0 && o.TraceVerbosity == "detailed" {
-		c.warn(obj, f+".observability.traceVerbosity", "detailed tracing (a span per middleware) is not yet supported by Sluice; minimal is used")
-	}
 	var target service.Service
 	var handler pipeline.Handler
 	if len(rt.Services) > 0 { // without: a parent router, or disabled (tree.go)
@@ -645,7 +650,12 @@ func (c *compiler) route(ir *model.IngressRoute, obj string, i int, eps []string
 		Source: irKey(ir) + "#" + f, Service: svcName, Target: target, Handler: handler, TLS: tlsBlock,
 	}
 	r.Metrics, r.AccessLogs, r.Tracing = c.observability(rt)
-	return compiledRoute{r: r, entries: Entries(tree), hasService: target != nil, mws: mws, hosts: hostNames(tree)}, true
+	verbosity := ""
+	if o := rt.Observability; o != nil {
+		verbosity = o.TraceVerbosity
+	}
+	r.TraceDetailed = verbosity == "detailed"
+	return compiledRoute{r: r, entries: Entries(tree), hasService: target != nil, mws: mws, hosts: hostNames(tree), verbosity: verbosity}, true
 }
 
 func sortDiags(d []model.Diagnostic) {

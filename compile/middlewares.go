@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sluiceproxy/sluice/compile/model"
+	"github.com/sluiceproxy/sluice/fastpath/middleware"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
 )
 
@@ -56,6 +57,11 @@ func (c *compiler) builtMiddleware(f string, m *model.Middleware, name string) (
 		var err error
 		b.mws, err = c.buildMiddleware(m)
 		b.building = false
+		if typ := traceTypes[firstKind(m)]; c.opts.TraceMiddlewares && typ != "" && err == nil {
+			for i, mw := range b.mws {
+				b.mws[i] = middleware.Traced(name, typ, mw)
+			}
+		}
 		if err != nil {
 			b.err = fmt.Sprintf("middleware %s (%s/%s): %v", name, m.Meta.Namespace, m.Meta.Name, err)
 		}
@@ -112,4 +118,24 @@ func middlewareKinds(spec *model.MiddlewareSpec) []string {
 		}
 	}
 	return kinds
+}
+
+// traceTypes are the span names of the kinds Traefik traces (their
+// GetTracingInformation type names); the others get no span.
+var traceTypes = map[string]string{
+	"addPrefix": "AddPrefix", "stripPrefix": "StripPrefix", "stripPrefixRegex": "StripPrefixRegex",
+	"replacePath": "ReplacePath", "replacePathRegex": "ReplacePathRegex", "redirectScheme": "Redirect",
+	"redirectRegex": "Redirect", "headers": "Headers", "basicAuth": "BasicAuth", "digestAuth": "digestAuth",
+	"forwardAuth": "ForwardAuth", "ipAllowList": "IPAllowLister", "ipWhiteList": "IPWhiteLister",
+	"rateLimit": "RateLimiter", "inFlightReq": "InFlightReq", "circuitBreaker": "CircuitBreaker",
+	"buffering": "Buffer", "compress": "Compress", "errors": "CustomError", "passTLSClientCert": "PassClientTLSCert",
+	"encodedCharacters": "EncodedCharacters",
+}
+
+// firstKind is a Middleware's kind ("" if it has none).
+func firstKind(m *model.Middleware) string {
+	if k := middlewareKinds(&m.Spec); len(k) > 0 {
+		return k[0]
+	}
+	return ""
 }

@@ -137,6 +137,9 @@ func (c *compiler) entryPointModels(all []*placed) []*placed {
 				name = ep + "-" + name
 			}
 			cp := p.copyFor(name, ep)
+			if c.opts.EntryPointTraceDetailed[ep] && p.cr.verbosity == "" {
+				cp.r.TraceDetailed = true
+			}
 			if isTLS {
 				cp.r.TLS = &route.TLS{Option: m.option(), Domains: p.cr.hosts, CertResolver: m.CertResolver, CertDomains: m.Domains}
 			}

@@ -56,6 +56,8 @@ type entryPoint struct {
 	// NoMetrics is observability.metrics=false: only routers that set
 	// observability.metrics: true are metered here.
 	NoMetrics bool
+	// TraceDetailed is observability.traceVerbosity=detailed.
+	TraceDetailed bool
 	// Observed: an observability.* option is set, which gives the entry
 	// point a Traefik model (its routers' names, compile.EntryPointModels).
 	Observed bool
@@ -527,7 +529,10 @@ func (ep *entryPoint) applyObservability(c *config, k, field, v string) error {
 		ep.NoTracing = !on
 		return err
 	case "observability.traceverbosity":
-		c.Warnings = append(c.Warnings, fmt.Sprintf("--%s is not supported by Sluice yet; ignored", k))
+		if v != "minimal" && v != "detailed" {
+			return fmt.Errorf("--%s: %q is not minimal or detailed", k, v)
+		}
+		ep.TraceDetailed = v == "detailed"
 	}
 	return nil
 }

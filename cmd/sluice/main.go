@@ -149,6 +149,7 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 		AllowEmptyServices: cfg.AllowEmptyServices, NativeLBByDefault: cfg.NativeLBByDefault,
 		IngressClass: cfg.IngressClass, Upstreams: reg, CrossProviderNamespaces: cfg.CrossProviderNamespaces,
 		DefaultTransport: cfg.DefaultTransport, DefaultRuleSyntax: cfg.DefaultRuleSyntax,
+		TraceMiddlewares: cfg.Tracing != nil,
 	}
 	if cfg.SpiffeAddr != "" {
 		o.SPIFFE = checkSPIFFE // serve replaces it with the Workload API's source
@@ -160,6 +161,12 @@ func compileOptions(cfg *config, reg *upstream.Registry) compile.Options {
 				o.EntryPointMiddlewares = map[string][]string{}
 			}
 			o.EntryPointMiddlewares[ep.Name] = ep.Middlewares
+		}
+		if ep.TraceDetailed {
+			if o.EntryPointTraceDetailed == nil {
+				o.EntryPointTraceDetailed = map[string]bool{}
+			}
+			o.EntryPointTraceDetailed[ep.Name] = true
 		}
 		if len(ep.Middlewares) > 0 || ep.Observed || cfg.DefaultRuleSyntax != "" {
 			if o.EntryPointModels == nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,10 +170,16 @@ func (o *otlpReceiver) count() int {
 	return len(o.spans)
 }
 
+// detailedRoute is app.example to the app service, tracing in detail:
+// Traefik's Router and Service spans besides the entry point's and the
+// ReverseProxy span.
+const detailedRoute = "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: app, namespace: e2e}\n" +
+	"spec:\n  routes:\n  - match: Host(`app.example`)\n    services: [{name: app, port: 80}]\n    observability: {traceVerbosity: detailed}\n"
+
 // TestBinaryTracing: with --tracing, a request is traced as Traefik
-// traces it: the entry point's server span (named by the method) under
-// the client's traceparent, Router, Service and the ReverseProxy client
-// span, with their attributes (queries redacted but the safe
+// traces it at traceVerbosity detailed: the entry point's server span
+// (named by the method) under the client's traceparent, Router, Service
+// and the ReverseProxy client span, with their attributes (queries redacted but the safe
 // parameters), exported as OTLP/HTTP JSON; the backend receives the
 // ReverseProxy span's traceparent. Over HTTP/1.1 and h2c. At sampleRate
 // 0 a request without a sampled parent is not traced; with one it is
@@ -187,7 +194,7 @@ func TestBinaryTracing(t *testing.T) {
 		t.Run("sampleRate="+rate, func(t *testing.T) {
 			otlp := startOTLP(t)
 			dir := t.TempDir()
-			write(t, filepath.Join(dir, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+routeYAML("app", "app.example", "{name: app, port: 80}"))
+			write(t, filepath.Join(dir, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+detailedRoute)
 			p := startSluice(t, dir, "--tracing=true", "--tracing.otlp.http.endpoint=http://"+otlp.addr,
 				"--tracing.sampleRate="+rate, "--tracing.serviceName=edge", "--tracing.resourceAttributes.deployment.environment=test",
 				"--tracing.safeQueryParams=keep", "--tracing.capturedRequestHeaders=X-Tenant")
@@ -340,7 +347,7 @@ func TestBinaryTracingTLS(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	spans := otlp.trace(t, traceID, 4)
+	spans := otlp.trace(t, traceID, 2) // minimal verbosity: the entry point's and the ReverseProxy span
 	for _, s := range spans {
 		if s.Name == "GET" && s.Attrs["url.scheme"] != "https" {
 			t.Errorf("the entry point span of an HTTPS request: url.scheme %q", s.Attrs["url.scheme"])
@@ -452,7 +459,7 @@ func TestBinaryTracingGRPC(t *testing.T) {
 	})
 	otlp, md := startOTLPGRPC(t)
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+routeYAML("app", "app.example", "{name: app, port: 80}"))
+	write(t, filepath.Join(dir, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+detailedRoute)
 	p := startSluice(t, dir, "--tracing.otlp.grpc.endpoint="+otlp.addr, "--tracing.otlp.grpc.insecure=true",
 		"--tracing.otlp.grpc.headers.X-Tenant-Key=k1", "--tracing.serviceName=edge", "--tracing.resourceAttributes.deployment.environment=test",
 		"--tracing.safeQueryParams=keep", "--tracing.capturedRequestHeaders=X-Tenant")
@@ -470,5 +477,71 @@ func TestBinaryTracingGRPC(t *testing.T) {
 	}
 	if m := md.Load(); m == nil || strings.Join((*m)["x-tenant-key"], ",") != "k1" {
 		t.Errorf("the export's metadata: %v", m)
+	}
+}
+
+// TestBinaryTraceVerbosity: Traefik's minimal verbosity (the default)
+// exports the entry point's span and the ReverseProxy span, its child;
+// detailed (the route's, or the entry point's
+// observability.traceVerbosity) adds the Router span, a span per
+// traceable middleware named by its type, nested as they ran, and the
+// Service span inside the last of them; contentType, which Traefik does
+// not trace, has none.
+func TestBinaryTraceVerbosity(t *testing.T) {
+	port := namedBackend(t, "127.0.0.2", "app")
+	otlp := startOTLP(t)
+	dir := t.TempDir()
+	route := func(name, host, extra string) string {
+		return "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: " + name + ", namespace: e2e}\n" +
+			"spec:\n  routes:\n  - match: Host(`" + host + "`)\n    services: [{name: app, port: 80}]\n" + extra + "---\n"
+	}
+	mws := "    middlewares: [{name: hdr}, {name: ct}, {name: strip}]\n"
+	write(t, filepath.Join(dir, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+
+		mwObject("hdr", "{headers: {customRequestHeaders: {X-A: b}}}")+mwObject("ct", "{contentType: {}}")+
+		mwObject("strip", "{stripPrefix: {prefixes: [/p]}}")+
+		route("minimal", "min.example", mws)+
+		route("detailed", "det.example", mws+"    observability: {traceVerbosity: detailed}\n")+
+		route("onep", "ep.example", "    entryPoints: [detailed]\n"+mws))
+	detEP := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := startSluice(t, dir, "--tracing=true", "--tracing.otlp.http.endpoint=http://"+otlp.addr,
+		"--entryPoints.detailed.address="+detEP, "--entryPoints.detailed.observability.traceVerbosity=detailed")
+	eventually(t, p.addr, "min.example", "/p/x", 200, "app")
+	for i, c := range []struct {
+		addr, host string
+		want       []string // span: parent
+	}{
+		{p.addr, "min.example", []string{"GET: client", "ReverseProxy: GET"}},
+		{p.addr, "det.example", []string{"GET: client", "Router: GET", "Headers: Router", "StripPrefix: Headers",
+			"Service: StripPrefix", "ReverseProxy: Service"}},
+		{detEP, "ep.example", []string{"GET: client", "Router: GET", "Headers: Router", "StripPrefix: Headers",
+			"Service: StripPrefix", "ReverseProxy: Service"}},
+	} {
+		traceID := fmt.Sprintf("%032x", 0xabc0+i)
+		req, _ := http.NewRequest("GET", "http://"+c.addr+"/p/x", nil)
+		req.Host = c.host
+		req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		spans := otlp.trace(t, traceID, len(c.want))
+		name := map[string]string{"00f067aa0ba902b7": "client"}
+		for _, s := range spans {
+			name[s.SpanID] = s.Name
+		}
+		var got []string
+		for _, s := range spans {
+			got = append(got, s.Name+": "+name[s.ParentSpanID])
+			if s.Name == "Headers" && !strings.HasPrefix(s.Attrs["traefik.middleware.name"], "e2e-hdr@") {
+				t.Errorf("%s: the Headers span names %q", c.host, s.Attrs["traefik.middleware.name"])
+			}
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(c.want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: spans %q, want %q", c.host, got, want)
+		}
 	}
 }

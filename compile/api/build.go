@@ -103,6 +103,9 @@ func router(r *route.Route, parent, status string, errs []string, diags []model.
 		out.ParentRefs = []string{parent}
 	} else {
 		out.Observability = &Observability{AccessLogs: r.AccessLogs != obs.Off, Metrics: r.Metrics != obs.Off, Tracing: true, TraceVerbosity: "minimal"}
+		if r.TraceDetailed {
+			out.Observability.TraceVerbosity = "detailed"
+		}
 	}
 	if ir, field, ok := strings.Cut(r.Source, "#"); ok {
 		for _, d := range diags {

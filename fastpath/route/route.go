@@ -47,6 +47,10 @@ type Route struct {
 	// AccessLogs and Tracing are observability.accessLogs and .tracing,
 	// as Metrics is metrics.
 	AccessLogs, Tracing obs.Toggle
+	// TraceDetailed is observability.traceVerbosity: detailed (the
+	// router's, else its entry point's): Router, middleware and Service
+	// spans too.
+	TraceDetailed bool
 
 	children *Index // Children, indexed by Build
 }
@@ -86,7 +90,7 @@ func (r *Route) mark(x *pipeline.Exchange) {
 	}
 	if x.Trace != nil {
 		x.Tracing = r.Tracing
-		x.Trace.Router(r.Name, r.Rule, r.Service, time.Now())
+		x.Trace.Router(r.Name, r.Rule, r.Service, r.TraceDetailed, time.Now())
 	}
 }
 

@@ -62,7 +62,7 @@ func (e *exporter) protoRequest() *tracepb.TracesData {
 	for i := range e.spans {
 		s := &e.spans[i]
 		code, msg := s.status()
-		spans[i] = &tracepb.Span{TraceId: s.r.TraceID[:], SpanId: s.r.spanIDs[s.id][:], ParentSpanId: s.parent, Name: s.name,
+		spans[i] = &tracepb.Span{TraceId: s.r.TraceID[:], SpanId: s.spanID(), ParentSpanId: s.parent, Name: s.name,
 			Kind: tracepb.Span_SpanKind(s.kind), StartTimeUnixNano: uint64(s.start.UnixNano()), EndTimeUnixNano: uint64(s.end.UnixNano()),
 			Attributes: protoKVs(e.kvs[s.from:s.to]), Status: &tracepb.Status{Code: tracepb.Status_StatusCode(code), Message: msg}}
 	}

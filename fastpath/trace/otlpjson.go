@@ -49,7 +49,7 @@ func (e *exporter) appendSpan(b []byte, s *span) []byte {
 	b = append(b, `{"traceId":"`...)
 	b = hex.AppendEncode(b, s.r.TraceID[:])
 	b = append(b, `","spanId":"`...)
-	b = hex.AppendEncode(b, s.r.spanIDs[s.id][:])
+	b = hex.AppendEncode(b, s.spanID())
 	if s.parent != nil {
 		b = append(b, `","parentSpanId":"`...)
 		b = hex.AppendEncode(b, s.parent)

@@ -23,6 +23,7 @@ type kv struct {
 type span struct {
 	r               *Request
 	id              int // index in r.spanIDs
+	mw              int // for a middleware span (id 0): its index in r.mws, plus one
 	parent          []byte
 	name            string
 	kind            int
@@ -75,23 +76,64 @@ func (e *exporter) collectRequest(r *Request) {
 	e.begin(span{r: r, id: spanEntryPoint, parent: parent, name: string(r.Method), kind: kindServer, start: r.start, end: r.end, code: r.Status, errorFrom: 500})
 	e.serverAttrs(r)
 	e.end()
-	if !r.routed {
+	proxyParent := r.spanIDs[spanEntryPoint][:]
+	if r.routed && r.detailed {
+		e.detailedSpans(r)
+		proxyParent = r.spanIDs[spanService][:]
+	}
+	if !r.served {
 		return
 	}
+	e.begin(span{r: r, id: spanProxy, parent: proxyParent, name: "ReverseProxy", kind: kindClient, start: r.proxyStart, end: r.proxyEnd, code: r.proxyStatus, errorFrom: 400})
+	e.clientAttrs(r)
+	e.end()
+}
+
+// detailedSpans adds what Traefik's detailed verbosity adds: the Router
+// span, a span per traceable middleware (nested as they ran) and the
+// Service span. Middleware span ids are made here: nothing propagates
+// them.
+func (e *exporter) detailedSpans(r *Request) {
 	e.begin(span{r: r, id: spanRouter, parent: r.spanIDs[spanEntryPoint][:], name: "Router", kind: kindInternal, start: r.routerStart, end: r.end, code: r.Status, errorFrom: 500})
 	e.str("traefik.service.name", r.routerService)
 	e.str("traefik.router.name", r.router)
 	e.str("http.route", r.rule)
 	e.end()
+	ids := e.t.rnd.Get().(*idSource)
+	for i := range r.mws {
+		ids.fill(r.mws[i].id[:])
+	}
+	e.t.rnd.Put(ids)
+	inside := func(i int) []byte {
+		if i < 0 {
+			return r.spanIDs[spanRouter][:]
+		}
+		return r.mws[i].id[:]
+	}
+	for i := range r.mws {
+		m := &r.mws[i]
+		end := m.end
+		if end.IsZero() { // a middleware still running when the answer went (it cannot be, but a span needs an end)
+			end = r.end
+		}
+		e.begin(span{r: r, mw: i + 1, parent: inside(m.parent), name: m.typ, kind: kindInternal, start: m.start, end: end, code: 200, errorFrom: 600})
+		e.str("traefik.middleware.name", m.name)
+		e.end()
+	}
 	if !r.served {
 		return
 	}
-	e.begin(span{r: r, id: spanService, parent: r.spanIDs[spanRouter][:], name: "Service", kind: kindInternal, start: r.serviceStart, end: r.serviceEnd, code: r.proxyStatus, errorFrom: 500})
+	e.begin(span{r: r, id: spanService, parent: inside(r.svcIn), name: "Service", kind: kindInternal, start: r.serviceStart, end: r.serviceEnd, code: r.proxyStatus, errorFrom: 500})
 	e.str("traefik.service.name", r.service)
 	e.end()
-	e.begin(span{r: r, id: spanProxy, parent: r.spanIDs[spanService][:], name: "ReverseProxy", kind: kindClient, start: r.proxyStart, end: r.proxyEnd, code: r.proxyStatus, errorFrom: 400})
-	e.clientAttrs(r)
-	e.end()
+}
+
+// spanID is the span's own id.
+func (s *span) spanID() []byte {
+	if s.mw > 0 {
+		return s.r.mws[s.mw-1].id[:]
+	}
+	return s.r.spanIDs[s.id][:]
 }
 
 func (e *exporter) begin(s span) {
