@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +20,8 @@ import (
 // Traefik v2's syntax (routes[n].syntax, which the CRD schema must keep,
 // and --core.defaultRuleSyntax), a PROXY protocol header's client
 // address reaching the server as X-Forwarded-For, and readTimeout cutting
-// a slowloris (issue 25's test axes).
+// a slowloris (issue 25's test axes); and a route's observability block
+// (issue 24's).
 func TestK8sEntryPointOptionsAndV2Rules(t *testing.T) {
 	kc, c := k8s(t)
 	ctx := context.Background()
@@ -48,11 +51,17 @@ spec:
   - match: HostHeader(`+"`explicit.example`"+`)
     syntax: v2
     services: [{name: echo, port: 80}]
+  - match: Host(`+"`quiet.example`"+`)
+    syntax: v3
+    services: [{name: echo, port: 80}]
+    observability: {accessLogs: false}
 `, ns), false))
+	accessLog := filepath.Join(t.TempDir(), "access.log")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	runSluice(t, addr, 60*time.Second, "--providers.kubernetesCRD", "--kubeconfig="+kc.Kubeconfig,
 		"--providers.kubernetesCRD.namespaces="+ns, "--core.defaultRuleSyntax=v2",
-		"--entryPoints.web.proxyProtocol.trustedIPs=127.0.0.1/32", "--entryPoints.web.transport.respondingTimeouts.readTimeout=1s")
+		"--entryPoints.web.proxyProtocol.trustedIPs=127.0.0.1/32", "--entryPoints.web.transport.respondingTimeouts.readTimeout=1s",
+		"--accesslog.filepath="+accessLog, "--accesslog.format=json")
 	eventuallyWithin(t, 30*time.Second, addr, "v2.example", "/item/42", 200, "/item/42 xff=127.0.0.1")
 	for _, tc := range []struct {
 		host, path string
@@ -60,11 +69,23 @@ spec:
 	}{
 		{"v2.example", "/item/42/x", 200}, {"v2.example", "/item/x", 404},
 		{"v3.example", "/item/7", 200}, {"V3.example", "/item/y", 404},
-		{"explicit.example", "/", 200},
+		{"explicit.example", "/", 200}, {"quiet.example", "/quiet", 200},
 	} {
 		if st, body := get(t, addr, tc.host, tc.path); st != tc.status {
 			t.Errorf("%s%s: %d %q, want %d", tc.host, tc.path, st, body, tc.status)
 		}
+	}
+	// The route's observability block came through the API server's
+	// schema: quiet.example is not logged, the others are.
+	var logged string
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(accessLog)
+		if logged = string(b); strings.Contains(logged, `"RequestHost":"explicit.example"`) {
+			break
+		}
+	}
+	if !strings.Contains(logged, `"RequestHost":"explicit.example"`) || strings.Contains(logged, "quiet.example") {
+		t.Errorf("access log (quiet.example has accessLogs: false):\n%s", logged)
 	}
 	// A PROXY protocol v1 header from a trusted peer: the client it names
 	// is the one the server sees.

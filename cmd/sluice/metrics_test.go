@@ -534,7 +534,7 @@ func TestBinaryMetricsEntryPointAndManualRouting(t *testing.T) {
 	}
 }
 
-// TestBinaryMetricsHeaderLabels: --metrics.prometheus.headerLabels adds a
+// TestBinaryMetricsHeaderLabels (HTTP/1.1 and h2c): --metrics.prometheus.headerLabels adds a
 // label with the request header's value ("" when absent) to the
 // requests_total counters, and only to them, as Traefik's.
 func TestBinaryMetricsHeaderLabels(t *testing.T) {
@@ -544,13 +544,19 @@ func TestBinaryMetricsHeaderLabels(t *testing.T) {
 	maddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := startSluice(t, dir, "--metrics.prometheus=true", "--entryPoints.traefik.address="+maddr,
 		"--metrics.prometheus.headerLabels.tenant=X-Tenant")
-	for _, tenant := range []string{"gold", "gold", "", `a"b`} {
+	// The second gold request comes over h2c: the header is read from
+	// HTTP/2's lower-case field as from HTTP/1.1's.
+	for i, tenant := range []string{"gold", "gold", "", `a"b`} {
 		req, _ := http.NewRequest("GET", "http://"+p.addr+"/", nil)
 		req.Host = "app.example"
 		if tenant != "" {
 			req.Header.Set("X-Tenant", tenant)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		cl := http.DefaultClient
+		if i == 1 {
+			cl = h2cHTTPClient()
+		}
+		resp, err := cl.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
