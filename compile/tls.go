@@ -113,15 +113,15 @@ func hostNames(tree *rule.Node) []string {
 // without a TLS block gets the TLS of an entry point with http.tls. The
 // entry point's middlewares themselves are applied per entry point
 // (entryPointMiddlewares), whatever the router's name. Routers with their
-// own TLS block keep their name (a difference left: Traefik renames them
-// too) and child routers are never copied, as in Traefik.
+// own TLS block are copied and renamed too, keeping their TLS; child
+// routers are never copied, as in Traefik.
 func (c *compiler) entryPointModels(all []*placed) []*placed {
 	if len(c.opts.EntryPointTLS) == 0 && len(c.opts.EntryPointModels) == 0 {
 		return all
 	}
 	var out []*placed
 	for _, p := range all {
-		if p.r.TLS != nil || p.cr.parents != nil {
+		if p.cr.parents != nil {
 			out = append(out, p)
 			continue
 		}
@@ -140,7 +140,7 @@ func (c *compiler) entryPointModels(all []*placed) []*placed {
 			if c.opts.EntryPointTraceDetailed[ep] && p.cr.verbosity == "" {
 				cp.r.TraceDetailed = true
 			}
-			if isTLS {
+			if isTLS && cp.r.TLS == nil { // a router's own TLS block stands
 				cp.r.TLS = &route.TLS{Option: m.option(), Domains: p.cr.hosts, CertResolver: m.CertResolver, CertDomains: m.Domains}
 			}
 			out = append(out, cp)

@@ -82,8 +82,6 @@ func knownDiff(what, field string) string {
 	case (field == "DownstreamContentSize" || field == "OriginContentSize" || field == "GzipRatio") &&
 		(strings.Contains(what, "stream") || strings.Contains(what, "gzip") || strings.Contains(what, "chunked=1") || strings.Contains(what, "grpcWeb")):
 		return field + ": an answer streamed or decoded without a length is counted when Sluice's handler returns (gap)"
-	case field == "RouterName" && strings.Contains(what, "entry point (http.middlewares)"):
-		return "RouterName: Traefik copies a router on an entry point with http.middlewares as <entrypoint>-<name> (gap)"
 	}
 	return ""
 }
