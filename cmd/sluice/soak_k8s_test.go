@@ -163,10 +163,9 @@ func TestK8sSoak(t *testing.T) {
 }
 
 // resync creates an IngressRoute once the API server is back and returns
-// how long Sluice took to serve it: its watches recover on client-go's
-// reflector backoff, which grows from 0.8 s to a wait in [30 s, 60 s)
-// while failures come less than two minutes apart (as in Traefik, on the
-// same client-go), so the bound is 90 s.
+// how long Sluice took to serve it: its prober restarts the watches once
+// the API server answers (client-go's own backoff would wait up to a
+// minute); the bound is 90 s, what the backoff alone could take.
 func resync(t *testing.T, c *kubetest.Client, apply func(*kubetest.Client, string) error, p *sluiceProc, cycle int) string {
 	t.Helper()
 	host := fmt.Sprintf("resync%d.soak", cycle)

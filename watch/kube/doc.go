@@ -15,7 +15,11 @@
 //     Services, so the caller can swap server sets instead of recompiling.
 //   - When the API server is unreachable or a watch breaks, the caches keep
 //     their last state, client-go retries with backoff, and every failure is
-//     logged and counted (sluice_kubernetes_watch_errors_total).
+//     logged and counted (sluice_kubernetes_watch_errors_total). Once the
+//     first sync is done, an unreachable API server is also probed every
+//     second; when it answers before a reflector got through, a new set of
+//     informers lists everything and replaces the old set once synced
+//     (recover.go), so recovery does not wait out client-go's backoff.
 //
 // kube imports watch (object decoding) and compile/model among Sluice's
 // packages; it never imports compile or fastpath.

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -34,6 +35,16 @@ type Provider struct {
 	mu       sync.Mutex
 	full     bool
 	services map[string]bool
+
+	// Recovery (recover.go): the client and contexts Run made, the
+	// observer's state, and whether a prober runs. infs and stop change
+	// under mu when the informers are restarted.
+	dc       dynamic.Interface
+	probeCfg *rest.Config
+	link     link
+	runCtx   context.Context
+	stop     context.CancelFunc
+	probing  bool
 }
 
 // New returns a provider for the cluster cfg points at.
@@ -41,6 +52,7 @@ func New(cfg *rest.Config, opts Options) *Provider {
 	opts.defaults()
 	p := &Provider{opts: opts, notify: make(chan struct{}, 1), services: map[string]bool{}}
 	p.cfg = rest.CopyConfig(cfg)
+	p.probeCfg = rest.CopyConfig(cfg)
 	p.cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &observer{next: rt, p: p} })
 	return p
 }
@@ -72,13 +84,21 @@ func (p *Provider) Run(ctx context.Context, apply func(Update)) error {
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
+	gen, cancel := context.WithCancel(ctx)
+	p.mu.Lock()
+	p.dc, p.stop = dc, cancel
 	p.infs = p.informers(dc)
-	for _, in := range p.infs {
-		go in.inf.RunWithContext(ctx)
+	infs := p.infs
+	p.mu.Unlock()
+	for _, in := range infs {
+		go in.inf.RunWithContext(gen)
 	}
-	if err := p.waitSynced(ctx); err != nil {
+	if err := waitSynced(ctx, infs, p.opts.Logger); err != nil {
 		return err
 	}
+	p.mu.Lock()
+	p.runCtx = ctx // outages from now on are probed (before the first sync, client-go's retries are all there is)
+	p.mu.Unlock()
 	p.take()
 	apply(p.update(false, nil))
 	last := time.Now()
@@ -139,9 +159,16 @@ func (p *Provider) take() (bool, []string) {
 	return full, services
 }
 
-func (p *Provider) waitSynced(ctx context.Context) error {
-	synced := make([]cache.InformerSynced, len(p.infs))
-	for i, in := range p.infs {
+// current is the informers serving now (restart replaces them).
+func (p *Provider) current() []informer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.infs
+}
+
+func waitSynced(ctx context.Context, infs []informer, log *slog.Logger) error {
+	synced := make([]cache.InformerSynced, len(infs))
+	for i, in := range infs {
 		synced[i] = in.inf.HasSynced
 	}
 	t := time.NewTicker(10 * time.Second)
@@ -158,7 +185,7 @@ func (p *Provider) waitSynced(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
-			p.opts.Logger.Warn("waiting for the Kubernetes caches to sync; nothing is served until they have", "watchErrors", watchErrors.Get())
+			log.Warn("waiting for the Kubernetes caches to sync", "watchErrors", watchErrors.Get())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -167,7 +194,7 @@ func (p *Provider) waitSynced(ctx context.Context) error {
 // update builds a snapshot from the caches.
 func (p *Provider) update(endpointsOnly bool, services []string) Update {
 	u := Update{Snapshot: &model.Snapshot{}, EndpointsOnly: endpointsOnly, Services: services}
-	for _, in := range p.infs {
+	for _, in := range p.current() {
 		for _, o := range in.inf.GetStore().List() {
 			it, ok := o.(*item)
 			if !ok {
@@ -184,7 +211,7 @@ func (p *Provider) update(endpointsOnly bool, services []string) Update {
 
 // Lookup returns the UID of a cached object, for events.
 func (p *Provider) lookup(kind, ns, name string) (string, bool) {
-	for _, in := range p.infs {
+	for _, in := range p.current() {
 		if in.kind != kind {
 			continue
 		}
