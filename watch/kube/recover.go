@@ -20,6 +20,11 @@ import (
 // probeEvery is how often an unreachable API server is probed.
 const probeEvery = time.Second
 
+// minOutage: an outage shorter than this ends without a restart (the
+// reflectors' first retries, 0.8 s and 1.6 s apart, catch up by
+// themselves), so that a failed request now and then costs no relist.
+const minOutage = 2 * time.Second
+
 // watchDown is called by the observer at the first failure of an
 // outage: it starts the prober once.
 func (p *Provider) watchDown() {
@@ -29,13 +34,14 @@ func (p *Provider) watchDown() {
 		return
 	}
 	p.probing = true
-	go p.probe(p.runCtx)
+	go p.probe(p.runCtx, time.Now())
 }
 
 // probe waits for the API server to answer /readyz, then restarts the
-// informers: even when some reflectors got through by themselves, others
-// may still be waiting out a long backoff, and which is not observable.
-func (p *Provider) probe(ctx context.Context) {
+// informers when the outage (from since) lasted minOutage: even when some
+// reflectors got through by themselves, others may still be waiting out a
+// long backoff, and which is not observable.
+func (p *Provider) probe(ctx context.Context, since time.Time) {
 	defer func() {
 		p.mu.Lock()
 		p.probing = false
@@ -61,7 +67,11 @@ func (p *Provider) probe(ctx context.Context) {
 		}
 		p.opts.Logger.Debug("API server probe", "status", resp.StatusCode)
 		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
+		switch {
+		case resp.StatusCode != http.StatusOK:
+		case time.Since(since) < minOutage:
+			return
+		default:
 			p.opts.Logger.Info("API server answers again; restarting the watches instead of waiting for client-go's backoff")
 			p.restart(ctx)
 			return
