@@ -79,16 +79,23 @@ func (p *Provider) probe(ctx context.Context, since time.Time) {
 	}
 }
 
+// restartSync bounds how long a new set of informers may take to sync.
+const restartSync = 2 * time.Minute
+
 // restart starts a new set of informers, waits until they have synced,
 // makes them the provider's and stops the old ones; the next update is a
-// full one. If the new set cannot sync (ctx ends), the old one stays.
+// full one. If the new set cannot sync within restartSync, the old one
+// stays.
 func (p *Provider) restart(ctx context.Context) {
 	gen, cancel := context.WithCancel(ctx)
 	infs := p.informers(p.dc)
 	for _, in := range infs {
 		go in.inf.RunWithContext(gen)
 	}
-	if err := waitSynced(gen, infs, p.opts.Logger); err != nil {
+	syncCtx, done := context.WithTimeout(gen, restartSync)
+	err := waitSynced(syncCtx, infs, p.opts.Logger)
+	done()
+	if err != nil { // down again: the old set stays, and the next outage probes anew
 		cancel()
 		return
 	}
