@@ -57,9 +57,11 @@ func (c *compiler) builtMiddleware(f string, m *model.Middleware, name string) (
 		var err error
 		b.mws, err = c.buildMiddleware(m)
 		b.building = false
-		if typ := traceTypes[firstKind(m)]; c.opts.TraceMiddlewares && typ != "" && err == nil {
-			for i, mw := range b.mws {
-				b.mws[i] = middleware.Traced(name, typ, mw)
+		if c.opts.TraceMiddlewares && err == nil {
+			if typ := traceTypes[firstKind(m)]; typ != "" {
+				for i, mw := range b.mws {
+					b.mws[i] = middleware.Traced(name, typ, mw)
+				}
 			}
 		}
 		if err != nil {

@@ -404,10 +404,7 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 	case "forwardedheaders.connection":
 		return parseHeaderNames(k, v, &ep.KeepConnection)
 	case "http.sanitizepath":
-		var sanitize bool
-		err := parseBool(k, v, &sanitize)
-		ep.KeepPath = !sanitize
-		return err
+		return parseNegated(k, v, &ep.KeepPath)
 	case "asdefault":
 		return parseBool(k, v, &ep.AsDefault)
 	case "http.encodequerysemicolons":
@@ -421,7 +418,7 @@ func (c *config) applyEntryPoint(k, v string, eps map[string]*entryPoint) error 
 		return ep.applyRedirect(k, strings.TrimPrefix(field, "http.redirections.entrypoint."), v)
 	case "observability.metrics", "observability.accesslogs", "observability.tracing", "observability.traceverbosity":
 		ep.Observed = true // Traefik gives the entry point a model (router names)
-		return ep.applyObservability(c, k, field, v)
+		return ep.applyObservability(k, field, v)
 	case "http.middlewares":
 		ep.Middlewares = splitList(v)
 	case "transport.lifecycle.requestacceptgracetimeout":
@@ -511,23 +508,14 @@ func parsePrefixes(k, v string, dst *[]netip.Prefix) error {
 }
 
 // applyObservability reads an entry point's observability.* option.
-func (ep *entryPoint) applyObservability(c *config, k, field, v string) error {
+func (ep *entryPoint) applyObservability(k, field, v string) error {
 	switch field {
 	case "observability.metrics":
-		var on bool
-		err := parseBool(k, v, &on)
-		ep.NoMetrics = !on
-		return err
+		return parseNegated(k, v, &ep.NoMetrics)
 	case "observability.accesslogs":
-		var on bool
-		err := parseBool(k, v, &on)
-		ep.NoAccessLogs = !on
-		return err
+		return parseNegated(k, v, &ep.NoAccessLogs)
 	case "observability.tracing":
-		var on bool
-		err := parseBool(k, v, &on)
-		ep.NoTracing = !on
-		return err
+		return parseNegated(k, v, &ep.NoTracing)
 	case "observability.traceverbosity":
 		if v != "minimal" && v != "detailed" {
 			return fmt.Errorf("--%s: %q is not minimal or detailed", k, v)
@@ -535,6 +523,15 @@ func (ep *entryPoint) applyObservability(c *config, k, field, v string) error {
 		ep.TraceDetailed = v == "detailed"
 	}
 	return nil
+}
+
+// parseNegated reads a boolean into dst negated (an "on" option kept as
+// its "off" field).
+func parseNegated(k, v string, dst *bool) error {
+	var on bool
+	err := parseBool(k, v, &on)
+	*dst = !on
+	return err
 }
 
 // parseHeaderNames reads a list of field names (RFC 9110 tokens),

@@ -29,13 +29,9 @@ func TestK8sEntryPointOptionsAndV2Rules(t *testing.T) {
 	h, err := kubetest.NewHost(1)
 	must(t, err)
 	t.Cleanup(h.Close)
-	ln, err := h.Listen(h.Addr(0) + ":8080")
-	must(t, err)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serveOnHost(t, h, 0, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s xff=%s", r.URL.RequestURI(), r.Header.Get("X-Forwarded-For"))
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	})
 	must(t, c.Apply(ctx, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n", false))
 	must(t, c.Apply(ctx, kubeService(ns, "echo", h.Addr(0)), false))
 	must(t, c.Apply(ctx, fmt.Sprintf(`apiVersion: traefik.io/v1alpha1

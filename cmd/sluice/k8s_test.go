@@ -94,17 +94,23 @@ func testHost(t *testing.T, names ...string) *kubetest.Host {
 	}
 	t.Cleanup(h.Close)
 	for i, name := range names {
-		ln, err := h.Listen(h.Addr(i) + ":8080")
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serveOnHost(t, h, i, func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "%s %s", name, r.URL.RequestURI())
-		})}
-		go srv.Serve(ln)
-		t.Cleanup(func() { srv.Close() })
+		})
 	}
 	return h
+}
+
+// serveOnHost serves handler on the test host's i-th address, port 8080.
+func serveOnHost(t *testing.T, h *kubetest.Host, i int, handler http.HandlerFunc) {
+	t.Helper()
+	ln, err := h.Listen(h.Addr(i) + ":8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
 }
 
 func kubeService(ns, name, ip string) string {

@@ -22,6 +22,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -385,7 +386,7 @@ func (rawCodec) Name() string { return "proto" }
 // bytes with OTLP's own protobuf types (ExportTraceServiceRequest's only
 // field is TracesData's: repeated ResourceSpans resource_spans = 1), and
 // the metadata of the last call.
-func startOTLPGRPC(t *testing.T) (*otlpReceiver, *atomic.Pointer[metadata.MD]) {
+func startOTLPGRPC(t *testing.T, tc *tls.Config) (*otlpReceiver, *atomic.Pointer[metadata.MD]) {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -393,7 +394,11 @@ func startOTLPGRPC(t *testing.T) (*otlpReceiver, *atomic.Pointer[metadata.MD]) {
 	}
 	o := &otlpReceiver{addr: ln.Addr().String()}
 	var md atomic.Pointer[metadata.MD]
-	srv := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+	opts := []grpc.ServerOption{grpc.ForceServerCodec(rawCodec{})}
+	if tc != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
+	}
+	srv := grpc.NewServer(append(opts, grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
 		if m, _ := grpc.MethodFromServerStream(stream); m != "/opentelemetry.proto.collector.trace.v1.TraceService/Export" {
 			return status.Errorf(codes.Unimplemented, "method %s", m)
 		}
@@ -423,7 +428,7 @@ func startOTLPGRPC(t *testing.T) (*otlpReceiver, *atomic.Pointer[metadata.MD]) {
 		o.mu.Unlock()
 		empty := []byte{}
 		return stream.SendMsg(&empty)
-	}))
+	}))...)
 	go srv.Serve(ln)
 	t.Cleanup(srv.Stop)
 	return o, &md
@@ -457,7 +462,7 @@ func TestBinaryTracingGRPC(t *testing.T) {
 		seen <- r.Header.Get("Traceparent")
 		io.WriteString(w, "ok")
 	})
-	otlp, md := startOTLPGRPC(t)
+	otlp, md := startOTLPGRPC(t, nil)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "all.yaml"), manifests("app", port, "127.0.0.2")+"---\n"+detailedRoute)
 	p := startSluice(t, dir, "--tracing.otlp.grpc.endpoint="+otlp.addr, "--tracing.otlp.grpc.insecure=true",
@@ -478,6 +483,26 @@ func TestBinaryTracingGRPC(t *testing.T) {
 	if m := md.Load(); m == nil || strings.Join((*m)["x-tenant-key"], ",") != "k1" {
 		t.Errorf("the export's metadata: %v", m)
 	}
+	// Over TLS (no insecure), to a collector that requires a client
+	// certificate of its CA: tracing.otlp.grpc.tls.{ca,cert,key}.
+	ca := newTestCA(t, "otlp CA")
+	srvCrt, srvKey := ca.issue(t, "otlp", "127.0.0.1")
+	pair, err := tls.X509KeyPair(srvCrt, srvKey)
+	must(t, err)
+	secure, _ := startOTLPGRPC(t, &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.pool})
+	cliCrt, cliKey := ca.issue(t, "sluice")
+	files := t.TempDir()
+	write(t, filepath.Join(files, "ca.pem"), string(ca.pem))
+	write(t, filepath.Join(files, "client.pem"), string(cliCrt))
+	write(t, filepath.Join(files, "client.key"), string(cliKey))
+	p2 := startSluice(t, dir, "--tracing.otlp.grpc.endpoint="+secure.addr, "--tracing.otlp.grpc.tls.ca="+filepath.Join(files, "ca.pem"),
+		"--tracing.otlp.grpc.tls.cert="+filepath.Join(files, "client.pem"), "--tracing.otlp.grpc.tls.key="+filepath.Join(files, "client.key"))
+	eventually(t, p2.addr, "app.example", "/", 200, "ok")
+	drain(seen)
+	const tlsTrace = "9bf92f3577b34da6a3ce929d0e0e4736"
+	sendTraced(t, p2.addr, false, "00-"+tlsTrace+"-00f067aa0ba902b7-01")
+	<-seen
+	secure.trace(t, tlsTrace, 4)
 }
 
 // TestBinaryTraceVerbosity: Traefik's minimal verbosity (the default)
