@@ -9,8 +9,11 @@
 # (--accessLog.format=json to a file), sluice-clf (the common format, to a file), sluice-trace
 # and sluice-trace0 (--tracing at sample rates 1 and 0, exported as OTLP/HTTP JSON to a backend
 # on 127.0.0.1:9003 that answers 200 to anything), sluice-all (metrics with router labels and the JSON log),
-# nginx (access_log off, as bench-compare runs it) and nginx-log (access_log to a file in the
-# combined format, buffer=64k). CPU = the proxy's utime+stime per request from /proc.
+# nginx (access_log off, as bench-compare runs it), nginx-log (access_log to a file in the
+# combined format, buffer=64k), and nginx-clf and nginx-json: nginx writing, from its own
+# variables, lines with the fields and length of Traefik's common and json lines (what sluice-clf
+# and sluice-log write), so that the two proxies are compared writing the same bytes.
+# CPU = the proxy's utime+stime per request from /proc; bytes/line = the log's size over its lines.
 #
 # Usage: bench/observe.sh        Environment: ROUNDS (5) DURATION (5s) WORK (/tmp/sluice-bench)
 #        VARIANTS ("sluice sluice-metrics sluice-metrics-routers sluice-log sluice-clf sluice-all nginx nginx-log")
@@ -41,9 +44,16 @@ gen=$(sha256sum < "$WORK/bin/genroutes")
 if [[ ! -f $DIR/hit || $(cat "$DIR/.genroutes" 2>/dev/null) != "$gen" ]]; then
   rm -rf "$DIR" && "$WORK/bin/genroutes" -kind hosts -n 1 -out "$DIR" && echo "$gen" > "$DIR/.genroutes"
 fi
-# nginx-log: the same configuration with a buffered access log
-rm -rf "$DIR/nginx-log" && cp -r "$DIR/nginx" "$DIR/nginx-log"
-sed -i "s|access_log off;|access_log $WORK/observe/nginx-access.log combined buffer=64k;|" "$DIR/nginx-log/nginx.conf"
+# nginx-log, nginx-clf, nginx-json: the same configuration with a buffered access log
+nginx_log() { # name format [log_format line]
+  rm -rf "$DIR/$1" && cp -r "$DIR/nginx" "$DIR/$1"
+  sed -i "s|access_log off;|${3:-}access_log $WORK/observe/nginx-access.log $2 buffer=64k;|" "$DIR/$1/nginx.conf"
+}
+nginx_log nginx-log combined
+# Traefik's common format: the combined fields, then request count, router, server URL, duration
+nginx_log nginx-clf traefik_common "log_format traefik_common '\$remote_addr - \$remote_user [\$time_local] \"\$request_method \$request_uri \$server_protocol\" \$status \$body_bytes_sent \"\$http_referer\" \"\$http_user_agent\" \$connection_requests \"bench-r000000-0000000000000000000@kubernetescrd\" \"http://\$upstream_addr\" \${request_time}ms';\n    "
+# Traefik's json format: its 33 keys in its order, each value from the nginx variable nearest it
+nginx_log nginx-json traefik_json "log_format traefik_json escape=json '{\"ClientAddr\":\"\$remote_addr:\$remote_port\",\"ClientHost\":\"\$remote_addr\",\"ClientPort\":\"\$remote_port\",\"ClientUsername\":\"-\",\"DownstreamContentSize\":\$body_bytes_sent,\"DownstreamStatus\":\$status,\"Duration\":\"\$request_time\",\"OriginContentSize\":\"\$upstream_response_length\",\"OriginDuration\":\"\$upstream_response_time\",\"OriginStatus\":\"\$upstream_status\",\"Overhead\":\"\$upstream_header_time\",\"RequestAddr\":\"\$http_host\",\"RequestContentSize\":\$request_length,\"RequestCount\":\$connection_requests,\"RequestHost\":\"\$host\",\"RequestMethod\":\"\$request_method\",\"RequestPath\":\"\$request_uri\",\"RequestPort\":\"-\",\"RequestProtocol\":\"\$server_protocol\",\"RequestScheme\":\"\$scheme\",\"RetryAttempts\":0,\"RouterName\":\"bench-r000000-0000000000000000000@kubernetescrd\",\"ServiceAddr\":\"\$upstream_addr\",\"ServiceName\":\"bench-r000000-0000000000000000000@kubernetescrd\",\"ServiceURL\":\"http://\$upstream_addr\",\"StartLocal\":\"\$time_iso8601.\$msec\",\"StartUTC\":\"\$time_iso8601.\$msec\",\"entryPointName\":\"web\",\"level\":\"info\",\"msg\":\"\",\"time\":\"\$time_iso8601\"}';\n    "
 read -r HOST URLPATH < "$DIR/hit"
 
 taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
@@ -69,7 +79,7 @@ run() {
     sluice*) taskset -c 1 env GOMAXPROCS=1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
       --providers.manifests.directory="$DIR/sluice" --log.level=warn "${args[@]}" > /dev/null 2>&1 & pid=$! ;;
     nginx) port=8082; taskset -c 1 nginx -p "$DIR/nginx/" -c nginx.conf -g 'daemon off;' > /dev/null 2>&1 & pid=$! ;;
-    nginx-log) port=8082; taskset -c 1 nginx -p "$DIR/nginx-log/" -c nginx.conf -g 'daemon off;' > /dev/null 2>&1 & pid=$! ;;
+    nginx-*) port=8082; taskset -c 1 nginx -p "$DIR/$v/" -c nginx.conf -g 'daemon off;' > /dev/null 2>&1 & pid=$! ;;
   esac
   PIDS+=("$pid")
   for ((i = 0; i < 600; i++)); do
@@ -80,10 +90,12 @@ run() {
   t0=$(ticks "$pid")
   reqs=$(taskset -c 0 wrk -t1 -c50 -d"$DURATION" -H "Host: $HOST" "http://127.0.0.1:$port$URLPATH" | awk '/requests in/ {print $1}')
   t1=$(ticks "$pid")
-  awk -v p="$v" -v t=$((t1 - t0)) -v r="${reqs:-1}" -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%s\t%.3f\t%d\n", p, t * 1e6 / hz / r, r }' | tee -a "$WORK/observe.tsv" >&2
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  case $v in *log|*all|*clf) ls -l "$WORK/observe/"*-access.log >&2 || true ;; esac
+  local log bytes=0
+  for log in "$WORK/observe/"*-access.log; do [[ -f $log ]] || continue
+    bytes=$(awk '{ n += length($0) + 1 } END { printf "%d", NR ? n / NR : 0 }' "$log"); done
+  awk -v p="$v" -v t=$((t1 - t0)) -v r="${reqs:-1}" -v hz="$(getconf CLK_TCK)" -v b="$bytes" \
+    'BEGIN { printf "%s\t%.3f\t%d\t%d\n", p, t * 1e6 / hz / r, r, b }' | tee -a "$WORK/observe.tsv" >&2
 }
 
 : > "$WORK/observe.tsv"
@@ -95,15 +107,16 @@ summary() {
   echo "Commit $COMMIT, $(date -u +%F), $ROUNDS interleaved rounds of $DURATION (wrk -t1 -c50), one route."
   echo "CPU µs per request, median (min-max); added: the median minus its proxy's plain variant's."
   echo
-  echo "| variant | CPU µs/req | added µs/req |"
-  echo "|---|---|---|"
-  local v base m
+  echo "| variant | CPU µs/req | added µs/req | log bytes/line |"
+  echo "|---|---|---|---|"
+  local v base m b l
   for v in "${VARIANTS[@]}"; do
     m=$(awk -F'\t' -v v="$v" '$1 == v {print $2}' "$WORK/observe.tsv" | median_min_max)
     base=sluice; [[ $v == nginx* ]] && base=nginx
     b=$(awk -F'\t' -v v="$base" '$1 == v {print $2}' "$WORK/observe.tsv" | median_min_max)
-    awk -v v="$v" -v m="$m" -v b="$b" 'BEGIN { split(m, x, " "); split(b, y, " ");
-      printf "| %s | %.2f (%.2f-%.2f) | %+.2f |\n", v, x[1], x[2], x[3], x[1] - y[1] }'
+    l=$(awk -F'\t' -v v="$v" '$1 == v {print $4}' "$WORK/observe.tsv" | median_min_max)
+    awk -v v="$v" -v m="$m" -v b="$b" -v l="$l" 'BEGIN { split(m, x, " "); split(b, y, " "); split(l, z, " ");
+      printf "| %s | %.2f (%.2f-%.2f) | %+.2f | %s |\n", v, x[1], x[2], x[3], x[1] - y[1], z[1] ? int(z[1]) : "-" }'
   done
 }
 summary | tee "$WORK/observe.md"

@@ -83,8 +83,8 @@ func (l *Logger) fields(r *Record, line []byte) ([]field, []byte) {
 		f.str(keyServiceName, r.Service)
 		f.str(keyServiceURL, r.ServiceURL)
 	}
-	f.time(keyStartLocal, r.Start.Local())
-	f.time(keyStartUTC, r.Start.UTC())
+	f.time(keyStartLocal, r.Start.Local(), &l.nano[0])
+	f.time(keyStartUTC, r.Start.UTC(), &l.nano[1])
 	if r.TLSVersion != 0 {
 		f.str(keyTLSCipher, obs.CipherName(r.TLSCipher))
 		if r.ClientCert != nil {
@@ -161,11 +161,21 @@ func (f *fieldSet) kept(k coreKey) bool { return f.keep[k] }
 
 // key writes a JSON line's next key (core keys need no escaping).
 func (f *fieldSet) key(k coreKey) {
-	if f.line[len(f.line)-1] != '{' {
-		f.line = append(f.line, ',')
+	j := jsonKeys[k]
+	if f.line[len(f.line)-1] == '{' {
+		j = j[1:]
 	}
-	f.line = append(append(append(f.line, '"'), coreKeys[k]...), '"', ':')
+	f.line = append(f.line, j...)
 }
+
+// jsonKeys are the core keys as a JSON line writes them after a field:
+// `,"Key":`.
+var jsonKeys = func() (j [numKeys]string) {
+	for i, k := range coreKeys {
+		j[i] = `,"` + k + `":`
+	}
+	return j
+}()
 
 // add gathers a field, noting where it is.
 func (f *fieldSet) add(k coreKey, fd field) {
@@ -220,12 +230,12 @@ func (f *fieldSet) float(k coreKey, v float64) {
 	}
 }
 
-func (f *fieldSet) time(k coreKey, t time.Time) {
+func (f *fieldSet) time(k coreKey, t time.Time, c *nanoClock) {
 	switch {
 	case !f.kept(k):
 	case f.json:
 		f.key(k)
-		f.line = append(t.AppendFormat(append(f.line, '"'), time.RFC3339Nano), '"')
+		f.line = append(c.rfc3339Nano(append(f.line, '"'), t), '"')
 	default:
 		f.add(k, field{kind: kTime, t: t})
 	}

@@ -18,8 +18,14 @@ func (l *Logger) format(b []byte, r *Record) []byte {
 		_, b = l.fields(r, append(b, '{'))
 		return append(b, "}\n"...)
 	case GenericCLF:
+		if !l.headers {
+			return l.appendCLFDirect(b, r, false)
+		}
 		kv, _ := l.fields(r, nil)
 		return appendCLF(b, kv, &l.pos, false)
+	}
+	if !l.headers {
+		return l.appendCLFDirect(b, r, true)
 	}
 	kv, _ := l.fields(r, nil)
 	return appendCLF(b, kv, &l.pos, true)
@@ -46,6 +52,38 @@ func (c *clock) rfc3339(b []byte, t time.Time) []byte {
 		c.sec, c.text = s, t.AppendFormat(c.text[:0], time.RFC3339)
 	}
 	return append(b, c.text...)
+}
+
+// nanoClock caches time.RFC3339Nano's text of the current second, the
+// parts before and after the fraction (the writer's goroutine only; one
+// clock per location).
+type nanoClock struct {
+	sec        int64
+	head, zone []byte
+}
+
+// rfc3339Nano appends t as time.RFC3339Nano does.
+func (c *nanoClock) rfc3339Nano(b []byte, t time.Time) []byte {
+	if s := t.Unix(); s != c.sec || c.head == nil {
+		c.sec = s
+		c.head = t.AppendFormat(c.head[:0], "2006-01-02T15:04:05")
+		c.zone = t.AppendFormat(c.zone[:0], "Z07:00")
+	}
+	b = append(b, c.head...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var d [10]byte
+		d[0] = '.'
+		for i := 9; i > 0; i-- {
+			d[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for d[n-1] == '0' {
+			n--
+		}
+		b = append(b, d[:n]...)
+	}
+	return append(b, c.zone...)
 }
 
 // appendFloat is encoding/json's float64 form.
