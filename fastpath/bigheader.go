@@ -85,6 +85,7 @@ type spillConn struct {
 	peer     netip.Addr
 	peerText []byte
 	peerBuf  [48]byte
+	port     uint16
 
 	atClose atomic.Pointer[func()] // what AtClose registered, run by Close
 }
@@ -119,10 +120,18 @@ func (c *spillConn) Close() error {
 // peerOf returns the client's address (IPv4-mapped unmapped) and its text.
 func (c *spillConn) peerOf(ctx *fasthttp.RequestCtx) (netip.Addr, []byte) {
 	if c.peerText == nil {
-		c.peer = peerIP(ctx)
+		ap := addrPort(ctx.RemoteAddr())
+		c.peer, c.port = ap.Addr(), ap.Port()
 		c.peerText = c.peer.AppendTo(c.peerBuf[:0])
 	}
 	return c.peer, c.peerText
+}
+
+// peerAddrPort is the client's address and port, as peerOf worked them
+// out (the access log's ClientAddr).
+func (c *spillConn) peerAddrPort(ctx *fasthttp.RequestCtx) netip.AddrPort {
+	c.peerOf(ctx)
+	return netip.AddrPortFrom(c.peer, c.port)
 }
 
 func (c *spillConn) Read(p []byte) (int, error) {

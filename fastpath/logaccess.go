@@ -129,5 +129,11 @@ func view1(ctx *fasthttp.RequestCtx) reqView {
 	if !hd.IsHTTP11() {
 		proto = protoHTTP0
 	}
-	return reqView{method: hd.Method(), uri: hd.RequestURI(), proto: proto, host: hd.Host(), peer: addrPort(ctx.RemoteAddr())}
+	v := reqView{method: hd.Method(), uri: hd.RequestURI(), proto: proto, host: hd.Host()}
+	if c, ok := ctx.Conn().(*spillConn); ok {
+		v.peer = c.peerAddrPort(ctx) // worked out once per connection
+	} else {
+		v.peer = addrPort(ctx.RemoteAddr())
+	}
+	return v
 }

@@ -136,6 +136,10 @@ func checkJSONLine(t *testing.T, m map[string]any) {
 	if d, _ := m["Duration"].(float64); d <= 0 || d > float64(5*time.Second) {
 		t.Errorf("Duration = %v ns", m["Duration"])
 	}
+	// the client's source port, worked out once per connection
+	if p, _ := m["ClientPort"].(string); p == "" || p == "0" || m["ClientAddr"] != "127.0.0.1:"+p {
+		t.Errorf("ClientAddr %v, ClientPort %v", m["ClientAddr"], m["ClientPort"])
+	}
 	if routed {
 		r, _ := m["RouterName"].(string)
 		svc, _ := m["ServiceName"].(string)
