@@ -104,7 +104,8 @@ func (l *Logger) fields(r *Record, line []byte) ([]field, []byte) {
 	}
 	if f.json {
 		f.line = append(f.line, `,"time":"`...)
-		f.line = append(l.clock.rfc3339(f.line, time.Now()), '"')
+		// logrus's time: when the line was logged, the request's end
+		f.line = append(l.clock.rfc3339(f.line, r.Start.Add(r.Duration)), '"')
 	}
 	l.kv, l.scratch = f.kv, f.sc
 	return f.kv, f.line

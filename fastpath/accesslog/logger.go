@@ -63,7 +63,7 @@ func New(cfg Config) (*Logger, error) {
 		}
 		l.file, out = f, f
 	}
-	l.w = bufio.NewWriterSize(out, 64<<10)
+	l.w = bufio.NewWriterSize(out, writeBuffer)
 	go l.run()
 	return l, nil
 }
@@ -124,6 +124,11 @@ func (l *Logger) Submit(r *Record) {
 
 // Dropped is the number of lines dropped because the queue was full.
 func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
+
+// writeBuffer is the size of the writes to the file: at a megabyte the
+// kernel's cost per byte is about a fifth lower than at 64 KiB (PERF.md
+// section 9), for a megabyte of memory per log.
+const writeBuffer = 1 << 20
 
 // FlushDelay is how long a written line may wait in the buffer: lines
 // are flushed when the buffer fills, when the writer runs out of lines,
