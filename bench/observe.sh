@@ -16,7 +16,7 @@
 # CPU = the proxy's utime+stime per request from /proc; bytes/line = the log's size over its lines.
 #
 # Usage: bench/observe.sh        Environment: ROUNDS (5) DURATION (5s) WORK (/tmp/sluice-bench)
-#        VARIANTS ("sluice sluice-metrics sluice-metrics-routers sluice-log sluice-clf sluice-all nginx nginx-log")
+#        VARIANTS ("sluice sluice-metrics sluice-metrics-routers sluice-log sluice-clf sluice-all nginx nginx-log nginx-clf nginx-json")
 # Installs wrk and nginx-light with apt-get when missing. Loopback only; stops what it starts, by
 # PID. Prints per variant the median CPU µs/req (min-max) and the cost added to its proxy's
 # plain variant; results in $WORK/observe.tsv and $WORK/observe.md.
@@ -26,7 +26,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 WORK=${WORK:-/tmp/sluice-bench}
-read -r -a VARIANTS <<< "${VARIANTS:-sluice sluice-metrics sluice-metrics-routers sluice-log sluice-clf sluice-all nginx nginx-log}"
+read -r -a VARIANTS <<< "${VARIANTS:-sluice sluice-metrics sluice-metrics-routers sluice-log sluice-clf sluice-all nginx nginx-log nginx-clf nginx-json}"
 PATH=$PATH:/usr/sbin:/usr/local/go/bin
 
 source "$HERE/lib.sh"

@@ -12,7 +12,9 @@
 #   DATE-SCENARIO-COMMIT.heap.pprof    live heap after the load
 # Read one with: go tool pprof -top profiles/FILE (the profiles carry their symbols)
 # Environment: PROFILE_SECONDS (10) WORK (/tmp/sluice-profile) SETS (the sets to profile:
-# "r1 r1-h2c h10k h100k-spread"). Loopback only; stops what it starts.
+# "r1 r1-h2c h10k h100k-spread"), ARGS (more flags for Sluice, split on spaces, e.g.
+# "--accessLog=true --accessLog.filePath=/tmp/access.log") and TAG (added to the scenario's
+# name in the files, e.g. "-clf"). Loopback only; stops what it starts.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -30,6 +32,8 @@ cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wa
 trap cleanup EXIT INT TERM
 
 SETS=${SETS:-r1 r1-h2c h10k h100k-spread}
+read -r -a ARGS <<< "${ARGS:-}"
+TAG=${TAG:-}
 for set in "r1 hosts 1 -" "r1-mw mw 1 -" "r1-h2c hosts 1 h2c" "h10k hosts 10000 -" "h100k-spread hosts 100000 spread"; do
   read -r name kind n load <<< "$set"
   [[ " $SETS " == *" $name "* ]] || continue
@@ -43,12 +47,12 @@ for set in "r1 hosts 1 -" "r1-mw mw 1 -" "r1-h2c hosts 1 h2c" "h10k hosts 10000 
   taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.2:9002 > /dev/null 2>&1 & PIDS+=($!)
   GOMAXPROCS=1 taskset -c 1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
     --providers.manifests.directory="$dir/sluice" --log.level=warn --debug.pprofAddress=127.0.0.1:6060 \
-    > "$WORK/sluice-$name.log" 2>&1 & PIDS+=($!)
+    "${ARGS[@]}" > "$WORK/sluice-$name.log" 2>&1 & PIDS+=($!)
   for ((i = 0; i < 600; i++)); do
     [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" "http://127.0.0.1:8083$path" || true) == 200 ]] && break
     sleep 0.05
   done
-  out=$ROOT/profiles/$DATE-$name-$COMMIT
+  out=$ROOT/profiles/$DATE-$name$TAG-$COMMIT
   script=()
   [[ $load == spread ]] && script=(-s "$dir/spread.lua")
   if [[ $load == h2c ]]; then
