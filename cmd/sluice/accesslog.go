@@ -11,12 +11,21 @@ import (
 )
 
 // startAccessLog opens --accessLog's log, reopened on SIGUSR1 (as
-// Traefik's, for logrotate), its dropped lines counted in the metrics.
+// Traefik's, for logrotate), its dropped lines counted in the metrics
+// and failing writes reported in Sluice's own log.
 func (p *proxy) startAccessLog(ctx context.Context, copts *compile.Options) error {
 	if p.cfg.AccessLog == nil {
 		return nil
 	}
-	l, err := accesslog.New(*p.cfg.AccessLog)
+	cfg := *p.cfg.AccessLog
+	cfg.OnWriteError = func(err error, lost uint64) {
+		if err != nil {
+			p.log.Error("access log: writing failed; lines are dropped until a write succeeds", "error", err, "linesLost", lost)
+		} else {
+			p.log.Info("access log: writing succeeds again", "linesLost", lost)
+		}
+	}
+	l, err := accesslog.New(cfg)
 	if err != nil {
 		return err
 	}

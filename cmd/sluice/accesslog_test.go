@@ -198,3 +198,31 @@ func TestBinaryAccessLogCommon(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryAccessLogDiskFull: with a log that cannot be written (the
+// disk full: /dev/full), every request is still answered, over every
+// protocol, and Sluice's own log says so once, not once per line.
+func TestBinaryAccessLogDiskFull(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	f := newMWFixture(t, mwRoute("app", "app.example", "[]"), "--accessLog=true", "--accessLog.filePath=/dev/full")
+	var cases []mwCase
+	for i := range 5 {
+		cases = append(cases, mwCase{name: fmt.Sprint("request ", i), host: "app.example", path: fmt.Sprint("/", i), status: 200})
+	}
+	f.run(t, cases)
+	const msg = "access log: writing failed"
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(f.p.log(), msg) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	// still answered after the failure; then past FlushDelay, the writer
+	// has tried again
+	f.run(t, cases)
+	time.Sleep(200 * time.Millisecond)
+	log := f.p.log()
+	if n := strings.Count(log, msg); n != 1 || !strings.Contains(log, "no space left on device") {
+		t.Errorf("%d reports of the failing log, want 1 naming the cause:\n%s", n, log)
+	}
+}

@@ -25,6 +25,10 @@ type Config struct {
 	BufferingSize int    // lines queued for the writer; 0: DefaultQueue
 	Filters       *Filters
 	Fields        Fields
+	// OnWriteError, when set, hears of failing writes (writeerr.go):
+	// err and the lines lost since the last call; err nil when writes
+	// succeed again. It is called on the writer's goroutine.
+	OnWriteError func(err error, linesLost uint64)
 }
 
 // DefaultQueue is the queue length when bufferingSize is 0. Traefik then

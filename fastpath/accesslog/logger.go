@@ -29,9 +29,11 @@ type Logger struct {
 	count   atomic.Uint64 // Traefik's RequestCount
 	dropped atomic.Uint64
 
-	mu      sync.Mutex // file and w, against Reopen
+	mu      sync.Mutex // file, out, w and the write state, against Reopen
 	file    *os.File   // nil: standard output
+	out     io.Writer  // what w writes to: the file, standard output, or nothing after Close
 	w       *bufio.Writer
+	wstate  writeState
 	line    []byte
 	kv      []field
 	scratch []byte
@@ -63,7 +65,7 @@ func New(cfg Config) (*Logger, error) {
 		}
 		l.file, out = f, f
 	}
-	l.w = bufio.NewWriterSize(out, writeBuffer)
+	l.out, l.w = out, bufio.NewWriterSize(out, writeBuffer)
 	go l.run()
 	return l, nil
 }
@@ -181,7 +183,7 @@ func (l *Logger) drain() int {
 		l.mu.Lock()
 		for _, r := range batch {
 			l.line = l.format(l.line[:0], r)
-			l.w.Write(l.line)
+			l.writeLine(l.line)
 		}
 		l.mu.Unlock()
 		l.qmu.Lock()
@@ -202,7 +204,7 @@ func (l *Logger) queued() int {
 
 func (l *Logger) flush() {
 	l.mu.Lock()
-	l.w.Flush()
+	l.flushLocked()
 	l.mu.Unlock()
 }
 
@@ -220,9 +222,9 @@ func (l *Logger) Reopen() error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.w.Flush()
+	l.flushLocked()
 	old := l.file
-	l.file = f
+	l.file, l.out = f, f
 	l.w.Reset(f)
 	if old == nil {
 		return nil
@@ -246,6 +248,7 @@ func (l *Logger) Close() error {
 		l.file = nil
 	}
 	l.cfg.FilePath = "" // no Reopen
+	l.out = io.Discard
 	l.w.Reset(io.Discard)
 	return err
 }
