@@ -10,6 +10,9 @@
 // and counted (Dropped). One goroutine formats and writes the lines in
 // batches (woken once per batch, not per request; asleep while no
 // request comes) through a buffer, flushed when full, when the queue
-// runs empty, or FlushDelay after the last flush. Reopen opens
-// the file anew (SIGUSR1, after logrotate moved it).
+// runs empty, or FlushDelay after the last flush. A write that fails
+// loses the buffered lines, counted as dropped and reported through
+// Config.OnWriteError (at most every ErrorReportInterval), and the next
+// lines are tried again. Reopen opens the file anew (SIGUSR1, after
+// logrotate moved it).
 package accesslog
