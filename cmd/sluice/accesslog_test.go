@@ -207,22 +207,27 @@ func TestBinaryAccessLogDiskFull(t *testing.T) {
 		t.Skip("no /dev/full")
 	}
 	f := newMWFixture(t, mwRoute("app", "app.example", "[]"), "--accessLog=true", "--accessLog.filePath=/dev/full")
+	// past FlushDelay, the writer has tried again
+	reportedOnce(t, f, "access log: writing failed", "no space left on device", 200*time.Millisecond)
+}
+
+// reportedOnce sends requests through f over every protocol, all
+// answered, until Sluice's log has msg; then more, waiting settle for
+// the failure to recur; msg must be in the log once, with cause.
+func reportedOnce(t *testing.T, f *mwFixture, msg, cause string, settle time.Duration) {
+	t.Helper()
 	var cases []mwCase
 	for i := range 5 {
 		cases = append(cases, mwCase{name: fmt.Sprint("request ", i), host: "app.example", path: fmt.Sprint("/", i), status: 200})
 	}
 	f.run(t, cases)
-	const msg = "access log: writing failed"
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(f.p.log(), msg) && time.Now().Before(deadline) {
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(f.p.log(), msg) && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
-	// still answered after the failure; then past FlushDelay, the writer
-	// has tried again
 	f.run(t, cases)
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(settle)
 	log := f.p.log()
-	if n := strings.Count(log, msg); n != 1 || !strings.Contains(log, "no space left on device") {
-		t.Errorf("%d reports of the failing log, want 1 naming the cause:\n%s", n, log)
+	if n := strings.Count(log, msg); n != 1 || !strings.Contains(log, cause) {
+		t.Errorf("%d reports %q, want 1 naming %q:\n%s", n, msg, cause, log)
 	}
 }

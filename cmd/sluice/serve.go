@@ -128,7 +128,15 @@ func serve(cfg *config, m *watch.Manifests, log *slog.Logger) error {
 		copts.Internal = p.startAPI(copts.Internal)
 	}
 	if cfg.Tracing != nil {
-		p.tracer = trace.New(*cfg.Tracing)
+		tc := *cfg.Tracing
+		tc.OnExportError = func(err error, lost uint64) {
+			if err != nil {
+				p.log.Error("tracing: exporting failed; traces are dropped until an export succeeds", "error", err, "tracesLost", lost)
+			} else {
+				p.log.Info("tracing: exporting succeeds again", "tracesLost", lost)
+			}
+		}
+		p.tracer = trace.New(tc)
 		copts.TracingInternals = cfg.TracingInternals
 		defer p.tracer.Close(5 * time.Second)
 	}

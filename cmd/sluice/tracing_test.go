@@ -570,3 +570,19 @@ func TestBinaryTraceVerbosity(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryTracingCollectorDown: with no collector listening, every
+// request is still answered, over every protocol, and Sluice's own log
+// says once, naming the cause, that traces are lost.
+func TestBinaryTracingCollectorDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	f := newMWFixture(t, mwRoute("app", "app.example", "[]"), "--tracing=true",
+		"--tracing.otlp.http.endpoint=http://"+closed+"/v1/traces")
+	// a second batch (a second later) fails within the report interval
+	reportedOnce(t, f, "tracing: exporting failed", "connection refused", 1500*time.Millisecond)
+}

@@ -6,7 +6,7 @@ import (
 
 // A failed write (a full disk, a file system gone read-only) loses the
 // lines of the failed buffer, counted as dropped, and is reported through
-// Config.OnWriteError: the first failure at once, then at most once per
+// Config.OnWriteError: a failure after a success at once, then at most once per
 // ErrorReportInterval while failures go on, and once more when a write
 // succeeds again. The writer then goes on with an empty buffer, so the
 // log resumes by itself when the disk does (bufio.Writer alone would keep
@@ -62,8 +62,10 @@ func (l *Logger) failed(err error, extra uint64) {
 	w.pending, w.lost = 0, w.lost+n
 	l.dropped.Add(n)
 	l.w.Reset(l.out)
+	// a new failure is reported at once, one that goes on once per interval
+	again := w.failing && time.Since(w.reported) < ErrorReportInterval
 	w.failing = true
-	if w.reported.IsZero() || time.Since(w.reported) >= ErrorReportInterval {
+	if !again {
 		l.report(err)
 	}
 }

@@ -9,5 +9,7 @@
 // incoming traceparent, else Traefik's TraceIDRatioBased on the trace
 // id. The pipeline notes the router and service times on it; Finish
 // turns it into spans for the exporter's goroutine, which never blocks a
-// request: a full queue drops the trace and counts it.
+// request: a full queue drops the trace and counts it. A failed export
+// loses its batch and is reported through Config.OnExportError (at most
+// once per ErrorReportInterval while failures go on).
 package trace

@@ -3,6 +3,7 @@ package trace
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -24,6 +25,8 @@ type exporter struct {
 	stop    chan time.Duration
 	body    []byte           // the batch being sent (the exporter's goroutine)
 	grpc    *grpc.ClientConn // OTLP/gRPC (nil: OTLP/HTTP, or an endpoint gRPC refused)
+	grpcErr error            // why grpc is nil for a gRPC endpoint
+	fail    failures         // export failures not yet reported
 	res     []kv             // the resource's attributes
 	spans   []span           // the batch's spans (collect)
 	kvs     []kv             // their attributes
@@ -46,7 +49,7 @@ func newExporter(cfg *Config, t *Tracer) *exporter {
 	e := &exporter{cfg: cfg, t: t, queue: make(chan *Request, cfg.Queue), client: client, res: resource(cfg),
 		done: make(chan struct{}), stop: make(chan time.Duration)}
 	if cfg.GRPCEndpoint != "" {
-		e.grpc, _ = grpcConn(cfg) // nil: every batch fails, counted
+		e.grpc, e.grpcErr = grpcConn(cfg) // nil: every batch fails, counted and reported
 	}
 	go e.run()
 	return e
@@ -69,11 +72,13 @@ func (e *exporter) run() {
 	tick.Stop()
 	flush := func() {
 		if len(batch) > 0 {
+			var err error
 			if e.cfg.GRPCEndpoint != "" {
-				e.sendGRPC(batch)
+				err = e.sendGRPC(batch)
 			} else {
-				e.post(batch)
+				err = e.post(batch)
 			}
+			e.fail.outcome(err, len(batch), e.cfg.OnExportError)
 			for _, r := range batch {
 				e.t.pool.Put(r)
 			}
@@ -116,26 +121,28 @@ func (e *exporter) close(timeout time.Duration) {
 }
 
 // post sends one batch; a failure is counted (the spans are lost, as an
-// OTLP exporter's after its retries).
-func (e *exporter) post(batch []*Request) {
+// OTLP exporter's after its retries) and returned.
+func (e *exporter) post(batch []*Request) error {
 	e.body = e.payload(e.body[:0], batch)
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.cfg.Endpoint, bytes.NewReader(e.body))
 	if err != nil {
 		e.errors.Add(1)
-		return
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range e.cfg.Headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := e.client.Do(req)
+	resp, err := e.client.Do(req) // its errors name the URL without a password
 	if err != nil {
 		e.errors.Add(1)
-		return
+		return err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		e.errors.Add(1)
+		return fmt.Errorf("the collector answered %s", resp.Status)
 	}
+	return nil
 }

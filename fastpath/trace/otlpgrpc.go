@@ -38,11 +38,12 @@ func grpcConn(cfg *Config) (*grpc.ClientConn, error) {
 	return grpc.NewClient(cfg.GRPCEndpoint, grpc.WithTransportCredentials(creds))
 }
 
-// sendGRPC sends one batch over gRPC; a failure is counted, as post's.
-func (e *exporter) sendGRPC(batch []*Request) {
+// sendGRPC sends one batch over gRPC; a failure is counted and
+// returned, as post's.
+func (e *exporter) sendGRPC(batch []*Request) error {
 	if e.grpc == nil {
 		e.errors.Add(1)
-		return
+		return e.grpcErr
 	}
 	e.collect(batch)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -52,7 +53,9 @@ func (e *exporter) sendGRPC(batch []*Request) {
 	}
 	if err := e.grpc.Invoke(ctx, exportMethod, e.protoRequest(), &emptypb.Empty{}); err != nil {
 		e.errors.Add(1)
+		return err
 	}
+	return nil
 }
 
 // protoRequest is the collected batch in OTLP's protobuf form: the same

@@ -32,6 +32,10 @@ type Config struct {
 	CapturedResp    []string
 	SafeQueryParams []string
 	Queue           int // traces queued for export (default 1024)
+	// OnExportError, when set, hears of failing exports (failures.go):
+	// err and the traces lost since the last call; err nil when exports
+	// succeed again. It is called on the exporter's goroutine.
+	OnExportError func(err error, tracesLost uint64)
 }
 
 // NewConfig is Traefik's default tracing: service "traefik", every
