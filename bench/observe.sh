@@ -105,18 +105,21 @@ done
 
 summary() {
   echo "Commit $COMMIT, $(date -u +%F), $ROUNDS interleaved rounds of $DURATION (wrk -t1 -c50), one route."
-  echo "CPU µs per request, median (min-max); added: the median minus its proxy's plain variant's."
+  echo "CPU µs per request, median (min-max); added: the median minus its proxy's plain variant's;"
+  echo "paired: the median of each round's difference to the plain variant of the same round."
   echo
-  echo "| variant | CPU µs/req | added µs/req | log bytes/line |"
-  echo "|---|---|---|---|"
-  local v base m b l
+  echo "| variant | CPU µs/req | added µs/req | paired added | log bytes/line |"
+  echo "|---|---|---|---|---|"
+  local v base m b l p
   for v in "${VARIANTS[@]}"; do
     m=$(awk -F'\t' -v v="$v" '$1 == v {print $2}' "$WORK/observe.tsv" | median_min_max)
     base=sluice; [[ $v == nginx* ]] && base=nginx
     b=$(awk -F'\t' -v v="$base" '$1 == v {print $2}' "$WORK/observe.tsv" | median_min_max)
     l=$(awk -F'\t' -v v="$v" '$1 == v {print $4}' "$WORK/observe.tsv" | median_min_max)
-    awk -v v="$v" -v m="$m" -v b="$b" -v l="$l" 'BEGIN { split(m, x, " "); split(b, y, " "); split(l, z, " ");
-      printf "| %s | %.2f (%.2f-%.2f) | %+.2f | %s |\n", v, x[1], x[2], x[3], x[1] - y[1], z[1] ? int(z[1]) : "-" }'
+    p=$(awk -F'\t' -v v="$v" -v b="$base" '$1 == b {base[++nb] = $2} $1 == v {val[++nv] = $2}
+      END { for (i = 1; i <= nv && i <= nb; i++) print val[i] - base[i] }' "$WORK/observe.tsv" | median_min_max)
+    awk -v v="$v" -v m="$m" -v b="$b" -v l="$l" -v p="$p" 'BEGIN { split(m, x, " "); split(b, y, " "); split(l, z, " "); split(p, d, " ");
+      printf "| %s | %.2f (%.2f-%.2f) | %+.2f | %+.2f | %s |\n", v, x[1], x[2], x[3], x[1] - y[1], d[1], z[1] ? int(z[1]) : "-" }'
   done
 }
 summary | tee "$WORK/observe.md"
