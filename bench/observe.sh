@@ -12,7 +12,9 @@
 # nginx (access_log off, as bench-compare runs it), nginx-log (access_log to a file in the
 # combined format, buffer=64k), and nginx-clf and nginx-json: nginx writing, from its own
 # variables, lines with the fields and length of Traefik's common and json lines (what sluice-clf
-# and sluice-log write), so that the two proxies are compared writing the same bytes.
+# and sluice-log write), so that the two proxies are compared writing the same bytes; sluice-mw and
+# nginx-mw: bench-compare's r1-mw (the route through the typical middleware chain, in each
+# proxy's words), paired with sluice and nginx.
 # CPU = the proxy's utime+stime per request from /proc; bytes/line = the log's size over its lines.
 #
 # Usage: bench/observe.sh        Environment: ROUNDS (5) DURATION (5s) WORK (/tmp/sluice-bench)
@@ -54,7 +56,11 @@ nginx_log nginx-log combined
 nginx_log nginx-clf traefik_common "log_format traefik_common '\$remote_addr - \$remote_user [\$time_local] \"\$request_method \$request_uri \$server_protocol\" \$status \$body_bytes_sent \"\$http_referer\" \"\$http_user_agent\" \$connection_requests \"bench-r000000-0000000000000000000@kubernetescrd\" \"http://\$upstream_addr\" \${request_time}ms';\n    "
 # Traefik's json format: its 33 keys in its order, each value from the nginx variable nearest it
 nginx_log nginx-json traefik_json "log_format traefik_json escape=json '{\"ClientAddr\":\"\$remote_addr:\$remote_port\",\"ClientHost\":\"\$remote_addr\",\"ClientPort\":\"\$remote_port\",\"ClientUsername\":\"-\",\"DownstreamContentSize\":\$body_bytes_sent,\"DownstreamStatus\":\$status,\"Duration\":\"\$request_time\",\"OriginContentSize\":\"\$upstream_response_length\",\"OriginDuration\":\"\$upstream_response_time\",\"OriginStatus\":\"\$upstream_status\",\"Overhead\":\"\$upstream_header_time\",\"RequestAddr\":\"\$http_host\",\"RequestContentSize\":\$request_length,\"RequestCount\":\$connection_requests,\"RequestHost\":\"\$host\",\"RequestMethod\":\"\$request_method\",\"RequestPath\":\"\$request_uri\",\"RequestPort\":\"-\",\"RequestProtocol\":\"\$server_protocol\",\"RequestScheme\":\"\$scheme\",\"RetryAttempts\":0,\"RouterName\":\"bench-r000000-0000000000000000000@kubernetescrd\",\"ServiceAddr\":\"\$upstream_addr\",\"ServiceName\":\"bench-r000000-0000000000000000000@kubernetescrd\",\"ServiceURL\":\"http://\$upstream_addr\",\"StartLocal\":\"\$time_iso8601.\$msec\",\"StartUTC\":\"\$time_iso8601.\$msec\",\"entryPointName\":\"web\",\"level\":\"info\",\"msg\":\"\",\"time\":\"\$time_iso8601\"}';\n    "
-read -r HOST URLPATH < "$DIR/hit"
+# sluice-mw, nginx-mw: the route through bench-compare's typical middleware chain (r1-mw)
+MW=$WORK/observe/routes-mw
+if [[ ! -f $MW/hit || $(cat "$MW/.genroutes" 2>/dev/null) != "$gen" ]]; then
+  rm -rf "$MW" && "$WORK/bin/genroutes" -kind mw -n 1 -out "$MW" && echo "$gen" > "$MW/.genroutes"
+fi
 
 taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
 taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.2:9002 > /dev/null 2>&1 & PIDS+=($!)
@@ -62,7 +68,9 @@ taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9003 > /dev/null 2>&1 & PIDS+=(
 
 # run VARIANT : start it afresh, warm it, measure CPU per request, stop it
 run() {
-  local v=$1 port=8083 pid args=() t0 t1 reqs
+  local v=$1 port=8083 pid args=() t0 t1 reqs dir=$DIR conf=$DIR/$1 HOST URLPATH
+  case $v in *-mw) dir=$MW; conf=$MW/nginx ;; nginx) conf=$DIR/nginx ;; esac
+  read -r HOST URLPATH < "$dir/hit"
   local metrics=(--metrics.prometheus=true --entryPoints.traefik.address=127.0.0.1:8089)
   local log=(--accessLog.format=json "--accessLog.filePath=$WORK/observe/sluice-access.log")
   case $v in
@@ -77,9 +85,8 @@ run() {
   rm -f "$WORK/observe/"*-access.log
   case $v in
     sluice*) taskset -c 1 env GOMAXPROCS=1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \
-      --providers.manifests.directory="$DIR/sluice" --log.level=warn "${args[@]}" > /dev/null 2>&1 & pid=$! ;;
-    nginx) port=8082; taskset -c 1 nginx -p "$DIR/nginx/" -c nginx.conf -g 'daemon off;' > /dev/null 2>&1 & pid=$! ;;
-    nginx-*) port=8082; taskset -c 1 nginx -p "$DIR/$v/" -c nginx.conf -g 'daemon off;' > /dev/null 2>&1 & pid=$! ;;
+      --providers.manifests.directory="$dir/sluice" --log.level=warn "${args[@]}" > /dev/null 2>&1 & pid=$! ;;
+    nginx*) port=8082; taskset -c 1 nginx -p "$conf/" -c nginx.conf -g 'daemon off;' > /dev/null 2>&1 & pid=$! ;;
   esac
   PIDS+=("$pid")
   for ((i = 0; i < 600; i++)); do
