@@ -29,12 +29,9 @@ func (l *Logger) appendCLFDirect(b []byte, r *Record, common bool) []byte {
 		host = r.ForwardedFor
 	}
 	b = append(dash(b, keyClientHost, host), " - "...)
-	switch {
-	case !keep[keyClientUsername]:
-		b = append(b, '-')
-	case r.UserSet:
+	if r.UserSet {
 		b = dash(b, keyClientUsername, r.User)
-	default:
+	} else {
 		b = append(b, '-')
 	}
 	b = append(b, " ["...)
@@ -61,7 +58,13 @@ func (l *Logger) appendCLFDirect(b []byte, r *Record, common bool) []byte {
 	if !common {
 		return append(b, '\n')
 	}
-	b = append(number(append(b, ' '), keyRequestCount, int64(r.count)), ' ')
+	return l.appendCommonTail(append(number(append(b, ' '), keyRequestCount, int64(r.count)), ' '), r)
+}
+
+// appendCommonTail is the common format's end: the router, the server
+// URL and the duration.
+func (l *Logger) appendCommonTail(b []byte, r *Record) []byte {
+	keep := &l.keep
 	switch {
 	case !keep[keyRouterName] || r.Router == "" && r.ChildRouter == "":
 		b = append(b, `"-"`...)

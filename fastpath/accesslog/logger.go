@@ -124,7 +124,8 @@ func (l *Logger) Submit(r *Record) {
 	}
 }
 
-// Dropped is the number of lines dropped because the queue was full.
+// Dropped is the number of lines dropped because the queue was full or
+// their write failed.
 func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
 
 // writeBuffer is the size of the writes to the file: at a megabyte the

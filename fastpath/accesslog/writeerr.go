@@ -39,11 +39,11 @@ func (l *Logger) writeLine(line []byte) {
 	l.wstate.pending++
 }
 
-// flushLocked writes the buffer out and reports whether it could.
-func (l *Logger) flushLocked() bool {
+// flushLocked writes the buffer out (l.mu held).
+func (l *Logger) flushLocked() {
 	if err := l.w.Flush(); err != nil {
 		l.failed(err, 0)
-		return false
+		return
 	}
 	w := &l.wstate
 	w.pending = 0
@@ -51,7 +51,6 @@ func (l *Logger) flushLocked() bool {
 		w.failing = false
 		l.report(nil)
 	}
-	return true
 }
 
 // failed drops what the buffer held (and extra lines written through),
