@@ -18,8 +18,13 @@ import (
 // Manifests is a directory of Kubernetes YAML. It is not safe for
 // concurrent use; Watch owns it once started.
 type Manifests struct {
-	Dir      string
-	FS       fs.FS // read instead of Dir when set (embedded examples)
+	Dir string
+	FS  fs.FS // read instead of Dir when set (embedded examples)
+	// Settle is how long a change must hold still before Watch reads
+	// it, so that a file being rewritten in place (truncated, then
+	// filled, as os.WriteFile and many editors do) is not read empty or
+	// half written. Zero: DefaultSettle.
+	Settle   time.Duration
 	lastGood map[string]*model.Snapshot
 	decoded  map[string]*decodedFile
 	sum      [32]byte
@@ -160,8 +165,12 @@ func (m *Manifests) read(name string) ([]byte, error) { return fs.ReadFile(m.fsy
 // Path returns the display path of a file of the directory.
 func (m *Manifests) Path(f string) string { return filepath.Join(m.Dir, f) }
 
+// DefaultSettle is Manifests.Settle's default.
+const DefaultSettle = 100 * time.Millisecond
+
 // Watch polls the directory every interval and calls onChange with a new
-// snapshot whenever the files' contents change, until ctx is done. The
+// snapshot whenever the files' contents change and have held still for
+// Settle (a change still going on is looked at again), until ctx is done. The
 // first snapshot is delivered at once. While the directory cannot be read
 // it keeps trying every interval, but calls onChange with the error only
 // when it changes, and again after 1 s, 2 s, 4 s ... up to a minute if it
@@ -186,6 +195,9 @@ func (m *Manifests) Watch(ctx context.Context, interval time.Duration, onChange 
 		if st == lastStat && st != ([32]byte{}) {
 			continue
 		}
+		if !m.settled(ctx, st) {
+			continue // lastStat unchanged: looked at again on the next tick
+		}
 		lastStat = st
 		snap, diags, err := m.Load()
 		if err != nil {
@@ -201,6 +213,21 @@ func (m *Manifests) Watch(ctx context.Context, interval time.Duration, onChange 
 		last = m.sum
 		onChange(snap, diags, err)
 	}
+}
+
+// settled waits Settle and reports whether the directory's fingerprint
+// is still st.
+func (m *Manifests) settled(ctx context.Context, st [32]byte) bool {
+	d := m.Settle
+	if d == 0 {
+		d = DefaultSettle
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+	}
+	return m.statSum() == st
 }
 
 // errorReport decides when a persisting error is said again.

@@ -1,9 +1,14 @@
 package watch
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/compile/model"
 )
 
 func route(name, host string) string {
@@ -66,5 +71,53 @@ func TestLoadReusesUnchangedFiles(t *testing.T) {
 				t.Errorf("%d IngressRoutes, want 2: %v", len(got), got)
 			}
 		})
+	}
+}
+
+// TestWatchWaitsForWrites: a file rewritten in place (truncated, then,
+// 30 ms later, filled) is never read empty: Watch reads a change only once
+// it has held still for Settle.
+func TestWatchWaitsForWrites(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.yaml")
+	if err := os.WriteFile(path, []byte(route("a", "a.example")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifests{Dir: dir, Settle: 250 * time.Millisecond}
+	var mu sync.Mutex
+	var hosts []string // the first route's match of each snapshot, "" for none
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Watch(ctx, 5*time.Millisecond, func(snap *model.Snapshot, _ []model.Diagnostic, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				hosts = append(hosts, "error: "+err.Error())
+			case len(snap.IngressRoutes) == 0:
+				hosts = append(hosts, "")
+			default:
+				hosts = append(hosts, snap.IngressRoutes[0].Spec.Routes[0].Match)
+			}
+		})
+	}()
+	time.Sleep(50 * time.Millisecond)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond) // the writer is slow: the file is empty meanwhile
+	f.WriteString(route("a", "a2.example"))
+	f.Close()
+	time.Sleep(700 * time.Millisecond)
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"Host(`a.example`)", "Host(`a2.example`)"}
+	if len(hosts) != 2 || hosts[0] != want[0] || hosts[1] != want[1] {
+		t.Errorf("snapshots %q, want %q (never the empty file)", hosts, want)
 	}
 }
