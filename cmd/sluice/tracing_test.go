@@ -571,9 +571,10 @@ func TestBinaryTraceVerbosity(t *testing.T) {
 	}
 }
 
-// TestBinaryTracingCollectorDown: with no collector listening, every
-// request is still answered, over every protocol, and Sluice's own log
-// says once, naming the cause, that traces are lost.
+// TestBinaryTracingCollectorDown: with no collector listening, over
+// OTLP/HTTP and OTLP/gRPC, every request is still answered, over every
+// protocol, and Sluice's own log says once, naming the cause, that traces
+// are lost.
 func TestBinaryTracingCollectorDown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -581,8 +582,14 @@ func TestBinaryTracingCollectorDown(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	f := newMWFixture(t, mwRoute("app", "app.example", "[]"), "--tracing=true",
-		"--tracing.otlp.http.endpoint=http://"+closed+"/v1/traces")
-	// a second batch (a second later) fails within the report interval
-	reportedOnce(t, f, "tracing: exporting failed", "connection refused", 1500*time.Millisecond)
+	for name, flags := range map[string][]string{
+		"http": {"--tracing.otlp.http.endpoint=http://" + closed + "/v1/traces"},
+		"grpc": {"--tracing.otlp.grpc.endpoint=" + closed, "--tracing.otlp.grpc.insecure=true"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newMWFixture(t, mwRoute("app", "app.example", "[]"), append([]string{"--tracing=true"}, flags...)...)
+			// a second batch (a second later) fails within the report interval
+			reportedOnce(t, f, "tracing: exporting failed", "connection refused", 1500*time.Millisecond)
+		})
+	}
 }

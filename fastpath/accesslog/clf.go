@@ -37,9 +37,9 @@ func (l *Logger) appendCLFDirect(b []byte, r *Record, common bool) []byte {
 	b = append(b, " ["...)
 	switch {
 	case keep[keyStartUTC]:
-		b = l.clfUTC.clf(b, r.Start.UTC())
+		b = l.clfUTC.format(b, r.Start.UTC(), clfTime)
 	case keep[keyStartLocal]:
-		b = l.clfLocal.clf(b, r.Start.Local())
+		b = l.clfLocal.format(b, r.Start.Local(), clfTime)
 	default:
 		b = append(b, '-')
 	}
@@ -98,19 +98,4 @@ func appendQuoted(b []byte, s string) []byte {
 		b = append(b, s[i])
 	}
 	return b
-}
-
-// clfClock caches the common log format's time of the current second
-// (the writer's goroutine only).
-type clfClock struct {
-	sec  int64
-	text []byte
-}
-
-// clf appends t as the common log format's time.
-func (c *clfClock) clf(b []byte, t time.Time) []byte {
-	if s := t.Unix(); s != c.sec || c.text == nil {
-		c.sec, c.text = s, t.AppendFormat(c.text[:0], clfTime)
-	}
-	return append(b, c.text...)
 }

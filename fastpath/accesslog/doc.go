@@ -12,7 +12,7 @@
 // request comes) through a buffer, flushed when full, when the queue
 // runs empty, or FlushDelay after the last flush. A write that fails
 // loses the buffered lines, counted as dropped and reported through
-// Config.OnWriteError (at most every ErrorReportInterval), and the next
+// Config.OnWriteError (at most every failrep.Interval), and the next
 // lines are tried again. Reopen opens the file anew (SIGUSR1, after
 // logrotate moved it).
 package accesslog

@@ -105,7 +105,7 @@ func (l *Logger) fields(r *Record, line []byte) ([]field, []byte) {
 	if f.json {
 		f.line = append(f.line, `,"time":"`...)
 		// logrus's time: when the line was logged, the request's end
-		f.line = append(l.clock.rfc3339(f.line, r.Start.Add(r.Duration)), '"')
+		f.line = append(l.clock.format(f.line, r.Start.Add(r.Duration), time.RFC3339), '"')
 	}
 	l.kv, l.scratch = f.kv, f.sc
 	return f.kv, f.line

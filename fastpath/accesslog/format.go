@@ -39,17 +39,18 @@ func (f *field) name() []byte {
 	return unsafeBytes(f.key)
 }
 
-// clock caches the text of the current second (the writer's goroutine
-// only): logrus's time field changes once a second.
+// clock caches the text of the current second in one layout (the
+// writer's goroutine only; one clock per layout and location): logrus's
+// time field, the common format's time.
 type clock struct {
 	sec  int64
 	text []byte
 }
 
-// rfc3339 appends t (local) as time.RFC3339.
-func (c *clock) rfc3339(b []byte, t time.Time) []byte {
+// format appends t in layout, formatting it only when its second changed.
+func (c *clock) format(b []byte, t time.Time, layout string) []byte {
 	if s := t.Unix(); s != c.sec || c.text == nil {
-		c.sec, c.text = s, t.AppendFormat(c.text[:0], time.RFC3339)
+		c.sec, c.text = s, t.AppendFormat(c.text[:0], layout)
 	}
 	return append(b, c.text...)
 }

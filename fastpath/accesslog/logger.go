@@ -39,9 +39,9 @@ type Logger struct {
 	scratch []byte
 	keep    [numKeys]bool  // core keys kept (keepKeys)
 	pos     [numKeys]int16 // the line's core fields in kv (fields)
-	clock   clock          // the writer's current second
+	clock   clock          // logrus's time field
 	// the common log format's times of the current second
-	clfUTC, clfLocal clfClock
+	clfUTC, clfLocal clock
 	nano             [2]nanoClock // JSON's StartLocal and StartUTC
 }
 

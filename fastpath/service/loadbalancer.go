@@ -238,29 +238,26 @@ func (lb *LoadBalancer) send(x *pipeline.Exchange, srv *Server) {
 // the trace (the Service and ReverseProxy spans, the traceparent sent
 // to the server).
 func (lb *LoadBalancer) observedSend(x *pipeline.Exchange, srv *Server) {
-	if x.Trace == nil { // the origin's duration needs only the monotonic clock
-		start := time.Since(monoBase)
-		lb.send(x, srv)
-		x.Origin = pipeline.Origin{Service: lb.Name, URL: srv.URL, Status: x.Resp.StatusCode(), Size: responseSize(x.Resp),
-			Duration: time.Since(monoBase) - start}
-		return
+	tr := x.Trace
+	var start time.Time // the wall clock, for the spans only
+	if tr != nil {
+		start = time.Now()
+		x.Out.Header.SetBytesV("Traceparent", tr.ServiceStart(lb.Name, srv.URL, start))
 	}
-	start := time.Now()
-	if x.Trace != nil {
-		x.Out.Header.SetBytesV("Traceparent", x.Trace.ServiceStart(lb.Name, srv.URL, start))
-	}
+	mono := time.Since(monoBase)
 	lb.send(x, srv)
-	end := time.Now()
-	if x.Trace != nil {
-		x.Trace.ServiceEnd(x.Resp.StatusCode(), end)
+	d := time.Since(monoBase) - mono
+	if tr != nil {
+		tr.ServiceEnd(x.Resp.StatusCode(), start.Add(d))
 	}
 	if x.Logged {
-		x.Origin = pipeline.Origin{Service: lb.Name, URL: srv.URL, Status: x.Resp.StatusCode(), Size: responseSize(x.Resp), Duration: end.Sub(start)}
+		x.Origin = pipeline.Origin{Service: lb.Name, URL: srv.URL, Status: x.Resp.StatusCode(), Size: responseSize(x.Resp), Duration: d}
 	}
 }
 
-// monoBase is the origin of the monotonic readings observedSend takes:
-// time.Since reads one clock where time.Now reads two.
+// monoBase is the origin of the monotonic readings observedSend takes
+// for the origin's duration: time.Since reads one clock where time.Now
+// reads two.
 var monoBase = time.Now()
 
 // responseSize is the body size of an answer: its length, or its

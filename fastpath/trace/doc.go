@@ -11,5 +11,5 @@
 // turns it into spans for the exporter's goroutine, which never blocks a
 // request: a full queue drops the trace and counts it. A failed export
 // loses its batch and is reported through Config.OnExportError (at most
-// once per ErrorReportInterval while failures go on).
+// once per failrep.Interval while failures go on).
 package trace

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/sluiceproxy/sluice/fastpath/internal/failrep"
 )
 
 // exporter batches finished requests' spans and posts them as OTLP/HTTP
@@ -19,14 +21,13 @@ type exporter struct {
 	t       *Tracer
 	queue   chan *Request
 	dropped atomic.Uint64
-	errors  atomic.Uint64
 	client  *http.Client
 	done    chan struct{}
 	stop    chan time.Duration
 	body    []byte           // the batch being sent (the exporter's goroutine)
 	grpc    *grpc.ClientConn // OTLP/gRPC (nil: OTLP/HTTP, or an endpoint gRPC refused)
 	grpcErr error            // why grpc is nil for a gRPC endpoint
-	fail    failures         // export failures not yet reported
+	fail    failrep.Reporter // export failures not yet said (Config.OnExportError)
 	res     []kv             // the resource's attributes
 	spans   []span           // the batch's spans (collect)
 	kvs     []kv             // their attributes
@@ -49,7 +50,7 @@ func newExporter(cfg *Config, t *Tracer) *exporter {
 	e := &exporter{cfg: cfg, t: t, queue: make(chan *Request, cfg.Queue), client: client, res: resource(cfg),
 		done: make(chan struct{}), stop: make(chan time.Duration)}
 	if cfg.GRPCEndpoint != "" {
-		e.grpc, e.grpcErr = grpcConn(cfg) // nil: every batch fails, counted and reported
+		e.grpc, e.grpcErr = grpcConn(cfg) // nil: every batch fails, reported
 	}
 	go e.run()
 	return e
@@ -78,7 +79,7 @@ func (e *exporter) run() {
 			} else {
 				err = e.post(batch)
 			}
-			e.fail.outcome(err, len(batch), e.cfg.OnExportError)
+			e.fail.Outcome(err, uint64(len(batch)), e.cfg.OnExportError)
 			for _, r := range batch {
 				e.t.pool.Put(r)
 			}
@@ -120,13 +121,12 @@ func (e *exporter) close(timeout time.Duration) {
 	}
 }
 
-// post sends one batch; a failure is counted (the spans are lost, as an
-// OTLP exporter's after its retries) and returned.
+// post sends one batch; a failure loses the spans (as an OTLP exporter's
+// after its retries) and is returned.
 func (e *exporter) post(batch []*Request) error {
 	e.body = e.payload(e.body[:0], batch)
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.cfg.Endpoint, bytes.NewReader(e.body))
 	if err != nil {
-		e.errors.Add(1)
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -135,13 +135,11 @@ func (e *exporter) post(batch []*Request) error {
 	}
 	resp, err := e.client.Do(req) // its errors name the URL without a password
 	if err != nil {
-		e.errors.Add(1)
 		return err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		e.errors.Add(1)
 		return fmt.Errorf("the collector answered %s", resp.Status)
 	}
 	return nil

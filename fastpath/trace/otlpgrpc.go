@@ -38,11 +38,9 @@ func grpcConn(cfg *Config) (*grpc.ClientConn, error) {
 	return grpc.NewClient(cfg.GRPCEndpoint, grpc.WithTransportCredentials(creds))
 }
 
-// sendGRPC sends one batch over gRPC; a failure is counted and
-// returned, as post's.
+// sendGRPC sends one batch over gRPC; a failure is returned, as post's.
 func (e *exporter) sendGRPC(batch []*Request) error {
 	if e.grpc == nil {
-		e.errors.Add(1)
 		return e.grpcErr
 	}
 	e.collect(batch)
@@ -52,7 +50,6 @@ func (e *exporter) sendGRPC(batch []*Request) error {
 		ctx = metadata.NewOutgoingContext(ctx, metadata.New(e.cfg.Headers))
 	}
 	if err := e.grpc.Invoke(ctx, exportMethod, e.protoRequest(), &emptypb.Empty{}); err != nil {
-		e.errors.Add(1)
 		return err
 	}
 	return nil

@@ -32,7 +32,8 @@ type Config struct {
 	CapturedResp    []string
 	SafeQueryParams []string
 	Queue           int // traces queued for export (default 1024)
-	// OnExportError, when set, hears of failing exports (failures.go):
+	// OnExportError, when set, hears of failing exports as package
+	// failrep rules (at most every failrep.Interval while they go on):
 	// err and the traces lost since the last call; err nil when exports
 	// succeed again. It is called on the exporter's goroutine.
 	OnExportError func(err error, tracesLost uint64)

@@ -1,4 +1,4 @@
-package trace
+package failrep
 
 import (
 	"errors"
@@ -17,23 +17,23 @@ func TestFailuresReported(t *testing.T) {
 	var got []rep
 	report := func(err error, lost uint64) { got = append(got, rep{err, lost}) }
 	down := errors.New("connection refused")
-	var f failures
-	f.outcome(nil, 5, report)
-	f.outcome(down, 10, report)
-	f.outcome(down, 7, report)
-	f.outcome(down, 3, report)
-	f.outcome(nil, 4, report)
-	f.outcome(nil, 4, report)
+	var f Reporter
+	f.Outcome(nil, 5, report)
+	f.Outcome(down, 10, report)
+	f.Outcome(down, 7, report)
+	f.Outcome(down, 3, report)
+	f.Outcome(nil, 4, report)
+	f.Outcome(nil, 4, report)
 	want := []rep{{down, 10}, {nil, 10}}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("reports %+v, want %+v", got, want)
 	}
 	// a new failure is reported at once; past the interval, a failure
 	// that goes on is reported again
-	f.outcome(down, 2, report)
-	f.outcome(down, 1, report)
-	f.reported = time.Now().Add(-ErrorReportInterval)
-	f.outcome(down, 6, report)
+	f.Outcome(down, 2, report)
+	f.Outcome(down, 1, report)
+	f.reported = time.Now().Add(-Interval)
+	f.Outcome(down, 6, report)
 	if len(got) != 4 || got[2] != (rep{down, 2}) || got[3] != (rep{down, 7}) {
 		t.Fatalf("reports %+v, want then {down 2} and {down 7}", got)
 	}
