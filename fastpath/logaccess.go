@@ -88,6 +88,11 @@ type countedStream struct {
 	start time.Time
 }
 
+// originCounter is a stream that knows how much of what it gave was the
+// server's answer as Traefik counts OriginContentSize (the grpcWeb
+// middleware's, whose trailer frame comes after).
+type originCounter interface{ OriginBytes() int64 }
+
 var countedStreams = sync.Pool{New: func() any { return new(countedStream) }}
 
 // countStream puts a countedStream around resp's body stream.
@@ -104,11 +109,15 @@ func (s *countedStream) Close() error {
 	if s.handover() {
 		return nil
 	}
-	err := s.src.Close()
+	src := s.src
+	err := src.Close()
 	r := s.rec
 	r.Size, r.Duration = s.n, time.Since(s.start)
 	if r.Service != "" && r.OriginSize == 0 {
 		r.OriginSize = s.n // the server's stream, of no declared length
+		if o, ok := src.(originCounter); ok {
+			r.OriginSize = o.OriginBytes()
+		}
 	}
 	s.log.Submit(r)
 	*s = countedStream{}

@@ -80,8 +80,10 @@ func knownDiff(what, field string) string {
 	case field == "RequestContentSize" && (strings.Contains(what, "redirect") || strings.Contains(what, "forwardAuth")):
 		return "RequestContentSize: Traefik counts the body bytes read (none when a middleware answers, only what reaches the server); Sluice the declared length"
 	case (field == "DownstreamContentSize" || field == "OriginContentSize" || field == "GzipRatio") &&
-		(strings.Contains(what, "stream") || strings.Contains(what, "gzip") || strings.Contains(what, "chunked=1") || strings.Contains(what, "grpcWeb")):
+		(strings.Contains(what, "stream") || strings.Contains(what, "gzip") || strings.Contains(what, "chunked=1")):
 		return field + ": an answer streamed or decoded without a length is counted when Sluice's handler returns (gap)"
+	case (field == "DownstreamContentSize" || field == "GzipRatio") && strings.Contains(what, "grpcWeb") && strings.Contains(what, "only=1") && strings.Contains(what, "(h2c)"):
+		return field + ": a trailers-only gRPC-Web answer over HTTP/2: Traefik counts the trailer frame its HTTP/2 writer drops past the server's Content-Length of 0; neither proxy sends it"
 	}
 	return ""
 }

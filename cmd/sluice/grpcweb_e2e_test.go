@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	binenc "encoding/binary"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,13 +22,20 @@ import (
 // scheme: h2c service, over HTTP/1.1, h2c, HTTPS and HTTP/2 over TLS: the
 // answer's message and its status in the trailer frame; a NotFound comes
 // back "trailers-only", its status among the headers as Traefik sends it;
-// CORS for the allowed origin.
+// CORS for the allowed origin. Each answer's access-log line counts as
+// OriginContentSize what was sent before the trailer frame, as Traefik
+// does (its grpc-web writes that frame after the service returns).
 func TestBinaryGrpcWeb(t *testing.T) {
 	_, port := startHealthServer(t, "127.0.0.2")
+	logPath := filepath.Join(t.TempDir(), "access.log")
 	f := newMWFixture(t, mwObject("gw", "{grpcWeb: {allowOrigins: ['https://app.example']}}")+
 		manifests("grpc", port, "127.0.0.2")+"---\n"+
 		"apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: gw, namespace: e2e}\nspec:\n  routes:\n"+
-		"  - match: Host(`gw.example`)\n    middlewares: [{name: gw}]\n    services: [{name: grpc, port: 80, scheme: h2c}]\n---\n")
+		"  - match: Host(`gw.example`)\n    middlewares: [{name: gw}]\n    services: [{name: grpc, port: 80, scheme: h2c}]\n---\n",
+		"--accessLog.format=json", "--accessLog.filePath="+logPath, "--accessLog.fields.headers.names.X-Case=keep")
+	// DownstreamContentSize and OriginContentSize each call's line
+	// should give, by its X-Case
+	want := map[string][2]float64{}
 
 	call := func(t *testing.T, cl mwClient, service string, text bool) (*http.Response, [][]byte) {
 		t.Helper()
@@ -42,12 +53,15 @@ func TestBinaryGrpcWeb(t *testing.T) {
 		req.Header.Set("Content-Type", ct)
 		req.Header.Set("X-Grpc-Web", "1")
 		req.Header.Set("Origin", "https://app.example")
+		id := strconv.Itoa(len(want))
+		req.Header.Set("X-Case", id)
 		resp, err := cl.c.Do(req)
 		if err != nil {
 			t.Fatalf("%s: %v", cl.name, err)
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
+		sent := len(b)
 		if text {
 			b = decodePieces(t, b)
 		}
@@ -62,6 +76,13 @@ func TestBinaryGrpcWeb(t *testing.T) {
 		if len(b) > 0 {
 			t.Fatalf("%s: bytes after the frames: %q", cl.name, b)
 		}
+		trailer := 0 // the last frame's bytes as sent
+		if len(frames) > 0 {
+			if trailer = len(frames[len(frames)-1]); text {
+				trailer = base64.StdEncoding.EncodedLen(trailer)
+			}
+		}
+		want[id] = [2]float64{float64(sent), float64(sent - trailer)}
 		return resp, frames
 	}
 	for _, cl := range f.clients {
@@ -86,6 +107,27 @@ func TestBinaryGrpcWeb(t *testing.T) {
 			if resp.StatusCode != 200 || resp.Header.Get("Grpc-Status") != "5" || len(frames) != 1 || string(frames[0]) != "\x80\x00\x00\x00\x00" {
 				t.Errorf("%s text=%v: NotFound as %d Grpc-Status %q frames %q", cl.name, text, resp.StatusCode, resp.Header.Get("Grpc-Status"), frames)
 			}
+		}
+	}
+	checkOriginSizes(t, logPath, want)
+}
+
+// checkOriginSizes reads the access log at path and checks each line's
+// DownstreamContentSize and OriginContentSize against want, by X-Case.
+func checkOriginSizes(t *testing.T, path string, want map[string][2]float64) {
+	t.Helper()
+	for _, line := range waitLines(t, path, len(want)) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		w, ok := want[fmt.Sprint(m["request_X-Case"])]
+		if !ok {
+			t.Fatalf("a line for no call: %s", line)
+		}
+		if m["DownstreamContentSize"] != w[0] || m["OriginContentSize"] != w[1] {
+			t.Errorf("case %v (%v): DownstreamContentSize %v OriginContentSize %v, want %v %v",
+				m["request_X-Case"], m["RequestProtocol"], m["DownstreamContentSize"], m["OriginContentSize"], w[0], w[1])
 		}
 	}
 }

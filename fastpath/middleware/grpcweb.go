@@ -286,7 +286,16 @@ type grpcWebStream struct {
 	err   error
 	taken bool
 	left  int // bytes the answer may still have: the server's length (-1: any)
+	// data is how many bytes of out are the server's messages (the rest
+	// is the trailer frame); passed, how many of those Read has given.
+	data, passed int
 }
+
+// OriginBytes is how much of the answer Read has given before the
+// trailer frame: what Traefik's access log counts as OriginContentSize,
+// the bytes written to the client when its service returned (grpc-web
+// writes the trailer frame after that).
+func (s *grpcWebStream) OriginBytes() int64 { return int64(s.passed) }
 
 // Take lets TakeBody take the stream out of a response (upstream.Taker).
 func (s *grpcWebStream) Take() { s.taken = true }
@@ -304,6 +313,7 @@ func (s *grpcWebStream) Read(p []byte) (int, error) {
 		}
 		n, err := s.src.Read(s.in)
 		s.out = appendGrpcWeb(s.out[:0], s.text, s.in[:n])
+		s.data = len(s.out)
 		switch {
 		case err == io.EOF:
 			var trailers http.Header
@@ -321,6 +331,9 @@ func (s *grpcWebStream) Read(p []byte) (int, error) {
 	}
 	n := copy(p, s.out)
 	s.out = s.out[n:]
+	d := min(n, s.data)
+	s.data -= d
+	s.passed += d
 	if s.left > 0 {
 		s.left -= n
 	}

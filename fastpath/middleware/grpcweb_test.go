@@ -50,22 +50,23 @@ func TestGrpcWeb(t *testing.T) {
 		answer                 *grpcAnswer
 		wantCT, wantBody       string
 		wantHeader             map[string]string
+		wantOrigin             int64 // the bytes before the trailer frame (OriginBytes)
 	}{
 		{name: "binary", ct: "application/grpc-web+proto", body: msg, origin: "https://app.example",
 			answer: &grpcAnswer{pieces: [][]byte{[]byte("\x00\x00\x00\x00\x01A")}, trailers: http.Header{"Grpc-Status": {"5"}, "Grpc-Message": {"nope"}}},
-			wantCT: "application/grpc-web+proto", wantBody: "\x00\x00\x00\x00\x01A" + "\x80\x00\x00\x00\x24grpc-message: nope\r\ngrpc-status: 5\r\n",
+			wantCT: "application/grpc-web+proto", wantBody: "\x00\x00\x00\x00\x01A" + "\x80\x00\x00\x00\x24grpc-message: nope\r\ngrpc-status: 5\r\n", wantOrigin: 6,
 			wantHeader: map[string]string{"Access-Control-Allow-Origin": "https://app.example", "Access-Control-Allow-Credentials": "true", "Vary": "Origin",
 				"Access-Control-Expose-Headers": "Access-Control-Allow-Credentials, Access-Control-Allow-Origin, Content-Type, Vary, grpc-status, grpc-message"}},
 		{name: "text, two reads", ct: "application/grpc-web-text", body: base64.StdEncoding.EncodeToString([]byte(msg)), origin: "https://evil.example",
 			answer: &grpcAnswer{pieces: [][]byte{[]byte("\x00\x00"), []byte("\x00\x00\x01A")}, trailers: http.Header{"Grpc-Status": {"0"}}},
-			wantCT: "application/grpc-web-text",
+			wantCT: "application/grpc-web-text", wantOrigin: 4 + 8,
 			wantBody: base64.StdEncoding.EncodeToString([]byte("\x00\x00")) + base64.StdEncoding.EncodeToString([]byte("\x00\x00\x01A")) +
 				base64.StdEncoding.EncodeToString([]byte("\x80\x00\x00\x00\x10grpc-status: 0\r\n")),
 			wantHeader: map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin",
 				"Access-Control-Expose-Headers": "Content-Type, Vary, grpc-status, grpc-message"}},
 		{name: "trailers-only", ct: "application/grpc-web", body: msg,
 			answer: &grpcAnswer{trailers: http.Header{"Grpc-Status": {"7"}}, only: true},
-			wantCT: "application/grpc-web", wantBody: "\x80\x00\x00\x00\x00",
+			wantCT: "application/grpc-web", wantBody: "\x80\x00\x00\x00\x00", wantOrigin: 0,
 			wantHeader: map[string]string{"Grpc-Status": "7", "Access-Control-Expose-Headers": "Content-Type, Grpc-Status, Vary, grpc-status, grpc-message"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -95,6 +96,9 @@ func TestGrpcWeb(t *testing.T) {
 			b, _ := io.ReadAll(x.Resp.BodyStream())
 			if got := string(x.Resp.Header.ContentType()); got != c.wantCT || string(b) != c.wantBody {
 				t.Fatalf("answer %q %q, want %q %q", got, b, c.wantCT, c.wantBody)
+			}
+			if o, ok := x.Resp.BodyStream().(interface{ OriginBytes() int64 }); !ok || o.OriginBytes() != c.wantOrigin {
+				t.Errorf("origin bytes %v, want %d", o, c.wantOrigin)
 			}
 			for k, v := range c.wantHeader {
 				if got := string(x.Resp.Header.Peek(k)); got != v {
