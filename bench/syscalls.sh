@@ -12,7 +12,8 @@
 #   PROXY: sluice | haproxy | nginx
 #   LOAD:  keepalive (wrk -c50, default) | close (Connection: close) | post1k (1 KiB POST)
 #          | c1 (one connection) | c1000 | rate (bench/cmd/loadgen at RATE req/s, 50 connections)
-# Environment: DURATION (4), RATE (25000), WORK (/tmp/sluice-bench). Needs root for perf's
+# Environment: DURATION (4), RATE (25000), WORK (/tmp/sluice-bench), KIND (hosts: r1; mw: r1-mw,
+# the route through bench-compare's typical middleware chain). Needs root for perf's
 # tracepoints; installs wrk, haproxy, nginx-light and linux-perf with apt-get when missing.
 # Stops what it starts, by PID.
 set -euo pipefail
@@ -24,13 +25,14 @@ LOAD=${2:-keepalive}
 DURATION=${DURATION:-4}
 RATE=${RATE:-25000}
 WORK=${WORK:-/tmp/sluice-bench}
+KIND=${KIND:-hosts}
 
 source "$HERE/lib.sh"
 need_tools wrk haproxy nginx perf
 mkdir -p "$WORK/bin"
 (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/bin/" ./cmd/sluice ./bench/cmd/backend ./bench/cmd/genroutes ./bench/cmd/loadgen)
-dir=$WORK/syscalls-hosts-1
-[[ -f $dir/hit ]] || "$WORK/bin/genroutes" -kind hosts -n 1 -out "$dir"
+dir=$WORK/syscalls-$KIND-1
+[[ -f $dir/hit ]] || "$WORK/bin/genroutes" -kind "$KIND" -n 1 -out "$dir"
 read -r host path < "$dir/hit"
 
 PIDS=()

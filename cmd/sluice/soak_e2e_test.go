@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -358,3 +360,44 @@ spec:
   routes:
   - {match: "Host(` + "`extra.soak`" + `)", services: [{name: stable, port: 80}]}
 `
+
+// checkSoakAccessLog reads the soak's access log once the last lines are
+// flushed: every line whole and JSON (two instances append to the file
+// across the takeover), and at least one line per HTTP exchange the
+// clients saw succeed (an upgraded connection's line is not counted:
+// it is written when the connection ends).
+func checkSoakAccessLog(t *testing.T, path string, l *soakLog) string {
+	t.Helper()
+	l.mu.Lock()
+	ok := 0
+	for _, r := range l.results {
+		if r.err == "" && r.kind != kindWS {
+			ok++
+		}
+	}
+	l.mu.Unlock()
+	var lines int
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("access log: %v", err)
+			return ""
+		}
+		lines = 0
+		for _, line := range bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n")) {
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil || m["DownstreamStatus"] == nil {
+				t.Errorf("access log: a line that is not a whole record: %q", line)
+				return ""
+			}
+			lines++
+		}
+		if lines >= ok || time.Now().After(deadline) {
+			break
+		}
+	}
+	if lines < ok {
+		t.Errorf("access log: %d lines for %d exchanges answered", lines, ok)
+	}
+	return fmt.Sprintf("access log: %d lines, %d exchanges answered\n", lines, ok)
+}
