@@ -93,6 +93,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMiddlewareRequest$$' -fuzztime 15s ./fastpath
 	$(GO) test -run '^$$' -fuzz '^FuzzJWT$$' -fuzztime 10s ./fastpath/middleware
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestPath$$' -fuzztime 10s ./fastpath/accesslog
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime 10s ./fastpath/accesslog
 
 # fastpath must never import the control plane.
 deps-check:

@@ -214,3 +214,18 @@ func BenchmarkFormat(b *testing.B) {
 		})
 	}
 }
+
+// FuzzAppendString: any bytes are written as encoding/json writes the
+// string (HTML escaped, invalid UTF-8 as U+FFFD, U+2028 and U+2029
+// escaped), as logrus's JSON formatter does through it.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `a"b\c`, "<&>", "\x00\x1f\x7f", "\b\f", "é\u2028\u2029", "\xff\xfe", "abcdefgh<", "0123456789abcdef\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		want, _ := json.Marshal(string(s))
+		if got := appendString([]byte("x"), s); string(got[1:]) != string(want) {
+			t.Errorf("%q: %s, want encoding/json's %s", s, got[1:], want)
+		}
+	})
+}
