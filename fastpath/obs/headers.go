@@ -11,24 +11,38 @@ import (
 
 // Traefik's headerLabels (--metrics.prometheus.headerLabels.<label>=<header>)
 // add, to the requests_total counters only, one label per configured
-// header with the request's value ("" when absent). Values are
-// unbounded, so these counts live in a map (read-locked per request)
-// rather than in the handle's fixed cells.
+// header with the request's value ("" when absent). Values are the
+// client's, so these counts live in a map (read-locked per request)
+// rather than in the handle's fixed cells, and the registry holds at
+// most MaxHeaderSeries of them: past that, a request whose values have
+// no series yet is counted with every header label OverflowValue
+// (Traefik sets no bound; a client sending a new value per request would
+// otherwise grow Sluice's memory and the scrape without end).
+
+// MaxHeaderSeries bounds the header-labelled series of a registry.
+const MaxHeaderSeries = 100_000
+
+// OverflowValue is every header label's value on the series that counts
+// requests past MaxHeaderSeries.
+const OverflowValue = "sluice_overflow"
 
 // HeaderPeeker is a request header (fasthttp's RequestHeader).
 type HeaderPeeker interface{ Peek(key string) []byte }
 
-// headerLabels are the configured labels, sorted, and their headers.
+// headerLabels are the configured labels, sorted, and their headers,
+// and the number of header-labelled series of the registry's handles.
 type headerLabels struct {
 	names   []string
 	headers []string
+	series  atomic.Int64
+	max     int64
 }
 
 func newHeaderLabels(m map[string]string) *headerLabels {
 	if len(m) == 0 {
 		return nil
 	}
-	h := &headerLabels{}
+	h := &headerLabels{max: MaxHeaderSeries}
 	for k := range m {
 		h.names = append(h.names, k)
 	}
@@ -50,6 +64,7 @@ type headerCount struct {
 	code          int
 	method, proto uint8
 	values        []string
+	overflow      bool // the series of the requests past MaxHeaderSeries
 	n             atomic.Uint64
 }
 
@@ -81,14 +96,43 @@ func (hc *headerCounts) add(key []byte, code int, method, proto uint8, hl *heade
 		return c
 	}
 	c := &headerCount{code: code, method: method, proto: proto}
-	for _, name := range hl.headers {
-		c.values = append(c.values, string(hd.Peek(name)))
+	if hl.series.Add(1) > hl.max {
+		hl.series.Add(-1)
+		key = strconv.AppendInt(append(key[:0], method, proto), int64(code), 10)
+		key = append(key, 1) // where the others have 0, then their values
+		if o := hc.m[string(key)]; o != nil {
+			return o
+		}
+		c.overflow = true
+		for range hl.headers {
+			c.values = append(c.values, OverflowValue)
+		}
+	} else {
+		for _, name := range hl.headers {
+			c.values = append(c.values, string(hd.Peek(name)))
+		}
 	}
 	if hc.m == nil {
 		hc.m = map[string]*headerCount{}
 	}
 	hc.m[string(key)] = c
 	return c
+}
+
+// release gives back the series of a handle the registry drops.
+func (hc *headerCounts) release(hl *headerLabels) {
+	if hl == nil {
+		return
+	}
+	hc.mu.RLock()
+	n := 0
+	for _, c := range hc.m {
+		if !c.overflow { // the overflow series are not counted
+			n++
+		}
+	}
+	hc.mu.RUnlock()
+	hl.series.Add(-int64(n))
 }
 
 // writeHeaderCounts writes a handle's requests_total with its header

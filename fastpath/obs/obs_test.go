@@ -168,3 +168,37 @@ func TestHeaderLabels(t *testing.T) {
 		t.Errorf("exposition lacks %s or has the plain series:\n%s", want, b.String())
 	}
 }
+
+// Header labels are bounded: past the registry's limit, requests with
+// new values count in one series per code, method and protocol whose
+// header labels are OverflowValue; the series of a dropped router are
+// given back.
+func TestHeaderLabelsBounded(t *testing.T) {
+	r := NewRegistry(Options{Routers: true, HeaderLabels: map[string]string{"tenant": "X-Tenant"}})
+	r.hl.max = 3
+	r.Begin()
+	a := r.Router("a", "s")
+	r.End()
+	for _, v := range []string{"t1", "t2", "t3", "t4", "t5", "t1", "t5"} {
+		a.CountHeaders(200, 0, ProtoHTTP, peeker{"X-Tenant": v})
+	}
+	var b strings.Builder
+	r.WriteTo(&b)
+	for _, want := range []string{`tenant="t1"} 2`, `tenant="t3"} 1`, `tenant="sluice_overflow"} 3`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("exposition lacks %s:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), `tenant="t4"`) || r.hl.series.Load() != 3 {
+		t.Errorf("%d series counted, or t4 has one:\n%s", r.hl.series.Load(), b.String())
+	}
+	r.Begin() // a new table without router a, with router c
+	c := r.Router("c", "s")
+	r.End()
+	c.CountHeaders(200, 0, ProtoHTTP, peeker{"X-Tenant": "t9"})
+	b.Reset()
+	r.WriteTo(&b)
+	if !strings.Contains(b.String(), `router="c",service="s",tenant="t9"} 1`) || r.hl.series.Load() != 1 {
+		t.Errorf("%d series after router a went; want c's t9 alone:\n%s", r.hl.series.Load(), b.String())
+	}
+}

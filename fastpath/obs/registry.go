@@ -112,6 +112,7 @@ func (r *Registry) End() {
 		for k, h := range m {
 			if !r.seen[h] {
 				delete(m, k)
+				h.hdr.release(r.hl)
 			}
 		}
 	}
