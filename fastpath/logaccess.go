@@ -41,7 +41,7 @@ func (h *Handler) logAccess(x *pipeline.Exchange, o *observation, v *reqView) {
 	if og := &x.Origin; og.Service != "" {
 		r.Service, r.ServiceURL, r.OriginStatus, r.OriginSize, r.OriginDuration = og.Service, og.URL, og.Status, og.Size, og.Duration
 	}
-	r.Status, r.ReqSize, r.Retries, r.ChildRouter = status, int64(o.reqBytes), x.Retries, x.ChildRouter
+	r.Status, r.ReqSize, r.Retries, r.ChildRouter = status, int64(o.bodyBytes(x)), x.Retries, x.ChildRouter
 	if user, ok := x.User(); ok {
 		r.User, r.UserSet = append(r.User, user...), true
 	}

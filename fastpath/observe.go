@@ -42,6 +42,16 @@ func (o *observation) note(hd *fasthttp.RequestHeader, size int) {
 	o.method, o.proto, o.reqBytes = obs.Method(hd.Method()), protocol(hd), max(size, 0)
 }
 
+// bodyBytes is the request body's size as Traefik's metrics and access
+// log count it: the bytes its handlers read, none when the answer came
+// before anything read the body (pipeline.Exchange.BodyRead).
+func (o *observation) bodyBytes(x *pipeline.Exchange) int {
+	if !x.BodyRead() {
+		return 0
+	}
+	return o.reqBytes
+}
+
 // observe counts an answered exchange at the entry point, the router and
 // the service that served it, as Traefik's metrics middleware does: the
 // status (a gRPC call's grpc-status), the time since the start, and the
@@ -69,7 +79,7 @@ func (h *Handler) observe(x *pipeline.Exchange, o *observation) {
 	}
 	if x.Resp.IsBodyStream() { // counted when the stream ends: its bytes and whole duration
 		s := meteredStreams.Get().(*meteredStream)
-		s.handles, s.code, s.method, s.proto, s.start, s.req = handles, code, o.method, o.proto, o.start, o.reqBytes
+		s.handles, s.code, s.method, s.proto, s.start, s.req = handles, code, o.method, o.proto, o.start, o.bodyBytes(x)
 		size := x.Resp.Header.ContentLength()
 		s.src = upstream.TakeBody(x.Resp)
 		x.Resp.SetBodyStream(s, size)
@@ -77,7 +87,7 @@ func (h *Handler) observe(x *pipeline.Exchange, o *observation) {
 	}
 	d, resp := time.Since(o.start), len(x.Resp.Body())
 	for _, m := range handles {
-		m.Observe(code, o.method, o.proto, d, o.reqBytes, resp) // nil-safe
+		m.Observe(code, o.method, o.proto, d, o.bodyBytes(x), resp) // nil-safe
 	}
 }
 

@@ -17,10 +17,12 @@ const MaxHeldBody = 32 << 20
 // holds it as its body. limit bounds the body held (negative:
 // MaxHeldBody). It reports false when the body is longer: what was read
 // is then put back in front of the rest of the stream, which Out still
-// sends once, whole. A request without a body holds trivially.
+// sends once, whole. A request without a body holds trivially. The body
+// counts as read (MarkBodyRead) unless its declared length was over the
+// limit.
 func (x *Exchange) HoldBody(limit int64) bool {
 	if x.heldDone || !x.Out.IsBodyStream() {
-		x.heldDone = true
+		x.heldDone, x.bodyRead = true, true
 		return true
 	}
 	if limit < 0 || limit > MaxHeldBody {
@@ -31,6 +33,7 @@ func (x *Exchange) HoldBody(limit int64) bool {
 	if n > limit {
 		return false // known too long: not even read
 	}
+	x.bodyRead = true
 	held, err := readAtMost(x.held[:0], stream, limit+1)
 	x.held = held
 	if err != nil && err != io.EOF {

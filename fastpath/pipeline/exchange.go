@@ -122,6 +122,8 @@ type Exchange struct {
 	Retries int
 	user    []byte // the name basicAuth read (ClientUsername), when userSet
 	userSet bool
+	// bodyRead: the request body was read (MarkBodyRead)
+	bodyRead bool
 
 	body     streamView // Out's body stream: In's, without its Close
 	held     []byte     // a body read whole by HoldBody (or an HTTP/2 body)
@@ -156,7 +158,7 @@ func Release(x *Exchange) {
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
 	x.routed, x.date, x.unsent = nil, false, false
 	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName, x.ChildRouter = nil, nil, obs.Inherit, obs.Inherit, "", ""
-	x.Logged, x.Origin, x.Retries, x.user, x.userSet = false, Origin{}, 0, x.user[:0], false
+	x.Logged, x.Origin, x.Retries, x.user, x.userSet, x.bodyRead = false, Origin{}, 0, x.user[:0], false, false
 	x.Tracing, x.Trace = obs.Inherit, nil
 	exchanges.Put(x)
 }
@@ -185,6 +187,17 @@ func (x *Exchange) SetUser(name []byte) { x.user, x.userSet = append(x.user[:0],
 
 // User is the name SetUser recorded, and whether one was.
 func (x *Exchange) User() ([]byte, bool) { return x.user, x.userSet }
+
+// MarkBodyRead records that the request body was read: sent to a server,
+// or read by a middleware (to hold it, or to send it elsewhere),
+// whatever the answer.
+func (x *Exchange) MarkBodyRead() { x.bodyRead = true }
+
+// BodyRead reports whether MarkBodyRead was called. Traefik's access log
+// and metrics count the body bytes its handlers read, so an answer given
+// before that (a redirect, a refusal, a 413 on the declared length)
+// counts none.
+func (x *Exchange) BodyRead() bool { return x.bodyRead }
 
 // ForwardTarget is the request target as the entry point forwards it,
 // before any middleware: the path sanitized (unless the entry point

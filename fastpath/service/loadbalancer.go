@@ -212,6 +212,7 @@ func (lb *LoadBalancer) Serve(x *pipeline.Exchange) {
 // though Connection named them go first.
 func (lb *LoadBalancer) send(x *pipeline.Exchange, srv *Server) {
 	x.DropKeptConnection()
+	x.MarkBodyRead() // the server gets it
 	switch lb.Strategy {
 	case P2C:
 		srv.Begin()
