@@ -22,7 +22,8 @@ func (h *Handler) observing() bool {
 
 // observation is what the front end notes of a request before routing,
 // as Traefik's entry point middleware sees it: when it began, Traefik's
-// method and protocol values, and the request body's declared size.
+// method and protocol values, and the request body's declared size
+// (negative: none declared).
 type observation struct {
 	start         time.Time
 	method, proto uint8
@@ -39,15 +40,19 @@ func (h *Handler) begin() observation {
 
 // note reads the request's method, protocol and size from its header.
 func (o *observation) note(hd *fasthttp.RequestHeader, size int) {
-	o.method, o.proto, o.reqBytes = obs.Method(hd.Method()), protocol(hd), max(size, 0)
+	o.method, o.proto, o.reqBytes = obs.Method(hd.Method()), protocol(hd), size
 }
 
 // bodyBytes is the request body's size as Traefik's metrics and access
 // log count it: the bytes its handlers read, none when the answer came
-// before anything read the body (pipeline.Exchange.BodyRead).
+// before anything read the body (pipeline.Exchange.BodyRead); a body of
+// no declared length by what went on (pipeline.Exchange.BodyLen).
 func (o *observation) bodyBytes(x *pipeline.Exchange) int {
-	if !x.BodyRead() {
+	switch {
+	case !x.BodyRead():
 		return 0
+	case o.reqBytes < 0:
+		return int(x.BodyLen())
 	}
 	return o.reqBytes
 }

@@ -48,6 +48,7 @@ func TestBinaryAccessLogJSON(t *testing.T) {
 	cases := []mwCase{
 		{name: "GET", host: "app.example", path: "/a/b?x=1&y=<2>", header: map[string]string{"Authorization": "Basic c2VjcmV0", "User-Agent": "t/1"}, status: 200},
 		{name: "POST", method: "POST", host: "app.example", path: "/p", body: "hello", header: map[string]string{"User-Agent": "t/1"}, status: 200},
+		{name: "POST chunked", method: "POST", host: "app.example", path: "/p", body: "hello", chunked: true, header: map[string]string{"User-Agent": "t/1"}, status: 200},
 		{name: "quiet", host: "quiet.example", path: "/", status: 200},
 		{name: "404", host: "none.example", path: "/nothing", header: map[string]string{"User-Agent": "t/1"}, status: 404},
 		// a body no handler reads: none counted, as Traefik counts the bytes read
@@ -55,7 +56,7 @@ func TestBinaryAccessLogJSON(t *testing.T) {
 		{name: "stream", host: "app.example", path: "/stream", header: map[string]string{"User-Agent": "t/1"}, status: 200},
 	}
 	f.run(t, cases)
-	lines := waitLines(t, logPath, 20) // the quiet route's 4 are not logged
+	lines := waitLines(t, logPath, 24) // the quiet route's 4 are not logged
 	seen := map[string]int{}
 	for _, line := range lines {
 		var m map[string]any
@@ -90,7 +91,7 @@ func TestBinaryAccessLogJSON(t *testing.T) {
 	}
 	f.run(t, cases[:1])
 	waitLines(t, logPath, 4)
-	waitLines(t, logPath+".1", 20)
+	waitLines(t, logPath+".1", 24)
 }
 
 // checkJSONLine checks one line's fields against the request it logs.

@@ -78,6 +78,8 @@ var corpus = []confCase{
 		requests: []confReq{
 			{host: "rules.example", path: "/p/1?x=y"}, {host: "rules.example", path: "/exact"}, {host: "rules.example", path: "/exact/"},
 			{method: "POST", host: "rules.example", path: "/m", body: "form"}, {host: "rules.example", path: "/m"},
+			{method: "POST", host: "rules.example", path: "/m", body: "a body of no length", chunked: true},
+			{method: "POST", host: "rules.example", path: "/m", body: "a body of no length", chunked: true, h2: true},
 			{host: "rules.example", path: "/h", header: map[string]string{"X-Env": "prod"}},
 			{host: "rules.example", path: "/h", header: map[string]string{"X-Ver": "v12"}},
 			{host: "rules.example", path: "/q?q=1"}, {host: "rules.example", path: "/q?r=abc"},

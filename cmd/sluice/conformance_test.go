@@ -549,6 +549,7 @@ type confReq struct {
 	method, host, path string
 	header             map[string]string
 	body               string
+	chunked            bool   // body of no declared length (chunked; HTTP/2 without content-length)
 	h2                 bool   // HTTP/2 with prior knowledge (h2c)
 	entry              string // entry point; "" is web
 	raw                string // raw bytes to send instead (HTTP/1.x), e.g. without a Host
@@ -688,6 +689,9 @@ func (env *confEnv) sendOne(t *testing.T, p, addr string, req confReq) confOut {
 	var body io.Reader
 	if req.body != "" {
 		body = strings.NewReader(req.body)
+		if req.chunked {
+			body = io.MultiReader(body) // a length Go's client cannot see
+		}
 	}
 	hr, _ := http.NewRequest(method, "http://"+addr+req.path, body)
 	hr.Host = req.host
@@ -1032,6 +1036,9 @@ func describeReq(r confReq) string {
 	}
 	if r.repeat > 0 {
 		s += fmt.Sprintf(" x%d", r.repeat)
+	}
+	if r.chunked {
+		s += ", its body chunked"
 	}
 	for _, k := range sortedKeys(r.header) {
 		s += fmt.Sprintf(" %s: %s", k, r.header[k])

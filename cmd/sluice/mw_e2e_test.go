@@ -106,6 +106,7 @@ type mwCase struct {
 	method, host, path   string
 	header               map[string]string
 	body                 string
+	chunked              bool // the body of no declared length (chunked; HTTP/2 without content-length)
 	plainOnly, tlsOnly   bool
 	status               int
 	uri                  string            // the echo's request URI ("" : not checked / no echo)
@@ -132,6 +133,9 @@ func (f *mwFixture) do(t *testing.T, cl mwClient, c mwCase) mwResult {
 	var rd io.Reader
 	if c.body != "" {
 		rd = strings.NewReader(c.body)
+		if c.chunked {
+			rd = io.MultiReader(rd) // a length the client cannot see
+		}
 	}
 	req, err := http.NewRequest(or(c.method, "GET"), scheme+c.host+c.path, rd)
 	if err != nil {

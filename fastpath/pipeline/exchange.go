@@ -167,18 +167,32 @@ func Release(x *Exchange) {
 // its owner's (fasthttp closes a request's when the request ends). failed
 // records a read that ended in an error other than EOF (a malformed chunk,
 // a client gone): the connection's framing is then unknown, and it must
-// not carry another request.
+// not carry another request. n counts the bytes read through it.
 type streamView struct {
 	r      io.Reader
 	failed bool
+	n      int64
 }
 
 func (s *streamView) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
+	s.n += int64(n)
 	if err != nil && err != io.EOF {
 		s.failed = true
 	}
 	return n, err
+}
+
+// BodyLen is how much of the request body went on: the bytes read from
+// Out's stream (fasthttp drops a stream from the request once sent), or
+// the length of the body Out holds. The access log and metrics count it
+// for a body of no declared length (chunked, or HTTP/2 without
+// content-length), as Traefik counts the bytes read.
+func (x *Exchange) BodyLen() int64 {
+	if x.body.n > 0 {
+		return x.body.n
+	}
+	return int64(len(x.Out.Body()))
 }
 
 // SetUser records the user name an auth middleware read from the
