@@ -76,41 +76,52 @@ func (h *Handle) CountHeaders(code int, method, proto uint8, hd HeaderPeeker) {
 	}
 	var buf [256]byte
 	key := strconv.AppendInt(append(buf[:0], method, proto), int64(code), 10)
+	n := len(key) // the key of the overflow series is key[:n] and 1
 	for _, name := range h.hl.headers {
 		key = append(append(key, 0), hd.Peek(name)...)
 	}
 	hc := &h.hdr
-	hc.mu.RLock()
-	c := hc.m[string(key)]
-	hc.mu.RUnlock()
+	c := hc.get(key)
+	if c == nil && h.hl.series.Load() >= h.hl.max {
+		key = append(key[:n], 1) // full: counted under the read lock once its series exists
+		c = hc.get(key)
+	}
 	if c == nil {
-		c = hc.add(key, code, method, proto, h.hl, hd)
+		c = hc.add(key, n, code, method, proto, h.hl, hd)
 	}
 	c.n.Add(1)
 }
 
-func (hc *headerCounts) add(key []byte, code int, method, proto uint8, hl *headerLabels, hd HeaderPeeker) *headerCount {
+// get is the count of key, or nil.
+func (hc *headerCounts) get(key []byte) *headerCount {
+	hc.mu.RLock()
+	defer hc.mu.RUnlock()
+	return hc.m[string(key)]
+}
+
+// add makes the count of key (its first n bytes are the code, method and
+// protocol), or of the overflow series when the registry holds
+// MaxHeaderSeries.
+func (hc *headerCounts) add(key []byte, n, code int, method, proto uint8, hl *headerLabels, hd HeaderPeeker) *headerCount {
 	hc.mu.Lock()
 	defer hc.mu.Unlock()
 	if c := hc.m[string(key)]; c != nil {
 		return c
 	}
-	c := &headerCount{code: code, method: method, proto: proto}
-	if hl.series.Add(1) > hl.max {
+	c := &headerCount{code: code, method: method, proto: proto, overflow: len(key) == n+1 && key[n] == 1}
+	if !c.overflow && hl.series.Add(1) > hl.max {
 		hl.series.Add(-1)
-		key = strconv.AppendInt(append(key[:0], method, proto), int64(code), 10)
-		key = append(key, 1) // where the others have 0, then their values
+		key, c.overflow = append(key[:n], 1), true
 		if o := hc.m[string(key)]; o != nil {
 			return o
 		}
-		c.overflow = true
-		for range hl.headers {
-			c.values = append(c.values, OverflowValue)
+	}
+	for _, name := range hl.headers {
+		v := OverflowValue
+		if !c.overflow {
+			v = string(hd.Peek(name))
 		}
-	} else {
-		for _, name := range hl.headers {
-			c.values = append(c.values, string(hd.Peek(name)))
-		}
+		c.values = append(c.values, v)
 	}
 	if hc.m == nil {
 		hc.m = map[string]*headerCount{}
