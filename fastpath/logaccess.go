@@ -68,7 +68,7 @@ func (h *Handler) logAccess(x *pipeline.Exchange, o *observation, v *reqView) {
 	r.ClientPort = int(v.peer.Port())
 	r.ForwardedFor = append(r.ForwardedFor, x.PriorForwardedFor()...)
 	if l.Headers() {
-		x.Out.Header.VisitAll(r.ReqHeaders.Add)
+		pipeline.EachRequestHeader(&x.Out.Header, r.ReqHeaders.Add)
 		x.Resp.Header.VisitAll(r.RespHeaders.Add)
 	}
 	if x.Resp.IsBodyStream() {

@@ -119,6 +119,7 @@ var corpus = []confCase{
 		confRoute("Host(`sticky.example`)", "[{name: pair, port: 80, sticky: {cookie: {name: pin, httpOnly: true, secure: true, sameSite: strict, maxAge: 120}}}]")+
 		confRoute("Host(`sticky2.example`)", "[{name: pair, port: 80, sticky: {cookie: {}}}]")),
 		requests: []confReq{{host: "sticky.example", path: "/", random: true}, {host: "sticky.example", path: "/", cookie: "@pin", repeat: 6},
+			{host: "sticky.example", path: "/", cookie: `a=1;b="q"; @pin`, repeat: 3}, {host: "sticky.example", path: "/", cookie: `o="q"; @pin`, h2: true, repeat: 3},
 			{host: "sticky2.example", path: "/", random: true}, {host: "sticky2.example", path: "/", h2: true, random: true}}},
 	{name: "services.strategy", objects: ir("strategies", "  routes:\n"+
 		confRoute("Host(`hrw.example`)", "[{name: pair, port: 80, strategy: hrw}]")+
@@ -346,6 +347,7 @@ var middlewareCorpus = []confCase{
 			{host: "strip.mw.example", path: "/foo/bar"}, {host: "strip.mw.example", path: "/foo"}, {host: "strip.mw.example", path: "/bar/baz"},
 			{host: "strip.mw.example", path: "/other"}, {host: "strip.mw.example", path: "/foo/a%2Fb"}, {host: "strip.mw.example", path: "/foo%2F..%2Fetc"},
 			{host: "strip.mw.example", path: "/foobar"}, {host: "strip.mw.example", path: "/foo/bar", h2: true},
+			{host: "strip.mw.example", path: "/foo/c", cookie: `a=1;b=2; x="q"; y = 3`}, {host: "strip.mw.example", path: "/foo/c", cookie: `a=1;b=2; x="q"; y = 3`, h2: true},
 			{host: "stripre.mw.example", path: "/v2/items"}, {host: "stripre.mw.example", path: "/users/bob/photos"}, {host: "stripre.mw.example", path: "/x/v2"},
 			{host: "replace.mw.example", path: "/any/thing?q=1"}, {host: "replace.mw.example", path: "/a%2Fb"}, {host: "replacebad.mw.example", path: "/x"},
 			{host: "replacere.mw.example", path: "/old/a/b"}, {host: "replacere.mw.example", path: "/kept"}, {host: "replacere.mw.example", path: "/old/%2e%2e/x"},
@@ -364,6 +366,7 @@ var middlewareCorpus = []confCase{
 		requests: []confReq{
 			{host: "s.mw.example", path: "/a?b=1"}, {method: "POST", host: "s.mw.example", path: "/a", body: "x"}, {method: "HEAD", host: "s.mw.example", path: "/a"},
 			{host: "s.mw.example", path: "/a", header: map[string]string{"X-Forwarded-Proto": "https"}},
+			{host: "http.mw.example", path: "/h", cookie: `a=1;b=2; x="q"; y = 3`},
 			{host: "s.mw.example:8000", path: "/a"}, {host: "s.mw.example", path: "/a", h2: true},
 			{host: "port.mw.example:8080", path: "/p"}, {method: "PUT", host: "port.mw.example", path: "/p"}, {host: "port.mw.example:8443", path: "/p", header: map[string]string{"X-Forwarded-Proto": "https"}},
 			{host: "http.mw.example", path: "/h"}, {host: "http.mw.example:80", path: "/h"}, {host: "http.mw.example", path: "/h", header: map[string]string{"X-Forwarded-Proto": "https"}},

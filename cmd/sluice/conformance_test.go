@@ -554,7 +554,7 @@ type confReq struct {
 	entry              string // entry point; "" is web
 	raw                string // raw bytes to send instead (HTTP/1.x), e.g. without a Host
 	repeat             int    // compare which backends served repeat requests (a balancer's shares)
-	cookie             string // Cookie header; "@name" takes the name cookie from the previous answer
+	cookie             string // Cookie header; "...@name" ends with the name cookie from the previous answer
 	// random: which server serves is random in Traefik (it shuffles a
 	// balancer's servers when it builds it): compare that a sticky cookie
 	// names the server that served, not which server it was.
@@ -699,13 +699,13 @@ func (env *confEnv) sendOne(t *testing.T, p, addr string, req confReq) confOut {
 	for k, v := range req.header {
 		hr.Header.Set(k, v)
 	}
-	if c := req.cookie; strings.HasPrefix(c, "@") {
+	if before, name, ok := strings.Cut(req.cookie, "@"); ok {
 		for _, ck := range lastCookies[p] {
-			if ck.Name == c[1:] {
-				hr.Header.Set("Cookie", ck.Name+"="+ck.Value)
+			if ck.Name == name {
+				hr.Header.Set("Cookie", before+ck.Name+"="+ck.Value)
 			}
 		}
-	} else if c != "" {
+	} else if c := req.cookie; c != "" {
 		hr.Header.Set("Cookie", c)
 	}
 	// The client sends the Accept-Encoding the case says, and no other:

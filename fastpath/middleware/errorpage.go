@@ -71,11 +71,11 @@ func (e ErrorPage) page(x *pipeline.Exchange, code, original int) {
 	out.Header.ResetConnectionClose()
 	if e.RequestHeaders != nil { // the copy's headers are x's: keep the chosen ones
 		var drop []string // (fasthttp forbids deleting while iterating)
-		for k := range out.Header.All() {
+		pipeline.EachRequestHeader(&out.Header, func(k, _ []byte) {
 			if key := string(k); key != "Host" && !containsFold(e.RequestHeaders, key) {
 				drop = append(drop, key)
 			}
-		}
+		})
 		for _, k := range drop {
 			out.Header.Del(k)
 		}

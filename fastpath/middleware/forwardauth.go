@@ -257,11 +257,11 @@ func (a *forwardAuth) pass(x *pipeline.Exchange, resp *http.Response) {
 		return
 	}
 	var drop []string
-	for k := range h.All() {
+	pipeline.EachRequestHeader(h, func(k, _ []byte) {
 		if a.respRE.Match(k) {
 			drop = append(drop, string(k))
 		}
-	}
+	})
 	for _, k := range drop {
 		h.Del(k)
 	}

@@ -21,18 +21,18 @@ import (
 func (a *forwardAuth) authHeaders(x *pipeline.Exchange, req *http.Request) {
 	h := req.Header
 	peer := string(x.Peer())
-	for k, v := range x.Out.Header.All() {
+	pipeline.EachRequestHeader(&x.Out.Header, func(k, v []byte) {
 		key := string(k)
 		switch key {
 		case "Host":
-			continue
+			return
 		case "X-Forwarded-For": // the client's, without the client Sluice appended
 			if v = priorForwardedFor(v, peer); v == nil {
-				continue
+				return
 			}
 		}
 		h[key] = append(h[key], string(v))
-	}
+	})
 	removeConnectionHeaders(h)
 	for _, k := range bytes.Split(x.KeptConnection(), []byte(",")) {
 		delete(h, textproto.CanonicalMIMEHeaderKey(string(k))) // Traefik's Connection still names them

@@ -1,24 +1,17 @@
 package middleware
 
 import (
-	"bytes"
-
 	"github.com/valyala/fasthttp"
 )
 
 var hdrXFProto = []byte("X-Forwarded-Proto")
 
-// peekCanonical is Peek for a canonical header name that fasthttp does
-// not keep apart (not Host, Content-Type, User-Agent, Cookie, ...): one
-// pass over the fields, where Peek first copies and normalises the name
-// (three times the cost, for the few fields a request has).
+// peekCanonical is Peek for a canonical header name, without Peek's copy
+// and normalisation of the name. (Not a walk of All: that would collect
+// the request's cookies, which fasthttp then forwards re-serialised;
+// pipeline/cookies.go.)
 func peekCanonical(h *fasthttp.RequestHeader, name []byte) []byte {
-	for k, v := range h.All() {
-		if bytes.Equal(k, name) {
-			return v
-		}
-	}
-	return nil
+	return h.PeekCanonical(name)
 }
 
 // addCanonical is AddBytesKV for a canonical name fasthttp does not keep

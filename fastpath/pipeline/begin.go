@@ -78,7 +78,16 @@ func (x *Exchange) BeginHTTP2(r *h2.Request, body io.Reader, ep *EntryPoint, cli
 	out.SetHostBytes(host)
 	trusted := ep.Trusted(client)
 	var p present
+	crumbs := 0
+	x.crumbs = x.crumbs[:0]
 	for _, f := range r.Fields {
+		if string(f.Name) == "cookie" {
+			if crumbs++; crumbs > 1 {
+				x.crumbs = append(x.crumbs, "; "...)
+			}
+			x.crumbs = append(x.crumbs, f.Value...)
+			continue
+		}
 		x.buf = canonical(x.buf[:0], f.Name)
 		bit := presentIn(x.buf)
 		if bit&anyManaged != 0 && !trusted {
@@ -87,12 +96,29 @@ func (x *Exchange) BeginHTTP2(r *h2.Request, body io.Reader, ep *EntryPoint, cli
 		p |= bit
 		out.AddBytesKV(x.buf, f.Value)
 	}
+	if crumbs > 0 {
+		addRawCookie(out, x.crumbs)
+	}
 	if r.HasBody {
 		x.body.r = body
 		x.Out.SetBodyStream(&x.body, int(r.ContentLength))
 	}
 	x.finishBegin(host, p)
 	return true
+}
+
+// addRawCookie adds an HTTP/2 request's cookie fields as Go's server
+// (Traefik's) gives them to its handler: one Cookie line, the crumbs
+// joined with "; " (RFC 9113 section 8.2.3). fasthttp would parse a
+// Cookie added the usual way into its cookie jar and forward it
+// re-serialised; with its special headers off for the call it keeps the
+// line as it keeps one it parsed (pipeline/cookies.go).
+func addRawCookie(out *fasthttp.RequestHeader, value []byte) {
+	was := out.DisableSpecialHeader()
+	out.AddBytesKV(hdrCookie, value)
+	if !was {
+		out.EnableSpecialHeader()
+	}
 }
 
 // canonical appends a lower-case field name in fasthttp's spelling

@@ -20,6 +20,12 @@
 //     HTTP/1.1, the Exchange's for HTTP/2, written by the front end after
 //     the handler returns).
 //
+// Out's Cookie lines go to the server as the client sent them: nothing
+// reads Out's cookies or walks all its headers through fasthttp's own
+// calls (Cookie, All, VisitAll), which would make fasthttp forward its
+// re-serialised cookie jar instead; RequestCookie and EachRequestHeader
+// are the ways (cookies.go).
+//
 // Req is the routing view (canonical host, routing path, method, query,
 // the headers of Out, the client IP) the matchers read.
 //

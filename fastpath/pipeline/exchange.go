@@ -85,6 +85,7 @@ type Exchange struct {
 	buf       []byte // scratch
 	hostBuf   []byte // Out's Host while a send replaces it
 	authority []byte // an HTTP/2 request's :authority
+	crumbs    []byte // an HTTP/2 request's cookie fields, joined
 	uriBuf    []byte // Out's request URI while ProxyForm replaces it
 	pathBuf   []byte // scratch of SetRequestPath
 	priorXFF  []byte // the first X-Forwarded-For line the client sent (PriorForwardedFor)

@@ -187,7 +187,8 @@ func (lb *LoadBalancer) Serve(x *pipeline.Exchange) {
 	if lb.Sticky == nil {
 		srv = lb.PickFor(x.Req.ClientIP)
 	} else {
-		srv, fresh = lb.PickSticky(x.Out.Header.Cookie(lb.Sticky.Name))
+		v, _ := pipeline.RequestCookie(&x.Out.Header, lb.Sticky.Name)
+		srv, fresh = lb.PickSticky(v)
 	}
 	if srv == nil {
 		x.Respond(503, pipeline.BodyNoServer)

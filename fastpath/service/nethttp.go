@@ -30,12 +30,12 @@ func forwardNetHTTP(x *pipeline.Exchange, lb *LoadBalancer, srv *Server) {
 		upstreamError(x, srv, err)
 		return
 	}
-	for k, v := range out.Header.All() {
+	pipeline.EachRequestHeader(&out.Header, func(k, v []byte) {
 		if bytes.EqualFold(k, []byte("Host")) || x.GzipAdded() && bytes.EqualFold(k, strAcceptEncoding) {
-			continue // Go's transport adds (and decodes) its own gzip
+			return // Go's transport adds (and decodes) its own gzip
 		}
 		hr.Header.Add(string(k), string(v))
-	}
+	})
 	hr.Host = string(out.Header.Host())
 	if !lb.PassHostHeader || hr.Host == "" {
 		hr.Host = srv.Endpoint.Addr

@@ -68,7 +68,7 @@ func (w *Weighted) pick(x *pipeline.Exchange) (int, bool) {
 		return w.rendezvous(x.Req.ClientIP), false
 	}
 	if w.Sticky != nil {
-		if v := x.Out.Header.Cookie(w.Sticky.Name); len(v) > 0 {
+		if v, _ := pipeline.RequestCookie(&x.Out.Header, w.Sticky.Name); len(v) > 0 {
 			for i, val := range w.values {
 				if w.Children[i].Weight > 0 && (string(v) == val || string(v) == w.Children[i].Name) {
 					return i, false

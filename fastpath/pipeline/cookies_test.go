@@ -1,0 +1,104 @@
+package pipeline
+
+import (
+	"bufio"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// readRequestHeader parses raw header lines as the front end does.
+func readRequestHeader(t testing.TB, lines ...string) *fasthttp.RequestHeader {
+	t.Helper()
+	var h fasthttp.RequestHeader
+	raw := "GET / HTTP/1.1\r\nHost: x.example\r\n" + strings.Join(lines, "\r\n")
+	if len(lines) > 0 {
+		raw += "\r\n"
+	}
+	if err := h.Read(bufio.NewReader(strings.NewReader(raw + "\r\n"))); err != nil {
+		t.Fatal(err)
+	}
+	return &h
+}
+
+// TestRequestCookieEqualsGo: RequestCookie gives what Go's
+// Request.Cookie gives (Traefik's sticky lookup), for fixed and random
+// Cookie lines, and leaves the header as it was.
+func TestRequestCookieEqualsGo(t *testing.T) {
+	cases := [][]string{
+		{"pin=abc"}, {"a=1;pin=2"}, {"a=1; pin=\"q\""}, {"pin=\"q"}, {" pin = v "}, {"pin= v"},
+		{"pin=a b"}, {"pin=a\\b"}, {"pin=", "pin=later"}, {"x=1", "pin=2; pin=3"}, {"pin"}, {"PIN=1"},
+		{"p(in=1; pin=ok"}, {";;pin=1;"}, {"pin=é"}, {"pin=\"\""}, {},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"pin", "=", ";", " ", "\"", "a", "\\", "\t", "p", "é", "(", ","}
+	for range 3000 {
+		var lines []string
+		for range 1 + rng.IntN(3) {
+			var b strings.Builder
+			for range rng.IntN(10) {
+				b.WriteString(alphabet[rng.IntN(len(alphabet))])
+			}
+			lines = append(lines, b.String())
+		}
+		cases = append(cases, lines)
+	}
+	for _, lines := range cases {
+		var cl []string
+		for _, l := range lines {
+			cl = append(cl, "Cookie: "+l)
+		}
+		h := readRequestHeader(t, cl...)
+		before := string(h.Header())
+		got, ok := RequestCookie(h, "pin")
+		// Go's server keeps each line as the client sent it, trimmed as
+		// header values are: ask Go the same of those values.
+		gr := &http.Request{Header: http.Header{}}
+		for _, v := range h.PeekAll("Cookie") {
+			gr.Header.Add("Cookie", string(v))
+		}
+		want, err := gr.Cookie("pin")
+		if ok != (err == nil) || ok && string(got) != want.Value {
+			t.Errorf("%q: got %q %v, Go %v %v", lines, got, ok, want, err)
+		}
+		if after := string(h.Header()); after != before {
+			t.Errorf("%q: the header changed:\n%q\n%q", lines, before, after)
+		}
+	}
+}
+
+// TestEachRequestHeaderKeepsCookies: walking a request's headers leaves
+// its Cookie lines to be forwarded as they came, and yields each of
+// them and every other header.
+func TestEachRequestHeaderKeepsCookies(t *testing.T) {
+	for _, lines := range [][]string{
+		{"Accept: */*", "X-A: 1"},
+		{"Cookie: a=1;b=2", "X-A: 1", "Cookie: x=\"q\"; y = 2 "},
+		{"Cookie: ", "User-Agent: t"},
+	} {
+		h := readRequestHeader(t, lines...)
+		h.SetCanonical([]byte("X-Added"), []byte("v"))
+		before := string(h.Header())
+		seen := map[string][]string{}
+		EachRequestHeader(h, func(k, v []byte) { seen[string(k)] = append(seen[string(k)], string(v)) })
+		if after := string(h.Header()); after != before {
+			t.Errorf("%q: the header changed:\n%q\n%q", lines, before, after)
+		}
+		want := map[string][]string{"Host": {"x.example"}, "X-Added": {"v"}}
+		for _, l := range lines {
+			k, v, _ := strings.Cut(l, ":")
+			want[k] = append(want[k], strings.TrimSpace(v))
+		}
+		for k, vs := range want {
+			if strings.Join(seen[k], "|") != strings.Join(vs, "|") {
+				t.Errorf("%q: %s seen %q, want %q", lines, k, seen[k], vs)
+			}
+		}
+		if len(seen) != len(want) {
+			t.Errorf("%q: seen %v, want %v", lines, seen, want)
+		}
+	}
+}
