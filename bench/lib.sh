@@ -40,3 +40,7 @@ stop_started() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || tru
 # ticks PID : the CPU ticks (user and system) of PID and its children.
 ticks() { local p t=0 v; for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
   v=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0); t=$((t + v)); done; echo "$t"; }
+
+# ticks_split PID : "user system" CPU ticks of PID and its children (nginx's workers).
+ticks_split() { local p u=0 s=0 a b; for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+  read -r a b < <(cpu_ticks "$p" 2>/dev/null || echo 0 0); u=$((u + a)); s=$((s + b)); done; echo "$u $s"; }

@@ -14,8 +14,12 @@
 # variables, lines with the fields and length of Traefik's common and json lines (what sluice-clf
 # and sluice-log write), so that the two proxies are compared writing the same bytes; sluice-mw and
 # nginx-mw: bench-compare's r1-mw (the route through the typical middleware chain, in each
-# proxy's words), paired with sluice and nginx.
+# proxy's words), paired with sluice and nginx; sluice-hdrs and nginx-hdrs: the plain route to
+# the backend's /sec, which answers with the chain's six response header lines itself (what
+# relaying those bytes costs, apart from producing them).
 # CPU = the proxy's utime+stime per request from /proc; bytes/line = the log's size over its lines.
+# observe.tsv's lines: variant, CPU µs/req, requests, log bytes/line, then the user and system
+# CPU µs/req apart; the summary adds the paired user and system columns.
 #
 # Usage: bench/observe.sh        Environment: ROUNDS (5) DURATION (5s) WORK (/tmp/sluice-bench)
 #        VARIANTS ("sluice sluice-metrics sluice-metrics-routers sluice-log sluice-clf sluice-all nginx nginx-log nginx-clf nginx-json")
@@ -69,8 +73,9 @@ taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9003 > /dev/null 2>&1 & PIDS+=(
 # run VARIANT : start it afresh, warm it, measure CPU per request, stop it
 run() {
   local v=$1 port=8083 pid args=() t0 t1 reqs dir=$DIR conf=$DIR/$1 HOST URLPATH
-  case $v in *-mw) dir=$MW; conf=$MW/nginx ;; nginx) conf=$DIR/nginx ;; esac
+  case $v in *-mw) dir=$MW; conf=$MW/nginx ;; nginx|nginx-hdrs) conf=$DIR/nginx ;; esac
   read -r HOST URLPATH < "$dir/hit"
+  case $v in *-hdrs) URLPATH=/sec ;; esac
   local metrics=(--metrics.prometheus=true --entryPoints.traefik.address=127.0.0.1:8089)
   local log=(--accessLog.format=json "--accessLog.filePath=$WORK/observe/sluice-access.log")
   case $v in
@@ -94,15 +99,16 @@ run() {
     sleep 0.05
   done
   taskset -c 0 wrk -t1 -c50 -d1s -H "Host: $HOST" "http://127.0.0.1:$port$URLPATH" > /dev/null
-  t0=$(ticks "$pid")
+  local u0 s0 u1 s1
+  t0=$(ticks "$pid"); read -r u0 s0 < <(ticks_split "$pid")
   reqs=$(taskset -c 0 wrk -t1 -c50 -d"$DURATION" -H "Host: $HOST" "http://127.0.0.1:$port$URLPATH" | awk '/requests in/ {print $1}')
-  t1=$(ticks "$pid")
+  t1=$(ticks "$pid"); read -r u1 s1 < <(ticks_split "$pid")
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   local log bytes=0
   for log in "$WORK/observe/"*-access.log; do [[ -f $log ]] || continue
     bytes=$(awk '{ n += length($0) + 1 } END { printf "%d", NR ? n / NR : 0 }' "$log"); done
-  awk -v p="$v" -v t=$((t1 - t0)) -v r="${reqs:-1}" -v hz="$(getconf CLK_TCK)" -v b="$bytes" \
-    'BEGIN { printf "%s\t%.3f\t%d\t%d\n", p, t * 1e6 / hz / r, r, b }' | tee -a "$WORK/observe.tsv" >&2
+  awk -v p="$v" -v t=$((t1 - t0)) -v r="${reqs:-1}" -v hz="$(getconf CLK_TCK)" -v b="$bytes" -v u=$((u1 - u0)) -v s=$((s1 - s0)) \
+    'BEGIN { printf "%s\t%.3f\t%d\t%d\t%.3f\t%.3f\n", p, t * 1e6 / hz / r, r, b, u * 1e6 / hz / r, s * 1e6 / hz / r }' | tee -a "$WORK/observe.tsv" >&2
 }
 
 : > "$WORK/observe.tsv"
@@ -110,23 +116,30 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for v in "${VARIANTS[@]}"; do run "$v"; done
 done
 
+# paired VARIANT BASE COLUMN : median (min max) of each round's difference in observe.tsv's COLUMN
+paired() {
+  awk -F'\t' -v v="$1" -v b="$2" -v c="$3" '$1 == b {base[++nb] = $c} $1 == v {val[++nv] = $c}
+    END { for (i = 1; i <= nv && i <= nb; i++) print val[i] - base[i] }' "$WORK/observe.tsv" | median_min_max
+}
+
 summary() {
   echo "Commit $COMMIT, $(date -u +%F), $ROUNDS interleaved rounds of $DURATION (wrk -t1 -c50), one route."
   echo "CPU µs per request, median (min-max); added: the median minus its proxy's plain variant's;"
-  echo "paired: the median of each round's difference to the plain variant of the same round."
+  echo "paired: the median of each round's difference to the plain variant of the same round, then"
+  echo "the same for the user and the system CPU apart (their medians need not add up to the total's)."
   echo
-  echo "| variant | CPU µs/req | added µs/req | paired added | log bytes/line |"
-  echo "|---|---|---|---|---|"
-  local v base m b l p
+  echo "| variant | CPU µs/req | added µs/req | paired added | of which user | of which system | log bytes/line |"
+  echo "|---|---|---|---|---|---|---|"
+  local v base m b l p pu ps
   for v in "${VARIANTS[@]}"; do
     m=$(awk -F'\t' -v v="$v" '$1 == v {print $2}' "$WORK/observe.tsv" | median_min_max)
     base=sluice; [[ $v == nginx* ]] && base=nginx
     b=$(awk -F'\t' -v v="$base" '$1 == v {print $2}' "$WORK/observe.tsv" | median_min_max)
     l=$(awk -F'\t' -v v="$v" '$1 == v {print $4}' "$WORK/observe.tsv" | median_min_max)
-    p=$(awk -F'\t' -v v="$v" -v b="$base" '$1 == b {base[++nb] = $2} $1 == v {val[++nv] = $2}
-      END { for (i = 1; i <= nv && i <= nb; i++) print val[i] - base[i] }' "$WORK/observe.tsv" | median_min_max)
-    awk -v v="$v" -v m="$m" -v b="$b" -v l="$l" -v p="$p" 'BEGIN { split(m, x, " "); split(b, y, " "); split(l, z, " "); split(p, d, " ");
-      printf "| %s | %.2f (%.2f-%.2f) | %+.2f | %+.2f | %s |\n", v, x[1], x[2], x[3], x[1] - y[1], d[1], z[1] ? int(z[1]) : "-" }'
+    p=$(paired "$v" "$base" 2); pu=$(paired "$v" "$base" 5); ps=$(paired "$v" "$base" 6)
+    awk -v v="$v" -v m="$m" -v b="$b" -v l="$l" -v p="$p" -v pu="$pu" -v ps="$ps" 'BEGIN { split(m, x, " "); split(b, y, " "); split(l, z, " ");
+      split(p, d, " "); split(pu, du, " "); split(ps, ds, " ");
+      printf "| %s | %.2f (%.2f-%.2f) | %+.2f | %+.2f | %+.2f | %+.2f | %s |\n", v, x[1], x[2], x[3], x[1] - y[1], d[1], du[1], ds[1], z[1] ? int(z[1]) : "-" }'
   done
 }
 summary | tee "$WORK/observe.md"

@@ -2,7 +2,8 @@
 # profile.sh — CPU, allocation and heap profiles of Sluice under load (make profile).
 #
 # For each route set (1 route; 1 route through the typical middleware chain (r1-mw, only when
-# SETS names it); 1 route over h2c; 10k distinct hosts; 100k distinct hosts with
+# SETS names it); 1 route to the backend's /sec, which sends the chain's six response header
+# lines itself (r1-hdrs, only when SETS names it); 1 route over h2c; 10k distinct hosts; 100k distinct hosts with
 # requests spread over all of them, as bench-compare's h100k-spread), starts the two bench
 # backends on core 0 and Sluice (GOMAXPROCS=1, --debug.pprofAddress) on core 1, drives it
 # from core 0 for PROFILE_SECONDS+4 s (wrk, 50 connections; for h2c, h2load with 50
@@ -34,7 +35,7 @@ trap cleanup EXIT INT TERM
 SETS=${SETS:-r1 r1-h2c h10k h100k-spread}
 read -r -a ARGS <<< "${ARGS:-}"
 TAG=${TAG:-}
-for set in "r1 hosts 1 -" "r1-mw mw 1 -" "r1-h2c hosts 1 h2c" "h10k hosts 10000 -" "h100k-spread hosts 100000 spread"; do
+for set in "r1 hosts 1 -" "r1-mw mw 1 -" "r1-hdrs hosts 1 sec" "r1-h2c hosts 1 h2c" "h10k hosts 10000 -" "h100k-spread hosts 100000 spread"; do
   read -r name kind n load <<< "$set"
   [[ " $SETS " == *" $name "* ]] || continue
   dir=$WORK/routes-$kind-$n
@@ -43,6 +44,7 @@ for set in "r1 hosts 1 -" "r1-mw mw 1 -" "r1-h2c hosts 1 h2c" "h10k hosts 10000 
     rm -rf "$dir" && "$WORK/bin/genroutes" -kind "$kind" -n "$n" -out "$dir" && echo "$gen" > "$dir/.genroutes"
   fi
   read -r host path < "$dir/hit"
+  [[ $load == sec ]] && path=/sec # the backend adds the chain's six response lines itself
   taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.1:9001 > /dev/null 2>&1 & PIDS+=($!)
   taskset -c 0 "$WORK/bin/backend" -addr 127.0.0.2:9002 > /dev/null 2>&1 & PIDS+=($!)
   GOMAXPROCS=1 taskset -c 1 "$WORK/bin/sluice" --entryPoints.web.address=127.0.0.1:8083 \

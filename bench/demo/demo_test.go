@@ -23,6 +23,7 @@ func TestServerBodies(t *testing.T) {
 		size   int
 	}{
 		{"", 200, 100},
+		{"sec", 200, 100},
 		{"?size=100", 200, 100},
 		{"?size=16384", 200, 16384},
 		{"?size=1048576", 200, 1 << 20},
@@ -41,6 +42,11 @@ func TestServerBodies(t *testing.T) {
 		}
 		if tc.size > 0 && (len(body) != tc.size || !strings.HasPrefix(body, "backend 9001 ") || !strings.HasSuffix(body, "x\n")) {
 			t.Errorf("%q: body of %d bytes starting %q, want %d starting \"backend 9001 \"", tc.query, len(body), body[:min(len(body), 20)], tc.size)
+		}
+		for _, kv := range ChainHeaders {
+			if got := string(resp.Header.Peek(kv[0])); (tc.query == "sec") != (got == kv[1]) {
+				t.Errorf("%q: %s is %q", tc.query, kv[0], got)
+			}
 		}
 		if tc.status == 200 && len(resp.Header.Peek("Date")) != 0 {
 			t.Errorf("%q: a Date header", tc.query)

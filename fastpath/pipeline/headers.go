@@ -71,7 +71,21 @@ const (
 	badName
 )
 
+// presentIn is the bit of a request header name, a loose spelling of a
+// managed one included.
 func presentIn(k []byte) present {
+	if p := presentExact(k); p != 0 {
+		return p
+	}
+	if isManaged(k) {
+		return anyManaged
+	}
+	return 0
+}
+
+// presentExact is the bit of a canonical name alone: what a response
+// scan needs, the loose spellings mattering only on requests.
+func presentExact(k []byte) present {
 	switch string(k) {
 	case "Connection":
 		return hasConnection
@@ -107,9 +121,6 @@ func presentIn(k []byte) present {
 		return hasRange
 	case "Content-Encoding":
 		return hasContentEncoding
-	}
-	if isManaged(k) {
-		return anyManaged
 	}
 	return 0
 }
@@ -155,7 +166,7 @@ func StripResponseHopHeaders(h *fasthttp.ResponseHeader) (encoded bool) {
 	if len(h.PeekTrailerKeys()) == 0 {
 		p = 0
 		for k := range h.All() {
-			p |= presentIn(k)
+			p |= presentExact(k)
 		}
 	}
 	if p&hasConnection != 0 {
