@@ -117,9 +117,12 @@ var corpus = []confCase{
 			{host: "schemes.example", path: "/st"}, {host: "schemes.example", path: "/st-missing"}}},
 	{name: "services.sticky.cookie", objects: ir("sticky", "  routes:\n"+
 		confRoute("Host(`sticky.example`)", "[{name: pair, port: 80, sticky: {cookie: {name: pin, httpOnly: true, secure: true, sameSite: strict, maxAge: 120}}}]")+
-		confRoute("Host(`sticky2.example`)", "[{name: pair, port: 80, sticky: {cookie: {}}}]")),
+		confRoute("Host(`sticky2.example`)", "[{name: pair, port: 80, sticky: {cookie: {}}}]")+
+		confRoute("Host(`sticky1.example`)", "[{name: alpha, port: 80, sticky: {cookie: {name: pin1}}}]")),
 		requests: []confReq{{host: "sticky.example", path: "/", random: true}, {host: "sticky.example", path: "/", cookie: "@pin", repeat: 6},
-			{host: "sticky.example", path: "/", cookie: `a=1;b="q"; @pin`, repeat: 3}, {host: "sticky.example", path: "/", cookie: `o="q"; @pin`, h2: true, repeat: 3},
+			// the pin among other cookies (one server: the same pin in both)
+			{host: "sticky1.example", path: "/"}, {host: "sticky1.example", path: "/", cookie: `a=1;b="q"; @pin1`},
+			{host: "sticky1.example", path: "/"}, {host: "sticky1.example", path: "/", cookie: `o="q"; @pin1`, h2: true},
 			{host: "sticky2.example", path: "/", random: true}, {host: "sticky2.example", path: "/", h2: true, random: true}}},
 	{name: "services.strategy", objects: ir("strategies", "  routes:\n"+
 		confRoute("Host(`hrw.example`)", "[{name: pair, port: 80, strategy: hrw}]")+
@@ -304,7 +307,42 @@ func confMWRoute(host, middlewares string) string {
 	return fmt.Sprintf("  - match: Host(`%s`)\n    middlewares: %s\n    services: [{name: alpha, port: 80}]\n", host, middlewares)
 }
 
-func init() { corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus) }
+func init() {
+	corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus, headerShapesCorpus)
+}
+
+// headerShapes are request headers of the shapes fasthttp keeps apart or
+// parses (repeated special fields, cookies, empty values, odd names),
+// sent raw on a plain route and through the typical middleware chain:
+// the server must see what Traefik's server sees.
+var headerShapes = []string{
+	"User-Agent: one\r\nUser-Agent: two",
+	"Cookie: a=1;b=2\r\nCookie: c=\"q\"",
+	"X-Dup: 1\r\nX-Dup: 2\r\nx-dup: 3",
+	"X-Empty:\r\nX-Spaces:   v   ",
+	"X_Under: 1\r\nx-lower-case: 2",
+	"Referer: http://r.example/\r\nReferer: http://s.example/",
+	"Accept-Encoding: gzip, br\r\nAccept: */*",
+	"Content-Type: text/plain\r\nContent-Type: text/html",
+	"Authorization: Basic dXNlcjpwYXNz\r\nProxy-Authorization: x",
+	"Forwarded: for=1.2.3.4;proto=https\r\nVia: 1.1 front",
+}
+
+var headerShapesCorpus = func() confCase {
+	c := confCase{name: "header shapes on a plain route and through the typical chain",
+		objects: confMW("shredir", "{redirectScheme: {scheme: http}}") +
+			confMW("shsec", "{headers: {frameDeny: true, contentTypeNosniff: true, browserXssFilter: true, "+
+				"referrerPolicy: same-origin, contentSecurityPolicy: \"default-src 'self'\", customResponseHeaders: {X-Served-By: conf}}}") +
+			confMW("shstrip", "{stripPrefix: {prefixes: [/api]}}") +
+			ir("shapes", "  routes:\n"+confRoute("Host(`shapes.example`)", "[{name: alpha, port: 80}]")+
+				confMWRoute("shapes-mw.example", "[{name: shredir}, {name: shsec}, {name: shstrip}]"))}
+	for _, h := range headerShapes {
+		c.requests = append(c.requests,
+			confReq{raw: "GET /x HTTP/1.1\r\nHost: shapes.example\r\n" + h + "\r\nConnection: close\r\n\r\n"},
+			confReq{raw: "GET /api/x HTTP/1.1\r\nHost: shapes-mw.example\r\n" + h + "\r\nConnection: close\r\n\r\n"})
+	}
+	return c
+}()
 
 // connectionCorpus: the headers a request's Connection names go before
 // routing and middlewares, except the ones the entry point keeps

@@ -436,6 +436,8 @@ func md5hex(s string) string {
 // from the request without changing the Cookie header the server gets
 // (fasthttp's cookie jar would re-serialise it: pipeline/cookies.go), and
 // a sticky cookie among others, quoted ones included, still pins.
+// Repeated lines go on as Go's server and transport (Traefik's) send
+// them: every Cookie and Content-Type line, the first User-Agent.
 func TestBinaryCookiesForwardedAsSent(t *testing.T) {
 	sticky := "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: sticky, namespace: e2e}\nspec:\n  routes:\n" +
 		"  - match: Host(`sticky.example`)\n    services: [{name: echo, port: 80, sticky: {cookie: {name: pin}}}]\n---\n"
@@ -445,6 +447,17 @@ func TestBinaryCookiesForwardedAsSent(t *testing.T) {
 		{name: "sticky: the Cookie goes on as sent", host: "sticky.example", path: "/c", header: map[string]string{"Cookie": cookieAsSent},
 			status: 200, uri: "/c", seen: map[string]string{"Cookie": cookieAsSent}},
 	})
+	_, body, err := rawResponse(f.p.addr, "GET /r HTTP/1.1\r\nHost: sticky.example\r\nUser-Agent: one\r\nCookie: a=1;b=2\r\n"+
+		"Content-Type: text/plain\r\nUser-Agent: two\r\nCookie: c=\"q\"\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n")
+	var e echo
+	if err != nil || json.Unmarshal(body, &e) != nil {
+		t.Fatalf("repeated lines: %v %s", err, body)
+	}
+	for k, want := range map[string]string{"User-Agent": "one", "Cookie": `a=1;b=2 | c="q"`, "Content-Type": "text/plain | text/html"} {
+		if e.Headers[k] != want {
+			t.Errorf("repeated lines: the server saw %s %q, want %q", k, e.Headers[k], want)
+		}
+	}
 	// The answer's pin, sent back among other cookies, is honoured: no
 	// new Set-Cookie (one is set only when no valid cookie routed).
 	first, _ := http.NewRequest("GET", "http://sticky.example/", nil)

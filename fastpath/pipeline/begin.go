@@ -44,6 +44,9 @@ func (x *Exchange) BeginHTTP1(ctx *fasthttp.RequestCtx, ep *EntryPoint, client n
 	}
 	out := &x.Out.Header
 	in.CopyTo(out)
+	if p&repeatedSingle != 0 {
+		keepRepeated(in, out)
+	}
 	if abs && len(authority) > 0 {
 		out.SetHostBytes(authority)
 	}
@@ -93,11 +96,18 @@ func (x *Exchange) BeginHTTP2(r *h2.Request, body io.Reader, ep *EntryPoint, cli
 		if bit&anyManaged != 0 && !trusted {
 			continue
 		}
+		switch {
+		case bit&p&hasUserAgent != 0:
+			continue // Go's transport sends the first
+		case bit&p&hasContentType != 0:
+			addRawLine(out, x.buf, f.Value) // the first stays fasthttp's own
+			continue
+		}
 		p |= bit
 		out.AddBytesKV(x.buf, f.Value)
 	}
 	if crumbs > 0 {
-		addRawCookie(out, x.crumbs)
+		addRawLine(out, hdrCookie, x.crumbs)
 	}
 	if r.HasBody {
 		x.body.r = body
@@ -107,15 +117,18 @@ func (x *Exchange) BeginHTTP2(r *h2.Request, body io.Reader, ep *EntryPoint, cli
 	return true
 }
 
-// addRawCookie adds an HTTP/2 request's cookie fields as Go's server
-// (Traefik's) gives them to its handler: one Cookie line, the crumbs
-// joined with "; " (RFC 9113 section 8.2.3). fasthttp would parse a
-// Cookie added the usual way into its cookie jar and forward it
-// re-serialised; with its special headers off for the call it keeps the
-// line as it keeps one it parsed (pipeline/cookies.go).
-func addRawCookie(out *fasthttp.RequestHeader, value []byte) {
+// An HTTP/2 request's cookie fields are given as Go's server (Traefik's)
+// gives them to its handler: one Cookie line, the crumbs joined with "; "
+// (RFC 9113 section 8.2.3), added raw (addRawLine).
+
+// addRawLine adds a header line fasthttp would otherwise take apart: a
+// Cookie added the usual way goes into its cookie jar and is forwarded
+// re-serialised (pipeline/cookies.go), a second Content-Type replaces the
+// first. With its special headers off for the call, fasthttp keeps the
+// line among the others, as it keeps a line it parsed.
+func addRawLine(out *fasthttp.RequestHeader, name, value []byte) {
 	was := out.DisableSpecialHeader()
-	out.AddBytesKV(hdrCookie, value)
+	out.AddBytesKV(name, value)
 	if !was {
 		out.EnableSpecialHeader()
 	}

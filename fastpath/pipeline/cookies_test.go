@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/sluiceproxy/sluice/fastpath/h2"
 )
 
 // readRequestHeader parses raw header lines as the front end does.
@@ -100,5 +103,40 @@ func TestEachRequestHeaderKeepsCookies(t *testing.T) {
 		if len(seen) != len(want) {
 			t.Errorf("%q: seen %v, want %v", lines, seen, want)
 		}
+	}
+}
+
+// TestBeginHTTP2Repeated: an HTTP/2 request's cookie fields become one
+// Cookie line joined with "; ", its first user-agent is the one sent and
+// every content-type goes on, in order: what Go's server and transport
+// (Traefik's) make of them.
+func TestBeginHTTP2Repeated(t *testing.T) {
+	f := func(n, v string) h2.Field { return h2.Field{Name: []byte(n), Value: []byte(v)} }
+	r := &h2.Request{Method: []byte("GET"), Scheme: []byte("https"), Authority: []byte("a.example"), Path: []byte("/p"),
+		ContentLength: -1, Fields: []h2.Field{f("cookie", "a=1"), f("user-agent", "one"), f("content-type", "text/plain"),
+			f("cookie", `x="q"`), f("user-agent", "two"), f("content-type", "text/html"), f("cookie", "y = 2")}}
+	x := Acquire()
+	defer Release(x)
+	if !x.BeginHTTP2(r, nil, &EntryPoint{ServerName: []byte("s")}, netip.MustParseAddr("192.0.2.1")) {
+		t.Fatal("refused")
+	}
+	h := &x.Out.Header
+	if got := string(h.UserAgent()); got != "one" {
+		t.Errorf("User-Agent %q, want the first", got)
+	}
+	var ct []string
+	EachRequestHeader(h, func(k, v []byte) {
+		if string(k) == "Content-Type" {
+			ct = append(ct, string(v))
+		}
+	})
+	if strings.Join(ct, "|") != "text/plain|text/html" {
+		t.Errorf("Content-Type lines %q", ct)
+	}
+	if got := h.PeekAll("Cookie"); len(got) != 1 || string(got[0]) != `a=1; x="q"; y = 2` {
+		t.Errorf("Cookie lines %q", got)
+	}
+	if s := h.String(); !strings.Contains(s, "\r\nCookie: a=1; x=\"q\"; y = 2\r\n") || strings.Count(s, "Content-Type:") != 2 {
+		t.Errorf("sent as:\n%s", s)
 	}
 }

@@ -127,6 +127,7 @@ func TestForwardedHeadersEqualsNaive(t *testing.T) {
 		if !x.BeginHTTP1(&ctx, ep, ip, nil) {
 			t.Fatalf("request refused:\n%s", raw)
 		}
+		goRepeated(&want, raw) // repeated.go
 		naiveForwarded(ep, &want, ip, []byte("a.example"))
 		want.ResetConnectionClose()
 		if g, w := x.Out.Header.String(), want.String(); g != w {
@@ -188,5 +189,34 @@ func TestPresentBitsFollowHopHeaders(t *testing.T) {
 		if presentIn([]byte(k))&anyManaged == 0 {
 			t.Errorf("%s is a managed header", k)
 		}
+	}
+}
+
+// goRepeated gives h, read from raw, what Go's transport sends of raw's
+// repeated single fields, read line by line: the first User-Agent, every
+// Content-Type in order (the first as fasthttp's own, the others as
+// lines after the rest).
+func goRepeated(h *fasthttp.RequestHeader, raw string) {
+	var ua, ct []string
+	for _, line := range strings.Split(raw, "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		switch {
+		case !ok:
+		case strings.EqualFold(k, "User-Agent"):
+			ua = append(ua, strings.TrimSpace(v))
+		case strings.EqualFold(k, "Content-Type"):
+			ct = append(ct, strings.TrimSpace(v))
+		}
+	}
+	if len(ua) > 1 {
+		h.SetUserAgent(ua[0])
+	}
+	if len(ct) > 1 {
+		h.SetContentType(ct[0])
+		h.DisableSpecialHeader()
+		for _, v := range ct[1:] {
+			h.Add("Content-Type", v)
+		}
+		h.EnableSpecialHeader()
 	}
 }

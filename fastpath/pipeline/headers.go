@@ -69,6 +69,11 @@ const (
 	// badName: a field name with a space inside, which fasthttp accepts
 	// (its issue 1917) and Go's server, so Traefik, refuses with 400.
 	badName
+	// hasUserAgent and hasContentType, and repeatedSingle when either
+	// came twice: fasthttp keeps the last such line only (repeated.go).
+	hasUserAgent
+	hasContentType
+	repeatedSingle
 )
 
 // presentIn is the bit of a request header name, a loose spelling of a
@@ -121,6 +126,10 @@ func presentExact(k []byte) present {
 		return hasRange
 	case "Content-Encoding":
 		return hasContentEncoding
+	case "User-Agent":
+		return hasUserAgent
+	case "Content-Type":
+		return hasContentType
 	}
 	return 0
 }
@@ -130,7 +139,11 @@ func presentExact(k []byte) present {
 func scanRequest(hdr *fasthttp.RequestHeader) present {
 	var p present
 	for k := range hdr.AllInOrder() {
-		p |= presentIn(k)
+		bit := presentIn(k)
+		if bit&p&(hasUserAgent|hasContentType) != 0 {
+			p |= repeatedSingle
+		}
+		p |= bit
 		if bytes.IndexByte(k, ' ') >= 0 {
 			p |= badName
 		}
