@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -308,8 +309,41 @@ func confMWRoute(host, middlewares string) string {
 }
 
 func init() {
-	corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus, headerShapesCorpus)
+	corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus, headerShapesCorpus, respShapesCorpus)
 }
+
+// respShapes are response header lines the server adds to its own
+// (Content-Type: application/json, X-Backend), fields fasthttp keeps one
+// of or parses among them; each set is asked on a plain route and
+// through the typical chain, over HTTP/1.1 and h2c.
+// (A repeated Content-Type or Server is left out: CONFORMANCE.md, known
+// differences.)
+var respShapes = [][]string{
+	{"X-Frame-Options:SAMEORIGIN", "X-Frame-Options:ALLOW-FROM x", "X-Content-Type-Options:other"},
+	{"X-Empty:", "X-Dup:1", "X-Dup:2"},
+	{"Vary:Accept", "Vary:Origin", "Cache-Control:no-cache", "Cache-Control:private"},
+	{"Set-Cookie:a=1", `Set-Cookie:b="q"; Path=/`, "Set-Cookie:a=2; Path=/x"},
+	{"Link:</a.css>; rel=preload", "Link:</b.js>; rel=preload"},
+	{"Location:/one", "Location:/two"},
+}
+
+var respShapesCorpus = func() confCase {
+	c := confCase{name: "response header shapes on a plain route and through the typical chain",
+		objects: confMW("rsredir", "{redirectScheme: {scheme: http}}") +
+			confMW("rssec", "{headers: {frameDeny: true, contentTypeNosniff: true, browserXssFilter: true, "+
+				"referrerPolicy: same-origin, contentSecurityPolicy: \"default-src 'self'\", customResponseHeaders: {X-Served-By: conf}}}") +
+			confMW("rsstrip", "{stripPrefix: {prefixes: [/api]}}") +
+			ir("rshapes", "  routes:\n"+confRoute("Host(`rshapes.example`)", "[{name: alpha, port: 80}]")+
+				confMWRoute("rshapes-mw.example", "[{name: rsredir}, {name: rssec}, {name: rsstrip}]"))}
+	for _, set := range respShapes {
+		q := url.Values{"respond-header": set}.Encode()
+		for _, h2 := range []bool{false, true} {
+			c.requests = append(c.requests, confReq{host: "rshapes.example", path: "/x?" + q, h2: h2},
+				confReq{host: "rshapes-mw.example", path: "/api/x?" + q, h2: h2})
+		}
+	}
+	return c
+}()
 
 // headerShapes are request headers of the shapes fasthttp keeps apart or
 // parses (repeated special fields, cookies, empty values, odd names),
@@ -332,7 +366,8 @@ var headerShapesCorpus = func() confCase {
 	c := confCase{name: "header shapes on a plain route and through the typical chain",
 		objects: confMW("shredir", "{redirectScheme: {scheme: http}}") +
 			confMW("shsec", "{headers: {frameDeny: true, contentTypeNosniff: true, browserXssFilter: true, "+
-				"referrerPolicy: same-origin, contentSecurityPolicy: \"default-src 'self'\", customResponseHeaders: {X-Served-By: conf}}}") +
+				"referrerPolicy: same-origin, contentSecurityPolicy: \"default-src 'self'\", customResponseHeaders: {X-Served-By: conf}, "+
+				"customRequestHeaders: {X-Dup: set}}}") +
 			confMW("shstrip", "{stripPrefix: {prefixes: [/api]}}") +
 			ir("shapes", "  routes:\n"+confRoute("Host(`shapes.example`)", "[{name: alpha, port: 80}]")+
 				confMWRoute("shapes-mw.example", "[{name: shredir}, {name: shsec}, {name: shstrip}]"))}

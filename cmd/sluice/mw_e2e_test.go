@@ -354,6 +354,9 @@ func TestBinaryHeadersMiddleware(t *testing.T) {
 				"Content-Security-Policy": "default-src 'self'", "Referrer-Policy": "same-origin", "Permissions-Policy": "camera=()", "Strict-Transport-Security": ""}},
 		{name: "security headers, TLS", host: "secure.example", path: "/", tlsOnly: true, status: 200,
 			respHeader: map[string]string{"X-Frame-Options": "SAMEORIGIN", "Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload"}},
+		{name: "security headers replace every line of the server's", host: "secure.example", path: "/r?respond-header=X-Frame-Options:DENY&" +
+			"respond-header=X-Frame-Options:ALLOW-FROM%20x&respond-header=X-Content-Type-Options:a&respond-header=X-Content-Type-Options:b",
+			status: 200, respHeader: map[string]string{"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff"}},
 		{name: "forceSTSHeader", host: "force.example", path: "/", status: 200, respHeader: map[string]string{"Strict-Transport-Security": "max-age=60"}},
 		{name: "allowedHosts", host: "hosts.example", path: "/", status: 200, uri: "/"},
 		{name: "allowedHosts: another host is a 500", host: "other-host.example", path: "/", status: 500, respBody: "Bad Host\n",

@@ -136,7 +136,7 @@ func (c *customHeaders) request(x *pipeline.Exchange) {
 		case bytes.EqualFold(f.name, []byte("Host")):
 			h.SetHostBytes(f.value)
 		default:
-			h.SetCanonical(f.name, f.value)
+			pipeline.SetRequest(h, f.name, f.value)
 		}
 	}
 }
@@ -162,23 +162,24 @@ func (c *customHeaders) forwardedFor(x *pipeline.Exchange, i int, v []byte) {
 // whatever answered: a server, or a middleware after this one.
 func (c *customHeaders) response(x *pipeline.Exchange) {
 	out := &x.Resp.Header
+	rep := pipeline.ResponseRepeats(out)
 	for _, f := range c.resp {
 		if len(f.value) == 0 {
 			out.DelBytes(f.name)
 		} else {
-			out.SetCanonical(f.name, f.value)
+			pipeline.SetResponse(out, f.name, f.value, rep)
 		}
 	}
 	if len(c.origins) > 0 || len(c.originREs) > 0 {
 		if m, ok := c.matchOrigin(peekCanonical(&x.Out.Header, hdrOrigin)); ok {
-			out.SetCanonical(hdrACAO, m)
+			pipeline.SetResponse(out, hdrACAO, m, rep)
 		}
 	}
 	if c.creds {
-		out.SetCanonical(hdrACAC, valTrue)
+		pipeline.SetResponse(out, hdrACAC, valTrue, rep)
 	}
 	if c.expose != nil {
-		out.SetCanonical(hdrACEH, c.expose)
+		pipeline.SetResponse(out, hdrACEH, c.expose, rep)
 	}
 	if !c.vary {
 		return
@@ -193,7 +194,7 @@ func (c *customHeaders) response(x *pipeline.Exchange) {
 	}
 	buf = append(buf, "Origin"...)
 	*x.Scratch(bufHeader) = buf
-	out.SetCanonical(hdrVary, buf)
+	pipeline.SetResponse(out, hdrVary, buf, rep)
 }
 
 // matchOrigin is Traefik's: the first listed origin equal to the

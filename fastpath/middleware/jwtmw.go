@@ -113,6 +113,7 @@ func (m *jwtMW) wrap(next pipeline.Handler) pipeline.Handler {
 		}
 		for _, f := range m.forward {
 			if v, ok := claims[f.claim]; ok {
+				h.Del(f.header) // every line of the name, as Go's Header.Set
 				h.Set(f.header, claimText(v))
 			}
 		}

@@ -46,10 +46,10 @@ func (p PassTLSClientCert) Middleware() (pipeline.Middleware, error) {
 			if x.TLS != nil && len(x.TLS.State.PeerCertificates) > 0 {
 				certs := x.TLS.State.PeerCertificates
 				if p.PEM {
-					x.Out.Header.SetBytesKV(hdrClientCert, []byte(certsPEM(certs)))
+					pipeline.SetRequest(&x.Out.Header, hdrClientCert, []byte(certsPEM(certs)))
 				}
 				if p.Info != nil {
-					x.Out.Header.SetBytesKV(hdrClientCertInfo, []byte(url.QueryEscape(p.Info.of(certs))))
+					pipeline.SetRequest(&x.Out.Header, hdrClientCertInfo, []byte(url.QueryEscape(p.Info.of(certs))))
 				}
 			}
 			next.Serve(x)

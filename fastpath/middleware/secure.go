@@ -115,20 +115,21 @@ func (s *secureHeaders) wrap(next pipeline.Handler) pipeline.Handler {
 		}
 		next.Serve(x)
 		out := &x.Resp.Header
+		rep := pipeline.ResponseRepeats(out)
 		for _, f := range s.always {
-			out.SetCanonical(f.name, f.value)
+			pipeline.SetResponse(out, f.name, f.value, rep)
 		}
 		if s.sts != nil && (ssl || s.stsForce) {
-			out.SetCanonical(hdrSTS, s.sts)
+			pipeline.SetResponse(out, hdrSTS, s.sts, rep)
 		}
 		if s.publicKey != nil && ssl {
-			out.SetCanonical(hdrHPKP, s.publicKey)
+			pipeline.SetResponse(out, hdrHPKP, s.publicKey, rep)
 		}
 		if csp != "" {
-			out.SetCanonical(hdrCSP, []byte(csp))
+			pipeline.SetResponse(out, hdrCSP, []byte(csp), rep)
 		}
 		if cspRO != "" {
-			out.SetCanonical(hdrCSPRO, []byte(cspRO))
+			pipeline.SetResponse(out, hdrCSPRO, []byte(cspRO), rep)
 		}
 	})
 }

@@ -140,3 +140,36 @@ func TestBeginHTTP2Repeated(t *testing.T) {
 		t.Errorf("sent as:\n%s", s)
 	}
 }
+
+// TestSetReplacesEveryLine: SetResponse and SetRequest leave one line of
+// the name, as Go's Header.Set, where fasthttp's SetCanonical replaces
+// the first; ResponseRepeats finds a repeated name.
+func TestSetReplacesEveryLine(t *testing.T) {
+	var resp fasthttp.ResponseHeader
+	raw := "HTTP/1.1 200 OK\r\nX-Frame-Options: SAMEORIGIN\r\nX-A: 1\r\nX-Frame-Options: ALLOW-FROM x\r\nContent-Length: 0\r\n\r\n"
+	if err := resp.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		t.Fatal(err)
+	}
+	rep := ResponseRepeats(&resp)
+	if !rep {
+		t.Fatal("two X-Frame-Options lines not seen")
+	}
+	SetResponse(&resp, []byte("X-Frame-Options"), []byte("DENY"), rep)
+	if s := resp.String(); strings.Count(s, "X-Frame-Options:") != 1 || !strings.Contains(s, "X-Frame-Options: DENY\r\n") {
+		t.Errorf("after SetResponse:\n%s", s)
+	}
+	if ResponseRepeats(&resp) {
+		t.Error("a repeat after the set")
+	}
+	var plain fasthttp.ResponseHeader
+	plain.Set("X-A", "1")
+	plain.Set("X-B", "2")
+	if ResponseRepeats(&plain) {
+		t.Error("a repeat in a header without one")
+	}
+	req := readRequestHeader(t, "X-User: a", "X-Other: 1", "X-User: b")
+	SetRequest(req, []byte("X-User"), []byte("c"))
+	if got := req.PeekAll("X-User"); len(got) != 1 || string(got[0]) != "c" {
+		t.Errorf("X-User lines after SetRequest: %q", got)
+	}
+}
