@@ -58,7 +58,7 @@ func (h *Handler) serveStream(s *h2.Stream, peer netip.AddrPort, tls *pipeline.C
 		h.routeH2(x)
 	} else {
 		o.method = obs.Method(s.Request.Method) // a 400: no header to note
-		x.Respond(fasthttp.StatusBadRequest, pipeline.BodyBadRequest)
+		x.RespondBadTarget(s.Request.Path)
 	}
 	if !o.start.IsZero() {
 		h.observe(x, &o)

@@ -156,8 +156,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			h.traceBegin(x, &v, protoOf(ctx), o.start)
 		}
 		h.route(x)
-	} else {
-		x.Respond(fasthttp.StatusBadRequest, pipeline.BodyBadRequest)
+	} else if !x.RespondBadTarget(ctx.Request.Header.RequestURI()) {
 		ctx.SetConnectionClose() // as Go's server: after a malformed request, nothing more is read
 	}
 	if !o.start.IsZero() {

@@ -362,6 +362,25 @@ var headerShapes = []string{
 	"Forwarded: for=1.2.3.4;proto=https\r\nVia: 1.1 front",
 }
 
+// oddRequests are request heads at the edge of what servers accept
+// (each gets "Connection: close" and the blank line). Malformed heads
+// and Expect without a body are left out: CONFORMANCE.md, known
+// differences.
+var oddRequests = []string{
+	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nX-Latin: caf\xe9\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nX-Tab: a\tb\r\n",
+	"get /x HTTP/1.1\r\nHost: shapes.example\r\n",
+	"PURGE /x HTTP/1.1\r\nHost: shapes.example\r\n",
+	"GET /x?a=%zz&b=%20 HTTP/1.1\r\nHost: shapes.example\r\n",
+	"GET /x#frag HTTP/1.1\r\nHost: shapes.example\r\n",
+	"GET /api/%2e%2e/x HTTP/1.1\r\nHost: shapes-mw.example\r\n",
+	"GET /x HTTP/1.1\r\nHost: SHAPES.example\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example.\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nContent-Length: 0\r\n",
+	"OPTIONS * HTTP/1.1\r\nHost: shapes.example\r\n",
+	"GET http://shapes.example/x?q=1 HTTP/1.1\r\nHost: ignored.example\r\n",
+}
+
 var headerShapesCorpus = func() confCase {
 	c := confCase{name: "header shapes on a plain route and through the typical chain",
 		objects: confMW("shredir", "{redirectScheme: {scheme: http}}") +
@@ -375,6 +394,9 @@ var headerShapesCorpus = func() confCase {
 		c.requests = append(c.requests,
 			confReq{raw: "GET /x HTTP/1.1\r\nHost: shapes.example\r\n" + h + "\r\nConnection: close\r\n\r\n"},
 			confReq{raw: "GET /api/x HTTP/1.1\r\nHost: shapes-mw.example\r\n" + h + "\r\nConnection: close\r\n\r\n"})
+	}
+	for _, r := range oddRequests {
+		c.requests = append(c.requests, confReq{raw: r + "Connection: close\r\n\r\n"})
 	}
 	return c
 }()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/md5"
 	"crypto/tls"
@@ -486,6 +487,45 @@ func TestBinaryCookiesForwardedAsSent(t *testing.T) {
 		resp.Body.Close()
 		if sc := resp.Header.Get("Set-Cookie"); resp.StatusCode != 200 || sc != "" {
 			t.Errorf("%s: status %d, Set-Cookie %q: the pin was not read", cl.name, resp.StatusCode, sc)
+		}
+	}
+}
+
+// TestBinaryFragmentAndEmptyBody: a fragment in the request path is
+// Traefik's entry point's 400 (an empty body, the connection kept), and a
+// declared empty body goes on as Traefik's proxy sends it: no
+// Content-Length on a GET, "Content-Length: 0" on a POST.
+func TestBinaryFragmentAndEmptyBody(t *testing.T) {
+	f := newMWFixture(t, "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: plain, namespace: e2e}\nspec:\n  routes:\n"+
+		"  - match: Host(`plain.example`)\n    services: [{name: echo, port: 80}]\n---\n")
+	eventually(t, f.p.addr, "plain.example", "/x", 200, "")
+	c, err := net.Dial("tcp4", f.p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /x#frag HTTP/1.1\r\nHost: plain.example\r\n\r\nGET /y HTTP/1.1\r\nHost: plain.example\r\n\r\n")
+	br := bufio.NewReader(c)
+	for i, want := range []int{400, 200} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || i == 0 && (len(b) != 0 || resp.Header.Get("Content-Type") != "") {
+			t.Errorf("answer %d: %d %q %v, want %d (the first with no body or type)", i, resp.StatusCode, b, resp.Header, want)
+		}
+	}
+	for _, tc := range []struct{ method, want string }{{"GET", ""}, {"DELETE", ""}, {"POST", "0"}, {"PUT", "0"}} {
+		_, body, err := rawResponse(f.p.addr, tc.method+" /e HTTP/1.1\r\nHost: plain.example\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		var e echo
+		if err != nil || json.Unmarshal(body, &e) != nil {
+			t.Fatalf("%s: %v %s", tc.method, err, body)
+		}
+		if got := e.Headers["Content-Length"]; got != tc.want {
+			t.Errorf("%s with Content-Length: 0: the server saw Content-Length %q, want %q", tc.method, got, tc.want)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package pipeline
 
-import "github.com/valyala/fasthttp"
+import (
+	"bytes"
+
+	"github.com/valyala/fasthttp"
+)
 
 // Preallocated bodies, as Go's http.Error and NotFoundHandler (and so
 // Traefik) write them.
@@ -26,6 +30,23 @@ func (x *Exchange) Respond(status int, body []byte) {
 	r.Header.SetContentType("text/plain; charset=utf-8")
 	r.Header.Set("X-Content-Type-Options", "nosniff")
 	r.SetBodyRaw(body)
+}
+
+// RespondBadTarget answers a request whose target Begin refused: 400
+// with an empty body when its path holds a fragment ('#'), as Traefik's
+// entry point (denyFragment) answers, else as http.Error would. It
+// reports whether the connection may go on (the fragment's answer is a
+// handler's, not a malformed request's).
+func (x *Exchange) RespondBadTarget(target []byte) (keepAlive bool) {
+	if i := bytes.IndexByte(target, '?'); i >= 0 {
+		target = target[:i]
+	}
+	if bytes.IndexByte(target, '#') >= 0 {
+		x.RespondStatusText(fasthttp.StatusBadRequest, nil)
+		return true
+	}
+	x.Respond(fasthttp.StatusBadRequest, BodyBadRequest)
+	return false
 }
 
 // NotFound answers 404 as Go's NotFoundHandler.
