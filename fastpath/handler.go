@@ -156,6 +156,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			h.traceBegin(x, &v, protoOf(ctx), o.start)
 		}
 		h.route(x)
+	} else if x.UnsupportedTE() {
+		x.RespondUnsupportedTE()
+		ctx.SetConnectionClose()
 	} else if !x.RespondBadTarget(ctx.Request.Header.RequestURI()) {
 		ctx.SetConnectionClose() // as Go's server: after a malformed request, nothing more is read
 	}

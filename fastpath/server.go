@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -203,6 +204,15 @@ func answerError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &small):
 		ctx.SetStatusCode(fasthttp.StatusRequestHeaderFieldsTooLarge)
 		ctx.SetBodyString("431 Request Header Fields Too Large")
+	case !errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding) && strings.Contains(err.Error(), "transfer-encoding"):
+		// fasthttp's "unsupported transfer-encoding: %q" and "too many
+		// transfer-encoding headers" (wrapped as text): Go's server
+		// (Traefik's) answers a Transfer-Encoding other than one
+		// "chunked" so (pipeline's badTE for what fasthttp lets by).
+		// (The sentinel is fasthttp's refusal of any Transfer-Encoding
+		// on HTTP/1.0, which Go ignores: that stays a 400 and a close.)
+		ctx.SetStatusCode(fasthttp.StatusNotImplemented)
+		ctx.SetBodyString("Unsupported transfer encoding")
 	default:
 		ctx.SetStatusCode(fasthttp.StatusBadRequest)
 		ctx.SetBodyString("400 Bad Request")

@@ -379,6 +379,26 @@ var oddRequests = []string{
 	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nContent-Length: 0\r\n",
 	"OPTIONS * HTTP/1.1\r\nHost: shapes.example\r\n",
 	"GET http://shapes.example/x?q=1 HTTP/1.1\r\nHost: ignored.example\r\n",
+	"GET https://shapes.example/x HTTP/1.1\r\nHost: shapes.example\r\n",
+	"GET /caf\xc3\xa9/%00/x;p=1 HTTP/1.1\r\nHost: shapes.example\r\n",
+	"GET /api/a%2Fb/c HTTP/1.1\r\nHost: shapes-mw.example\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example:\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example:99999\r\n",
+	"GET /x HTTP/1.1\r\nHost: [::1]\r\n",
+	"GET /x?a=1&a=2&b HTTP/1.1\r\nHost: shapes.example\r\n",
+	"POST /x HTTP/1.1\r\nHost: shapes.example\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n3;ext=1\r\nabc\r\n0\r\nX-T: v\r\n\r\n",
+	"HEAD /x HTTP/1.1\r\nHost: shapes.example\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nMax-Forwards: 0\r\nVia: 1.0 a, 1.1 b\r\n",
+}
+
+// malformedRequests are heads Go's server refuses itself (400, 501).
+var malformedRequests = []string{
+	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nX-Ctl: a\x01b\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nHost: other.example\r\n",
+	"GET /x HTTP/1.1\r\nHost: shapes.example\r\nTransfer-Encoding: identity\r\n",
+	"POST /x HTTP/1.1\r\nHost: shapes.example\r\nTransfer-Encoding: gzip, chunked\r\n",
+	"POST /x HTTP/1.1\r\nHost: shapes.example\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
 }
 
 var headerShapesCorpus = func() confCase {
@@ -397,6 +417,9 @@ var headerShapesCorpus = func() confCase {
 	}
 	for _, r := range oddRequests {
 		c.requests = append(c.requests, confReq{raw: r + "Connection: close\r\n\r\n"})
+	}
+	for _, r := range malformedRequests {
+		c.requests = append(c.requests, confReq{raw: r + "Connection: close\r\n\r\n", goError: true})
 	}
 	return c
 }()

@@ -491,11 +491,13 @@ func TestBinaryCookiesForwardedAsSent(t *testing.T) {
 	}
 }
 
-// TestBinaryFragmentAndEmptyBody: a fragment in the request path is
-// Traefik's entry point's 400 (an empty body, the connection kept), and a
-// declared empty body goes on as Traefik's proxy sends it: no
-// Content-Length on a GET, "Content-Length: 0" on a POST.
-func TestBinaryFragmentAndEmptyBody(t *testing.T) {
+// TestBinaryOddRequestHeads: a fragment in the request path is Traefik's
+// entry point's 400 (an empty body, the connection kept); a declared
+// empty body goes on as Traefik's proxy sends it (no Content-Length on a
+// GET, "Content-Length: 0" on a POST); a Transfer-Encoding other than one
+// "chunked" is Go's 501; and every Connection line's names go, a
+// "Connection: close" line beside them included.
+func TestBinaryOddRequestHeads(t *testing.T) {
 	f := newMWFixture(t, "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: plain, namespace: e2e}\nspec:\n  routes:\n"+
 		"  - match: Host(`plain.example`)\n    services: [{name: echo, port: 80}]\n---\n")
 	eventually(t, f.p.addr, "plain.example", "/x", 200, "")
@@ -527,5 +529,20 @@ func TestBinaryFragmentAndEmptyBody(t *testing.T) {
 		if got := e.Headers["Content-Length"]; got != tc.want {
 			t.Errorf("%s with Content-Length: 0: the server saw Content-Length %q, want %q", tc.method, got, tc.want)
 		}
+	}
+	for _, te := range []string{"identity", "gzip, chunked", "chunked\r\nTransfer-Encoding: chunked"} {
+		resp, body, err := rawResponse(f.p.addr, "POST /te HTTP/1.1\r\nHost: plain.example\r\nTransfer-Encoding: "+te+"\r\n\r\n0\r\n\r\n")
+		if err != nil || resp.StatusCode != 501 || string(body) != "Unsupported transfer encoding" || !resp.Close {
+			t.Errorf("Transfer-Encoding %q: %v %v %q, want 501 and the connection closed", te, resp, err, body)
+		}
+	}
+	_, body, err := rawResponse(f.p.addr, "GET /c HTTP/1.1\r\nHost: plain.example\r\nX-Secret: 1\r\nX-Other: 2\r\n"+
+		"Connection: X-Secret\r\nConnection: close\r\nConnection: X-Other\r\n\r\n")
+	var e echo
+	if err != nil || json.Unmarshal(body, &e) != nil {
+		t.Fatalf("Connection lines: %v %s", err, body)
+	}
+	if e.Headers["X-Secret"] != "" || e.Headers["X-Other"] != "" {
+		t.Errorf("headers named by Connection reached the server: %v", e.Headers)
 	}
 }

@@ -38,8 +38,13 @@ func (x *Exchange) BeginHTTP1(ctx *fasthttp.RequestCtx, ep *EntryPoint, client n
 	if !match.ValidHostHeader(host) || !x.target(path, bytes.IndexByte(uri, '?') >= 0) {
 		return false
 	}
-	p := scanRequest(in)
+	x.conn = x.conn[:0]
+	p := scanRequest(in, &x.conn)
 	if p&badName != 0 {
+		return false
+	}
+	if p&badTE != 0 && in.IsHTTP11() { // (HTTP/1.0's is ignored, as Go's server ignores it)
+		x.badTE = true
 		return false
 	}
 	out := &x.Out.Header

@@ -86,6 +86,8 @@ type Exchange struct {
 	hostBuf   []byte // Out's Host while a send replaces it
 	authority []byte // an HTTP/2 request's :authority
 	crumbs    []byte // an HTTP/2 request's cookie fields, joined
+	badTE     bool   // BeginHTTP1 refused a Transfer-Encoding (UnsupportedTE)
+	conn      []byte // an HTTP/1.1 request's Connection lines, comma-joined
 	uriBuf    []byte // Out's request URI while ProxyForm replaces it
 	pathBuf   []byte // scratch of SetRequestPath
 	priorXFF  []byte // the first X-Forwarded-For line the client sent (PriorForwardedFor)
@@ -157,7 +159,7 @@ func Release(x *Exchange) {
 	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
 	x.peer, x.upgrade, x.kept, x.body = nil, x.upgrade[:0], x.kept[:0], streamView{}
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
-	x.routed, x.date, x.unsent = nil, false, false
+	x.routed, x.date, x.unsent, x.badTE = nil, false, false, false
 	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName, x.ChildRouter = nil, nil, obs.Inherit, obs.Inherit, "", ""
 	x.Logged, x.Origin, x.Retries, x.user, x.userSet, x.bodyRead = false, Origin{}, 0, x.user[:0], false, false
 	x.Tracing, x.Trace = obs.Inherit, nil

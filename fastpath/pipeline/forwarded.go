@@ -28,7 +28,11 @@ func (x *Exchange) forwarded(p present, host []byte) {
 		// Headers named in Connection go, then the hop-by-hop set. An
 		// upgrade (WebSocket) survives, as in Go's reverse proxy: its
 		// protocol is kept in x.upgrade and restored below.
-		for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
+		conn := x.conn // every line, as received (scanRequest)
+		if x.In == nil {
+			conn = hdr.Peek("Connection")
+		}
+		for tok, rest := nextToken(conn); tok != nil; tok, rest = nextToken(rest) {
 			if len(x.upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
 				x.upgrade = append(x.upgrade, hdr.Peek("Upgrade")...)
 			}

@@ -28,7 +28,7 @@ func naiveForwarded(ep *EntryPoint, hdr *fasthttp.RequestHeader, ip netip.Addr, 
 	}
 	var upgrade []byte
 	teTrailers := bytes.Contains(hdr.Peek("Te"), []byte("trailers"))
-	for tok, rest := nextToken(hdr.Peek("Connection")); tok != nil; tok, rest = nextToken(rest) {
+	for tok, rest := nextToken([]byte(connectionLines(hdr))); tok != nil; tok, rest = nextToken(rest) {
 		if len(upgrade) == 0 && bytes.EqualFold(tok, []byte("upgrade")) {
 			upgrade = append(upgrade, hdr.Peek("Upgrade")...)
 		}
@@ -96,7 +96,7 @@ func randomHeaders(rng *rand.Rand) string {
 	for range rng.IntN(8) {
 		b.WriteString(names[rng.IntN(len(names))] + ": " + values[rng.IntN(len(values))] + "\r\n")
 	}
-	if rng.IntN(2) == 0 {
+	for range rng.IntN(3) { // none, one or two Connection lines
 		b.WriteString("Connection: " + conn[rng.IntN(len(conn))] + "\r\n")
 	}
 	b.WriteString("\r\n")
@@ -219,4 +219,16 @@ func goRepeated(h *fasthttp.RequestHeader, raw string) {
 		}
 		h.EnableSpecialHeader()
 	}
+}
+
+// connectionLines is every Connection line of hdr as received, read from
+// its raw header line by line, comma-joined (Go's proxy honours them all).
+func connectionLines(hdr *fasthttp.RequestHeader) string {
+	var vals []string
+	for _, line := range strings.Split(string(hdr.RawHeaders()), "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Connection") {
+			vals = append(vals, strings.TrimSpace(v))
+		}
+	}
+	return strings.Join(vals, ",")
 }

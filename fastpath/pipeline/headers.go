@@ -74,6 +74,9 @@ const (
 	hasUserAgent
 	hasContentType
 	repeatedSingle
+	// badTE: a Transfer-Encoding Go's server refuses with 501 (anything
+	// but one line of "chunked").
+	badTE
 )
 
 // presentIn is the bit of a request header name, a loose spelling of a
@@ -135,13 +138,25 @@ func presentExact(k []byte) present {
 }
 
 // scanRequest reads the headers as received: All would parse and
-// re-serialise the cookies, a cost and a change nobody asked for.
-func scanRequest(hdr *fasthttp.RequestHeader) present {
+// re-serialise the cookies, a cost and a change nobody asked for. It
+// appends every Connection line's value to conn, comma-joined: fasthttp
+// keeps the first line for Peek, or "close" alone when a line said close,
+// and Go's proxy honours the tokens of all of them.
+func scanRequest(hdr *fasthttp.RequestHeader, conn *[]byte) present {
 	var p present
-	for k := range hdr.AllInOrder() {
+	for k, v := range hdr.AllInOrder() {
 		bit := presentIn(k)
+		if bit == hasConnection {
+			if p&hasConnection != 0 {
+				*conn = append(*conn, ',')
+			}
+			*conn = append(*conn, v...)
+		}
 		if bit&p&(hasUserAgent|hasContentType) != 0 {
 			p |= repeatedSingle
+		}
+		if bit == hasTransferEncoding && (p&hasTransferEncoding != 0 || !bytes.EqualFold(v, []byte("chunked"))) {
+			p |= badTE // Go: one line, "chunked", else 501 (request smuggling's surface)
 		}
 		p |= bit
 		if bytes.IndexByte(k, ' ') >= 0 {

@@ -49,6 +49,21 @@ func (x *Exchange) RespondBadTarget(target []byte) (keepAlive bool) {
 	return false
 }
 
+// UnsupportedTE reports that BeginHTTP1 refused the request for its
+// Transfer-Encoding, which Go's server (Traefik's) answers 501 with
+// RespondUnsupportedTE's body.
+func (x *Exchange) UnsupportedTE() bool { return x.badTE }
+
+// RespondUnsupportedTE answers as Go's server answers a Transfer-Encoding
+// it does not support.
+func (x *Exchange) RespondUnsupportedTE() {
+	x.Resp.SetStatusCode(fasthttp.StatusNotImplemented)
+	x.Resp.Header.SetContentType("text/plain; charset=utf-8")
+	x.Resp.SetBodyRaw(bodyUnsupportedTE)
+}
+
+var bodyUnsupportedTE = []byte("Unsupported transfer encoding")
+
 // NotFound answers 404 as Go's NotFoundHandler.
 func (x *Exchange) NotFound() { x.Respond(fasthttp.StatusNotFound, BodyNotFound) }
 
