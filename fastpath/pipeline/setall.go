@@ -33,7 +33,7 @@ func ResponseRepeats(h *fasthttp.ResponseHeader) bool {
 	var sig uint64
 	n := 0
 	for k := range h.All() {
-		if n == maxScanned {
+		if n == maxScanned || len(k) == 0 { // (fasthttp refuses an empty name; no guess)
 			return true
 		}
 		bit := uint64(1) << ((uint(len(k)) + uint(k[0]) + 7*uint(k[len(k)-1])) & 63)
