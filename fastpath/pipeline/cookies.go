@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"net/textproto"
 	"sync"
 
 	"github.com/valyala/fasthttp"
@@ -38,14 +39,14 @@ func RequestCookie(h *fasthttp.RequestHeader, name string) (value []byte, ok boo
 		return nil, false
 	}
 	for _, line := range lines {
-		for line = trimSpace(line); len(line) > 0; {
+		for line = textproto.TrimBytes(line); len(line) > 0; {
 			var part []byte
 			part, line, _ = bytes.Cut(line, []byte{';'})
-			if part = trimSpace(part); len(part) == 0 {
+			if part = textproto.TrimBytes(part); len(part) == 0 {
 				continue
 			}
 			k, v, _ := bytes.Cut(part, []byte{'='})
-			if k = trimSpace(k); string(k) != name || !isToken(k) {
+			if k = textproto.TrimBytes(k); string(k) != name || !isToken(k) {
 				continue
 			}
 			if v, ok := cookieValue(v); ok {
@@ -55,20 +56,6 @@ func RequestCookie(h *fasthttp.RequestHeader, name string) (value []byte, ok boo
 	}
 	return nil, false
 }
-
-// trimSpace is textproto.TrimString: ASCII spaces, tabs and line ends
-// off both ends.
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && isSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // isToken reports a non-empty RFC 9110 token (Go's cookie name check).
 func isToken(b []byte) bool {

@@ -11,10 +11,7 @@ import (
 // front ends count both fields as they scan (repeatedSingle), and only
 // such a request pays for keepRepeated.
 
-var (
-	hdrUserAgent   = []byte(fasthttp.HeaderUserAgent)
-	hdrContentType = []byte(fasthttp.HeaderContentType)
-)
+var hdrContentType = []byte(fasthttp.HeaderContentType)
 
 // keepRepeated sets out's User-Agent to in's first, and its Content-Type
 // lines to all of in's, as received.
