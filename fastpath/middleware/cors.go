@@ -69,15 +69,13 @@ func newCustom(h *Headers) (*customHeaders, error) {
 	return c, nil
 }
 
-func (c *customHeaders) wrap(next pipeline.Handler) pipeline.Handler {
-	return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
-		if c.cors && c.preflight(x) {
-			return
-		}
-		c.request(x)
-		next.Serve(x)
-		c.response(x)
-	})
+// names are the response fields c may set.
+func (c *customHeaders) names() [][]byte {
+	n := [][]byte{hdrACAO, hdrACAC, hdrACEH, hdrVary}
+	for _, f := range c.resp {
+		n = append(n, f.name)
+	}
+	return n
 }
 
 // preflight answers a CORS preflight request (OPTIONS with Origin and
@@ -160,9 +158,8 @@ func (c *customHeaders) forwardedFor(x *pipeline.Exchange, i int, v []byte) {
 
 // response applies the custom response headers and the CORS ones, to
 // whatever answered: a server, or a middleware after this one.
-func (c *customHeaders) response(x *pipeline.Exchange) {
+func (c *customHeaders) response(x *pipeline.Exchange, rep bool) {
 	out := &x.Resp.Header
-	rep := pipeline.ResponseRepeats(out)
 	for _, f := range c.resp {
 		if len(f.value) == 0 {
 			out.DelBytes(f.name)

@@ -94,15 +94,48 @@ func (h Headers) Middleware() (pipeline.Middleware, error) {
 			return nil, err
 		}
 	}
+	var names [][]byte
+	if sec != nil {
+		names = append(names, sec.names()...)
+	}
+	if hdr != nil {
+		names = append(names, hdr.names()...)
+	}
+	set := pipeline.NewSetNames(names...)
 	return func(next pipeline.Handler) pipeline.Handler {
-		if sec != nil {
-			next = sec.wrap(next)
-		}
-		if hdr != nil {
-			next = hdr.wrap(next)
-		}
-		return next
+		return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
+			serveHeaders(x, next, sec, hdr, &set)
+		})
 	}, nil
+}
+
+// serveHeaders is Traefik's order: the custom half (CORS preflight,
+// request fields) around the security half (host check) around the rest
+// of the chain; on the way back the security fields, then the custom
+// ones. Sets make no repeats and deletions remove them, so whether the
+// answer repeats one of the names is found once for both halves.
+func serveHeaders(x *pipeline.Exchange, next pipeline.Handler, sec *secureHeaders, hdr *customHeaders, set *pipeline.SetNames) {
+	if hdr != nil {
+		if hdr.cors && hdr.preflight(x) {
+			return
+		}
+		hdr.request(x)
+	}
+	var st secureState
+	served := true
+	if sec != nil {
+		st, served = sec.before(x)
+	}
+	if served {
+		next.Serve(x)
+	}
+	rep := set.Repeats(&x.Resp.Header)
+	if served && sec != nil {
+		sec.response(x, st, rep)
+	}
+	if hdr != nil {
+		hdr.response(x, rep)
+	}
 }
 
 // field is a canonical header name and a value, as bytes.

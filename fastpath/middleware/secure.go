@@ -102,36 +102,55 @@ func newSecure(h *Headers) (*secureHeaders, error) {
 	return s, nil
 }
 
-func (s *secureHeaders) wrap(next pipeline.Handler) pipeline.Handler {
-	return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
-		if len(s.allowedHosts) > 0 && !s.goodHost(x) {
-			x.Respond(fasthttp.StatusInternalServerError, s.badHostBody)
-			return
-		}
-		ssl := s.isSSL(x)
-		var csp, cspRO string
-		if s.nonce {
-			csp, cspRO = s.withNonce()
-		}
-		next.Serve(x)
-		out := &x.Resp.Header
-		rep := pipeline.ResponseRepeats(out)
-		for _, f := range s.always {
-			pipeline.SetResponse(out, f.name, f.value, rep)
-		}
-		if s.sts != nil && (ssl || s.stsForce) {
-			pipeline.SetResponse(out, hdrSTS, s.sts, rep)
-		}
-		if s.publicKey != nil && ssl {
-			pipeline.SetResponse(out, hdrHPKP, s.publicKey, rep)
-		}
-		if csp != "" {
-			pipeline.SetResponse(out, hdrCSP, []byte(csp), rep)
-		}
-		if cspRO != "" {
-			pipeline.SetResponse(out, hdrCSPRO, []byte(cspRO), rep)
-		}
-	})
+// secureState is what secureHeaders works out from the request for its
+// answer: whether it came over TLS, and the policies with a fresh nonce.
+type secureState struct {
+	ssl        bool
+	csp, cspRO string
+}
+
+// before checks the request's host (false: it answered 500) and works
+// out the answer's state.
+func (s *secureHeaders) before(x *pipeline.Exchange) (secureState, bool) {
+	if len(s.allowedHosts) > 0 && !s.goodHost(x) {
+		x.Respond(fasthttp.StatusInternalServerError, s.badHostBody)
+		return secureState{}, false
+	}
+	st := secureState{ssl: s.isSSL(x)}
+	if s.nonce {
+		st.csp, st.cspRO = s.withNonce()
+	}
+	return st, true
+}
+
+// response sets the security fields on the answer; rep is the run's
+// SetNames.Repeats.
+func (s *secureHeaders) response(x *pipeline.Exchange, st secureState, rep bool) {
+	out := &x.Resp.Header
+	for _, f := range s.always {
+		pipeline.SetResponse(out, f.name, f.value, rep)
+	}
+	if s.sts != nil && (st.ssl || s.stsForce) {
+		pipeline.SetResponse(out, hdrSTS, s.sts, rep)
+	}
+	if s.publicKey != nil && st.ssl {
+		pipeline.SetResponse(out, hdrHPKP, s.publicKey, rep)
+	}
+	if st.csp != "" {
+		pipeline.SetResponse(out, hdrCSP, []byte(st.csp), rep)
+	}
+	if st.cspRO != "" {
+		pipeline.SetResponse(out, hdrCSPRO, []byte(st.cspRO), rep)
+	}
+}
+
+// names are the response fields s may set.
+func (s *secureHeaders) names() [][]byte {
+	n := [][]byte{hdrSTS, hdrHPKP, hdrCSP, hdrCSPRO}
+	for _, f := range s.always {
+		n = append(n, f.name)
+	}
+	return n
 }
 
 // goodHost reports whether the request's host (or the first of

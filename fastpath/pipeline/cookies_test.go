@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/netip"
@@ -171,5 +172,49 @@ func TestSetReplacesEveryLine(t *testing.T) {
 	SetRequest(req, []byte("X-User"), []byte("c"))
 	if got := req.PeekAll("X-User"); len(got) != 1 || string(got[0]) != "c" {
 		t.Errorf("X-User lines after SetRequest: %q", got)
+	}
+}
+
+// TestSetNamesRepeats holds SetNames.Repeats to counting: true exactly
+// when one of its names has two lines, on random responses (other names
+// repeated, cookies, special fields), and ResponseRepeats' answer past
+// 64 names.
+func TestSetNamesRepeats(t *testing.T) {
+	pool := []string{"X-Frame-Options", "Vary", "X-A", "X-B", "Referrer-Policy", "Set-Cookie", "Server", "Content-Type", "X-Served-By", "Xa", "Ax"}
+	set := NewSetNames([]byte("X-Frame-Options"), []byte("Vary"), []byte("Set-Cookie"), []byte("X-Served-By"), []byte("Vary"))
+	rnd := rand.New(rand.NewPCG(7, 9))
+	for i := range 3000 {
+		var b strings.Builder
+		b.WriteString("HTTP/1.1 200 OK\r\n")
+		for range rnd.IntN(8) {
+			n := pool[rnd.IntN(len(pool))]
+			fmt.Fprintf(&b, "%s: v%d=1\r\n", n, rnd.IntN(3))
+		}
+		b.WriteString("Content-Length: 0\r\n\r\n")
+		var h fasthttp.ResponseHeader
+		if err := h.Read(bufio.NewReader(strings.NewReader(b.String()))); err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]int{}
+		for k := range h.All() {
+			counts[string(k)]++
+		}
+		want := counts["X-Frame-Options"] > 1 || counts["Vary"] > 1 || counts["Set-Cookie"] > 1 || counts["X-Served-By"] > 1
+		if got := set.Repeats(&h); got != want {
+			t.Fatalf("case %d: Repeats %v, want %v for\n%s", i, got, want, b.String())
+		}
+	}
+	var h fasthttp.ResponseHeader
+	h.Add("X-A", "1")
+	h.Add("X-A", "2")
+	if none := NewSetNames(); none.Repeats(&h) {
+		t.Error("no names, yet a repeat")
+	}
+	var many [][]byte
+	for i := range 70 {
+		many = append(many, fmt.Appendf(nil, "X-N%d", i))
+	}
+	if wide := NewSetNames(many...); !wide.Repeats(&h) {
+		t.Error("past 64 names the answer is not ResponseRepeats'")
 	}
 }
