@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -310,6 +311,36 @@ func confMWRoute(host, middlewares string) string {
 
 func init() {
 	corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus, headerShapesCorpus, respShapesCorpus)
+	corpus = append(corpus, h2Twins(middlewareCorpus)...)
+}
+
+// h2Twins are the cases of the middleware kinds that keep no state
+// across requests, their HTTP/1.1 requests sent again over h2c (named
+// after the case, "(twins over h2c)"): the HTTP/2 axis of each kind's
+// corpus. Requests that depend on the one before (a cookie from its
+// answer), on the connection (raw bytes, upgrades, TLS) or on timing are
+// left as they are.
+func h2Twins(cases []confCase) []confCase {
+	stateful := []string{"rateLimit", "retry", "circuitBreaker", "grpcWeb", "passTLSClientCert"}
+	var twins []confCase
+	for _, c := range cases {
+		if slices.ContainsFunc(stateful, func(k string) bool { return strings.Contains(c.name, k) }) {
+			continue
+		}
+		twin := confCase{name: c.name + " (twins over h2c)"}
+		for _, r := range c.requests {
+			if r.h2 || r.raw != "" || r.upgrade || r.tls || r.authority != "" || r.during != nil || r.repeat > 0 ||
+				strings.Contains(r.cookie, "@") {
+				continue
+			}
+			r.h2 = true
+			twin.requests = append(twin.requests, r)
+		}
+		if len(twin.requests) > 0 {
+			twins = append(twins, twin)
+		}
+	}
+	return twins
 }
 
 // respShapes are response header lines the server adds to its own
@@ -630,6 +661,10 @@ var middlewareCorpus = []confCase{
 			{host: "buf.b.example", path: "/g"}, {host: "buf.b.example", path: "/body?n=3000&ct=text/plain"}, {host: "buf.b.example", path: "/body?n=3000&ct=text/plain&chunked=1"},
 			{host: "buf.b.example", path: "/body?n=5000&ct=text/plain"}, {host: "buf.b.example", path: "/body?n=5000&chunked=1"},
 			{host: "nolimit.b.example", path: "/body?n=3000&chunked=1"}, {method: "POST", host: "nolimit.b.example", path: "/p", body: "abc"},
+			// Go's servers send a whole small output with its length: up to
+			// 2048 bytes over HTTP/1.1, 4096 over HTTP/2 (the twins below).
+			{host: "nolimit.b.example", path: "/body?n=2048&chunked=1"}, {host: "nolimit.b.example", path: "/body?n=2049&chunked=1"},
+			{host: "nolimit.b.example", path: "/body?n=4096&chunked=1"}, {host: "nolimit.b.example", path: "/body?n=4097&chunked=1"},
 			{host: "retry.b.example", path: "/"}, {host: "neg.b.example", path: "/"},
 		}},
 	{name: "Middleware on the entry point (http.middlewares)", objects: confMW("epmw", "{addPrefix: {prefix: /ep}}") +
@@ -839,6 +874,14 @@ func compressRequests() []confReq {
 	add("comp.c.example", "/gzip", "gzip")
 	add("comp.c.example", "/gzip", "")
 	add("comp.c.example", "/body?n=5000&ct=application/grpc", "gzip")
+	// Go's servers send a whole small output with its length: up to 2048
+	// bytes over HTTP/1.1, 4096 over HTTP/2; these bodies do not compress.
+	for _, n := range []string{"1900", "2100", "3000", "4200"} {
+		for _, ae := range []string{"gzip", "br", "zstd"} {
+			add("comp.c.example", "/body?ct=text/html&rand=1&n="+n, ae)
+			add("comp.c.example", "/body?ct=text/html&rand=1&n="+n, ae, h2)
+		}
+	}
 	add("comp.c.example", "/body?n=5000&ct=text/html&respond-header=Content-Range:bytes%200-4999/9000", "gzip")
 	add("comp.c.example", "/body?n=5000&ct=text/html&respond-header=Accept-Ranges:bytes&respond-header=ETag:%22x%22", "gzip")
 	add("comp.c.example", "/body?n=5000&ct=text/html&respond-header=Vary:Cookie", "br")

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -91,7 +92,7 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/grpc":
 		serveGRPCLike(w, r, e)
 		return
-	case "/body": // ?n=size&ct=type (none: no Content-Type)&chunked=1 (no length): a compressible body
+	case "/body": // ?n=size&ct=type (none: no Content-Type)&chunked=1 (no length)&rand=1 (incompressible): a compressible body
 		q := r.URL.Query()
 		n, _ := strconv.Atoi(q.Get("n"))
 		if ct := q.Get("ct"); ct == "none" {
@@ -104,7 +105,7 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				w.Header().Add(k, v)
 			}
 		}
-		body := []byte(strings.Repeat("<p>hello, compressible world</p>\n", n/32+1)[:n])
+		body := backendBody(n, q.Get("rand") == "1")
 		if q.Get("chunked") == "1" {
 			w.(http.Flusher).Flush()
 			w.Write(body[:n/2])
@@ -148,6 +149,21 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 	}
 	_ = json.NewEncoder(w).Encode(e)
+}
+
+// backendBody is the backend's /body of n bytes: compressible text, or
+// with random, bytes that do not compress (an encoder's output is about
+// as long), the same for the same n.
+func backendBody(n int, random bool) []byte {
+	if !random {
+		return []byte(strings.Repeat("<p>hello, compressible world</p>\n", n/32+1)[:n])
+	}
+	body := make([]byte, n)
+	rnd := rand.New(rand.NewPCG(uint64(n), 1))
+	for i := range body {
+		body[i] = byte(rnd.Uint32())
+	}
+	return body
 }
 
 // serveAuth answers as an authentication server: X-Auth "ok" is a 200

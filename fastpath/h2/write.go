@@ -164,9 +164,15 @@ func (s *Stream) WriteResponse(resp *fasthttp.Response) {
 	}
 }
 
-// encodeHeader encodes resp's status and header fields.
+// encodeHeader encodes resp's status and header fields. A held body goes
+// out whole, so its content-length is its own length, whatever the header
+// still says (a middleware that encoded or replaced the body leaves the
+// server's), as fasthttp's HTTP/1.1 writer does; a HEAD answer keeps the
+// header's.
 func (s *Stream) encodeHeader(resp *fasthttp.Response, streamed bool, bodyLen int) []byte {
-	b := appendStatus(s.enc[:0], resp.StatusCode())
+	st := resp.StatusCode()
+	own := !streamed && string(s.Method) != "HEAD" && st != 204 && st != 304
+	b := appendStatus(s.enc[:0], st)
 	hasLength, hasDate := false, false
 	for k, v := range resp.Header.All() {
 		s.name = appendLower(s.name[:0], k)
@@ -174,6 +180,9 @@ func (s *Stream) encodeHeader(resp *fasthttp.Response, streamed bool, bodyLen in
 		case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
 			continue // connection-specific (RFC 9113 section 8.2.2)
 		case "content-length":
+			if own {
+				continue
+			}
 			hasLength = true
 		case "date":
 			hasDate = true
@@ -183,7 +192,7 @@ func (s *Stream) encodeHeader(resp *fasthttp.Response, streamed bool, bodyLen in
 	if !hasDate {
 		b = appendField(b, []byte("date"), httpDate())
 	}
-	if st := resp.StatusCode(); !streamed && !hasLength && st != 204 && st != 304 {
+	if !streamed && !hasLength && st != 204 && st != 304 {
 		b = appendField(b, []byte("content-length"), fasthttp.AppendUint(s.name[:0], bodyLen))
 	}
 	s.enc = b

@@ -142,7 +142,7 @@ func (b Buffering) holdResponse(x *pipeline.Exchange) bool {
 		return true
 	}
 	_ = src.Close()
-	if size < 0 && buf.Len() >= maxInlineCompressed {
+	if size < 0 && buf.Len() > inlineLimit(x) {
 		resp.SetBodyStream(bytes.NewReader(buf.Bytes()), -1) // Go's server chunks what it did not get a length for
 		return true
 	}

@@ -294,7 +294,7 @@ func (k *compressor) gzipResponse(x *pipeline.Exchange) {
 		return
 	}
 	h.DelBytes(hdrAcceptRanges)
-	encodeResponse(resp, encGzip, b.known)
+	encodeResponse(resp, encGzip, b.known, inlineLimit(x))
 }
 
 // ownResponse applies Traefik's br/zstd handler's decision.
@@ -318,7 +318,7 @@ func (k *compressor) ownResponse(x *pipeline.Exchange, enc string) {
 	if len(b.head) == 0 || b.known && b.size < k.minSize {
 		return
 	}
-	encodeResponse(resp, enc, b.known)
+	encodeResponse(resp, enc, b.known, inlineLimit(x))
 }
 
 // bodyAllowed reports whether a status may carry a body.
@@ -326,6 +326,15 @@ func bodyAllowed(status int) bool {
 	return status >= 200 && status != fasthttp.StatusNoContent && status != fasthttp.StatusNotModified
 }
 
-// maxInlineCompressed is Go's bufferBeforeChunkingSize: a handler's whole
-// output below it is sent with a Content-Length, above it chunked.
-const maxInlineCompressed = 2048
+// inlineLimit is the most a handler may write, all before it returns,
+// for Go's server to send it with a Content-Length rather than as it
+// comes (chunked over HTTP/1.1): the buffer between the two, 2048 bytes
+// over HTTP/1.x (bufferBeforeChunkingSize), 4096 over HTTP/2
+// (handlerChunkWriteSize). Traefik's compress and buffering middlewares
+// write a whole held body at once, so its length decides.
+func inlineLimit(x *pipeline.Exchange) int {
+	if x.Ctx() == nil {
+		return 4096 // HTTP/2: only its front end has no fasthttp context
+	}
+	return 2048
+}

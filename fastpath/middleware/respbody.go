@@ -91,10 +91,11 @@ func (r *replayStream) Close() error {
 }
 
 // encodeResponse encodes resp's body with enc: a held body at once (sent
-// with its length if the result is short, as Go's server sends a small
-// handler output; one of unknown length is flushed as written, so
-// chunked), a stream as it arrives, flushed after every read.
-func encodeResponse(resp *fasthttp.Response, enc string, known bool) {
+// with its length if the result is at most limit bytes (inlineLimit), as
+// Go's server sends a small handler output; one of unknown length is
+// flushed as written, so chunked), a stream as it arrives, flushed after
+// every read.
+func encodeResponse(resp *fasthttp.Response, enc string, known bool, limit int) {
 	h := &resp.Header
 	h.SetBytesKV(hdrContentEncoding, []byte(enc))
 	if !resp.IsBodyStream() {
@@ -103,7 +104,7 @@ func encodeResponse(resp *fasthttp.Response, enc string, known bool) {
 		_, _ = e.Write(resp.Body())
 		_ = e.Close()
 		putEncoder(enc, e)
-		if known && out.Len() < maxInlineCompressed {
+		if known && out.Len() <= limit {
 			resp.SetBody(out.Bytes())
 			return
 		}
@@ -111,7 +112,7 @@ func encodeResponse(resp *fasthttp.Response, enc string, known bool) {
 		return
 	}
 	src := upstream.TakeBody(resp)
-	s := &encodeStream{src: src, enc: enc, in: make([]byte, 32<<10), flush: !known}
+	s := &encodeStream{src: src, enc: enc, in: make([]byte, 32<<10), flush: !known, limit: limit}
 	s.e = getEncoder(enc, &s.out)
 	if known && s.prefill() {
 		resp.SetBody(s.out.Bytes()) // all of it fit under Go's chunking threshold
@@ -121,14 +122,14 @@ func encodeResponse(resp *fasthttp.Response, enc string, known bool) {
 	resp.SetBodyStream(s, -1)
 }
 
-// prefill encodes a stream of known length until its output reaches Go's
-// chunking threshold; it reports true when the whole stream was encoded
-// below it (Traefik's answer then carries a Content-Length).
+// prefill encodes a stream of known length until its output passes Go's
+// chunking threshold (s.limit); it reports true when the whole stream was
+// encoded within it (Traefik's answer then carries a Content-Length).
 func (s *encodeStream) prefill() bool {
-	for s.out.Len() < maxInlineCompressed && !s.done && s.err == nil {
+	for s.out.Len() <= s.limit && !s.done && s.err == nil {
 		s.step()
 	}
-	return s.done && s.out.Len() < maxInlineCompressed
+	return s.done && s.out.Len() <= s.limit
 }
 
 // encodeStream encodes a stream as it is read.
@@ -142,6 +143,7 @@ type encodeStream struct {
 	err   error
 	taken bool
 	flush bool // flush after every read
+	limit int  // prefill's: inlineLimit
 }
 
 // Take lets TakeBody take the stream out of a response (upstream.Taker).
