@@ -8,7 +8,7 @@ export GOFLAGS := -buildvcs=false
 # 1.26.8 for builds elsewhere.
 export GOTOOLCHAIN ?= go1.27.3
 
-.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor bench-observe bench-smuggle soak soak-short vulncheck profile
+.PHONY: build demo test tools conformance unit race fuzz deps-check test-k8s k8s-deps crds bench bench-compare bench-syscalls bench-flat bench-floor bench-ab bench-observe bench-smuggle soak soak-short vulncheck profile
 
 build:
 	$(GO) build -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o bin/sluice ./cmd/sluice
@@ -127,6 +127,10 @@ bench-flat:
 # (bench/floor.sh; ROUNDS=5 CONNS="50 1000" by default).
 bench-floor:
 	bench/floor.sh
+
+# One Go benchmark at two commits, alternated in one run: PKG=... BENCH=... [BASE=HEAD~1].
+bench-ab:
+	bench/abbench.sh
 
 # What metrics and access logs add per request, beside nginx's access log
 # (bench/observe.sh; ROUNDS=5 by default).

@@ -9,6 +9,7 @@
 //	syscalls.sh       syscalls per request by perf stat (make bench-syscalls)
 //	floor.sh          each proxy beside the thinnest relay (make bench-floor)
 //	profile.sh        CPU, allocation and heap profiles into profiles/
+//	abbench.sh        one Go benchmark at two commits, alternated (make bench-ab)
 //	smuggle.sh        the request-smuggling corpus against the three (make bench-smuggle)
 //	demo              the upstream: fixed bodies of 100 B, 16 KiB or 1 MiB
 //	cmd/backend       the upstream as a process of its own

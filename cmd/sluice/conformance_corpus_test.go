@@ -311,36 +311,51 @@ func confMWRoute(host, middlewares string) string {
 
 func init() {
 	corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus, headerShapesCorpus, respShapesCorpus)
-	corpus = append(corpus, h2Twins(middlewareCorpus)...)
+	corpus = append(corpus, statelessTwins(middlewareCorpus, "(twins over h2c)", h2Twin)...)
+	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as HEAD)", headTwin)...)
 }
 
-// h2Twins are the cases of the middleware kinds that keep no state
-// across requests, their HTTP/1.1 requests sent again over h2c (named
-// after the case, "(twins over h2c)"): the HTTP/2 axis of each kind's
-// corpus. Requests that depend on the one before (a cookie from its
-// answer), on the connection (raw bytes, upgrades, TLS) or on timing are
-// left as they are.
-func h2Twins(cases []confCase) []confCase {
+// statelessTwins are the cases of the middleware kinds that keep no
+// state across requests, each request that twin accepts sent again as
+// twin makes it (named after the case, with suffix): another axis of
+// each kind's corpus. Requests that depend on the one before (a cookie
+// from its answer), on the connection (raw bytes, upgrades, TLS) or on
+// timing are left out.
+func statelessTwins(cases []confCase, suffix string, twin func(*confReq) bool) []confCase {
 	stateful := []string{"rateLimit", "retry", "circuitBreaker", "grpcWeb", "passTLSClientCert"}
 	var twins []confCase
 	for _, c := range cases {
 		if slices.ContainsFunc(stateful, func(k string) bool { return strings.Contains(c.name, k) }) {
 			continue
 		}
-		twin := confCase{name: c.name + " (twins over h2c)"}
+		t := confCase{name: c.name + " " + suffix}
 		for _, r := range c.requests {
-			if r.h2 || r.raw != "" || r.upgrade || r.tls || r.authority != "" || r.during != nil || r.repeat > 0 ||
-				strings.Contains(r.cookie, "@") {
+			if r.raw != "" || r.upgrade || r.tls || r.authority != "" || r.during != nil || r.repeat > 0 ||
+				strings.Contains(r.cookie, "@") || !twin(&r) {
 				continue
 			}
-			r.h2 = true
-			twin.requests = append(twin.requests, r)
+			t.requests = append(t.requests, r)
 		}
-		if len(twin.requests) > 0 {
-			twins = append(twins, twin)
+		if len(t.requests) > 0 {
+			twins = append(twins, t)
 		}
 	}
 	return twins
+}
+
+// h2Twin: a request sent over HTTP/1.1 only, over h2c.
+func h2Twin(r *confReq) bool {
+	r.h2 = !r.h2
+	return r.h2
+}
+
+// headTwin: a GET as HEAD, over the same protocol.
+func headTwin(r *confReq) bool {
+	if r.method != "" && r.method != "GET" || r.body != "" {
+		return false
+	}
+	r.method = "HEAD"
+	return true
 }
 
 // respShapes are response header lines the server adds to its own

@@ -311,3 +311,33 @@ func TestBinaryWholeSmallOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryHeadEmptyAnswerOverHTTP2: an answer Sluice makes without a
+// body (encodedCharacters' 400) declares no content-length to a HEAD over
+// HTTP/2, as Go's server declares only what a handler wrote, and "0" to a
+// GET; an answer with a body declares its length to both.
+func TestBinaryHeadEmptyAnswerOverHTTP2(t *testing.T) {
+	f := newMWFixture(t, mwObject("enc", "{encodedCharacters: {}}")+mwRoute("enc", "enc.example", "[{name: enc}]"))
+	for _, cl := range f.clients {
+		if !strings.Contains(cl.name, "2") {
+			continue
+		}
+		for _, c := range []struct {
+			method, path string
+			status       int
+			length       string
+		}{
+			{"HEAD", "/a%5cb", 400, ""}, {"GET", "/a%5cb", 400, "0"},
+			{"HEAD", "/x", 200, "present"}, {"HEAD", "/nowhere%5c", 400, ""},
+		} {
+			r := f.do(t, cl, mwCase{name: c.path, method: c.method, host: "enc.example", path: c.path})
+			got := r.header.Get("Content-Length")
+			if c.length == "present" && got != "" {
+				got = "present"
+			}
+			if r.status != c.status || got != c.length {
+				t.Errorf("%s %s over %s: %d with Content-Length %q, want %d with %q", c.method, c.path, cl.name, r.status, got, c.status, c.length)
+			}
+		}
+	}
+}

@@ -168,10 +168,12 @@ func (s *Stream) WriteResponse(resp *fasthttp.Response) {
 // out whole, so its content-length is its own length, whatever the header
 // still says (a middleware that encoded or replaced the body leaves the
 // server's), as fasthttp's HTTP/1.1 writer does; a HEAD answer keeps the
-// header's.
+// header's, and without one gets none when it holds no body (Go's server
+// declares only what the handler wrote or set).
 func (s *Stream) encodeHeader(resp *fasthttp.Response, streamed bool, bodyLen int) []byte {
 	st := resp.StatusCode()
-	own := !streamed && string(s.Method) != "HEAD" && st != 204 && st != 304
+	head := string(s.Method) == "HEAD"
+	own := !streamed && !head && st != 204 && st != 304
 	b := appendStatus(s.enc[:0], st)
 	hasLength, hasDate := false, false
 	for k, v := range resp.Header.All() {
@@ -192,7 +194,7 @@ func (s *Stream) encodeHeader(resp *fasthttp.Response, streamed bool, bodyLen in
 	if !hasDate {
 		b = appendField(b, []byte("date"), httpDate())
 	}
-	if !streamed && !hasLength && st != 204 && st != 304 {
+	if !streamed && !hasLength && st != 204 && st != 304 && (!head || bodyLen > 0) {
 		b = appendField(b, []byte("content-length"), fasthttp.AppendUint(s.name[:0], bodyLen))
 	}
 	s.enc = b
