@@ -313,6 +313,7 @@ func init() {
 	corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus, headerShapesCorpus, respShapesCorpus)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(twins over h2c)", h2Twin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as HEAD)", headTwin)...)
+	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as POST with a body)", postTwin)...)
 }
 
 // statelessTwins are the cases of the middleware kinds that keep no
@@ -348,6 +349,21 @@ func h2Twin(r *confReq) bool {
 	r.h2 = !r.h2
 	return r.h2
 }
+
+// postTwin: a GET as a POST with a body, over the same protocol; every
+// other one of no declared length (chunked; HTTP/2 without
+// content-length).
+func postTwin(r *confReq) bool {
+	if r.method != "" && r.method != "GET" || r.body != "" {
+		return false
+	}
+	postTwins++
+	r.method, r.body, r.chunked = "POST", "twin body", postTwins%2 == 0
+	return true
+}
+
+// postTwins counts postTwin's requests.
+var postTwins int
 
 // headTwin: a GET as HEAD, over the same protocol.
 func headTwin(r *confReq) bool {
