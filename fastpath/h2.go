@@ -10,6 +10,7 @@ import (
 	"github.com/sluiceproxy/sluice/fastpath/h2"
 	"github.com/sluiceproxy/sluice/fastpath/obs"
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
 // h2cPreface is what fasthttp has consumed of an HTTP/2 connection preface
@@ -47,6 +48,7 @@ func (h *Handler) serveStream(s *h2.Stream, peer netip.AddrPort, tls *pipeline.C
 	x := pipeline.Acquire()
 	x.TLS, x.Logged = tls, h.cfg.AccessLog != nil
 	if x.BeginHTTP2(&s.Request, s, &h.ep, peer.Addr()) {
+		upstream.SetInterim(&x.Out, (*h2Interim)(s))
 		if !o.start.IsZero() {
 			o.note(&x.Out.Header, int(s.Request.ContentLength))
 		}
@@ -73,6 +75,16 @@ func (h *Handler) serveStream(s *h2.Stream, peer netip.AddrPort, tls *pipeline.C
 	}
 	s.WriteResponse(x.Resp)
 	pipeline.Release(x) // closes a streamed response body
+}
+
+// h2Interim relays a server's informational answers (103 Early Hints) to
+// the HTTP/2 stream, as Traefik's proxy relays them (upstream.Interim).
+// A type of its own, without the stream's Close: fasthttp closes an
+// io.Closer among a request's user values when it resets the request.
+type h2Interim h2.Stream
+
+func (s *h2Interim) Interim(status int, h *fasthttp.ResponseHeader) {
+	(*h2.Stream)(s).WriteInterim(status, h)
 }
 
 // routeH2 is route with a panic answered 500, as the HTTP/1.1 front end does.

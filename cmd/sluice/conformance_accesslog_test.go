@@ -81,6 +81,8 @@ func knownDiff(what, field string) string {
 	case (field == "OriginContentSize" || field == "OriginStatus" || field == "GzipRatio") &&
 		(strings.Contains(what, "compress") || strings.Contains(what, "buffering")):
 		return field + ": Traefik measures the client's writer when the service returns (compressed bytes flushed so far, nothing of a buffered answer); Sluice reports the server's answer"
+	case field == "RequestContentSize" && strings.Contains(what, "down.") && strings.Contains(what, "its body chunked"):
+		return "RequestContentSize: a body of no declared length to a server that is down: Traefik counts what its proxy read of it (nothing, the connection failed first); Sluice the body the client sent, which its server had read with the request"
 	case field == "RequestContentSize" && strings.Contains(what, "body.f.example") && strings.Contains(what, "a body of 21 bytes"):
 		return "RequestContentSize: forwardAuth's forwardBody reads maxBodySize+1 bytes of a longer body before refusing it; Sluice refuses on the declared length, reading nothing"
 	case (field == "DownstreamContentSize" || field == "OriginContentSize" || field == "GzipRatio") &&

@@ -397,6 +397,13 @@ var respShapesCorpus = func() confCase {
 			confMW("rsstrip", "{stripPrefix: {prefixes: [/api]}}") +
 			ir("rshapes", "  routes:\n"+confRoute("Host(`rshapes.example`)", "[{name: alpha, port: 80}]")+
 				confMWRoute("rshapes-mw.example", "[{name: rsredir}, {name: rssec}, {name: rsstrip}]"))}
+	// A server's 103 Early Hints, relayed over HTTP/2 before the answer,
+	// as many as it sends (over HTTP/1.1 Sluice does not relay them:
+	// CONFORMANCE.md, known differences).
+	for _, q := range []string{"", "?n=2", "?n=6"} {
+		c.requests = append(c.requests, confReq{host: "rshapes.example", path: "/early" + q, h2: true},
+			confReq{host: "rshapes-mw.example", path: "/api/early" + q, h2: true})
+	}
 	for _, set := range respShapes {
 		q := url.Values{"respond-header": set}.Encode()
 		for _, h2 := range []bool{false, true} {

@@ -17,6 +17,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,6 +117,15 @@ func (b *confBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(n))
 		w.Write(body)
+		return
+	case "/early": // ?n= (1) 103 Early Hints with a Link, then the answer
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		for i := range max(n, 1) {
+			w.Header().Set("Link", fmt.Sprintf("</style%d.css>; rel=preload; as=style", i))
+			w.WriteHeader(http.StatusEarlyHints)
+		}
+		w.Header().Del("Link")
+		io.WriteString(w, "after hints")
 		return
 	case "/noct": // an answer without a Content-Type
 		w.Header()["Content-Type"] = nil
@@ -616,6 +627,7 @@ type confOut struct {
 	RespHeaders map[string]string // but Date
 	RespBody    string            // when not an echo
 	Shares      map[string]int    // repeat: backend -> requests
+	Interim     string            // the informational (1xx) answers before it, with their fields
 }
 
 // send sends req to proxy p and returns the outcome.
@@ -737,14 +749,26 @@ func (env *confEnv) sendOne(t *testing.T, p, addr string, req confReq) confOut {
 			return (&net.Dialer{}).DialContext(ctx, n, a)
 		}}
 	}
+	var interim []string
+	hr = hr.WithContext(httptrace.WithClientTrace(hr.Context(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			fields := []string{strconv.Itoa(code)}
+			for _, k := range sortedKeys(h) {
+				fields = append(fields, k+": "+strings.Join(h[k], " | "))
+			}
+			interim = append(interim, strings.Join(fields, ", "))
+			return nil
+		}}))
 	resp, err := client.Do(hr)
 	if err != nil {
-		return confOut{Status: -1, RespBody: "error: " + strings.ReplaceAll(err.Error(), addr, "PROXY")}
+		return confOut{Status: -1, RespBody: "error: " + strings.ReplaceAll(err.Error(), addr, "PROXY"), Interim: strings.Join(interim, "; ")}
 	}
 	defer resp.Body.Close()
 	lastCookies[p] = resp.Cookies()
 	b, _ := io.ReadAll(resp.Body)
-	return confOutcome(resp, b)
+	out := confOutcome(resp, b)
+	out.Interim = strings.Join(interim, "; ")
+	return out
 }
 
 // confOutcome reads an answer: a backend's echo, or the proxy's own body.
@@ -1113,6 +1137,7 @@ func diffOut(a, b confOut) string {
 	add("proto", a.Proto, b.Proto)
 	add("body", a.RespBody, b.RespBody)
 	add("shares", a.Shares, b.Shares)
+	add("interim answers", a.Interim, b.Interim)
 	for _, k := range union(a.RespHeaders, b.RespHeaders) {
 		add("response "+k, present(a.RespHeaders, k), present(b.RespHeaders, k))
 	}

@@ -16,7 +16,10 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -337,6 +340,51 @@ func TestBinaryHeadEmptyAnswerOverHTTP2(t *testing.T) {
 			}
 			if r.status != c.status || got != c.length {
 				t.Errorf("%s %s over %s: %d with Content-Length %q, want %d with %q", c.method, c.path, cl.name, r.status, got, c.status, c.length)
+			}
+		}
+	}
+}
+
+// TestBinaryEarlyHints: a server's 103 Early Hints reach an HTTP/2 client
+// (h2c and over TLS) before the answer, with their Link fields and
+// nothing else, as many as the server sends, on a plain route and through
+// a middleware; an HTTP/1.1 client gets the answer alone (CONFORMANCE.md:
+// Sluice does not relay them over HTTP/1.1).
+func TestBinaryEarlyHints(t *testing.T) {
+	f := newMWFixture(t, mwObject("hdr", "{headers: {customResponseHeaders: {X-Served-By: e2e}}}")+
+		mwRoute("plain", "plain.example", "[]")+mwRoute("mw", "mw.example", "[{name: hdr}]"))
+	for _, cl := range f.clients {
+		h2 := strings.Contains(cl.name, "2")
+		for _, c := range []struct {
+			host string
+			n    int
+		}{{"plain.example", 1}, {"mw.example", 1}, {"plain.example", 7}} {
+			scheme := "http://"
+			if cl.tls {
+				scheme = "https://"
+			}
+			var hints []string
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s%s/early?n=%d", scheme, c.host, c.n), nil)
+			req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+				Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+					hints = append(hints, fmt.Sprintf("%d %v", code, h))
+					return nil
+				}}))
+			resp, err := cl.c.Do(req)
+			if err != nil {
+				t.Fatalf("%s over %s: %v", c.host, cl.name, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(b) != "after hints" {
+				t.Errorf("%s (%d hints) over %s: %d %q", c.host, c.n, cl.name, resp.StatusCode, b)
+			}
+			var want []string
+			for i := 0; h2 && i < c.n; i++ {
+				want = append(want, fmt.Sprintf("103 map[Link:[</style%d.css>; rel=preload; as=style]]", i))
+			}
+			if !slices.Equal(hints, want) {
+				t.Errorf("%s (%d hints) over %s: interim answers %q, want %q", c.host, c.n, cl.name, hints, want)
 			}
 		}
 	}

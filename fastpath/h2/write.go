@@ -146,14 +146,9 @@ func (s *Stream) WriteResponse(resp *fasthttp.Response) {
 		body, streamed = nil, false
 	}
 	end := !streamed && len(body) == 0
-	c := s.c
-	c.lockWrite()
-	if s.reset.Load() {
-		c.unlockWrite(false)
+	if !s.sendHeaders(blk, end, end || streamed) {
 		return
 	}
-	c.appendHeaderBlock(s.id, blk, end)
-	c.unlockWrite(end || streamed)
 	switch {
 	case end:
 		s.ended = true
@@ -162,6 +157,41 @@ func (s *Stream) WriteResponse(resp *fasthttp.Response) {
 	default:
 		s.ended = s.writeData(body, true, true) == nil
 	}
+}
+
+// WriteInterim writes an informational answer (1xx: 103 Early Hints,
+// 102) to the stream ahead of its response: a HEADERS frame without
+// END_STREAM, the connection-specific fields dropped, as Go's server
+// writes one. Nothing after the response, or once the stream is reset.
+func (s *Stream) WriteInterim(status int, h *fasthttp.ResponseHeader) {
+	if s.ended || status < 100 || status > 199 || status == 101 {
+		return
+	}
+	b := appendStatus(s.enc[:0], status)
+	for k, v := range h.All() {
+		s.name = appendLower(s.name[:0], k)
+		switch string(s.name) {
+		case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length":
+			continue
+		}
+		b = appendField(b, s.name, v)
+	}
+	s.enc = b
+	s.sendHeaders(b, false, true)
+}
+
+// sendHeaders queues a header block for the stream (END_STREAM with end),
+// flushing with flush; false: the stream was reset, nothing is sent.
+func (s *Stream) sendHeaders(blk []byte, end, flush bool) bool {
+	c := s.c
+	c.lockWrite()
+	if s.reset.Load() {
+		c.unlockWrite(false)
+		return false
+	}
+	c.appendHeaderBlock(s.id, blk, end)
+	c.unlockWrite(flush)
+	return true
 }
 
 // encodeHeader encodes resp's status and header fields. A held body goes

@@ -18,4 +18,8 @@
 // another before anything is written, so a request that cannot be sent
 // again (a POST) does not fail for it. For a TLS connection the TCP
 // connection under it is checked.
+//
+// A server's informational answers before its response (103 Early Hints)
+// go to the request's Interim (SetInterim), if the front end gave one; the
+// response is what Do reads into resp.
 package upstream

@@ -110,7 +110,7 @@ func roundTrip[C conn](t *Transport, hc *fasthttp.HostClient, cc C, release, clo
 		finish(t, hc, cc, release, closeConn, false)
 		return true, err
 	}
-	br, pooled, err := readHeaderAll(hc, c, resp)
+	br, pooled, err := readHeaderAll(hc, c, req, resp)
 	if err != nil {
 		releaseReader(hc, br, pooled)
 		finish(t, hc, cc, release, closeConn, false)
@@ -186,9 +186,9 @@ const MaxResponseHeaderBytes = 10 << 20
 // up to MaxResponseHeaderBytes, that starts with the bytes already read. It
 // returns the reader the body is to be read with, and whether that is the
 // pool's.
-func readHeaderAll(hc *fasthttp.HostClient, c net.Conn, resp *fasthttp.Response) (*bufio.Reader, bool, error) {
+func readHeaderAll(hc *fasthttp.HostClient, c net.Conn, req *fasthttp.Request, resp *fasthttp.Response) (*bufio.Reader, bool, error) {
 	br := hc.AcquireReader(c)
-	err := readHeader(resp, br)
+	err := readHeader(req, resp, br)
 	if err == nil || !isSmallBuffer(err) {
 		return br, true, err
 	}
@@ -199,7 +199,7 @@ func readHeaderAll(hc *fasthttp.HostClient, c net.Conn, resp *fasthttp.Response)
 	for {
 		size = min(size*8, MaxResponseHeaderBytes)
 		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(read), c), size)
-		err = readHeader(resp, br)
+		err = readHeader(req, resp, br)
 		if err == nil || !isSmallBuffer(err) || size == MaxResponseHeaderBytes {
 			return br, false, err
 		}
@@ -221,15 +221,26 @@ func releaseReader(hc *fasthttp.HostClient, br *bufio.Reader, pooled bool) {
 	}
 }
 
-// readHeader reads the response header, skipping interim 1xx responses
-// other than 101 (which ends the HTTP exchange).
-func readHeader(resp *fasthttp.Response, br *bufio.Reader) error {
+// readHeader reads the response header. An informational (1xx) answer
+// before it other than 101 (which ends the HTTP exchange) goes to req's
+// Interim, if it has one (100 Continue never: Sluice answers a client's
+// Expect itself). As in Go's transport when its user sees the
+// informational answers (Traefik's proxy does), their number is not
+// limited; each is a header of its own, read within the same limits.
+func readHeader(req *fasthttp.Request, resp *fasthttp.Response, br *bufio.Reader) error {
 	for {
 		if err := resp.Header.Read(br); err != nil {
 			return err
 		}
-		if s := resp.StatusCode(); s >= 200 || s == fasthttp.StatusSwitchingProtocols {
+		s := resp.StatusCode()
+		if s >= 200 || s == fasthttp.StatusSwitchingProtocols {
 			return nil
+		}
+		if s != fasthttp.StatusContinue {
+			if i, ok := req.UserValue(interimKey).(Interim); ok {
+				resp.Header.SetNoDefaultContentType(true) // none invented (relayed sets it for the answer too)
+				i.Interim(s, &resp.Header)
+			}
 		}
 	}
 }
