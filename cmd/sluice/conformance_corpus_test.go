@@ -314,6 +314,7 @@ func init() {
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(twins over h2c)", h2Twin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as HEAD)", headTwin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as POST with a body)", postTwin)...)
+	corpus = append(corpus, statelessTwins(middlewareCorpus, "(twins over TLS)", tlsTwin)...)
 }
 
 // statelessTwins are the cases of the middleware kinds that keep no
@@ -364,6 +365,18 @@ func postTwin(r *confReq) bool {
 
 // postTwins counts postTwin's requests.
 var postTwins int
+
+// tlsTwin: a request to the web entry point sent to websecure over TLS
+// (whose http.tls makes every router on it a TLS one), HTTP/2 by ALPN
+// where it was h2c; the server name is the host's.
+func tlsTwin(r *confReq) bool {
+	if r.entry != "" || r.cookie != "" || r.chunked {
+		return false // sendTLS sends neither cookies nor bodies of unknown length
+	}
+	r.tls, r.entry = true, "websecure"
+	r.sni, _, _ = strings.Cut(r.host, ":")
+	return true
+}
 
 // headTwin: a GET as HEAD, over the same protocol.
 func headTwin(r *confReq) bool {
@@ -974,12 +987,18 @@ func grpcWebRequests() []confReq {
 		}
 		return r
 	}
+	// Traefik's trailers-only grpc-web-text answer over HTTP/2 declares a
+	// Content-Length of 0 and sends the trailer frame after it.
+	overrun := func(r confReq) confReq {
+		r.brokenBody = "Traefik's HTTP/2 writer sends grpc-web's trailer frame past the Content-Length of 0 the server declared; Sluice sends neither"
+		return r
+	}
 	app := "https://app.example"
 	return []confReq{
 		web("gw.g.example", "/grpc", app, false, false), web("gw.g.example", "/grpc", app, false, true),
 		web("gw.g.example", "/grpc", app, true, false), web("gw.g.example", "/grpc", app, true, true),
 		web("gw.g.example", "/grpc?status=5&msg=not%20found", app, false, false), web("gw.g.example", "/grpc?frames=2", "", true, false),
-		web("gw.g.example", "/grpc?only=1&status=7&msg=denied", app, false, false), web("gw.g.example", "/grpc?only=1&status=7", app, true, true),
+		web("gw.g.example", "/grpc?only=1&status=7&msg=denied", app, false, false), overrun(web("gw.g.example", "/grpc?only=1&status=7", app, true, true)),
 		web("gw.g.example", "/grpc", "https://evil.example", false, false), web("h1.g.example", "/grpc?status=3", app, false, false),
 		web("any.g.example", "/grpc", "https://whoever.example", true, false), web("none.g.example", "/grpc", app, false, false),
 		preflight("gw.g.example", app, "POST", "x-grpc-web,content-type,x-user-agent"), preflight("gw.g.example", app, "post", "X-Grpc-Web, x_custom.h"),

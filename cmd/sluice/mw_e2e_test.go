@@ -154,7 +154,10 @@ func (f *mwFixture) do(t *testing.T, cl mwClient, c mwCase) mwResult {
 		t.Fatalf("%s over %s: %v\n%s", c.name, cl.name, err, f.p.log())
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Errorf("%s over %s: the body ends in an error after %d bytes: %v", c.name, cl.name, len(b), err)
+	}
 	r := mwResult{status: resp.StatusCode, header: resp.Header, body: string(b)}
 	var e echo
 	if resp.Header.Get("X-Backend") == "echo" && json.Unmarshal(b, &e) == nil {
