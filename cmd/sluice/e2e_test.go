@@ -219,7 +219,7 @@ func getHeader(t *testing.T, addr, host, path string) (int, http.Header, string)
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := readBody(t, resp)
 	return resp.StatusCode, resp.Header, string(b)
 }
 
@@ -402,4 +402,20 @@ func isProxyEnv(e string) bool {
 		return true
 	}
 	return false
+}
+
+// readBody reads resp's body whole; a body that ends in an error (cut
+// short of its length, or longer than declared) fails the test: decoding
+// what was read would not show it.
+func readBody(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		what := ""
+		if resp.Request != nil {
+			what = resp.Request.Method + " " + resp.Request.URL.String() + ": "
+		}
+		t.Errorf("%sthe body ends in an error after %d bytes: %v", what, len(b), err)
+	}
+	return b
 }

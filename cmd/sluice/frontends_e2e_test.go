@@ -71,7 +71,7 @@ func do(t *testing.T, c *http.Client, method, addr, host, path, body, cookie str
 		t.Fatalf("%s %s%s: %v", method, host, path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := readBody(t, resp)
 	var names []string
 	for _, ck := range resp.Cookies() {
 		names = append(names, ck.Name)
@@ -247,7 +247,7 @@ spec:
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, _ := io.ReadAll(resp.Body)
+			b := readBody(t, resp)
 			resp.Body.Close()
 			for _, ck := range resp.Cookies() {
 				if ck.Name == "pin" && string(b) == "a2 /" {

@@ -93,7 +93,7 @@ func TestBinaryStatusLineIsSluices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b := readBody(t, resp)
 		if string(b) != "old ok" || resp.Close {
 			t.Fatalf("request %d: body %q, close %t", i, b, resp.Close)
 		}
@@ -206,7 +206,7 @@ func TestBinaryHTTP10Answers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("keep-alive request %d: %v", i+1, err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b := readBody(t, resp)
 		resp.Body.Close()
 		if string(b) != "part2" || resp.Header.Get("Connection") != "keep-alive" {
 			t.Fatalf("keep-alive request %d: %q, Connection %q", i+1, b, resp.Header.Get("Connection"))

@@ -6,7 +6,6 @@ import (
 	binenc "encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -60,7 +59,7 @@ func TestBinaryGrpcWeb(t *testing.T) {
 			t.Fatalf("%s: %v", cl.name, err)
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		b := readBody(t, resp)
 		sent := len(b)
 		if text {
 			b = decodePieces(t, b)

@@ -374,7 +374,7 @@ func TestBinaryEarlyHints(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s over %s: %v", c.host, cl.name, err)
 			}
-			b, _ := io.ReadAll(resp.Body)
+			b := readBody(t, resp)
 			resp.Body.Close()
 			if resp.StatusCode != 200 || string(b) != "after hints" {
 				t.Errorf("%s (%d hints) over %s: %d %q", c.host, c.n, cl.name, resp.StatusCode, b)

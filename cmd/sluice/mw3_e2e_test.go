@@ -90,7 +90,7 @@ func TestBinaryInFlightReq(t *testing.T) {
 			t.Fatalf("GET %s%s: %v", host, path, err)
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		b := readBody(t, resp)
 		return resp.StatusCode, string(b)
 	}
 	eventually := func(what string, c *http.Client) {
@@ -369,7 +369,7 @@ func TestBinaryRetry(t *testing.T) {
 			t.Fatalf("%s %s%s: %v", method, host, path, err)
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		b := readBody(t, resp)
 		return resp.StatusCode, string(b)
 	}
 	// 127.0.0.3 has nothing on the port: every other pick is refused.
@@ -444,7 +444,7 @@ func TestBinaryCircuitBreaker(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		b := readBody(t, resp)
 		return resp.StatusCode, string(b)
 	}
 	if code, _ := get(http.DefaultClient, "/fail"); code != 500 {

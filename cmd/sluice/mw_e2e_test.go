@@ -517,7 +517,7 @@ func TestBinaryOddRequestHeads(t *testing.T) {
 		if err != nil {
 			t.Fatalf("answer %d: %v", i, err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b := readBody(t, resp)
 		resp.Body.Close()
 		if resp.StatusCode != want || i == 0 && (len(b) != 0 || resp.Header.Get("Content-Type") != "") {
 			t.Errorf("answer %d: %d %q %v, want %d (the first with no body or type)", i, resp.StatusCode, b, resp.Header, want)

@@ -119,7 +119,7 @@ func proxiedGet(t *testing.T, addr, header, path string, useTLS bool) string {
 		return "closed"
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := readBody(t, resp)
 	if resp.StatusCode == 404 {
 		return "404"
 	}

@@ -107,7 +107,7 @@ func send(t *testing.T, method, addr, host, path, body, cookie string) (int, str
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := readBody(t, resp)
 	return resp.StatusCode, string(b), resp.Header.Get("Set-Cookie")
 }
 

@@ -150,6 +150,6 @@ func httpOver(c net.Conn, host, path string, h2 bool) (int, string, string, erro
 		return 0, "", "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Proto, nil
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Proto, err
 }

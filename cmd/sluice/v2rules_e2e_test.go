@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -134,7 +133,7 @@ func v2Do(t *testing.T, c *http.Client, addr, method, host, target, header strin
 		t.Fatalf("%s %s%s: %v", method, host, target, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := readBody(t, resp)
 	if resp.StatusCode == 404 {
 		return ""
 	}

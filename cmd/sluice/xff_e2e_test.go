@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -69,7 +68,7 @@ func TestBinaryNotAppendXForwardedFor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, _ := io.ReadAll(resp.Body)
+			b := readBody(t, resp)
 			resp.Body.Close()
 			if proto.scheme == "https" && resp.ProtoMajor != map[bool]int{true: 2, false: 1}[proto.name == "HTTP/2 over TLS"] {
 				t.Errorf("%s: the answer came over %s", proto.name, resp.Proto)
