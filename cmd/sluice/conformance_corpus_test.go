@@ -311,6 +311,7 @@ func confMWRoute(host, middlewares string) string {
 
 func init() {
 	corpus = append(append(corpus, middlewareCorpus...), v2Corpus, connectionCorpus, headerShapesCorpus, respShapesCorpus)
+	corpus = append(corpus, earlyHintsCorpus)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(twins over h2c)", h2Twin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as HEAD)", headTwin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as POST with a body)", postTwin)...)
@@ -344,6 +345,28 @@ func statelessTwins(cases []confCase, suffix string, twin func(*confReq) bool) [
 	}
 	return twins
 }
+
+// earlyHintsCorpus: a server's 103 Early Hints over HTTP/2 through the
+// middlewares that hold, retry, replace or encode the answer (Traefik's
+// pass the interim answer on through their response writers, or not).
+var earlyHintsCorpus = func() confCase {
+	c := confCase{name: "103 Early Hints through middlewares that hold or wrap the answer",
+		objects: confMW("ehcb", "{circuitBreaker: {expression: 'NetworkErrorRatio() > 0.99'}}") + ir("mw-early", "  routes:\n"+
+			confMWRoute("buffering.eh.example", "[{name: bufnolimit}]")+confMWRoute("retry.eh.example", "[{name: re503}]")+
+			confMWRoute("retryone.eh.example", "[{name: reone}]")+confMWRoute("ct-buffering-cors.eh.example", "[{name: ct}, {name: bufnolimit}, {name: cors}]")+
+			confMWRoute("ct.eh.example", "[{name: ct}]")+confMWRoute("cors.eh.example", "[{name: cors}]")+
+			confMWRoute("cb.eh.example", "[{name: ehcb}]")+confMWRoute("fl.eh.example", "[{name: fl}]"))}
+	// Not here (CONFORMANCE.md, known differences): compress and errors,
+	// through which Traefik moves headers between the interim answers and
+	// the answer.
+	for _, h := range []string{"buffering", "retry", "retryone", "ct-buffering-cors", "ct", "cors", "cb", "fl"} {
+		for _, q := range []string{"", "?n=2"} {
+			r := confReq{host: h + ".eh.example", path: "/early" + q, h2: true, header: map[string]string{"Accept-Encoding": "gzip", "Origin": "https://a.example"}}
+			c.requests = append(c.requests, r)
+		}
+	}
+	return c
+}()
 
 // h2Twin: a request sent over HTTP/1.1 only, over h2c.
 func h2Twin(r *confReq) bool {

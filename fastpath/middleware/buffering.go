@@ -60,6 +60,7 @@ func (b Buffering) Middleware() (pipeline.Middleware, error) {
 	}
 	return func(next pipeline.Handler) pipeline.Handler {
 		return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
+			upstream.SetInterim(&x.Out, nil) // the answer is held: Traefik's buffer keeps no interim answer either
 			if !b.holdRequest(x) {
 				x.RespondStatusText(http.StatusRequestEntityTooLarge, bodyTooLarge)
 				return

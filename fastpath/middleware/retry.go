@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sluiceproxy/sluice/fastpath/pipeline"
+	"github.com/sluiceproxy/sluice/fastpath/upstream"
 )
 
 // Retry is Traefik's retry middleware (pkg/middlewares/retry): up to
@@ -49,6 +50,9 @@ func (r Retry) wrap(next pipeline.Handler) pipeline.Handler {
 		return next
 	}
 	return pipeline.HandlerFunc(func(x *pipeline.Exchange) {
+		// Traefik's retry writer drops a try's informational answers (103
+		// Early Hints): a later try may answer otherwise.
+		upstream.SetInterim(&x.Out, nil)
 		var status [][2]int
 		m := x.Out.Header.Method()
 		if idempotent := string(m) != "POST" && string(m) != "PATCH" && string(m) != "LOCK"; idempotent || r.RetryNonIdempotentMethod {
