@@ -316,6 +316,7 @@ func init() {
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as HEAD)", headTwin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as POST with a body)", postTwin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(twins over TLS)", tlsTwin)...)
+	corpus = append(corpus, statelessTwins(middlewareCorpus, "(with a query)", queryTwin)...)
 }
 
 // statelessTwins are the cases of the middleware kinds that keep no
@@ -398,6 +399,17 @@ func tlsTwin(r *confReq) bool {
 	}
 	r.tls, r.entry = true, "websecure"
 	r.sni, _, _ = strings.Cut(r.host, ":")
+	return true
+}
+
+// queryTwin: a request with a query of escapes, an empty value, a
+// repeated key and a semicolon added to its own (or as its only one).
+func queryTwin(r *confReq) bool {
+	sep := "?"
+	if strings.Contains(r.path, "?") {
+		sep = "&"
+	}
+	r.path += sep + "q=a%20b+c&e=&k=1&k=2;s=%2F"
 	return true
 }
 

@@ -289,6 +289,13 @@ func TestBinaryRedirectMiddlewares(t *testing.T) {
 	f.run(t, []mwCase{
 		{name: "redirectScheme permanent GET", host: "s.example", path: "/a?b=1", plainOnly: true, status: 301, respBody: "Moved Permanently",
 			respHeader: map[string]string{"Location": "https://s.example/a?b=1", "Content-Type": ""}},
+		// Traefik turns a query's ';' into '&' in the URL it forwards only:
+		// its redirects rebuild the request URI, which keeps them.
+		{name: "redirectScheme: the query's semicolons kept", host: "s.example", path: "/a?k=1;s=%2F&e=", plainOnly: true, status: 301,
+			respHeader: map[string]string{"Location": "https://s.example/a?k=1;s=%2F&e="}},
+		{name: "redirectRegex: the query's semicolons kept", host: "re.example", path: "/old/q?a=1;b=2", plainOnly: true, status: 302,
+			respHeader: map[string]string{"Location": "http://new.example/q?a=1;b=2"}},
+		{name: "the forwarded query's semicolons made '&'", host: "re.example", path: "/stay?a=1;b=2", status: 200, uri: "/stay?a=1&b=2"},
 		{name: "redirectScheme permanent POST", method: "POST", host: "s.example", path: "/a", body: "x", plainOnly: true, status: 308,
 			respHeader: map[string]string{"Location": "https://s.example/a"}},
 		{name: "redirectScheme: already https", host: "s.example", path: "/a", tlsOnly: true, status: 200, uri: "/a"},

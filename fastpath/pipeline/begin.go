@@ -177,6 +177,10 @@ func (x *Exchange) targetWith(pathQuery []byte, hasQuery, sanitize, semicolons b
 		return false
 	}
 	pathLen := len(x.fwd)
+	x.semi = x.semi[:0]
+	if semicolons && !x.EP.EncodeQuerySemicolons && bytes.IndexByte(query, ';') >= 0 {
+		x.semi = append(x.semi, query...) // Traefik's RequestURI keeps them (RequestURIForMiddlewares)
+	}
 	if len(query) > 0 || hasQuery {
 		x.fwd = append(x.fwd, '?')
 		for _, c := range query {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -94,6 +95,7 @@ type Exchange struct {
 	scratch   [6][]byte
 	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
 	kept      []byte // headers Connection named that the entry point keeps (KeptConnection)
+	semi      []byte // the client's query when it held ';' that fwd turned into '&' (RequestURIForMiddlewares)
 
 	gzip      bool    // Go's transport would ask the server for gzip (AsksGzip)
 	gzipAdded bool    // Out carries the Accept-Encoding: gzip a send added (GzipAdded)
@@ -157,7 +159,7 @@ func Release(x *Exchange) {
 	x.own.Reset()
 	x.Req.Reset()
 	x.In, x.Resp, x.EP, x.ctx, x.TLS = nil, nil, nil, nil, nil
-	x.peer, x.upgrade, x.kept, x.body = nil, x.upgrade[:0], x.kept[:0], streamView{}
+	x.peer, x.upgrade, x.kept, x.body, x.semi = nil, x.upgrade[:0], x.kept[:0], streamView{}, x.semi[:0]
 	x.held, x.heldDone, x.gzip, x.gzipAdded, x.decoded, x.sniff = x.held[:0], false, false, false, false, false
 	x.routed, x.date, x.unsent, x.badTE = nil, false, false, false
 	x.ObsRouter, x.ObsService, x.Metrics, x.AccessLogs, x.RouterName, x.ChildRouter = nil, nil, obs.Inherit, obs.Inherit, "", ""
@@ -220,6 +222,21 @@ func (x *Exchange) BodyRead() bool { return x.bodyRead }
 // before any middleware: the path sanitized (unless the entry point
 // keeps it) and the query with its semicolons rewritten.
 func (x *Exchange) ForwardTarget() []byte { return x.fwd }
+
+// RequestURIForMiddlewares appends to dst the request URI as Traefik's
+// middlewares read it (req.RequestURI, what its redirects rebuild): Out's,
+// but with the query's semicolons as the client sent them, since Traefik
+// turns them into '&' only in the URL it forwards (with
+// encodeQuerySemicolons, the %3B is in both).
+func (x *Exchange) RequestURIForMiddlewares(dst []byte) []byte {
+	uri := x.Out.Header.RequestURI()
+	if len(x.semi) > 0 {
+		if i := bytes.IndexByte(uri, '?'); i >= 0 {
+			return append(append(dst, uri[:i+1]...), x.semi...)
+		}
+	}
+	return append(dst, uri...)
+}
 
 // Ctx is the HTTP/1.1 connection's request context, or nil.
 func (x *Exchange) Ctx() *fasthttp.RequestCtx { return x.ctx }
