@@ -317,6 +317,7 @@ func init() {
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(GET as POST with a body)", postTwin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(twins over TLS)", tlsTwin)...)
 	corpus = append(corpus, statelessTwins(middlewareCorpus, "(with a query)", queryTwin)...)
+	corpus = append(corpus, statelessTwins(middlewareCorpus, "(an encoded path)", pathTwin)...)
 }
 
 // statelessTwins are the cases of the middleware kinds that keep no
@@ -410,6 +411,18 @@ func queryTwin(r *confReq) bool {
 		sep = "&"
 	}
 	r.path += sep + "q=a%20b+c&e=&k=1&k=2;s=%2F"
+	return true
+}
+
+// pathTwin: a request whose path gains a segment of encoded characters:
+// unreserved ones (Traefik decodes them), an encoded slash, a space and
+// a lower-case escape.
+func pathTwin(r *confReq) bool {
+	path, query, _ := strings.Cut(r.path, "?")
+	r.path = strings.TrimSuffix(path, "/") + "/%7Eu%41%2fb%20c%3b"
+	if query != "" {
+		r.path += "?" + query
+	}
 	return true
 }
 
