@@ -215,7 +215,7 @@ func (r RedirectRegex) Middleware() (pipeline.Middleware, error) {
 func rawURL(x *pipeline.Exchange) string {
 	out := &x.Out.Header
 	scheme, host, port := "http", string(out.Host()), ""
-	uri := string(x.RequestURIForMiddlewares(nil))
+	uri := string(x.RequestURIForMiddlewares())
 	if m := requestURIPattern.FindStringSubmatch(uri); m != nil {
 		scheme = m[1]
 		if m[2] != "" {
@@ -251,7 +251,7 @@ func clientRequestURL(x *pipeline.Exchange) string {
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		host, port = h, ":"+p
 	}
-	uri := string(x.RequestURIForMiddlewares(nil))
+	uri := string(x.RequestURIForMiddlewares())
 	if m := requestURIPattern.FindStringSubmatch(uri); m != nil {
 		scheme = m[1]
 		if m[2] != "" {

@@ -96,6 +96,7 @@ type Exchange struct {
 	upgrade   []byte // the Upgrade protocol of a Connection: Upgrade request
 	kept      []byte // headers Connection named that the entry point keeps (KeptConnection)
 	semi      []byte // the client's query when it held ';' that fwd turned into '&' (RequestURIForMiddlewares)
+	semiURI   []byte // RequestURIForMiddlewares' answer with semi
 
 	gzip      bool    // Go's transport would ask the server for gzip (AsksGzip)
 	gzipAdded bool    // Out carries the Accept-Encoding: gzip a send added (GzipAdded)
@@ -223,19 +224,23 @@ func (x *Exchange) BodyRead() bool { return x.bodyRead }
 // keeps it) and the query with its semicolons rewritten.
 func (x *Exchange) ForwardTarget() []byte { return x.fwd }
 
-// RequestURIForMiddlewares appends to dst the request URI as Traefik's
-// middlewares read it (req.RequestURI, what its redirects rebuild): Out's,
-// but with the query's semicolons as the client sent them, since Traefik
-// turns them into '&' only in the URL it forwards (with
-// encodeQuerySemicolons, the %3B is in both).
-func (x *Exchange) RequestURIForMiddlewares(dst []byte) []byte {
+// RequestURIForMiddlewares is the request URI as Traefik's middlewares
+// read it (req.RequestURI, what its redirects rebuild): Out's, but with
+// the query's semicolons as the client sent them, since Traefik turns them
+// into '&' only in the URL it forwards (with encodeQuerySemicolons, the
+// %3B is in both). It is Out's own bytes unless the query held a ';'
+// (then a buffer of x's), valid until Out's URI or x changes.
+func (x *Exchange) RequestURIForMiddlewares() []byte {
 	uri := x.Out.Header.RequestURI()
-	if len(x.semi) > 0 {
-		if i := bytes.IndexByte(uri, '?'); i >= 0 {
-			return append(append(dst, uri[:i+1]...), x.semi...)
-		}
+	if len(x.semi) == 0 {
+		return uri
 	}
-	return append(dst, uri...)
+	i := bytes.IndexByte(uri, '?')
+	if i < 0 {
+		return uri
+	}
+	x.semiURI = append(append(x.semiURI[:0], uri[:i+1]...), x.semi...)
+	return x.semiURI
 }
 
 // Ctx is the HTTP/1.1 connection's request context, or nil.
